@@ -1,0 +1,62 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from './context.js';
+import { opsRoutes } from './ops/routes.js';
+import { AppError } from './platform/errors.js';
+import { registerBodyParsers } from './platform/http/body-parsers.js';
+import { registerErrorHandling } from './platform/http/error-handler.js';
+import { registerMetrics } from './platform/http/metrics.js';
+import { registerOpenApi } from './platform/http/openapi.js';
+import { genRequestId } from './platform/http/request-id.js';
+import { registerSecurityHeaders } from './platform/http/security-headers.js';
+
+export type App = FastifyInstance;
+
+export interface BuildOptions {
+  /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
+  plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+/** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<App> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only narrows pino's extra generics away.
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    genReqId: genRequestId,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    bodyLimit: ctx.config.bodyLimit,
+    // While closing, requests that arrive on kept-alive connections get the catalog's not_ready
+    // (below) rather than Fastify's own 503 body.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError('not_ready', 'The service is shutting down; retry on another instance.');
+    }
+  });
+
+  registerErrorHandling(app);
+  registerSecurityHeaders(app);
+  registerBodyParsers(app);
+  const metrics = registerMetrics(app);
+  await registerOpenApi(app);
+
+  await app.register(opsRoutes(ctx, metrics));
+  for (const plugin of options.plugins ?? []) await plugin(app);
+
+  app.addHook('onClose', async () => {
+    await ctx.db.close();
+  });
+  return app;
+}

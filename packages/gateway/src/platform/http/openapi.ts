@@ -1,0 +1,32 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { version } from '../../version.js';
+
+/**
+ * The OpenAPI 3 document is generated from the routes' zod schemas and served at /docs/json, with
+ * Swagger UI at /docs. The UI's files come from the installed package: no CDN.
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'paydesk',
+        version,
+        description:
+          'Self-hosted billing service beside your product. Errors share one body shape: see docs/errors.md.',
+      },
+      tags: [{ name: 'operations', description: 'Health, readiness and metrics.' }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { validatorUrl: null, deepLinking: true },
+    staticCSP: true,
+    // Served over plain http on localhost too, where upgrading subresources to https would break it.
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
+}

@@ -1,0 +1,42 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { redactString, redactValue } from './redact.js';
+
+export type { Logger };
+
+/** Header names whose values never reach a log line, whatever they contain. */
+const secretHeaders = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'stripe-signature',
+  'x-api-key',
+  'proxy-authorization',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  const paths = secretHeaders.flatMap((h) => [
+    `req.headers["${h}"]`,
+    `res.headers["${h}"]`,
+    `headers["${h}"]`,
+  ]);
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'paydesk' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths, censor: '[REDACTED]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redactValue(obj) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((a) => (typeof a === 'string' ? redactString(a) : a));
+          return method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

@@ -1,0 +1,98 @@
+import type { App, BuildOptions } from './app.js';
+import { buildApp } from './app.js';
+import type { Config } from './platform/config.js';
+import { loadMigrations, migrate } from './platform/db/migrate.js';
+import { openDatabase } from './platform/db/open.js';
+import type { Db } from './platform/db/types.js';
+import { createLogger, type Logger } from './platform/logger.js';
+
+export interface RunningServer {
+  app: App;
+  url: string;
+  db: Db;
+  /** Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), closes the database. */
+  shutdown(reason?: string): Promise<void>;
+  /** Resolves once shutdown has finished. */
+  closed: Promise<void>;
+}
+
+export interface StartOptions extends BuildOptions {
+  logger?: Logger;
+  /** Listen for SIGTERM and SIGINT and shut down on either (the CLI does; tests usually don't). */
+  handleSignals?: boolean;
+}
+
+/** Opens the database, applies migrations, builds the app and listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config);
+  const started = performance.now();
+  const db = await openDatabase(config);
+  let app: App;
+  try {
+    const result = await migrate(db);
+    if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
+    const migrations = await loadMigrations();
+    app = await buildApp({ config, db, logger, migrations }, options);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(
+    { url, database: db.kind, ready_ms: Math.round(performance.now() - started) },
+    `paydesk listening on ${url}`,
+  );
+
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let shuttingDown: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    void server.shutdown(signal);
+  };
+
+  const server: RunningServer = {
+    app,
+    url,
+    db,
+    closed,
+    shutdown(reason = 'shutdown') {
+      if (shuttingDown) return shuttingDown;
+      logger.info(
+        { reason, timeout_ms: config.shutdownTimeoutMs },
+        'shutting down: finishing in-flight requests',
+      );
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
+        timer.unref();
+      });
+      shuttingDown = Promise.race([app.close().then(() => 'closed' as const), deadline]).then(
+        async (outcome) => {
+          clearTimeout(timer);
+          if (outcome === 'timeout') {
+            logger.warn('shutdown timeout reached: closing remaining connections');
+            app.server.closeAllConnections();
+            await db.close().catch(() => {});
+          }
+          logger.info({ outcome }, 'stopped');
+          logger.flush();
+          resolveClosed();
+        },
+      );
+      return shuttingDown;
+    },
+  };
+
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return server;
+}
