@@ -1,0 +1,118 @@
+import { resourceMissing } from './errors.js';
+
+export interface Identified {
+  id: string;
+}
+
+/**
+ * One typed collection of objects, kept in creation order. Lookups are O(1); lists walk from the
+ * newest end (Stripe lists newest first) and start from a cursor in O(1) thanks to a position index.
+ * Stored objects are mutable: update them in place, then emit the event.
+ */
+export class Collection<T extends Identified> {
+  readonly kind: string;
+  /** How "No such …" messages name this object (e.g. `customer`, `PaymentIntent`). */
+  readonly label: string;
+  #byId = new Map<string, T>();
+  /** Creation order, with `undefined` holes for deleted objects (compacted when they pile up). */
+  #order: (T | undefined)[] = [];
+  #position = new Map<string, number>();
+  #holes = 0;
+
+  constructor(kind: string, label = kind) {
+    this.kind = kind;
+    this.label = label;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  get(id: string): T | undefined {
+    return this.#byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** The object, or a 404 `resource_missing` naming `param`. */
+  require(id: string, param = 'id'): T {
+    const found = this.#byId.get(id);
+    if (found === undefined) throw resourceMissing(this.label, id, param);
+    return found;
+  }
+
+  insert(obj: T): T {
+    if (this.#byId.has(obj.id)) {
+      // Replacing keeps the original position (used by snapshot load and by custom ids).
+      const pos = this.#position.get(obj.id)!;
+      this.#order[pos] = obj;
+    } else {
+      this.#position.set(obj.id, this.#order.length);
+      this.#order.push(obj);
+    }
+    this.#byId.set(obj.id, obj);
+    return obj;
+  }
+
+  delete(id: string): T | undefined {
+    const found = this.#byId.get(id);
+    if (found === undefined) return undefined;
+    this.#byId.delete(id);
+    const pos = this.#position.get(id)!;
+    this.#position.delete(id);
+    this.#order[pos] = undefined;
+    this.#holes++;
+    if (this.#holes > 1024 && this.#holes * 2 > this.#order.length) this.#compact();
+    return found;
+  }
+
+  clear(): void {
+    this.#byId.clear();
+    this.#order = [];
+    this.#position.clear();
+    this.#holes = 0;
+  }
+
+  /** Position in creation order (for cursors), or undefined. */
+  positionOf(id: string): number | undefined {
+    return this.#position.get(id);
+  }
+
+  /** The object at a creation-order position (undefined for holes and out of range). */
+  at(position: number): T | undefined {
+    return this.#order[position];
+  }
+
+  /** One past the newest position. */
+  get end(): number {
+    return this.#order.length;
+  }
+
+  /** Oldest first. */
+  *values(): IterableIterator<T> {
+    for (const v of this.#order) if (v !== undefined) yield v;
+  }
+
+  /** Newest first. */
+  *newestFirst(): IterableIterator<T> {
+    for (let i = this.#order.length - 1; i >= 0; i--) {
+      const v = this.#order[i];
+      if (v !== undefined) yield v;
+    }
+  }
+
+  find(predicate: (v: T) => boolean): T | undefined {
+    for (const v of this.#byId.values()) if (predicate(v)) return v;
+    return undefined;
+  }
+
+  #compact(): void {
+    const live = this.#order.filter((v): v is T => v !== undefined);
+    this.#order = live;
+    this.#position.clear();
+    for (let i = 0; i < live.length; i++) this.#position.set(live[i]!.id, i);
+    this.#holes = 0;
+  }
+}

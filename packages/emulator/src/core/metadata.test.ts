@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StripeError } from './errors.js';
+import { applyMetadata } from './metadata.js';
+
+test('merges keys, unsets with an empty value and clears with metadata=""', () => {
+  assert.deepEqual(applyMetadata({ a: '1', b: '2' }, { metadata: { b: '', c: '3' } }), { a: '1', c: '3' });
+  assert.deepEqual(applyMetadata({ a: '1' }, { metadata: '' }), {});
+  assert.deepEqual(applyMetadata({ a: '1' }, {}), { a: '1' });
+});
+
+test('enforces 50 keys, 40-character keys and 500-character values', () => {
+  const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+  assert.equal(Object.keys(applyMetadata({}, { metadata: fifty })).length, 50);
+  const over = (p: Parameters<typeof applyMetadata>[1], param: string) =>
+    assert.throws(
+      () => applyMetadata(fifty, p),
+      (e: unknown) => e instanceof StripeError && e.status === 400 && e.param === param,
+    );
+  over({ metadata: { extra: 'v' } }, 'metadata');
+  over({ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`);
+  over({ metadata: { k0: 'v'.repeat(501) } }, 'metadata[k0]');
+});

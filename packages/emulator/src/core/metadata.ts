@@ -1,0 +1,56 @@
+import type Stripe from 'stripe';
+import { invalidRequest } from './errors.js';
+import type { Params } from './form.js';
+
+export const METADATA_MAX_KEYS = 50;
+export const METADATA_MAX_KEY_LENGTH = 40;
+export const METADATA_MAX_VALUE_LENGTH = 500;
+
+/**
+ * Applies a `metadata` parameter to the current metadata, with Stripe's rules: keys are merged,
+ * an empty value unsets a key, `metadata=''` clears everything; at most 50 keys, keys up to 40
+ * characters, values up to 500. Returns a new object (or `current` when the param is absent).
+ */
+export function applyMetadata(
+  current: Stripe.Metadata | null | undefined,
+  params: Params,
+  key = 'metadata',
+): Stripe.Metadata {
+  const base: Stripe.Metadata = current ? { ...current } : {};
+  const input = params[key];
+  if (input === undefined) return base;
+  if (input === '') return {};
+  if (typeof input === 'string') {
+    throw invalidRequest(`Invalid ${key}: must be a hash of string keys to string values.`, key);
+  }
+  const entries: [string, unknown][] = Array.isArray(input)
+    ? input.map((v, i) => [String(i), v])
+    : Object.entries(input);
+  for (const [k, v] of entries) {
+    if (v === undefined) continue;
+    if (typeof v !== 'string') {
+      throw invalidRequest(
+        `Invalid value for ${key}[${k}]: metadata values must be strings.`,
+        `${key}[${k}]`,
+      );
+    }
+    if (k.length > METADATA_MAX_KEY_LENGTH) {
+      throw invalidRequest(
+        `Metadata keys can be at most ${METADATA_MAX_KEY_LENGTH} characters long; '${k.slice(0, 50)}' has ${k.length}.`,
+        `${key}[${k}]`,
+      );
+    }
+    if (v.length > METADATA_MAX_VALUE_LENGTH) {
+      throw invalidRequest(
+        `Metadata values can be at most ${METADATA_MAX_VALUE_LENGTH} characters long; ${key}[${k}] has ${v.length}.`,
+        `${key}[${k}]`,
+      );
+    }
+    if (v === '') delete base[k];
+    else base[k] = v;
+  }
+  if (Object.keys(base).length > METADATA_MAX_KEYS) {
+    throw invalidRequest(`Metadata can have at most ${METADATA_MAX_KEYS} keys.`, key);
+  }
+  return base;
+}

@@ -1,0 +1,151 @@
+import type Stripe from 'stripe';
+import type { Ctx } from '../core/context.js';
+import { diffPrevious } from '../core/events.js';
+import { newId, randomString } from '../core/ids.js';
+import { allOf, paginate, rangeFilter } from '../core/list.js';
+import { applyMetadata } from '../core/metadata.js';
+import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
+import { defineResource } from '../core/resource.js';
+import type { Wire } from '../core/wire.js';
+import { readAddress } from './common/address.js';
+
+export type Customer = Wire<Stripe.Customer>;
+
+declare module '../core/store.js' {
+  interface CollectionTypes {
+    customer: Customer;
+    /** Ids of deleted customers: retrieving one answers `{id, object, deleted: true}` as Stripe does. */
+    _deleted_customer: { id: string };
+  }
+}
+
+function readShipping(ctx: Ctx): Customer['shipping'] | undefined {
+  if (ctx.params.shipping === '') return null;
+  const s = obj(ctx.params, 'shipping');
+  if (s === undefined) return undefined;
+  return {
+    address: readAddress(s, 'address', 'shipping[address]') ?? {
+      city: null,
+      country: null,
+      line1: null,
+      line2: null,
+      postal_code: null,
+      state: null,
+    },
+    name: str(s, 'name', 'shipping[name]') ?? '',
+    phone: str(s, 'phone', 'shipping[phone]') ?? null,
+  };
+}
+
+/** Applies the fields shared by create and update. */
+function applyFields(ctx: Ctx, c: Customer): void {
+  const p = ctx.params;
+  const set = <K extends keyof Customer>(k: K, v: Customer[K] | undefined): void => {
+    if (v !== undefined) c[k] = v;
+  };
+  set('name', emptyableStr(p, 'name'));
+  set('email', emptyableStr(p, 'email'));
+  set('description', emptyableStr(p, 'description'));
+  set('phone', emptyableStr(p, 'phone'));
+  set('balance', int(p, 'balance'));
+  set('address', readAddress(p, 'address'));
+  set('shipping', readShipping(ctx));
+  set('preferred_locales', strArr(p, 'preferred_locales'));
+  set('invoice_prefix', str(p, 'invoice_prefix'));
+  set('next_invoice_sequence', int(p, 'next_invoice_sequence'));
+  const tax = str(p, 'tax_exempt');
+  if (tax !== undefined) c.tax_exempt = tax === '' ? 'none' : tax;
+  const settings = obj(p, 'invoice_settings');
+  if (settings !== undefined) {
+    const pm = emptyableStr(settings, 'default_payment_method', 'invoice_settings[default_payment_method]');
+    if (pm !== undefined) c.invoice_settings.default_payment_method = pm;
+    const footer = emptyableStr(settings, 'footer', 'invoice_settings[footer]');
+    if (footer !== undefined) c.invoice_settings.footer = footer;
+  }
+  c.metadata = applyMetadata(c.metadata, p);
+}
+
+function create(ctx: Ctx): Customer {
+  const c: Customer = {
+    id: newId('cus', 14),
+    object: 'customer',
+    address: null,
+    balance: 0,
+    created: ctx.now(),
+    currency: null,
+    default_source: null,
+    delinquent: false,
+    description: null,
+    discount: null,
+    email: null,
+    invoice_prefix: randomString(8).toUpperCase(),
+    invoice_settings: {
+      custom_fields: null,
+      default_payment_method: null,
+      footer: null,
+      rendering_options: null,
+    },
+    livemode: false,
+    metadata: {},
+    name: null,
+    next_invoice_sequence: 1,
+    phone: null,
+    preferred_locales: [],
+    shipping: null,
+    tax_exempt: 'none',
+    test_clock: null,
+  };
+  applyFields(ctx, c);
+  ctx.store.c('customer').insert(c);
+  ctx.emit('customer.created', c);
+  return c;
+}
+
+function retrieve(ctx: Ctx): Customer | Stripe.DeletedCustomer {
+  const id = ctx.args.id!;
+  if (ctx.store.c('_deleted_customer').has(id)) return { id, object: 'customer', deleted: true };
+  return ctx.store.c('customer').require(id);
+}
+
+function update(ctx: Ctx): Customer {
+  const c = ctx.store.c('customer').require(ctx.args.id!);
+  const before = structuredClone(c);
+  applyFields(ctx, c);
+  const prev = diffPrevious(before, c);
+  if (Object.keys(prev).length > 0) ctx.emit('customer.updated', c, prev);
+  return c;
+}
+
+function remove(ctx: Ctx): Stripe.DeletedCustomer {
+  const id = ctx.args.id!;
+  const c = ctx.store.c('customer').require(id);
+  ctx.store.c('customer').delete(id);
+  ctx.store.c('_deleted_customer').insert({ id });
+  ctx.emit('customer.deleted', c);
+  return { id, object: 'customer', deleted: true };
+}
+
+function list(ctx: Ctx) {
+  const email = str(ctx.params, 'email');
+  const created = rangeFilter(ctx.params, 'created');
+  const clock = str(ctx.params, 'test_clock');
+  return paginate(
+    ctx.store.c('customer'),
+    ctx.params,
+    '/v1/customers',
+    allOf<Customer>(
+      email !== undefined && ((c) => c.email === email),
+      created && ((c) => created(c.created)),
+      clock !== undefined && ((c) => c.test_clock === clock),
+    ),
+  );
+}
+
+export const customers = defineResource('customers', (api) => {
+  api.label('customer', 'customer');
+  api.post('/v1/customers', create);
+  api.get('/v1/customers', list);
+  api.get('/v1/customers/:id', retrieve);
+  api.post('/v1/customers/:id', update);
+  api.del('/v1/customers/:id', remove);
+});

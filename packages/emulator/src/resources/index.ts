@@ -1,0 +1,9 @@
+import type { Resource } from '../core/resource.js';
+import { coupons } from './coupons.js';
+import { customers } from './customers.js';
+import { events } from './events.js';
+import { prices } from './prices.js';
+import { products } from './products.js';
+
+/** Every resource the emulator serves. Add a new resource module here (one line). */
+export const allResources: readonly Resource[] = [customers, products, prices, coupons, events];

@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from './core/app.js';
+import type { Clock } from './core/clock.js';
+import { createHttpHandler, type RequestLog } from './core/http.js';
+import { loadSnapshot, saveSnapshot } from './core/persistence.js';
+import type { Resource } from './core/resource.js';
+import { allResources } from './resources/index.js';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** Snapshot file: loaded at start when it exists, saved after changes and on close. */
+  dataFile?: string;
+  /** One call per answered request (the CLI prints them). */
+  onRequest?: (log: RequestLog) => void;
+  clock?: Clock;
+  /** Defaults to every resource; tests may pass a subset or extra ones. */
+  resources?: readonly Resource[];
+  /** How often a dirty state is written to `dataFile`, in ms (default 1000). */
+  saveIntervalMs?: number;
+}
+
+export interface RunningEmulator {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  host: string;
+  port: number;
+  /** State and control: store, clock, events, reset(), snapshot(), restore(). */
+  app: App;
+  server: Server;
+  /** Saves the snapshot (when `dataFile` is set) and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Builds the emulator and listens. The gateway's embedded mode and the tests use this. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const app = new App({ resources: options.resources ?? allResources, clock: options.clock });
+  const { dataFile } = options;
+  if (dataFile) loadSnapshot(app, dataFile);
+
+  let dirty = false;
+  const onRequest = options.onRequest;
+  const handler = createHttpHandler(app, {
+    onRequest: (log) => {
+      if (log.method !== 'GET') dirty = true;
+      onRequest?.(log);
+    },
+  });
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const timer = dataFile
+    ? setInterval(() => {
+        if (!dirty) return;
+        dirty = false;
+        saveSnapshot(app, dataFile);
+      }, options.saveIntervalMs ?? 1000)
+    : undefined;
+  timer?.unref();
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    host,
+    port,
+    app,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (timer) clearInterval(timer);
+        if (dataFile) saveSnapshot(app, dataFile);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
