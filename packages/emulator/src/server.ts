@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { controlHandler } from './control/routes.js';
 import { App } from './core/app.js';
 import type { Clock } from './core/clock.js';
+import { type FaultConfig, Faults } from './core/faults.js';
 import { createHttpHandler, type RequestLog } from './core/http.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
 import { allResources } from './resources/index.js';
+import { type RetrySchedule, WebhookDelivery } from './webhooks/delivery.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -21,6 +24,10 @@ export interface EmulatorOptions {
   resources?: readonly Resource[];
   /** How often a dirty state is written to `dataFile`, in ms (default 1000). */
   saveIntervalMs?: number;
+  /** Webhook retry schedule (compress it in tests: `{ baseDelayMs: 20, factor: 2 }`). */
+  webhookSchedule?: Partial<RetrySchedule>;
+  /** Faults active from the start (also settable through `/_emulator/faults`). */
+  faults?: FaultConfig;
 }
 
 export interface RunningEmulator {
@@ -30,6 +37,10 @@ export interface RunningEmulator {
   port: number;
   /** State and control: store, clock, events, reset(), snapshot(), restore(). */
   app: App;
+  /** Fault injection (API errors and latency, webhook drop/duplicate/reorder/delay). */
+  faults: Faults;
+  /** Webhook delivery: `log()`, `idle()`, `schedule`. */
+  delivery: WebhookDelivery;
   server: Server;
   /** Saves the snapshot (when `dataFile` is set) and stops listening. */
   close(): Promise<void>;
@@ -42,6 +53,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const { dataFile } = options;
   if (dataFile) loadSnapshot(app, dataFile);
 
+  const faults = new Faults();
+  if (options.faults) faults.configure(options.faults);
+  app.interceptors.push((method, pattern) => faults.apiFault(method, pattern));
+  const delivery = new WebhookDelivery(app, faults, options.webhookSchedule);
+
   let dirty = false;
   const onRequest = options.onRequest;
   const handler = createHttpHandler(app, {
@@ -49,6 +65,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (log.method !== 'GET') dirty = true;
       onRequest?.(log);
     },
+    extra: [controlHandler({ app, faults, delivery, dataFile })],
+    delayFor: (method, pattern) => faults.latency(method, pattern),
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
   await new Promise<void>((resolve, reject) => {
@@ -74,10 +92,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     host,
     port,
     app,
+    faults,
+    delivery,
     server,
     close() {
       closing ??= new Promise<void>((resolve) => {
         if (timer) clearInterval(timer);
+        delivery.stop();
         if (dataFile) saveSnapshot(app, dataFile);
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,4 +1,5 @@
 import type { Resource } from '../core/resource.js';
+import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
@@ -6,4 +7,11 @@ import { prices } from './prices.js';
 import { products } from './products.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
-export const allResources: readonly Resource[] = [customers, products, prices, coupons, events];
+export const allResources: readonly Resource[] = [
+  customers,
+  products,
+  prices,
+  coupons,
+  events,
+  webhookEndpoints,
+];
