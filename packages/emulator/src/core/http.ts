@@ -67,6 +67,7 @@ export function createHttpHandler(app: App, options: HttpHandlerOptions = {}) {
       };
       const write = (r: ApiResponse): void => {
         const send = (): void => {
+          r.headers['Content-Length'] = String(Buffer.byteLength(r.body));
           res.writeHead(r.status, r.headers);
           res.end(r.body);
           onRequest?.({
