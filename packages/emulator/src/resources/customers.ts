@@ -8,6 +8,7 @@ import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { readAddress } from './common/address.js';
+import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -58,7 +59,10 @@ function applyFields(ctx: Ctx, c: Customer): void {
   const settings = obj(p, 'invoice_settings');
   if (settings !== undefined) {
     const pm = emptyableStr(settings, 'default_payment_method', 'invoice_settings[default_payment_method]');
-    if (pm !== undefined) c.invoice_settings.default_payment_method = pm;
+    if (pm !== undefined) {
+      // A default must be attached to this customer (`pm_card_*` ids are attached on the way).
+      c.invoice_settings.default_payment_method = pm === null ? null : defaultPaymentMethodFor(ctx, c.id, pm);
+    }
     const footer = emptyableStr(settings, 'footer', 'invoice_settings[footer]');
     if (footer !== undefined) c.invoice_settings.footer = footer;
   }
@@ -95,8 +99,16 @@ function create(ctx: Ctx): Customer {
     tax_exempt: 'none',
     test_clock: null,
   };
-  applyFields(ctx, c);
+  // Inserted before the fields are applied: `payment_method` and a default payment method attach to it.
   ctx.store.c('customer').insert(c);
+  try {
+    const pm = str(ctx.params, 'payment_method');
+    if (pm) attachPaymentMethod(ctx, resolvePaymentMethod(ctx, pm), c.id);
+    applyFields(ctx, c);
+  } catch (err) {
+    ctx.store.c('customer').delete(c.id);
+    throw err;
+  }
   ctx.emit('customer.created', c);
   return c;
 }

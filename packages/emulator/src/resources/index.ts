@@ -3,6 +3,7 @@ import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
+import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 
@@ -13,5 +14,6 @@ export const allResources: readonly Resource[] = [
   prices,
   coupons,
   events,
+  paymentMethods,
   webhookEndpoints,
 ];
