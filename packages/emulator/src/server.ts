@@ -7,7 +7,9 @@ import { type FaultConfig, Faults } from './core/faults.js';
 import { createHttpHandler, type RequestLog } from './core/http.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
+import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
+import { paymentPagesHandler } from './resources/payment-pages.js';
 import { type RetrySchedule, WebhookDelivery } from './webhooks/delivery.js';
 
 export interface EmulatorOptions {
@@ -65,7 +67,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (log.method !== 'GET') dirty = true;
       onRequest?.(log);
     },
-    extra: [controlHandler({ app, faults, delivery, dataFile })],
+    extra: [paymentPagesHandler(app), controlHandler({ app, faults, delivery, dataFile })],
     delayFor: (method, pattern) => faults.latency(method, pattern),
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, handler);
@@ -86,9 +88,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   timer?.unref();
 
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  setBaseUrl(app, url);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     host,
     port,
     app,

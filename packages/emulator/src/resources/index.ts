@@ -1,8 +1,10 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
+import { charges } from './charges.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
+import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
@@ -15,5 +17,7 @@ export const allResources: readonly Resource[] = [
   coupons,
   events,
   paymentMethods,
+  paymentIntents,
+  charges,
   webhookEndpoints,
 ];
