@@ -14,6 +14,8 @@ import { authenticatePaymentIntent } from './payment-intents.js';
  *
  *   GET  /_emulator/3ds/:id                              challenge page (payment or setup intent)
  *   POST /_emulator/payment_intents/:id/authenticate     {outcome: 'succeed'|'fail'}
+ *   POST /_emulator/setup_intents/:id/authenticate       {outcome: 'succeed'|'fail'}
+ *   POST /_emulator/refunds/:id/fail                     a pending refund fails
  */
 export interface PageResult {
   status: number;
@@ -51,7 +53,7 @@ export function page(title: string, body: string): string {
   );
 }
 
-function readOutcome(body: Params): 'succeed' | 'fail' {
+export function readOutcome(body: Params): 'succeed' | 'fail' {
   const o = body.outcome;
   if (o === 'succeed' || o === 'fail') return o;
   throw new StripeError({
