@@ -27,7 +27,6 @@ declare module '../core/store.js' {
   }
 }
 
-type Usage = SetupIntent['usage'];
 
 export interface CreateSetupIntentParams {
   customer?: string | null | undefined;
