@@ -27,7 +27,6 @@ declare module '../core/store.js' {
   }
 }
 
-
 export interface CreateSetupIntentParams {
   customer?: string | null | undefined;
   payment_method?: string | null | undefined;
