@@ -60,12 +60,14 @@ export class EventLog {
     object: EventObject<T>,
     previousAttributes?: Record<string, unknown> | null,
     request: EventRequest = { id: null, idempotency_key: null },
+    /** Event time in unix seconds; defaults to the emulator clock (test clocks pass their own time). */
+    created?: number,
   ): StoredEvent {
     const event: StoredEvent = {
       id: newId('evt'),
       object: 'event',
       type,
-      created: this.#clock.now(),
+      created: created ?? this.#clock.now(),
       api_version: API_VERSION,
       pending_webhooks: this.countRecipients(type),
       request,

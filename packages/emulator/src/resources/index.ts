@@ -4,11 +4,16 @@ import { charges } from './charges.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
+import { invoiceItems } from './invoice-items.js';
+import { invoices } from './invoices.js';
 import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { setupIntents } from './setup-intents.js';
+import { subscriptionItems } from './subscription-items.js';
+import { subscriptions } from './subscriptions.js';
+import { testClocks } from './test-clocks.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
 export const allResources: readonly Resource[] = [
@@ -21,5 +26,10 @@ export const allResources: readonly Resource[] = [
   paymentIntents,
   charges,
   setupIntents,
+  invoiceItems,
+  invoices,
+  subscriptions,
+  subscriptionItems,
+  testClocks,
   webhookEndpoints,
 ];
