@@ -70,12 +70,15 @@ function applyFields(ctx: Ctx, c: Customer): void {
 }
 
 function create(ctx: Ctx): Customer {
+  // A customer on a test clock lives at the clock's frozen time.
+  const clockId = str(ctx.params, 'test_clock');
+  const clock = clockId ? ctx.store.c('test_helpers.test_clock').require(clockId, 'test_clock') : undefined;
   const c: Customer = {
     id: newId('cus', 14),
     object: 'customer',
     address: null,
     balance: 0,
-    created: ctx.now(),
+    created: clock?.frozen_time ?? ctx.now(),
     currency: null,
     default_source: null,
     delinquent: false,
@@ -97,7 +100,7 @@ function create(ctx: Ctx): Customer {
     preferred_locales: [],
     shipping: null,
     tax_exempt: 'none',
-    test_clock: null,
+    test_clock: clock?.id ?? null,
   };
   // Inserted before the fields are applied: `payment_method` and a default payment method attach to it.
   ctx.store.c('customer').insert(c);

@@ -277,6 +277,7 @@ export const invoices = defineResource('invoices', (api) => {
     api.store.c('subscription').get(id),
   );
   api.expandable('invoice', 'test_clock', (id) => api.store.c('test_helpers.test_clock').get(id));
+  api.expandable('invoice', 'lines', () => undefined);
   api.expandable('line_item', 'pricing.price_details.price', (id) => api.store.c('price').get(id));
   api.expandable('invoice_payment', 'payment.payment_intent', (id) => api.store.c('payment_intent').get(id));
   api.expandable('discount', 'source.coupon', (id) => api.store.c('coupon').get(id));

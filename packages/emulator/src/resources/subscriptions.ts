@@ -666,6 +666,8 @@ export const subscriptions = defineResource('subscriptions', (api) => {
   api.expandable('subscription', 'latest_invoice', (id) => api.store.c('invoice').get(id));
   api.expandable('subscription', 'default_payment_method', (id) => api.store.c('payment_method').get(id));
   api.expandable('subscription', 'test_clock', (id) => api.store.c('test_helpers.test_clock').get(id));
+  // `items` is already a list: registering it lets paths walk into it (`items.data.price.product`).
+  api.expandable('subscription', 'items', () => undefined);
   api.expandable('subscription_item', 'price', (id) => api.store.c('price').get(id));
   api.expandable('subscription_item', 'plan', () => undefined);
 });

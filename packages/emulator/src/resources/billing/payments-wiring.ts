@@ -62,6 +62,8 @@ registerInvoicePayments({
       description: init.description,
       metadata: init.metadata,
       setup_future_usage: init.setupFutureUsage ? 'off_session' : null,
+      // Invoices are paid by card in the emulator (no redirect-based methods, so no return_url needed).
+      payment_method_types: ['card'],
     });
     return { id: pi.id, clientSecret: pi.client_secret ?? '' };
   },
