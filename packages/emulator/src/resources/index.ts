@@ -14,6 +14,7 @@ import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptions } from './subscriptions.js';
 import { testClocks } from './test-clocks.js';
+import { refunds } from './refunds.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
 export const allResources: readonly Resource[] = [
@@ -26,6 +27,7 @@ export const allResources: readonly Resource[] = [
   paymentIntents,
   charges,
   setupIntents,
+  refunds,
   invoiceItems,
   invoices,
   subscriptions,
