@@ -10,11 +10,11 @@ import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
+import { refunds } from './refunds.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptions } from './subscriptions.js';
 import { testClocks } from './test-clocks.js';
-import { refunds } from './refunds.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
 export const allResources: readonly Resource[] = [
