@@ -7,7 +7,7 @@ import { paginate } from '../core/list.js';
 import { int, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
-import { systemCtx } from './billing/context.js';
+import { ctxAt, systemCtx } from './billing/context.js';
 import { boundary, type Interval } from './billing/periods.js';
 import { runDue } from './billing/scheduler.js';
 import { intervalOf } from './billing/subscription-model.js';
@@ -62,7 +62,7 @@ function maxTarget(app: App, clock: TestClock): number | undefined {
 export function advanceTestClock(app: App, clock: TestClock, target: number, ctx: Ctx): void {
   clock.status = 'advancing';
   clock.status_details = { advancing: { target_frozen_time: target } };
-  ctx.emit('test_helpers.test_clock.advancing', clock);
+  ctxAt(ctx, clock.frozen_time).emit('test_helpers.test_clock.advancing', clock);
   setImmediate(() => {
     try {
       runDue(app, clock.id, target, (t) => {
