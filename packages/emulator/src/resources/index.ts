@@ -1,6 +1,7 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { charges } from './charges.js';
+import { checkoutSessions } from './checkout-sessions.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
 import { events } from './events.js';
@@ -28,6 +29,7 @@ export const allResources: readonly Resource[] = [
   charges,
   setupIntents,
   refunds,
+  checkoutSessions,
   invoiceItems,
   invoices,
   subscriptions,

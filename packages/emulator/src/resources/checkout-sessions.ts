@@ -1,0 +1,669 @@
+import type Stripe from 'stripe';
+import type { App } from '../core/app.js';
+import type { Ctx } from '../core/context.js';
+import { invalidRequest, missingParam, StripeError, stateError } from '../core/errors.js';
+import type { Params } from '../core/form.js';
+import { newId, newSecret } from '../core/ids.js';
+import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
+import { applyMetadata } from '../core/metadata.js';
+import { arr, bool, int, obj, oneOf, reqInt, reqStr, str } from '../core/params.js';
+import { defineResource } from '../core/resource.js';
+import type { Wire } from '../core/wire.js';
+import { baseUrl } from './common/base-url.js';
+import { type EngineCtx, engineCtx } from './common/engine.js';
+import {
+  cancelPaymentIntent,
+  createPaymentIntentInternal,
+  onPaymentIntent,
+  type PaymentIntent,
+} from './payment-intents.js';
+import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
+import { escapeHtml, page, pageRoute } from './payment-pages.js';
+import { createPrice, type Price } from './prices.js';
+import { createSetupIntentInternal } from './setup-intents.js';
+import { createSubscriptionInternal } from './subscriptions.js';
+
+export type CheckoutSession = Wire<Stripe.Checkout.Session>;
+export type LineItem = Wire<Stripe.LineItem>;
+
+/** Emulator-only data of a session: its line items and the intent data applied when it is paid. */
+interface SessionPrivate {
+  id: string;
+  lineItems: LineItem[];
+  paymentIntentData: {
+    metadata: Stripe.Metadata;
+    description: string | null;
+    shipping: PaymentIntent['shipping'];
+    capture_method: PaymentIntent['capture_method'] | undefined;
+    setup_future_usage: 'on_session' | 'off_session' | undefined;
+  };
+  subscriptionData: {
+    metadata: Stripe.Metadata;
+    trial_period_days: number | undefined;
+    description: string | null;
+  };
+}
+
+declare module '../core/store.js' {
+  interface CollectionTypes {
+    'checkout.session': CheckoutSession;
+    _checkout_session: SessionPrivate;
+  }
+}
+
+const MIN_EXPIRY = 30 * 60;
+const MAX_EXPIRY = 24 * 60 * 60;
+const MODES = ['payment', 'setup', 'subscription'] as const;
+
+function readLineItems(
+  ctx: Ctx,
+  mode: CheckoutSession['mode'],
+): { items: LineItem[]; currency: string | null } {
+  const raw = arr(ctx.params, 'line_items');
+  if (raw === undefined || raw.length === 0) {
+    if (mode === 'setup') return { items: [], currency: null };
+    throw missingParam('line_items');
+  }
+  if (mode === 'setup') throw invalidRequest('line_items cannot be used in setup mode.', 'line_items');
+  const items: LineItem[] = [];
+  let currency: string | null = null;
+  let recurring = 0;
+  raw.forEach((entry, i) => {
+    const name = `line_items[${i}]`;
+    if (typeof entry === 'string' || Array.isArray(entry))
+      throw invalidRequest(`Invalid ${name}: must be a hash.`, name);
+    const priceId = str(entry, 'price', `${name}[price]`);
+    const priceData = obj(entry, 'price_data', `${name}[price_data]`);
+    let price: Price;
+    if (priceId !== undefined && priceData !== undefined) {
+      throw invalidRequest(
+        'You may only specify one of these parameters: price, price_data.',
+        `${name}[price]`,
+      );
+    }
+    if (priceId !== undefined) price = ctx.store.c('price').require(priceId, `${name}[price]`);
+    else if (priceData !== undefined) price = createPrice(ctx, priceData, undefined, `${name}[price_data]`);
+    else throw missingParam(`${name}[price]`);
+    if (!price.active) throw invalidRequest(`The price ${price.id} is not active.`, `${name}[price]`);
+    const quantity = int(entry, 'quantity', `${name}[quantity]`);
+    if (quantity === undefined) throw missingParam(`${name}[quantity]`);
+    if (quantity < 1) throw invalidRequest('Quantity must be at least 1.', `${name}[quantity]`);
+    if (currency !== null && price.currency !== currency) {
+      throw invalidRequest('All line items must have the same currency.', `${name}[price]`);
+    }
+    currency = price.currency;
+    if (price.type === 'recurring') recurring++;
+    if (mode === 'payment' && price.type === 'recurring') {
+      throw invalidRequest(
+        'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+        `${name}[price]`,
+      );
+    }
+    if (price.unit_amount === null) {
+      throw invalidRequest(`The price ${price.id} has no unit_amount.`, `${name}[price]`);
+    }
+    const amount = price.unit_amount * quantity;
+    const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
+    items.push({
+      id: newId('li'),
+      object: 'item',
+      adjustable_quantity: null,
+      amount_discount: 0,
+      amount_subtotal: amount,
+      amount_tax: 0,
+      amount_total: amount,
+      currency: price.currency,
+      description: product?.name ?? null,
+      metadata: {},
+      price,
+      quantity,
+    });
+  });
+  if (mode === 'subscription' && recurring === 0) {
+    throw invalidRequest(
+      'You must specify at least one recurring price in `subscription` mode.',
+      'line_items',
+    );
+  }
+  return { items, currency };
+}
+
+function create(ctx: Ctx): CheckoutSession {
+  expireDueSessions(ctx);
+  const p = ctx.params;
+  const mode = oneOf(p, 'mode', MODES);
+  if (mode === undefined) throw missingParam('mode');
+  const successUrl = reqStr(p, 'success_url');
+  const cancelUrl = str(p, 'cancel_url') ?? null;
+  const customer = str(p, 'customer');
+  const customerEmail = str(p, 'customer_email');
+  if (customer !== undefined && customerEmail !== undefined) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: customer, customer_email.',
+      'customer_email',
+    );
+  }
+  const customerRecord = customer ? ctx.store.c('customer').require(customer, 'customer') : undefined;
+  const creation = oneOf(p, 'customer_creation', ['always', 'if_required'] as const);
+  if (creation !== undefined && mode !== 'payment') {
+    throw invalidRequest('customer_creation can only be used in `payment` mode.', 'customer_creation');
+  }
+  if (creation !== undefined && customer !== undefined) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: customer, customer_creation.',
+      'customer_creation',
+    );
+  }
+  const now = ctx.now();
+  const expiresAt = int(p, 'expires_at') ?? now + MAX_EXPIRY;
+  if (expiresAt < now + MIN_EXPIRY || expiresAt > now + MAX_EXPIRY) {
+    throw invalidRequest(
+      'The `expires_at` timestamp must be at least 30 minutes and at most 24 hours from Checkout Session creation.',
+      'expires_at',
+    );
+  }
+  const { items, currency } = readLineItems(ctx, mode);
+  const sessionCurrency = currency ?? str(p, 'currency')?.toLowerCase() ?? null;
+  const total = items.reduce((s, li) => s + li.amount_total, 0);
+
+  const pid = obj(p, 'payment_intent_data');
+  if (pid !== undefined && mode !== 'payment') {
+    throw invalidRequest('payment_intent_data can only be used in `payment` mode.', 'payment_intent_data');
+  }
+  const sd = obj(p, 'subscription_data');
+  if (sd !== undefined && mode !== 'subscription') {
+    throw invalidRequest('subscription_data can only be used in `subscription` mode.', 'subscription_data');
+  }
+  const shippingParams =
+    pid !== undefined ? obj(pid, 'shipping', 'payment_intent_data[shipping]') : undefined;
+  const shippingAddress = shippingParams
+    ? obj(shippingParams, 'address', 'payment_intent_data[shipping][address]')
+    : undefined;
+  const priv: SessionPrivate = {
+    id: '',
+    lineItems: items,
+    paymentIntentData: {
+      metadata: pid ? applyMetadata({}, pid) : {},
+      description: pid ? (str(pid, 'description', 'payment_intent_data[description]') ?? null) : null,
+      shipping: shippingParams
+        ? {
+            address: {
+              city: shippingAddress ? (str(shippingAddress, 'city') ?? null) : null,
+              country: shippingAddress ? (str(shippingAddress, 'country') ?? null) : null,
+              line1: shippingAddress ? (str(shippingAddress, 'line1') ?? null) : null,
+              line2: shippingAddress ? (str(shippingAddress, 'line2') ?? null) : null,
+              postal_code: shippingAddress ? (str(shippingAddress, 'postal_code') ?? null) : null,
+              state: shippingAddress ? (str(shippingAddress, 'state') ?? null) : null,
+            },
+            carrier: null,
+            name: reqStr(shippingParams, 'name', 'payment_intent_data[shipping][name]'),
+            phone: null,
+            tracking_number: null,
+          }
+        : null,
+      capture_method: pid
+        ? oneOf(
+            pid,
+            'capture_method',
+            ['automatic', 'automatic_async', 'manual'] as const,
+            'payment_intent_data[capture_method]',
+          )
+        : undefined,
+      setup_future_usage: pid
+        ? oneOf(
+            pid,
+            'setup_future_usage',
+            ['on_session', 'off_session'] as const,
+            'payment_intent_data[setup_future_usage]',
+          )
+        : undefined,
+    },
+    subscriptionData: {
+      metadata: sd ? applyMetadata({}, sd) : {},
+      trial_period_days: sd
+        ? int(sd, 'trial_period_days', 'subscription_data[trial_period_days]')
+        : undefined,
+      description: sd ? (str(sd, 'description', 'subscription_data[description]') ?? null) : null,
+    },
+  };
+
+  const id = newId('cs_test', 58);
+  priv.id = id;
+  const session: CheckoutSession = {
+    id,
+    object: 'checkout.session',
+    adaptive_pricing: null,
+    after_expiration: null,
+    allow_promotion_codes: bool(p, 'allow_promotion_codes') ?? null,
+    allowed_payment_method_types: null,
+    amount_subtotal: mode === 'setup' ? null : total,
+    amount_total: mode === 'setup' ? null : total,
+    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    billing_address_collection: oneOf(p, 'billing_address_collection', ['auto', 'required'] as const) ?? null,
+    cancel_url: cancelUrl,
+    client_reference_id: str(p, 'client_reference_id') ?? null,
+    client_secret: null,
+    collected_information: null,
+    consent: null,
+    consent_collection: null,
+    created: now,
+    currency: sessionCurrency,
+    currency_conversion: null,
+    custom_fields: [],
+    custom_text: {
+      after_submit: null,
+      shipping_address: null,
+      submit: null,
+      terms_of_service_acceptance: null,
+    },
+    customer: customer ?? null,
+    customer_account: null,
+    customer_creation: mode === 'payment' && customer === undefined ? (creation ?? 'if_required') : null,
+    customer_details: customerRecord
+      ? {
+          address: customerRecord.address ?? null,
+          business_name: null,
+          email: customerRecord.email ?? null,
+          individual_name: null,
+          name: customerRecord.name ?? null,
+          phone: customerRecord.phone ?? null,
+          tax_exempt: 'none',
+          tax_ids: [],
+        }
+      : null,
+    customer_email: customerEmail ?? null,
+    discounts: [],
+    expires_at: expiresAt,
+    integration_identifier: null,
+    invoice: null,
+    invoice_creation: mode === 'payment' ? { enabled: false, invoice_data: emptyInvoiceData() } : null,
+    livemode: false,
+    locale: null,
+    managed_payments: null,
+    metadata: applyMetadata({}, p),
+    mode,
+    origin_context: null,
+    payment_intent: null,
+    payment_link: null,
+    payment_method_collection: mode === 'payment' ? null : 'always',
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: ['card'],
+    payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
+    permissions: null,
+    recovered_from: null,
+    saved_payment_method_options: null,
+    setup_intent: null,
+    shipping_address_collection: null,
+    shipping_cost: null,
+    shipping_options: [],
+    status: 'open',
+    submit_type: null,
+    subscription: null,
+    success_url: successUrl,
+    total_details: mode === 'setup' ? null : { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    ui_mode: 'hosted',
+    url: `${baseUrl(ctx.app)}/c/pay/${id}`,
+    wallet_options: null,
+  };
+  ctx.store.c('checkout.session').insert(session);
+  ctx.store.c('_checkout_session').insert(priv);
+  return session;
+}
+
+function emptyInvoiceData(): NonNullable<CheckoutSession['invoice_creation']>['invoice_data'] {
+  return {
+    account_tax_ids: null,
+    custom_fields: null,
+    description: null,
+    footer: null,
+    issuer: null,
+    metadata: null,
+    rendering_options: null,
+  };
+}
+
+/** Expires open sessions whose `expires_at` has passed on the emulator clock (run before each call). */
+export function expireDueSessions(ctx: EngineCtx): void {
+  const now = ctx.now();
+  // Expiry is Stripe's own doing, not the caller's request: its events carry no request id.
+  const sys = engineCtx(ctx.app);
+  for (const s of ctx.store.c('checkout.session').values()) {
+    if (s.status === 'open' && s.expires_at <= now) expireSession(sys, s);
+  }
+}
+
+function expireSession(ctx: EngineCtx, s: CheckoutSession): CheckoutSession {
+  if (s.status !== 'open') {
+    throw stateError(
+      `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${s.status}".`,
+      'checkout_session_unexpected_state',
+    );
+  }
+  const piId = typeof s.payment_intent === 'string' ? s.payment_intent : s.payment_intent?.id;
+  const pi = piId ? ctx.store.c('payment_intent').get(piId) : undefined;
+  if (pi && pi.status !== 'succeeded' && pi.status !== 'canceled') cancelPaymentIntent(ctx, pi, 'abandoned');
+  s.status = 'expired';
+  s.url = null;
+  ctx.emit('checkout.session.expired', s);
+  return s;
+}
+
+function requireSession(ctx: EngineCtx, id: string, param = 'session'): CheckoutSession {
+  expireDueSessions(ctx);
+  return ctx.store.c('checkout.session').require(id, param);
+}
+
+function customerDetails(
+  email: string | null,
+  pm: { billing_details: { name: string | null; address: Stripe.Address | null; phone: string | null } },
+): NonNullable<CheckoutSession['customer_details']> {
+  return {
+    address: pm.billing_details.address,
+    business_name: null,
+    email,
+    individual_name: null,
+    name: pm.billing_details.name,
+    phone: pm.billing_details.phone,
+    tax_exempt: 'none',
+    tax_ids: [],
+  };
+}
+
+/** Completes a paid/set-up session: status, payment_status and `checkout.session.completed`. */
+function complete(
+  ctx: EngineCtx,
+  s: CheckoutSession,
+  paymentStatus: CheckoutSession['payment_status'],
+): void {
+  if (s.status !== 'open') return;
+  s.status = 'complete';
+  s.payment_status = paymentStatus;
+  s.url = null;
+  ctx.emit('checkout.session.completed', s);
+}
+
+/**
+ * The hosted page's confirm (`POST /v1/payment_pages/:session/confirm`): pays or sets up the session
+ * with a payment method, as the Stripe CLI and the hosted page do.
+ */
+export function confirmSession(
+  ctx: EngineCtx,
+  s: CheckoutSession,
+  params: { payment_method: string; expected_amount?: number | undefined; email?: string | undefined },
+): CheckoutSession {
+  if (s.status !== 'open') {
+    throw stateError(
+      `This Checkout Session is no longer active (status: ${s.status}).`,
+      'checkout_session_unexpected_state',
+    );
+  }
+  if (
+    params.expected_amount !== undefined &&
+    s.mode !== 'setup' &&
+    params.expected_amount !== s.amount_total
+  ) {
+    throw invalidRequest(
+      `The expected_amount (${params.expected_amount}) does not match the amount due (${s.amount_total}).`,
+      'expected_amount',
+    );
+  }
+  const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
+  const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+  const email = params.email ?? s.customer_email ?? pm.billing_details.email;
+  let customerId = typeof s.customer === 'string' ? s.customer : (s.customer?.id ?? null);
+  const needsCustomer =
+    s.mode !== 'payment' ||
+    s.customer_creation === 'always' ||
+    priv.paymentIntentData.setup_future_usage !== undefined;
+  if (customerId === null && needsCustomer) {
+    const now = ctx.now();
+    const c = {
+      id: newId('cus', 14),
+      object: 'customer' as const,
+      address: pm.billing_details.address,
+      balance: 0,
+      created: now,
+      currency: null,
+      default_source: null,
+      delinquent: false,
+      description: null,
+      discount: null,
+      email,
+      invoice_prefix: newSecret('x', 8).slice(2).toUpperCase(),
+      invoice_settings: {
+        custom_fields: null,
+        default_payment_method: null,
+        footer: null,
+        rendering_options: null,
+      },
+      livemode: false,
+      metadata: {},
+      name: pm.billing_details.name,
+      next_invoice_sequence: 1,
+      phone: pm.billing_details.phone,
+      preferred_locales: [],
+      shipping: null,
+      tax_exempt: 'none' as const,
+      test_clock: null,
+    };
+    ctx.store.c('customer').insert(c);
+    ctx.emit('customer.created', c);
+    customerId = c.id;
+    s.customer = c.id;
+  }
+  s.customer_details = customerDetails(email, pm);
+  if (s.mode === 'payment') {
+    const pi = createPaymentIntentInternal(ctx, {
+      amount: s.amount_total ?? 0,
+      currency: s.currency ?? 'usd',
+      customer: customerId,
+      payment_method: pm.id,
+      confirm: true,
+      description: priv.paymentIntentData.description,
+      metadata: priv.paymentIntentData.metadata,
+      shipping: priv.paymentIntentData.shipping,
+      capture_method: priv.paymentIntentData.capture_method,
+      setup_future_usage: priv.paymentIntentData.setup_future_usage,
+      payment_method_types: ['card'],
+      receipt_email: email,
+    });
+    s.payment_intent = pi.id;
+    // Paid now, or later through the payment intent listener (after 3-D Secure).
+    if (pi.status === 'requires_payment_method' && pi.last_payment_error) throw sessionDecline(pi);
+    if (pi.status === 'succeeded') complete(ctx, s, 'paid');
+    else if (pi.status === 'requires_capture') complete(ctx, s, 'unpaid');
+    return s;
+  }
+  if (s.mode === 'setup') {
+    const si = createSetupIntentInternal(ctx, {
+      customer: customerId,
+      payment_method: pm.id,
+      confirm: true,
+      usage: 'off_session',
+      payment_method_types: ['card'],
+    });
+    s.setup_intent = si.id;
+    if (si.status === 'succeeded') complete(ctx, s, 'no_payment_required');
+    return s;
+  }
+  // Subscription mode: the billing engine creates and charges the subscription.
+  attachPaymentMethod(ctx, pm, customerId!);
+  const subParams: Params = {
+    customer: customerId!,
+    default_payment_method: pm.id,
+    payment_behavior: 'error_if_incomplete',
+    items: priv.lineItems.map((li) => ({ price: li.price!.id, quantity: String(li.quantity ?? 1) })),
+    metadata: priv.subscriptionData.metadata,
+  };
+  if (priv.subscriptionData.trial_period_days !== undefined) {
+    subParams.trial_period_days = String(priv.subscriptionData.trial_period_days);
+  }
+  if (priv.subscriptionData.description !== null) subParams.description = priv.subscriptionData.description;
+  const sub = createSubscriptionInternal(asCtx(ctx), subParams);
+  s.subscription = sub.id;
+  s.invoice = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
+  const inv = s.invoice ? ctx.store.c('invoice').get(s.invoice) : undefined;
+  complete(ctx, s, inv && inv.amount_due > 0 ? 'paid' : 'no_payment_required');
+  return s;
+}
+
+/** The billing engine takes a full request context; outside a request this builds a neutral one. */
+function asCtx(ctx: EngineCtx): Ctx {
+  if ('params' in ctx) return ctx as Ctx;
+  return {
+    ...ctx,
+    clock: ctx.app.clock,
+    method: 'POST',
+    path: '',
+    params: {},
+    args: {},
+    requestId: newId('req', 14),
+    apiKey: '',
+    idempotencyKey: null,
+  };
+}
+
+function sessionDecline(pi: PaymentIntent): StripeError {
+  const e = pi.last_payment_error!;
+  return new StripeError({
+    status: 402,
+    type: 'card_error',
+    code: e.code === undefined ? undefined : String(e.code),
+    declineCode: e.decline_code,
+    message: e.message ?? 'Your card was declined.',
+    extra: { payment_intent: structuredClone(pi) },
+  });
+}
+
+/** Which session, if any, a payment intent pays. */
+function sessionOfPaymentIntent(app: App, piId: string): CheckoutSession | undefined {
+  return app.store.c('checkout.session').find((s) => s.payment_intent === piId);
+}
+
+onPaymentIntent('succeeded', (ctx, pi) => {
+  const s = sessionOfPaymentIntent(ctx.app, pi.id);
+  if (s && s.status === 'open' && s.mode === 'payment') complete(ctx, s, 'paid');
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+function list(ctx: Ctx) {
+  expireDueSessions(ctx);
+  const p = ctx.params;
+  const customer = str(p, 'customer');
+  const pi = str(p, 'payment_intent');
+  const sub = str(p, 'subscription');
+  const status = oneOf(p, 'status', ['open', 'complete', 'expired'] as const);
+  const created = rangeFilter(p, 'created');
+  return paginate(
+    ctx.store.c('checkout.session'),
+    p,
+    '/v1/checkout/sessions',
+    allOf<CheckoutSession>(
+      customer !== undefined && ((s) => s.customer === customer),
+      pi !== undefined && ((s) => s.payment_intent === pi),
+      sub !== undefined && ((s) => s.subscription === sub),
+      status !== undefined && ((s) => s.status === status),
+      created && ((s) => created(s.created)),
+    ),
+  );
+}
+
+/** The payment page object the hosted page and the Stripe CLI read (not a documented SDK type). */
+function paymentPage(ctx: EngineCtx, s: CheckoutSession) {
+  const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
+  return {
+    id: s.id,
+    object: 'checkout.payment_page',
+    session_id: s.id,
+    mode: s.mode,
+    status: s.status,
+    payment_status: s.payment_status,
+    currency: s.currency,
+    amount_total: s.amount_total,
+    customer_email: s.customer_email,
+    success_url: s.success_url,
+    cancel_url: s.cancel_url,
+    expires_at: s.expires_at,
+    line_items: {
+      object: 'list',
+      data: priv.lineItems,
+      has_more: false,
+      url: `/v1/checkout/sessions/${s.id}/line_items`,
+    },
+  };
+}
+
+export const checkoutSessions = defineResource('checkout_sessions', (api) => {
+  api.label('checkout.session', 'checkout.session');
+  api.post('/v1/checkout/sessions', create);
+  api.get('/v1/checkout/sessions', list);
+  api.get('/v1/checkout/sessions/:id', (ctx) => requireSession(ctx, ctx.args.id!));
+  api.post('/v1/checkout/sessions/:id', (ctx) => {
+    const s = requireSession(ctx, ctx.args.id!);
+    s.metadata = applyMetadata(s.metadata, ctx.params);
+    return s;
+  });
+  api.post('/v1/checkout/sessions/:id/expire', (ctx) =>
+    expireSession(ctx, requireSession(ctx, ctx.args.id!)),
+  );
+  api.get('/v1/checkout/sessions/:id/line_items', (ctx) => {
+    const s = requireSession(ctx, ctx.args.id!);
+    const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
+    return paginateArray(priv.lineItems, ctx.params, `/v1/checkout/sessions/${s.id}/line_items`);
+  });
+  api.get('/v1/payment_pages/:id', (ctx) => paymentPage(ctx, requireSession(ctx, ctx.args.id!)), {
+    publishable: true,
+  });
+  api.post(
+    '/v1/payment_pages/:id/confirm',
+    (ctx) => {
+      const s = requireSession(ctx, ctx.args.id!);
+      confirmSession(ctx, s, {
+        payment_method: reqStr(ctx.params, 'payment_method'),
+        expected_amount:
+          s.mode === 'setup' ? int(ctx.params, 'expected_amount') : reqInt(ctx.params, 'expected_amount'),
+        email: str(ctx.params, 'email'),
+      });
+      return paymentPage(ctx, s);
+    },
+    { publishable: true },
+  );
+  api.expandable('checkout.session', 'customer', (id) => api.store.c('customer').get(id));
+  api.expandable('checkout.session', 'payment_intent', (id) => api.store.c('payment_intent').get(id));
+  api.expandable('checkout.session', 'setup_intent', (id) => api.store.c('setup_intent').get(id));
+  api.expandable('checkout.session', 'subscription', (id) => api.store.c('subscription').get(id));
+  api.expandable('checkout.session', 'invoice', (id) => api.store.c('invoice').get(id));
+  api.includable('checkout.session', 'line_items', (s) => {
+    const priv = api.store.c('_checkout_session').get(String(s.id));
+    return {
+      object: 'list',
+      data: priv?.lineItems ?? [],
+      has_more: false,
+      url: `/v1/checkout/sessions/${String(s.id)}/line_items`,
+    };
+  });
+});
+
+// The hosted page (a placeholder until the real Checkout page lands): a real URL that answers.
+pageRoute('GET', /^\/c\/pay\/(cs_test_[A-Za-z0-9]+)$/, (app, [id]) => {
+  const ctx = engineCtx(app);
+  expireDueSessions(ctx);
+  const s = app.store.c('checkout.session').get(id!);
+  if (s === undefined) return { status: 404, html: page('Not found', '<h1>No such Checkout Session</h1>') };
+  const amount =
+    s.amount_total !== null ? `${(s.amount_total / 100).toFixed(2)} ${(s.currency ?? '').toUpperCase()}` : '';
+  return {
+    status: 200,
+    html: page(
+      'Checkout',
+      `<h1>Checkout (${escapeHtml(String(s.mode))})</h1><p id="status">Status: ${escapeHtml(String(s.status))}</p>` +
+        (amount ? `<p id="amount">Total: ${escapeHtml(amount)}</p>` : '') +
+        '<p>The hosted payment form comes with the emulator\u2019s part 2; pay this session through ' +
+        `<code>POST /v1/payment_pages/${escapeHtml(s.id)}/confirm</code>.</p>` +
+        (s.cancel_url ? `<p><a href="${escapeHtml(s.cancel_url)}">Back</a></p>` : ''),
+    ),
+  };
+});
