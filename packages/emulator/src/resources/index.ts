@@ -1,5 +1,6 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
+import { billingPortal } from './billing-portal.js';
 import { charges } from './charges.js';
 import { checkoutSessions } from './checkout-sessions.js';
 import { coupons } from './coupons.js';
@@ -30,6 +31,7 @@ export const allResources: readonly Resource[] = [
   setupIntents,
   refunds,
   checkoutSessions,
+  billingPortal,
   invoiceItems,
   invoices,
   subscriptions,
