@@ -1,7 +1,6 @@
 import type { App, BuildOptions } from './app.js';
-import { buildApp } from './app.js';
 import type { Config } from './platform/config.js';
-import { loadMigrations, migrate } from './platform/db/migrate.js';
+import { migrate } from './platform/db/migrate.js';
 import { openDatabase } from './platform/db/open.js';
 import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -20,19 +19,24 @@ export interface StartOptions extends BuildOptions {
   logger?: Logger;
   /** Listen for SIGTERM and SIGINT and shut down on either (the CLI does; tests usually don't). */
   handleSignals?: boolean;
+  /** Where the migrations are; paydesk's own by default. */
+  migrationsDir?: string;
 }
 
 /** Opens the database, applies migrations, builds the app and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
   const started = performance.now();
+  // Opening the database (PGlite compiles its WebAssembly) overlaps with loading the HTTP stack.
+  const appModule = import('./app.js');
+  appModule.catch(() => {}); // awaited below; this only keeps an early database failure from leaving it unhandled
   const db = await openDatabase(config);
   let app: App;
   try {
-    const result = await migrate(db);
+    const result = await migrate(db, options.migrationsDir);
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
-    const migrations = await loadMigrations();
-    app = await buildApp({ config, db, logger, migrations }, options);
+    const { buildApp } = await appModule;
+    app = await buildApp({ config, db, logger, migrations: result.migrations }, options);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await db.close().catch(() => {});

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, settings } from './config.js';
 
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
@@ -101,4 +102,17 @@ describe('paydesk serve with bad settings', () => {
       assert.equal(r.stdout, '');
     });
   }
+});
+
+describe('README configuration table', () => {
+  test('lists every setting with its default', () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    for (const [name, setting] of Object.entries(settings)) {
+      const parsed = setting.schema.safeParse(undefined);
+      const fallback = parsed.success && parsed.data !== undefined ? `\`${String(parsed.data)}\`` : '—';
+      const escaped = fallback.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const row = new RegExp(`^\\|\\s*\`${name}\`\\s*\\|\\s*${escaped}\\s*\\|`, 'm');
+      assert.ok(row.test(readme), `README.md should have a row for ${name} with default ${fallback}`);
+    }
+  });
 });

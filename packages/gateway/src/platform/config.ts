@@ -49,7 +49,7 @@ export const settings = {
         'expected a Stripe secret key (sk_test_…, sk_live_…, rk_…)',
       )
       .optional(),
-    doc: 'Stripe secret key for real-Stripe mode. When unset, paydesk runs against its offline emulator.',
+    doc: 'Stripe secret key (`sk_test_…`, `sk_live_…` or a restricted `rk_…`) for real-Stripe mode.',
     requires: 'STRIPE_WEBHOOK_SECRET',
   },
   STRIPE_WEBHOOK_SECRET: {
@@ -60,7 +60,7 @@ export const settings = {
         'expected whsec_… secrets, comma-separated',
       )
       .optional(),
-    doc: 'Webhook signing secret(s) for real-Stripe mode, comma-separated during rotation. Required with STRIPE_SECRET_KEY.',
+    doc: 'Webhook signing secret(s) `whsec_…`, comma-separated during rotation. Required with `STRIPE_SECRET_KEY`.',
   },
   PAYDESK_DB_POOL_SIZE: {
     schema: intSetting(1, 200).default(10),

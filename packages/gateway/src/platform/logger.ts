@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
-import { redactString, redactValue } from './redact.js';
+import { redactJsonLine } from './redact.js';
 
 export type { Logger };
 
@@ -28,14 +28,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: Des
       redact: { paths, censor: '[REDACTED]' },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (obj) => redactValue(obj) as Record<string, unknown>,
       },
-      hooks: {
-        logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === 'string' ? redactString(a) : a));
-          return method.apply(this, scrubbed as Parameters<typeof method>);
-        },
-      },
+      // The last step before a line is written: whatever a caller logged (messages, errors,
+      // request URLs, headers) is scrubbed of Stripe keys, secrets and card numbers here.
+      hooks: { streamWrite: redactJsonLine },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );

@@ -21,7 +21,7 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-const hint = /[0-9]{4}|_(?:test|live)_|whsec_|bearer|basic/i;
+const hint = /\d(?:[ -]?\d){12}|_(?:test|live)_|whsec_|bearer|basic/i;
 
 export function redactString(text: string): string {
   if (!hint.test(text)) return text;
@@ -31,20 +31,13 @@ export function redactString(text: string): string {
     .replace(cardLike, (m) => (luhnValid(m.replace(/[ -]/g, '')) ? '[REDACTED CARD]' : m));
 }
 
-/** Deep copy of a log object with every string scrubbed; non-plain objects are left as they are. */
-export function redactValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return redactString(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
-  if (value instanceof Error) {
-    const copy: Record<string, unknown> = { type: value.name, message: redactString(value.message) };
-    if (value.stack) copy.stack = redactString(value.stack);
-    for (const [k, v] of Object.entries(value)) copy[k] = redactValue(v, depth + 1);
-    return copy;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, depth + 1);
-  return out;
+const jsonString = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * Scrubs one serialized JSON log line: only the contents of string literals are touched, so numbers
+ * (timestamps, durations) can never be mistaken for card numbers and the line stays valid JSON.
+ */
+export function redactJsonLine(line: string): string {
+  if (!hint.test(line)) return line;
+  return line.replace(jsonString, (literal) => redactString(literal));
 }

@@ -19,6 +19,8 @@ export interface TestDatabase {
   url: string | undefined;
   /** PGlite only: the data directory. */
   dataDir: string | undefined;
+  /** Makes the database unreachable under the handles already open, as an outage would. */
+  takeDown(): Promise<void>;
   /** Drops the database (PostgreSQL) or removes the directory (PGlite), closing handles first. */
   destroy(): Promise<void>;
 }
@@ -56,6 +58,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         handles.push(db);
         return db;
       },
+      async takeDown() {
+        // FORCE terminates the open connections; new ones then fail: the database is gone.
+        await admin(testDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      },
       async destroy() {
         await Promise.all(handles.map((h) => h.close().catch(() => {})));
         await admin(testDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
@@ -76,6 +82,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         handles.push(shared);
       }
       return shared;
+    },
+    async takeDown() {
+      await shared?.close();
     },
     async destroy() {
       await Promise.all(handles.map((h) => h.close().catch(() => {})));

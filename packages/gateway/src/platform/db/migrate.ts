@@ -101,6 +101,8 @@ function checkHistory(applied: Applied[], available: Migration[]): void {
 export interface MigrateResult {
   applied: string[];
   current: number;
+  /** Every migration this build ships, applied or not. */
+  migrations: Migration[];
 }
 
 /** Applies every pending migration; throws MigrationError naming the file and the database's error. */
@@ -128,7 +130,7 @@ export async function migrate(db: Db, dir: string = defaultMigrationsDir): Promi
       }
       names.push(m.file);
     }
-    return { applied: names, current: available.at(-1)?.version ?? 0 };
+    return { applied: names, current: available.at(-1)?.version ?? 0, migrations: available };
   });
 }
 

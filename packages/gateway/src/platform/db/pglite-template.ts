@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 
 function pglitePackageDir(): string {
   const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
@@ -34,6 +33,7 @@ export async function ensurePgliteTemplate(): Promise<string> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(tmp);
   await db.close();
   try {

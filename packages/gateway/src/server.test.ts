@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from './platform/config.js';
+import { MigrationError } from './platform/db/migrate.js';
+import { createLogger } from './platform/logger.js';
+import { startServer } from './server.js';
+import { LogCapture } from './testing/app.js';
+import { createTestDatabase, type TestDatabase } from './testing/db.js';
+
+let tdb: TestDatabase;
+
+before(async () => {
+  tdb = await createTestDatabase();
+});
+after(async () => {
+  await tdb.destroy();
+});
+
+function dbEnv(): Record<string, string> {
+  return tdb.url ? { DATABASE_URL: tdb.url } : { PAYDESK_DATA_DIR: dirname(tdb.dataDir!) };
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+function slowRoute(ms: number) {
+  return (app: FastifyInstance) => {
+    app.get('/_test/slow', async () => {
+      await sleep(ms);
+      return { finished: true };
+    });
+  };
+}
+
+describe('graceful shutdown', () => {
+  test('a slow in-flight request completes; then the port is closed and the database released', async () => {
+    const config = loadConfig({ PORT: '0', PAYDESK_LOG_LEVEL: 'silent', ...dbEnv() });
+    const server = await startServer(config, { plugins: [slowRoute(700)] });
+    const inFlight = get(`${server.url}/_test/slow`);
+    await sleep(150);
+    const shutdown = server.shutdown('test');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body), { finished: true });
+    await shutdown;
+    await server.closed;
+    await assert.rejects(get(`${server.url}/healthz`), /ECONNREFUSED/);
+  });
+
+  test('a request slower than the shutdown timeout does not hold the process', async () => {
+    const logs = new LogCapture();
+    const config = loadConfig({ PORT: '0', PAYDESK_SHUTDOWN_TIMEOUT_MS: '300', ...dbEnv() });
+    const server = await startServer(config, {
+      plugins: [slowRoute(10_000)],
+      logger: createLogger(config, logs),
+    });
+    const inFlight = get(`${server.url}/_test/slow`).catch((err: Error) => err);
+    await sleep(100);
+    const started = performance.now();
+    await server.shutdown('test');
+    const took = performance.now() - started;
+    assert.ok(took < 3_000, `shutdown took ${took} ms`);
+    assert.ok((await inFlight) instanceof Error, 'the unfinished request was cut off');
+    assert.match(logs.text, /shutdown timeout reached/);
+  });
+
+  test('paydesk serve stops on SIGTERM with exit code 0', async () => {
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', cli, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', ...dbEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      out += c;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
+      child.stdout.on('data', (c: string) => {
+        out += c;
+        const m = /paydesk listening on (http:\/\/[^"\s]+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    assert.equal((await get(`${url}/healthz`)).status, 200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, out);
+    assert.match(out, /"reason":"SIGTERM"/);
+    assert.match(out, /"msg":"stopped"/);
+  });
+});
+
+describe('start-up failures', () => {
+  test('a failing migration stops the start with its file name and the database error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'paydesk-broken-'));
+    const fresh = await createTestDatabase();
+    try {
+      await writeFile(join(dir, '0001_broken.sql'), 'ALTER TABLE nowhere ADD COLUMN x int;');
+      const env = fresh.url ? { DATABASE_URL: fresh.url } : { PAYDESK_DATA_DIR: dirname(fresh.dataDir!) };
+      const config = loadConfig({ PORT: '0', PAYDESK_LOG_LEVEL: 'silent', ...env });
+      await assert.rejects(
+        startServer(config, { migrationsDir: dir }),
+        (err: unknown) =>
+          err instanceof MigrationError &&
+          /0001_broken\.sql/.test(err.message) &&
+          /nowhere/.test(err.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await fresh.destroy();
+    }
+  });
+});
