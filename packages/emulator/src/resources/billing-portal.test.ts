@@ -86,7 +86,15 @@ test('sessions: url served, return_url from the configuration, event, errors', a
   assert.equal(s2.return_url, 'https://shop.example/default');
   assert.equal((s2.configuration as Stripe.BillingPortal.Configuration).id, cfg.id);
 
-  const noReturn = await stripeError(t.stripe.billingPortal.sessions.create({ customer: cus.id }));
+  // The default configuration stands for Dashboard settings saved with a default redirect link.
+  const s3 = await t.stripe.billingPortal.sessions.create({ customer: cus.id });
+  assert.equal(s3.return_url, `${t.emu.url}/`);
+  const bare = await t.stripe.billingPortal.configurations.create({
+    features: { invoice_history: { enabled: true } },
+  });
+  const noReturn = await stripeError(
+    t.stripe.billingPortal.sessions.create({ customer: cus.id, configuration: bare.id }),
+  );
   assert.equal(noReturn.param, 'return_url');
   const noCustomer = await stripeError(
     t.stripe.billingPortal.sessions.create({} as Stripe.BillingPortal.SessionCreateParams),

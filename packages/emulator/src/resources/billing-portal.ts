@@ -69,11 +69,17 @@ function newConfiguration(ctx: EngineCtx, isDefault: boolean): PortalConfigurati
   };
 }
 
-/** The account's default portal configuration (Stripe always has one; made on first use here). */
+/**
+ * The account's default portal configuration (Stripe always has one; made on first use here). It
+ * stands for the Dashboard's portal settings, saved with a default redirect link (the emulator's own
+ * URL), as in a test-mode account where `stripe trigger billing_portal.session.created` (no
+ * `return_url`) succeeds. Configurations made through the API have none unless given.
+ */
 export function defaultConfiguration(ctx: EngineCtx): PortalConfiguration {
   const found = ctx.store.c('billing_portal.configuration').find((c) => c.is_default);
   if (found) return found;
   const c = newConfiguration(ctx, true);
+  c.default_return_url = `${baseUrl(ctx.app)}/`;
   ctx.store.c('billing_portal.configuration').insert(c);
   return c;
 }
@@ -237,7 +243,7 @@ function createSession(ctx: Ctx): PortalSession {
   const returnUrl = str(p, 'return_url') ?? config.default_return_url;
   if (!returnUrl) {
     throw invalidRequest(
-      'You must provide a return_url or set a default return URL on the portal configuration.',
+      'Your PortalConfiguration does not have a `default_return_url`, and you did not provide a `return_url`.',
       'return_url',
     );
   }

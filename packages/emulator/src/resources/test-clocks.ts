@@ -140,4 +140,5 @@ export const testClocks = defineResource('test_clocks', (api) => {
   api.get(`${base}/:id`, (ctx) => ctx.store.c('test_helpers.test_clock').require(ctx.args.id!));
   api.del(`${base}/:id`, remove);
   api.post(`${base}/:id/advance`, advance);
+  api.expandable('customer', 'test_clock', (id) => api.store.c('test_helpers.test_clock').get(id));
 });
