@@ -3,6 +3,8 @@ import type { App } from '../core/app.js';
 import type { FaultConfig, Faults } from '../core/faults.js';
 import type { ExtraHandler } from '../core/http.js';
 import { loadSnapshot, saveSnapshot } from '../core/persistence.js';
+import { touchBilling } from '../resources/billing/scheduler.js';
+import { type BillingSettings, billingSettings, configureBilling } from '../resources/billing/settings.js';
 import type { RetrySchedule, WebhookDelivery } from '../webhooks/delivery.js';
 
 export interface ControlDeps {
@@ -39,6 +41,39 @@ function readJson(req: IncomingMessage): Promise<Json> {
   });
 }
 
+const AFTER_RETRIES: readonly BillingSettings['afterRetries'][] = ['cancel', 'unpaid', 'past_due'];
+
+/** Checks a posted partial billing configuration; every key is optional, unknown keys are refused. */
+function readBillingSettings(body: Json): Partial<BillingSettings> {
+  const out: Partial<BillingSettings> = {};
+  for (const [k, v] of Object.entries(body)) {
+    switch (k) {
+      case 'retryDays':
+        if (!Array.isArray(v) || !v.every((d) => typeof d === 'number')) {
+          throw new Error('retryDays must be a list of whole days');
+        }
+        out.retryDays = v as number[];
+        break;
+      case 'afterRetries':
+        if (!AFTER_RETRIES.includes(v as BillingSettings['afterRetries'])) {
+          throw new Error(`afterRetries must be one of ${AFTER_RETRIES.join(', ')}`);
+        }
+        out.afterRetries = v as BillingSettings['afterRetries'];
+        break;
+      case 'trialWillEndDays':
+      case 'incompleteExpiryHours':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+          throw new Error(`${k} must be a whole number, 0 or more`);
+        }
+        out[k] = v;
+        break;
+      default:
+        throw new Error(`unknown billing setting: ${k}`);
+    }
+  }
+  return out;
+}
+
 /**
  * The control API, under `/_emulator/` (never `/v1/`): JSON in, JSON out, no API key (the emulator
  * listens on 127.0.0.1 by default).
@@ -53,6 +88,8 @@ function readJson(req: IncomingMessage): Promise<Json> {
  *   GET|POST|DELETE /_emulator/faults            FaultConfig (routes, webhooks, seed)
  *   GET    /_emulator/deliveries?endpoint=we_…   the webhook delivery log
  *   GET|POST /_emulator/webhooks/schedule        retry schedule {baseDelayMs, factor, maxAttempts, timeoutMs}
+ *   GET|POST /_emulator/billing                  billing settings {retryDays, afterRetries,
+ *                                                trialWillEndDays, incompleteExpiryHours}
  */
 export function controlHandler(deps: ControlDeps): ExtraHandler {
   const { app, faults, delivery } = deps;
@@ -104,6 +141,12 @@ export function controlHandler(deps: ControlDeps): ExtraHandler {
       }
       delivery.schedule = { ...delivery.schedule, ...next };
       return delivery.schedule;
+    },
+    'GET /_emulator/billing': () => billingSettings(app),
+    'POST /_emulator/billing': (body) => {
+      const next = configureBilling(app, readBillingSettings(body));
+      touchBilling(app); // trial_will_end and retry times derive from the settings
+      return next;
     },
   };
 
