@@ -7,6 +7,7 @@ import { ExpandRegistry } from './expand.js';
 import { canonicalParams, decodeForm, type Params } from './form.js';
 import { IdempotencyCache } from './idempotency.js';
 import { newId } from './ids.js';
+import { flatten } from './json.js';
 import { expandList } from './params.js';
 import type { Api, Resource } from './resource.js';
 import { type Method, Router } from './router.js';
@@ -244,7 +245,7 @@ export class App {
         if (status === 409 || status === 429 || status >= 500) this.idempotency.delete(apiKey, idemKey);
         else {
           entry.status = status;
-          entry.body = body;
+          entry.body = flatten(body);
           entry.inFlight = false;
         }
       }

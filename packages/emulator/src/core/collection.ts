@@ -13,9 +13,9 @@ export class Collection<T extends Identified> {
   readonly kind: string;
   /** How "No such …" messages name this object (e.g. `customer`, `PaymentIntent`). */
   readonly label: string;
-  #byId = new Map<string, T>();
   /** Creation order, with `undefined` holes for deleted objects (compacted when they pile up). */
   #order: (T | undefined)[] = [];
+  /** Id → position in `#order`: one map serves lookups and cursors (a second one would double its memory). */
   #position = new Map<string, number>();
   #holes = 0;
 
@@ -25,42 +25,41 @@ export class Collection<T extends Identified> {
   }
 
   get size(): number {
-    return this.#byId.size;
+    return this.#position.size;
   }
 
   get(id: string): T | undefined {
-    return this.#byId.get(id);
+    const pos = this.#position.get(id);
+    return pos === undefined ? undefined : this.#order[pos];
   }
 
   has(id: string): boolean {
-    return this.#byId.has(id);
+    return this.#position.has(id);
   }
 
   /** The object, or a 404 `resource_missing` naming `param`. */
   require(id: string, param = 'id'): T {
-    const found = this.#byId.get(id);
+    const found = this.get(id);
     if (found === undefined) throw resourceMissing(this.label, id, param);
     return found;
   }
 
   insert(obj: T): T {
-    if (this.#byId.has(obj.id)) {
+    const pos = this.#position.get(obj.id);
+    if (pos !== undefined) {
       // Replacing keeps the original position (used by snapshot load and by custom ids).
-      const pos = this.#position.get(obj.id)!;
       this.#order[pos] = obj;
     } else {
       this.#position.set(obj.id, this.#order.length);
       this.#order.push(obj);
     }
-    this.#byId.set(obj.id, obj);
     return obj;
   }
 
   delete(id: string): T | undefined {
-    const found = this.#byId.get(id);
-    if (found === undefined) return undefined;
-    this.#byId.delete(id);
-    const pos = this.#position.get(id)!;
+    const pos = this.#position.get(id);
+    if (pos === undefined) return undefined;
+    const found = this.#order[pos]!;
     this.#position.delete(id);
     this.#order[pos] = undefined;
     this.#holes++;
@@ -69,7 +68,6 @@ export class Collection<T extends Identified> {
   }
 
   clear(): void {
-    this.#byId.clear();
     this.#order = [];
     this.#position.clear();
     this.#holes = 0;
@@ -104,7 +102,7 @@ export class Collection<T extends Identified> {
   }
 
   find(predicate: (v: T) => boolean): T | undefined {
-    for (const v of this.#byId.values()) if (predicate(v)) return v;
+    for (const v of this.#order) if (v !== undefined && predicate(v)) return v;
     return undefined;
   }
 

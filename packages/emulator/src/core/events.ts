@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { flatJson } from './json.js';
 import type { Store } from './store.js';
 import { API_VERSION } from './version.js';
 import type { Wire } from './wire.js';
@@ -71,7 +72,7 @@ export class EventLog {
       api_version: API_VERSION,
       pending_webhooks: this.countRecipients(type),
       request,
-      object_json: JSON.stringify(object),
+      object_json: flatJson(object),
       previous_attributes: previousAttributes ?? null,
     };
     this.#store.c('event').insert(event);
