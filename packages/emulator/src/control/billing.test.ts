@@ -31,6 +31,7 @@ test('GET /_emulator/billing shows the defaults; POST changes only the keys give
     { trialWillEndDays: -1 },
     { incompleteExpiryHours: 1.5 },
     { retries: [1] },
+    { upcomingRenewalDays: 0 },
   ]) {
     const res = await control('POST', 'billing', bad);
     assert.equal(res.status, 400, JSON.stringify(bad));
@@ -61,6 +62,21 @@ test('incompleteExpiryHours set through the control API decides when an incomple
   assert.equal((await t.stripe.subscriptions.retrieve(sub.id)).status, 'incomplete');
   await control('POST', 'clock', { advance: 3601 });
   assert.equal((await t.stripe.subscriptions.retrieve(sub.id)).status, 'incomplete_expired');
+  // Stripe reports the expiry as an update (status incomplete_expired), not as a deletion, and voids
+  // the open first invoice.
+  const events = (await t.stripe.events.list({ limit: 100 })).data.filter(
+    (e) => (e.data.object as { id?: string }).id === sub.id,
+  );
+  const expired = events.find(
+    (e) =>
+      e.type === 'customer.subscription.updated' &&
+      (e.data.object as { status: string }).status === 'incomplete_expired',
+  );
+  assert.ok(expired, 'customer.subscription.updated with status incomplete_expired');
+  assert.equal((expired.data.previous_attributes as { status?: string } | undefined)?.status, 'incomplete');
+  assert.ok(!events.some((e) => e.type === 'customer.subscription.deleted'));
+  const first = await t.stripe.invoices.retrieve(sub.latest_invoice as string);
+  assert.equal(first.status, 'void');
   await control('POST', 'billing', { ...DEFAULT_BILLING_SETTINGS });
   await control('POST', 'clock', { real: true });
 });

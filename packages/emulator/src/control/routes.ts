@@ -67,6 +67,12 @@ function readBillingSettings(body: Json): Partial<BillingSettings> {
         }
         out[k] = v;
         break;
+      case 'upcomingRenewalDays':
+        if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) {
+          throw new Error('upcomingRenewalDays must be a whole number of days, 1 or more, or null');
+        }
+        out.upcomingRenewalDays = v;
+        break;
       default:
         throw new Error(`unknown billing setting: ${k}`);
     }
@@ -89,7 +95,8 @@ function readBillingSettings(body: Json): Partial<BillingSettings> {
  *   GET    /_emulator/deliveries?endpoint=we_…   the webhook delivery log
  *   GET|POST /_emulator/webhooks/schedule        retry schedule {baseDelayMs, factor, maxAttempts, timeoutMs}
  *   GET|POST /_emulator/billing                  billing settings {retryDays, afterRetries,
- *                                                trialWillEndDays, incompleteExpiryHours}
+ *                                                trialWillEndDays, incompleteExpiryHours,
+ *                                                upcomingRenewalDays}
  */
 export function controlHandler(deps: ControlDeps): ExtraHandler {
   const { app, faults, delivery } = deps;

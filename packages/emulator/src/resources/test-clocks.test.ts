@@ -113,7 +113,9 @@ test('lifecycle on a test clock: trial → first charge → 3 renewals → faili
   const events = await eventsSince(start);
   const advancing = 'test_helpers.test_clock.advancing';
   const ready = 'test_helpers.test_clock.ready';
+  // invoice.upcoming 3 days before each renewal (the default "upcoming renewal events" setting).
   const renewalInvoice = [
+    'invoice.upcoming',
     'invoice.created',
     'customer.subscription.updated',
     'invoice.finalized',

@@ -9,6 +9,7 @@ import {
   renew,
   resumeCollection,
   trialWillEnd,
+  upcomingRenewal,
 } from './subscription-hooks.js';
 import { periodOf } from './subscription-model.js';
 
@@ -51,7 +52,17 @@ function jobs(app: App, domain: string | null): Job[] {
         out.push({ at, rank: 2, run: (c) => trialWillEnd(c, sub) });
       }
     }
-    const { end } = periodOf(sub);
+    const { start, end } = periodOf(sub);
+    const days = settings.upcomingRenewalDays;
+    if (
+      days !== null &&
+      sub.collection_method === 'charge_automatically' &&
+      (sub.cancel_at === null || sub.cancel_at > end) &&
+      state?.upcoming_sent_for !== end
+    ) {
+      const at = end - days * 86_400;
+      if (at > start) out.push({ at, rank: 2, run: (c) => upcomingRenewal(c, sub) });
+    }
     const cancelAt = sub.cancel_at !== null && sub.cancel_at < end ? sub.cancel_at : end;
     out.push({ at: cancelAt, rank: 3, run: (c) => renew(c, sub) });
   }

@@ -14,6 +14,11 @@ export interface BillingSettings {
   trialWillEndDays: number;
   /** Hours an `incomplete` subscription waits for its first payment before `incomplete_expired`. */
   incompleteExpiryHours: number;
+  /**
+   * Days before an automatically charged renewal at which `invoice.upcoming` is sent (the Dashboard's
+   * "upcoming renewal events"); null sends none.
+   */
+  upcomingRenewalDays: number | null;
 }
 
 export const DEFAULT_BILLING_SETTINGS: Readonly<BillingSettings> = Object.freeze({
@@ -21,6 +26,7 @@ export const DEFAULT_BILLING_SETTINGS: Readonly<BillingSettings> = Object.freeze
   afterRetries: 'cancel',
   trialWillEndDays: 3,
   incompleteExpiryHours: 23,
+  upcomingRenewalDays: 3,
 });
 
 const settings = new WeakMap<App, BillingSettings>();
@@ -46,5 +52,6 @@ export function configureBilling(app: App, next: Partial<BillingSettings>): Bill
   if (next.afterRetries !== undefined) s.afterRetries = next.afterRetries;
   if (next.trialWillEndDays !== undefined) s.trialWillEndDays = next.trialWillEndDays;
   if (next.incompleteExpiryHours !== undefined) s.incompleteExpiryHours = next.incompleteExpiryHours;
+  if (next.upcomingRenewalDays !== undefined) s.upcomingRenewalDays = next.upcomingRenewalDays;
   return s;
 }

@@ -3,6 +3,7 @@ import type { Ctx } from '../../core/context.js';
 import { diffPrevious } from '../../core/events.js';
 import { attemptPayment, finalizeInvoice, markUncollectible, voidInvoice } from './collect.js';
 import { createDraftInvoice, type Invoice, invoiceState } from './invoice-engine.js';
+import { createPreview } from './preview.js';
 import { billingSettings } from './settings.js';
 import {
   cycleLines,
@@ -102,6 +103,20 @@ export function expireIncomplete(ctx: Ctx, sub: Subscription): void {
   sub.ended_at = ctx.now();
   subState(ctx, sub).incomplete_expires_at = null;
   updated(ctx, sub, before);
+}
+
+/**
+ * Some days before an automatically charged renewal: `invoice.upcoming` with the invoice the renewal
+ * will create, as a preview (nothing is stored; Stripe's object has no usable invoice id either).
+ */
+export function upcomingRenewal(ctx: Ctx, sub: Subscription): void {
+  const { end } = periodOf(sub);
+  subState(ctx, sub).upcoming_sent_for = end;
+  const preview = createPreview({
+    ...ctx,
+    params: { customer: sub.customer as string, subscription: sub.id },
+  });
+  ctx.emit('invoice.upcoming', preview);
 }
 
 /**

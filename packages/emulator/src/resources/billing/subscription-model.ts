@@ -19,6 +19,8 @@ export interface SubscriptionState {
   trial_will_end_sent: boolean;
   /** When an `incomplete` subscription expires. */
   incomplete_expires_at: number | null;
+  /** The period end whose `invoice.upcoming` was sent (absent: none yet). */
+  upcoming_sent_for?: number;
 }
 
 declare module '../../core/store.js' {
