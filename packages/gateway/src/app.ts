@@ -1,7 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { adminRoutes } from './admin/routes.js';
 import type { AppContext } from './context.js';
+import { customerRoutes } from './customers/routes.js';
 import { opsRoutes } from './ops/routes.js';
+import { createJwtVerifier } from './platform/auth/jwt.js';
+import { registerAuth } from './platform/auth/plugin.js';
 import { AppError } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
@@ -52,7 +56,20 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const metrics = registerMetrics(app);
   await registerOpenApi(app);
 
+  registerAuth(app, {
+    db: ctx.db,
+    adminKey: ctx.secrets.adminKey,
+    verifyJwt: createJwtVerifier({
+      secret: ctx.secrets.jwtSecret,
+      jwksUrl: ctx.config.jwtJwksUrl,
+      issuer: ctx.config.jwtIssuer,
+      audience: ctx.config.jwtAudience,
+    }),
+  });
+
   await app.register(opsRoutes(ctx, metrics));
+  await app.register(customerRoutes(ctx));
+  await app.register(adminRoutes(ctx));
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   app.addHook('onClose', async () => {

@@ -1,7 +1,11 @@
+import type Stripe from 'stripe';
+import type { Catalog } from './catalog/catalog.js';
+import type { PriceResolver } from './catalog/price-resolver.js';
 import type { Config } from './platform/config.js';
 import type { Migration } from './platform/db/migrate.js';
 import type { Db } from './platform/db/types.js';
 import type { Logger } from './platform/logger.js';
+import type { Secrets } from './platform/secrets.js';
 
 /** Everything the app talks to, handed in from outside so that a test can choose each piece. */
 export interface AppContext {
@@ -10,4 +14,11 @@ export interface AppContext {
   logger: Logger;
   /** The migrations this build ships; /readyz compares the database against them. */
   migrations: readonly Migration[];
+  /** The Stripe SDK, pointed at Stripe or at the emulator (see platform/stripe/client.ts). */
+  stripe: Stripe;
+  catalog: Catalog;
+  prices: PriceResolver;
+  secrets: Secrets;
+  /** The current time (tests move it). */
+  now: () => Date;
 }

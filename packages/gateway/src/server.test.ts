@@ -56,7 +56,12 @@ function slowRoute(ms: number) {
 
 describe('graceful shutdown', () => {
   test('a slow in-flight request completes; then the port is closed and the database released', async () => {
-    const config = loadConfig({ PORT: '0', PAYDESK_LOG_LEVEL: 'silent', ...dbEnv() });
+    const config = loadConfig({
+      PORT: '0',
+      PAYDESK_EMULATOR_PORT: '0',
+      PAYDESK_LOG_LEVEL: 'silent',
+      ...dbEnv(),
+    });
     const server = await startServer(config, { plugins: [slowRoute(700)] });
     const inFlight = get(`${server.url}/_test/slow`);
     await sleep(150);
@@ -71,7 +76,12 @@ describe('graceful shutdown', () => {
 
   test('a request slower than the shutdown timeout does not hold the process', async () => {
     const logs = new LogCapture();
-    const config = loadConfig({ PORT: '0', PAYDESK_SHUTDOWN_TIMEOUT_MS: '300', ...dbEnv() });
+    const config = loadConfig({
+      PORT: '0',
+      PAYDESK_EMULATOR_PORT: '0',
+      PAYDESK_SHUTDOWN_TIMEOUT_MS: '300',
+      ...dbEnv(),
+    });
     const server = await startServer(config, {
       plugins: [slowRoute(10_000)],
       logger: createLogger(config, logs),
@@ -89,7 +99,7 @@ describe('graceful shutdown', () => {
   test('paydesk serve stops on SIGTERM with exit code 0', async () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
     const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', cli, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', ...dbEnv() },
+      env: { PATH: process.env.PATH ?? '', PORT: '0', PAYDESK_EMULATOR_PORT: '0', ...dbEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -125,7 +135,12 @@ describe('start-up failures', () => {
     try {
       await writeFile(join(dir, '0001_broken.sql'), 'ALTER TABLE nowhere ADD COLUMN x int;');
       const env = fresh.url ? { DATABASE_URL: fresh.url } : { PAYDESK_DATA_DIR: dirname(fresh.dataDir!) };
-      const config = loadConfig({ PORT: '0', PAYDESK_LOG_LEVEL: 'silent', ...env });
+      const config = loadConfig({
+        PORT: '0',
+        PAYDESK_EMULATOR_PORT: '0',
+        PAYDESK_LOG_LEVEL: 'silent',
+        ...env,
+      });
       await assert.rejects(
         startServer(config, { migrationsDir: dir }),
         (err: unknown) =>

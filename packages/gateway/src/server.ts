@@ -1,14 +1,25 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { App, BuildOptions } from './app.js';
+import { demoCatalogPath, loadCatalog } from './catalog/catalog.js';
+import { PriceResolver } from './catalog/price-resolver.js';
+import { applySync, planSync } from './catalog/sync.js';
+import type { AppContext } from './context.js';
 import type { Config } from './platform/config.js';
 import { migrate } from './platform/db/migrate.js';
 import { openDatabase } from './platform/db/open.js';
 import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { resolveSecrets } from './platform/secrets.js';
+import { connectStripe, type StripeConnection } from './platform/stripe/connect.js';
 
 export interface RunningServer {
   app: App;
   url: string;
   db: Db;
+  context: AppContext;
+  /** The in-process emulator's URL in embedded mode. */
+  emulatorUrl: string | undefined;
   /** Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), closes the database. */
   shutdown(reason?: string): Promise<void>;
   /** Resolves once shutdown has finished. */
@@ -23,7 +34,12 @@ export interface StartOptions extends BuildOptions {
   migrationsDir?: string;
 }
 
-/** Opens the database, applies migrations, builds the app and listens. */
+/** Where a running embedded paydesk says how to reach it (for `paydesk keys …` in another terminal). */
+export function serverInfoFile(dataDir: string): string {
+  return join(resolve(dataDir), 'server.json');
+}
+
+/** Opens the database, applies migrations, connects Stripe, builds the app and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
   const started = performance.now();
@@ -32,21 +48,45 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   appModule.catch(() => {}); // awaited below; this only keeps an early database failure from leaving it unhandled
   const db = await openDatabase(config);
   let app: App;
+  let stripe: StripeConnection | undefined;
+  let context: AppContext;
   try {
     const result = await migrate(db, options.migrationsDir);
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
+    const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
+    stripe = await connectStripe(config, logger);
+    if (stripe.mode === 'embedded-emulator') {
+      const plan = await planSync(stripe.stripe, catalog);
+      await applySync(stripe.stripe, plan);
+      if (plan.actions.length > 0)
+        logger.info({ changes: plan.actions.length }, 'catalog synced into the emulator');
+    }
+    context = {
+      config,
+      db,
+      logger,
+      migrations: result.migrations,
+      stripe: stripe.stripe,
+      catalog,
+      prices: new PriceResolver(stripe.stripe),
+      secrets: await resolveSecrets(config),
+      now: () => new Date(),
+    };
     const { buildApp } = await appModule;
-    app = await buildApp({ config, db, logger, migrations: result.migrations }, options);
+    app = await buildApp(context, options);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
+    await stripe?.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const infoFile = config.databaseUrl ? undefined : serverInfoFile(config.dataDir);
+  if (infoFile) await writeFile(infoFile, `${JSON.stringify({ url, pid: process.pid })}\n`, { mode: 0o600 });
   logger.info(
-    { url, database: db.kind, ready_ms: Math.round(performance.now() - started) },
+    { url, database: db.kind, stripe: stripe.mode, ready_ms: Math.round(performance.now() - started) },
     `paydesk listening on ${url}`,
   );
 
@@ -58,11 +98,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const onSignal = (signal: NodeJS.Signals) => {
     void server.shutdown(signal);
   };
+  const connection = stripe;
 
   const server: RunningServer = {
     app,
     url,
     db,
+    context,
+    emulatorUrl: connection.emulatorUrl,
     closed,
     shutdown(reason = 'shutdown') {
       if (shuttingDown) return shuttingDown;
@@ -85,6 +128,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
             app.server.closeAllConnections();
             await db.close().catch(() => {});
           }
+          await connection
+            .close()
+            .catch((err: unknown) => logger.warn({ err }, 'closing the emulator failed'));
+          if (infoFile) await rm(infoFile, { force: true });
           logger.info({ outcome }, 'stopped');
           logger.flush();
           resolveClosed();

@@ -62,6 +62,66 @@ export const settings = {
       .optional(),
     doc: 'Webhook signing secret(s) `whsec_…`, comma-separated during rotation. Required with `STRIPE_SECRET_KEY`.',
   },
+  STRIPE_API_BASE: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+\/?$/, 'expected a base URL such as http://127.0.0.1:12111')
+      .optional(),
+    doc: 'Send Stripe API calls to this base URL instead of api.stripe.com (an emulator started separately).',
+  },
+  PAYDESK_EMULATOR_PORT: {
+    schema: intSetting(0, 65535).default(12111),
+    doc: 'Embedded mode: port of the in-process Stripe emulator, whose hosted pages the browser opens (0 picks a free one).',
+  },
+  PAYDESK_INSTANCE_ID: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'expected 1–40 lowercase letters, digits, _ or -')
+      .default('default'),
+    doc: 'Names this paydesk in the metadata of everything it creates in Stripe, so several instances can share one Stripe account.',
+  },
+  PAYDESK_PUBLIC_URL: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an absolute http(s) URL without query or fragment')
+      .optional(),
+    doc: 'The URL browsers reach paydesk at (default `http://HOST:PORT`); default return pages are built from it.',
+  },
+  PAYDESK_ALLOWED_ORIGINS: {
+    schema: z.string().optional(),
+    doc: 'Comma-separated origins (`https://app.example.com`) that success, cancel, return and redirect URLs may point to. The public URL’s origin is always allowed.',
+  },
+  PAYDESK_CATALOG: {
+    schema: z.string().min(1).optional(),
+    doc: 'Catalog file (JSON or YAML) declaring credit packs and plans. Default: the demo catalog shipped in `packages/gateway/catalog/demo.yaml`.',
+  },
+  PAYDESK_JWT_SECRET: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: 'HS256 secret that end-user JWTs are signed with. In embedded mode without it, paydesk generates one in the data directory.',
+  },
+  PAYDESK_JWT_JWKS_URL: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\//, 'expected an http(s) URL')
+      .optional(),
+    doc: 'JWKS URL to verify end-user JWTs (RS256/ES256…) instead of a shared secret.',
+  },
+  PAYDESK_JWT_ISSUER: {
+    schema: z.string().min(1).default('paydesk'),
+    doc: 'Required `iss` claim of end-user JWTs.',
+  },
+  PAYDESK_JWT_AUDIENCE: {
+    schema: z.string().min(1).default('paydesk'),
+    doc: 'Required `aud` claim of end-user JWTs.',
+  },
+  PAYDESK_ADMIN_KEY: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: 'Key for the admin API (API key management, console). In embedded mode without it, paydesk generates one in the data directory.',
+  },
+  PAYDESK_CHECKOUT_EXPIRY_MINUTES: {
+    schema: intSetting(30, 1440).default(30),
+    doc: 'How long a Checkout session stays open (Stripe allows 30 minutes to 24 hours).',
+  },
   PAYDESK_DB_POOL_SIZE: {
     schema: intSetting(1, 200).default(10),
     doc: 'Maximum PostgreSQL connections per instance (ignored on PGlite).',
@@ -82,6 +142,20 @@ export type Config = Readonly<{
   dbPoolSize: number;
   stripeSecretKey: string | undefined;
   stripeWebhookSecrets: readonly string[];
+  stripeApiBase: string | undefined;
+  emulatorPort: number;
+  instanceId: string;
+  publicUrl: string;
+  allowedOrigins: readonly string[];
+  catalogPath: string | undefined;
+  jwtSecret: string | undefined;
+  jwtJwksUrl: string | undefined;
+  jwtIssuer: string;
+  jwtAudience: string;
+  adminKey: string | undefined;
+  checkoutExpiryMinutes: number;
+  /** No STRIPE_SECRET_KEY: paydesk runs against the emulator (in-process unless STRIPE_API_BASE). */
+  embedded: boolean;
 }>;
 
 /** A setting that is missing, invalid or unknown. Its message is the one line printed at start. */
@@ -131,6 +205,32 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     }
   }
   const v = parsed.data as { [K in SettingName]: z.output<Settings[K]['schema']> };
+  if (v.STRIPE_SECRET_KEY?.includes('_live_') && v.STRIPE_API_BASE) {
+    throw new ConfigError('STRIPE_API_BASE', 'cannot be used with a live STRIPE_SECRET_KEY');
+  }
+  const hostForUrl = v.HOST === '0.0.0.0' || v.HOST === '::' ? '127.0.0.1' : v.HOST;
+  const publicUrl = (
+    v.PAYDESK_PUBLIC_URL ?? `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${v.PORT}`
+  ).replace(/\/$/, '');
+  const origins = new Set([new URL(publicUrl).origin]);
+  for (const raw of (v.PAYDESK_ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError('PAYDESK_ALLOWED_ORIGINS', `not an origin: ${raw}`);
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== raw.replace(/\/$/, '')) {
+      throw new ConfigError(
+        'PAYDESK_ALLOWED_ORIGINS',
+        `expected scheme://host[:port] with nothing after it: ${raw}`,
+      );
+    }
+    origins.add(url.origin);
+  }
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
@@ -142,5 +242,18 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     dbPoolSize: v.PAYDESK_DB_POOL_SIZE,
     stripeSecretKey: v.STRIPE_SECRET_KEY,
     stripeWebhookSecrets: Object.freeze(v.STRIPE_WEBHOOK_SECRET ? v.STRIPE_WEBHOOK_SECRET.split(',') : []),
+    stripeApiBase: v.STRIPE_API_BASE?.replace(/\/$/, ''),
+    emulatorPort: v.PAYDESK_EMULATOR_PORT,
+    instanceId: v.PAYDESK_INSTANCE_ID,
+    publicUrl,
+    allowedOrigins: Object.freeze([...origins]),
+    catalogPath: v.PAYDESK_CATALOG,
+    jwtSecret: v.PAYDESK_JWT_SECRET,
+    jwtJwksUrl: v.PAYDESK_JWT_JWKS_URL,
+    jwtIssuer: v.PAYDESK_JWT_ISSUER,
+    jwtAudience: v.PAYDESK_JWT_AUDIENCE,
+    adminKey: v.PAYDESK_ADMIN_KEY,
+    checkoutExpiryMinutes: v.PAYDESK_CHECKOUT_EXPIRY_MINUTES,
+    embedded: v.STRIPE_SECRET_KEY === undefined,
   });
 }

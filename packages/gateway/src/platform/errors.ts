@@ -6,7 +6,9 @@ export const errorCatalog = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   invalid_body: { status: 400, message: 'The request body could not be read.' },
   validation_failed: { status: 400, message: 'The request has invalid or missing parameters.' },
+  invalid_redirect: { status: 400, message: 'The URL does not point to an allowed origin.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
+  card_declined: { status: 402, message: 'The card was declined.' },
   forbidden: { status: 403, message: 'You are not allowed to do this.' },
   not_found: { status: 404, message: 'No such resource.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this resource.' },
@@ -15,6 +17,8 @@ export const errorCatalog = {
   unsupported_media_type: { status: 415, message: 'The request content type is not supported.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   internal_error: { status: 500, message: 'An unexpected error occurred.' },
+  stripe_error: { status: 502, message: 'Stripe refused the request paydesk made; see the log for details.' },
+  stripe_unavailable: { status: 502, message: 'Stripe could not be reached or failed; retry later.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

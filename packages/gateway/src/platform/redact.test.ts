@@ -7,6 +7,10 @@ describe('redactString', () => {
     assert.equal(redactString('key sk_live_51Habc123DEF456'), 'key sk_[REDACTED]');
     assert.equal(redactString('rk_test_abcdefgh12'), 'rk_[REDACTED]');
     assert.equal(redactString('whsec_0123456789abcdef'), 'whsec_[REDACTED]');
+    assert.equal(
+      redactString('key pdk_ABCDEFGHIJKLMNOP_abcdefghijklmnopqrstuvwxyz012345'),
+      'key pdk_[REDACTED]',
+    );
   });
 
   test('bearer tokens', () => {

@@ -1,7 +1,8 @@
 // Scrubs secrets out of anything that is about to be logged: Stripe keys, webhook secrets, bearer
 // tokens and card-like numbers. Used by the logger on every line, so it is kept cheap.
 
-const stripeSecret = /\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]{6,}|\bwhsec_[A-Za-z0-9+/=_-]{6,}/g;
+const stripeSecret =
+  /\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]{6,}|\bwhsec_[A-Za-z0-9+/=_-]{6,}|\bpdk_[A-Za-z0-9]{16}_[A-Za-z0-9]{6,}|\bpda_[A-Za-z0-9_-]{16,}/g;
 const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 // 13–19 digits, optionally grouped by single spaces or dashes, as card numbers are written.
 const cardLike = /\b\d(?:[ -]?\d){12,18}\b/g;
@@ -21,7 +22,7 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-const hint = /\d(?:[ -]?\d){12}|_(?:test|live)_|whsec_|bearer|basic/i;
+const hint = /\d(?:[ -]?\d){12}|_(?:test|live)_|whsec_|pdk_|pda_|bearer|basic/i;
 
 export function redactString(text: string): string {
   if (!hint.test(text)) return text;

@@ -1,9 +1,18 @@
 import { Writable } from 'node:stream';
+import { type RunningEmulator, startEmulator } from '@paydesk/emulator';
+import type Stripe from 'stripe';
 import { type App, type BuildOptions, buildApp } from '../app.js';
+import { type Catalog, demoCatalogPath, loadCatalog } from '../catalog/catalog.js';
+import { PriceResolver } from '../catalog/price-resolver.js';
+import { applySync, planSync } from '../catalog/sync.js';
+import type { AppContext } from '../context.js';
+import { createApiKey, type Scope } from '../platform/auth/api-keys.js';
+import { signUserToken } from '../platform/auth/jwt.js';
 import { type Config, loadConfig } from '../platform/config.js';
-import { loadMigrations, migrate } from '../platform/db/migrate.js';
+import { migrate } from '../platform/db/migrate.js';
 import type { Db } from '../platform/db/types.js';
 import { createLogger } from '../platform/logger.js';
+import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from './stripe.js';
 
 /** Collects log lines written by a logger, for assertions on what gets logged. */
 export class LogCapture extends Writable {
@@ -20,21 +29,90 @@ export class LogCapture extends Writable {
   }
 }
 
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+export const TEST_ADMIN_KEY = 'pda_test_admin_key_0123456789abcdefghijkl';
+
 export interface TestAppOptions extends BuildOptions {
   env?: Record<string, string>;
   migrateFirst?: boolean;
+  /** An emulator to share; by default each test app starts its own (and closes it with the app). */
+  emulator?: RunningEmulator;
+  /** Sync the catalog into the emulator first (default true). */
+  syncCatalog?: boolean;
+  catalogPath?: string;
+  now?: () => Date;
 }
 
-/** An app on the given database, logging into a LogCapture (debug level). */
-export async function createTestApp(
-  db: Db,
-  options: TestAppOptions = {},
-): Promise<{ app: App; logs: LogCapture; config: Config }> {
-  const config = loadConfig({ PAYDESK_LOG_LEVEL: 'debug', ...options.env });
+export interface TestApp {
+  app: App;
+  logs: LogCapture;
+  config: Config;
+  context: AppContext;
+  emulator: RunningEmulator;
+  stripe: Stripe;
+  catalog: Catalog;
+  /** A signed user token for external id `sub` (valid an hour unless overridden). */
+  userToken(
+    sub: string,
+    options?: { expiresIn?: string; audience?: string; issuer?: string; email?: string },
+  ): Promise<string>;
+  /** A new API key with the given scopes. */
+  apiKey(scopes?: readonly Scope[], name?: string): Promise<string>;
+}
+
+/** An app on the given database and a real emulator, logging into a LogCapture (debug level). */
+export async function createTestApp(db: Db, options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({
+    PAYDESK_LOG_LEVEL: 'debug',
+    PAYDESK_JWT_SECRET: TEST_JWT_SECRET,
+    PAYDESK_ADMIN_KEY: TEST_ADMIN_KEY,
+    PAYDESK_PUBLIC_URL: 'http://paydesk.test',
+    PAYDESK_ALLOWED_ORIGINS: 'https://app.example.com',
+    ...options.env,
+  });
   const logs = new LogCapture();
   const logger = createLogger(config, logs);
-  if (options.migrateFirst !== false) await migrate(db);
-  const app = await buildApp({ config, db, logger, migrations: await loadMigrations() }, options);
+  const emulator = options.emulator ?? (await startEmulator({ port: 0 }));
+  const stripe = createStripeClient({
+    secretKey: EMULATOR_KEY_FOR_TESTS,
+    apiBase: emulator.url,
+    maxNetworkRetries: 0,
+  });
+  const catalog = await loadCatalog(options.catalogPath ?? demoCatalogPath, config.instanceId);
+  if (options.syncCatalog !== false) await applySync(stripe, await planSync(stripe, catalog));
+  const result = options.migrateFirst !== false ? await migrate(db) : undefined;
+  const { loadMigrations } = await import('../platform/db/migrate.js');
+  const context: AppContext = {
+    config,
+    db,
+    logger,
+    migrations: result?.migrations ?? (await loadMigrations()),
+    stripe,
+    catalog,
+    prices: new PriceResolver(stripe),
+    secrets: { jwtSecret: config.jwtSecret, adminKey: config.adminKey },
+    now: options.now ?? (() => new Date()),
+  };
+  const app = await buildApp(context, options);
+  if (!options.emulator) app.addHook('onClose', () => emulator.close());
   await app.ready();
-  return { app, logs, config };
+  return {
+    app,
+    logs,
+    config,
+    context,
+    emulator,
+    stripe,
+    catalog,
+    userToken: (sub, o = {}) =>
+      signUserToken(TEST_JWT_SECRET, {
+        subject: sub,
+        issuer: o.issuer ?? config.jwtIssuer,
+        audience: o.audience ?? config.jwtAudience,
+        expiresIn: o.expiresIn,
+        email: o.email,
+      }),
+    apiKey: async (scopes = ['read', 'write'], name = 'test') =>
+      (await createApiKey(db, { name, scopes })).key,
+  };
 }

@@ -15,7 +15,7 @@ type Conn = Pick<PGlite, 'query' | 'exec'>;
 
 function queryable(conn: Conn): Queryable {
   return {
-    async query<R extends Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const r = await conn.query<R>(sql, params as unknown[] | undefined);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },

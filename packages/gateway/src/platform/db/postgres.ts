@@ -13,7 +13,7 @@ type Client = pg.PoolClient | pg.Client;
 
 function queryable(client: Client): Queryable {
   return {
-    async query<R extends Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const r = await client.query<R>(sql, params as unknown[] | undefined);
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },
@@ -64,7 +64,7 @@ export function openPostgres(options: PostgresOptions): Db {
 
   return {
     kind: 'postgres',
-    async query<R extends Row>(sql: string, params?: readonly unknown[]) {
+    async query<R extends object>(sql: string, params?: readonly unknown[]) {
       const r = await pool.query<R>(sql, params as unknown[] | undefined);
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },

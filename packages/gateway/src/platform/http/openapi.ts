@@ -18,7 +18,24 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         description:
           'Self-hosted billing service beside your product. Errors share one body shape: see docs/errors.md.',
       },
-      tags: [{ name: 'operations', description: 'Health, readiness and metrics.' }],
+      tags: [
+        { name: 'operations', description: 'Health, readiness and metrics.' },
+        {
+          name: 'customers',
+          description: 'Customers of the host product, each linked to a Stripe customer.',
+        },
+        { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key (pdk_…) for server-to-server calls, a user JWT, or the admin key, per route.',
+          },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });

@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { type CatalogFile, catalogSchema, type Interval, type Pack, type Plan } from './schema.js';
+
+export const demoCatalogPath = fileURLToPath(new URL('../../catalog/demo.yaml', import.meta.url));
+
+export class CatalogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CatalogError';
+  }
+}
+
+/** One price the catalog declares, with the lookup key that finds it in Stripe. */
+export interface CatalogPrice {
+  kind: 'pack' | 'plan';
+  itemId: string;
+  currency: string;
+  amount: number;
+  interval: Interval | null;
+  lookupKey: string;
+}
+
+/** The loaded catalog: its items, and every price with its Stripe lookup key. */
+export class Catalog {
+  readonly packs: readonly Pack[];
+  readonly plans: readonly Plan[];
+  readonly prices: readonly CatalogPrice[];
+
+  constructor(
+    file: CatalogFile,
+    readonly instanceId: string,
+  ) {
+    this.packs = file.packs;
+    this.plans = file.plans;
+    const prices: CatalogPrice[] = [];
+    for (const pack of file.packs) {
+      for (const [currency, amount] of Object.entries(pack.prices)) {
+        prices.push({
+          kind: 'pack',
+          itemId: pack.id,
+          currency,
+          amount,
+          interval: null,
+          lookupKey: this.lookupKey('pack', pack.id, currency),
+        });
+      }
+    }
+    for (const plan of file.plans) {
+      for (const interval of ['month', 'year'] as const) {
+        for (const [currency, amount] of Object.entries(plan.prices[interval] ?? {})) {
+          prices.push({
+            kind: 'plan',
+            itemId: plan.id,
+            currency,
+            amount,
+            interval,
+            lookupKey: this.lookupKey('plan', plan.id, currency, interval),
+          });
+        }
+      }
+    }
+    this.prices = prices;
+  }
+
+  /** `paydesk:<instance>:pack:<id>:<currency>` or `paydesk:<instance>:plan:<id>:<interval>:<currency>`. */
+  lookupKey(kind: 'pack' | 'plan', itemId: string, currency: string, interval?: Interval): string {
+    return kind === 'pack'
+      ? `paydesk:${this.instanceId}:pack:${itemId}:${currency}`
+      : `paydesk:${this.instanceId}:plan:${itemId}:${interval}:${currency}`;
+  }
+
+  pack(id: string): Pack | undefined {
+    return this.packs.find((p) => p.id === id);
+  }
+
+  plan(id: string): Plan | undefined {
+    return this.plans.find((p) => p.id === id);
+  }
+
+  price(
+    kind: 'pack' | 'plan',
+    itemId: string,
+    currency: string,
+    interval?: Interval,
+  ): CatalogPrice | undefined {
+    return this.prices.find(
+      (p) =>
+        p.kind === kind &&
+        p.itemId === itemId &&
+        p.currency === currency &&
+        (kind === 'pack' || p.interval === interval),
+    );
+  }
+
+  /** Which catalog item a lookup key names (for prices coming back from Stripe). */
+  byLookupKey(lookupKey: string): CatalogPrice | undefined {
+    return this.prices.find((p) => p.lookupKey === lookupKey);
+  }
+}
+
+/** Reads and validates a catalog file (JSON or YAML); errors name the file and the field. */
+export async function loadCatalog(path: string, instanceId: string): Promise<Catalog> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CatalogError(`cannot read catalog ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new CatalogError(
+      `catalog ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
+  }
+  const parsed = catalogSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CatalogError(`catalog ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return new Catalog(parsed.data, instanceId);
+}

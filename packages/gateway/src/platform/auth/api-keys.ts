@@ -1,0 +1,96 @@
+// Server-to-server API keys: `pdk_<id>_<secret>`. Only sha256(secret) is stored; the whole key is
+// shown once, at creation. The prefix lets secret scanners (and paydesk's log redaction) spot them.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+
+export const scopes = ['read', 'write', 'custom_amounts', 'refunds'] as const;
+export type Scope = (typeof scopes)[number];
+export const defaultScopes: readonly Scope[] = ['read', 'write'];
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Random base62 string (rejection sampling keeps it uniform). */
+export function randomToken(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += alphabet[byte % 62];
+    }
+  }
+  return out;
+}
+
+const KEY_PATTERN = /^pdk_([A-Za-z0-9]{16})_([A-Za-z0-9]{32})$/;
+
+export function looksLikeApiKey(token: string): boolean {
+  return token.startsWith('pdk_');
+}
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export async function createApiKey(
+  db: Queryable,
+  input: { name: string; scopes: readonly Scope[] },
+): Promise<{ key: string; record: ApiKeyRecord }> {
+  const id = randomToken(16);
+  const secret = randomToken(32);
+  const r = await db.query<ApiKeyRecord>(
+    `INSERT INTO api_keys (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)
+     RETURNING id, name, scopes, created_at, last_used_at, revoked_at`,
+    [id, input.name, hashSecret(secret), [...new Set(input.scopes)]],
+  );
+  return { key: `pdk_${id}_${secret}`, record: r.rows[0]! };
+}
+
+export async function listApiKeys(db: Queryable): Promise<ApiKeyRecord[]> {
+  const r = await db.query<ApiKeyRecord>(
+    'SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id',
+  );
+  return r.rows;
+}
+
+/** Revokes by id (or by the whole key); false when there is no such active key. */
+export async function revokeApiKey(db: Queryable, idOrKey: string): Promise<boolean> {
+  const id = KEY_PATTERN.exec(idOrKey)?.[1] ?? idOrKey;
+  const r = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [
+    id,
+  ]);
+  return r.rowCount > 0;
+}
+
+export type KeyCheck =
+  | { ok: true; record: ApiKeyRecord }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
+
+/** Checks a presented key in constant time with respect to the secret. */
+export async function verifyApiKey(db: Queryable, key: string): Promise<KeyCheck> {
+  const m = KEY_PATTERN.exec(key);
+  if (!m) return { ok: false, reason: 'malformed' };
+  const r = await db.query<ApiKeyRecord & { secret_hash: string }>(
+    'SELECT id, name, scopes, secret_hash, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1',
+    [m[1]],
+  );
+  const row = r.rows[0];
+  // Hash anyway when the id is unknown, so timing does not tell ids apart.
+  const presented = Buffer.from(hashSecret(m[2]!), 'hex');
+  const stored = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
+  if (!row || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' };
+  if (row.revoked_at) return { ok: false, reason: 'revoked' };
+  const { secret_hash: _, ...record } = row;
+  // Recorded at most once a minute, so a busy key does not write on every request.
+  if (!record.last_used_at || Date.now() - new Date(record.last_used_at).getTime() > 60_000) {
+    await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [record.id]);
+  }
+  return { ok: true, record };
+}

@@ -1,0 +1,58 @@
+// End users authenticate with a JWT from the host product: HS256 with a shared secret, or any
+// asymmetric algorithm through a JWKS URL. Issuer and audience are checked; `sub` is the user's
+// external_id in the host product.
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+
+export interface JwtOptions {
+  secret?: string;
+  jwksUrl?: string;
+  issuer: string;
+  audience: string;
+}
+
+export type JwtCheck = { ok: true; subject: string; payload: JWTPayload } | { ok: false; reason: string };
+
+export type JwtVerifier = (token: string) => Promise<JwtCheck>;
+
+export function createJwtVerifier(options: JwtOptions): JwtVerifier | undefined {
+  const key = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl))
+    : options.secret
+      ? new TextEncoder().encode(options.secret)
+      : undefined;
+  if (!key) return undefined;
+  const algorithms = options.jwksUrl ? undefined : ['HS256'];
+  return async (token) => {
+    try {
+      const { payload } =
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, { issuer: options.issuer, audience: options.audience, algorithms })
+          : await jwtVerify(token, key, { issuer: options.issuer, audience: options.audience });
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
+        return { ok: false, reason: 'the token has no subject (sub)' };
+      }
+      return { ok: true, subject: payload.sub, payload };
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) return { ok: false, reason: 'the token has expired' };
+      if (err instanceof errors.JWTClaimValidationFailed)
+        return { ok: false, reason: `the token's ${err.claim} claim is not accepted` };
+      if (err instanceof errors.JOSEError) return { ok: false, reason: 'the token is not valid' };
+      throw err;
+    }
+  };
+}
+
+/** Signs a token for a user (paydesk dev token, tests). */
+export async function signUserToken(
+  secret: string,
+  options: { subject: string; issuer: string; audience: string; expiresIn?: string; email?: string },
+): Promise<string> {
+  return new SignJWT(options.email ? { email: options.email } : {})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.subject)
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(secret));
+}
