@@ -1,47 +1,103 @@
-// Load generator for the emulator, run as its own process:
-//   node --conditions=development --import tsx bench/emulator/load.ts [--connections 50] [--seconds 5] [--objects 100000]
-// Starts the emulator CLI as a child process on 127.0.0.1 (port 0 is not printed by a child, so a fixed
-// free port is picked), measures startup time, drives customers.create over raw keep-alive sockets
-// (one request in flight per socket, bounded by connection count and duration), then fills the store
-// to --objects customers and reads the child's RSS from /proc.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Emulator benchmark: throughput and latency, startup time and memory, measured from a separate process.
+//   npm run bench:emulator [-- --connections 50] [-- --seconds 10] [-- --objects 100000] [-- --runs 5]
+//   node --import tsx bench/emulator/load.ts --url http://127.0.0.1:12111   (drive a running emulator:
+//   throughput only; used for profiling with `node --cpu-prof packages/emulator/dist/cli.js --quiet`)
+//
+// The emulator under test is the compiled CLI (packages/emulator/dist/cli.js, built by
+// `npx tsc -b packages/emulator`), started as a child process exactly as a user starts it, with no extra
+// node flags. The load generator is this script: raw keep-alive TCP sockets, one request in flight per
+// socket (HTTP/1.1 without pipelining, as an SDK with an agent sends), bounded by request count and time,
+// 127.0.0.1 only. It runs on the same 2 cores as the emulator, so its own CPU is taken from it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '50' },
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '10' },
     objects: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    url: { type: 'string' },
   },
 });
-const CONNECTIONS = Math.min(Number(values.connections), 256);
-const SECONDS = Math.min(Number(values.seconds), 60);
-const OBJECTS = Math.min(Number(values.objects), 1_000_000);
+const CONNECTIONS = clamp(Number(values.connections), 1, 256);
+const SECONDS = clamp(Number(values.seconds), 1, 60);
+const OBJECTS = clamp(Number(values.objects), 1, 1_000_000);
+const RUNS = clamp(Number(values.runs), 1, 20);
+const HOST = '127.0.0.1';
+const CLI = fileURLToPath(new URL('../../packages/emulator/dist/cli.js', import.meta.url));
+const INDEX = fileURLToPath(new URL('../../packages/emulator/dist/index.js', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+function clamp(n: number, lo: number, hi: number): number {
+  if (!Number.isFinite(n)) throw new Error('numeric option expected');
+  return Math.max(lo, Math.min(hi, Math.floor(n)));
 }
 
-const BODY = 'email=bench%40example.com&name=Bench&metadata[source]=bench';
-const request = (port: number) =>
-  `POST /v1/customers HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer sk_test_bench\r\n` +
-  `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`;
+/** One kind of request the generator sends. */
+interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body: string;
+}
 
-/** Runs one keep-alive socket until `deadline` or `budget` requests; records latencies in ms. */
-function worker(port: number, deadline: number, budget: { left: number }, lat: number[]): Promise<void> {
+const CUSTOMERS_CREATE: Scenario = {
+  name: 'customers.create',
+  method: 'POST',
+  path: '/v1/customers',
+  body: 'email=bench%40example.com&name=Bench&metadata[source]=bench',
+};
+
+// A confirmed card payment: materialises a payment method from pm_card_visa, creates and confirms the
+// intent, creates its charge, and records payment_intent.created, payment_intent.succeeded and
+// charge.succeeded (5 objects and 3 events per request).
+const PAYMENT_INTENTS_CREATE: Scenario = {
+  name: 'payment_intents.create (confirm=true, pm_card_visa)',
+  method: 'POST',
+  path: '/v1/payment_intents',
+  body:
+    'amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa' +
+    '&automatic_payment_methods[enabled]=true&automatic_payment_methods[allow_redirects]=never',
+};
+
+const CUSTOMERS_LIST: Scenario = {
+  name: 'customers.list (limit=1)',
+  method: 'GET',
+  path: '/v1/customers?limit=1',
+  body: '',
+};
+
+function requestText(s: Scenario, port: number): Buffer {
+  const head =
+    `${s.method} ${s.path} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nAuthorization: Bearer sk_test_bench\r\n` +
+    (s.method === 'POST'
+      ? `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(s.body)}\r\n`
+      : '');
+  return Buffer.from(`${head}\r\n${s.body}`, 'latin1');
+}
+
+interface Budget {
+  left: number;
+  deadline: number;
+}
+
+/**
+ * Drives one keep-alive socket until the deadline or the shared request budget runs out. Responses are
+ * Content-Length framed (the emulator never uses chunked encoding); anything but a 200 fails the run.
+ */
+function worker(port: number, req: Buffer, budget: Budget, lat: number[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sock: Socket = connect(port, '127.0.0.1');
-    const req = request(port);
+    const sock: Socket = connect(port, HOST);
+    sock.setNoDelay(true);
     let buf = '';
     let sent = 0;
-    const fire = () => {
-      if (performance.now() >= deadline || budget.left <= 0) {
+    const fire = (): void => {
+      if (budget.left <= 0 || performance.now() >= budget.deadline) {
         sock.end();
         resolve();
         return;
@@ -55,15 +111,21 @@ function worker(port: number, deadline: number, budget: { left: number }, lat: n
     sock.on('error', reject);
     sock.on('data', (chunk: string) => {
       buf += chunk;
-      // Responses are Content-Length framed; parse header then wait for the full body.
       for (;;) {
         const headEnd = buf.indexOf('\r\n\r\n');
         if (headEnd === -1) return;
-        const m = /content-length: (\d+)/i.exec(buf.slice(0, headEnd));
-        const len = m ? Number(m[1]) : 0;
-        if (buf.length < headEnd + 4 + len) return;
-        if (!buf.startsWith('HTTP/1.1 200')) reject(new Error(buf.slice(0, 200)));
-        buf = buf.slice(headEnd + 4 + len);
+        const m = /content-length: *(\d+)/i.exec(buf.slice(0, headEnd));
+        if (m === null) {
+          reject(new Error(`response without Content-Length: ${buf.slice(0, 200)}`));
+          return;
+        }
+        const end = headEnd + 4 + Number(m[1]);
+        if (buf.length < end) return;
+        if (!buf.startsWith('HTTP/1.1 200')) {
+          reject(new Error(`unexpected response: ${buf.slice(0, 400)}`));
+          return;
+        }
+        buf = buf.slice(end);
         lat.push(performance.now() - sent);
         fire();
       }
@@ -71,66 +133,242 @@ function worker(port: number, deadline: number, budget: { left: number }, lat: n
   });
 }
 
-async function drive(port: number, seconds: number, count: number) {
+interface LoadResult {
+  n: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function drive(port: number, s: Scenario, seconds: number, count: number): Promise<LoadResult> {
   const lat: number[] = [];
-  const budget = { left: count };
   const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(Array.from({ length: CONNECTIONS }, () => worker(port, deadline, budget, lat)));
+  const budget = { left: count, deadline: started + seconds * 1000 };
+  const req = requestText(s, port);
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => worker(port, req, budget, lat)));
   const elapsed = (performance.now() - started) / 1000;
   lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
+  const pct = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
   return { n: lat.length, rps: lat.length / elapsed, p50: pct(0.5), p99: pct(0.99) };
+}
+
+/** Sends one request on a fresh connection; resolves with the status line, rejects on a socket error. */
+function once(port: number, s: Scenario): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, HOST);
+    let buf = '';
+    sock.setEncoding('latin1');
+    sock.on('connect', () => sock.write(requestText(s, port)));
+    sock.on('data', (c: string) => {
+      buf += c;
+      const eol = buf.indexOf('\r\n');
+      if (eol !== -1) {
+        sock.destroy();
+        resolve(buf.slice(0, eol));
+      }
+    });
+    sock.on('error', reject);
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, HOST, r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
-const port = await freePort();
-const t0 = performance.now();
-const child = spawn(
-  process.execPath,
-  [
-    '--conditions=development',
-    '--import',
-    'tsx',
-    'packages/emulator/src/cli.ts',
-    '--port',
-    String(port),
-    '--quiet',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-let startupMs = 0;
-let selfReported = '';
-await new Promise<void>((resolve, reject) => {
+interface Child {
+  pid: number;
+  port: number;
+  /** Spawn → first answered API request, ms. */
+  firstAnswerMs: number;
+  /** What the CLI prints: startEmulator() until listening, modules already loaded, ms. */
+  selfReportedMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the compiled CLI as a user would and waits for its first answered API request. */
+async function startChild(): Promise<Child> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, '--port', String(port), '--quiet'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (s: string) => {
-    if (s.includes('listening')) {
-      startupMs = performance.now() - t0;
-      selfReported = /ready in (\d+) ms/.exec(s)?.[1] ?? '?';
-      resolve();
-    }
+    out += s;
   });
-  child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-});
-try {
-  await drive(port, 1, 5000); // warm-up
-  const r = await drive(port, SECONDS, Number.MAX_SAFE_INTEGER);
-  const created = 5000 + r.n;
-  if (created < OBJECTS) await drive(port, 120, OBJECTS - created);
-  const rss = rssMb(child.pid!);
-  console.log(`emulator customers.create, ${CONNECTIONS} keep-alive connections, ${SECONDS}s:`);
-  console.log(
-    `  ${r.rps.toFixed(0)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.n} requests)`,
-  );
-  console.log(
-    `  startup: ${startupMs.toFixed(0)} ms to the listening line (process spawn + tsx), ${selfReported} ms inside`,
-  );
-  console.log(`  RSS after ${Math.max(created, OBJECTS)} customers (+ as many events): ${rss.toFixed(0)} MB`);
-} finally {
-  child.kill('SIGKILL');
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  let firstAnswerMs = Number.NaN;
+  const deadline = t0 + 30_000;
+  while (Number.isNaN(firstAnswerMs)) {
+    if (exited) throw new Error(`emulator exited before answering: ${out}`);
+    if (performance.now() > deadline) throw new Error('emulator did not answer within 30 s');
+    try {
+      const status = await once(port, CUSTOMERS_LIST);
+      if (!status.startsWith('HTTP/1.1 200')) throw new Error(`first request answered ${status}`);
+      firstAnswerMs = performance.now() - t0;
+    } catch (err) {
+      if (!(err instanceof Error) || !('code' in err) || err.code !== 'ECONNREFUSED') throw err;
+      await sleep(1);
+    }
+  }
+  const selfReportedMs = Number(/ready in (\d+) ms/.exec(out)?.[1] ?? Number.NaN);
+  return {
+    pid: child.pid!,
+    port,
+    firstAnswerMs,
+    selfReportedMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) resolve();
+        else {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }
+      }),
+  };
 }
+
+/**
+ * In-process start, as the gateway's embedded mode and tests use it, in a fresh node process: import
+ * the compiled package, `startEmulator()`, and answer one API request (node:http client). Returns ms from the
+ * start of the import, and the part from `startEmulator()` on.
+ */
+function inProcessStart(): { importToAnswerMs: number; startToAnswerMs: number } {
+  const script = `
+    const t0 = performance.now();
+    const { startEmulator } = await import(${JSON.stringify(INDEX)});
+    const t1 = performance.now();
+    const emu = await startEmulator();
+    const { request } = await import('node:http');
+    const status = await new Promise((resolve, reject) => {
+      const req = request(emu.url + '/v1/customers?limit=1', { headers: { Authorization: 'Bearer sk_test_x' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    if (status !== 200) throw new Error('status ' + status);
+    const t2 = performance.now();
+    await emu.close();
+    console.log(JSON.stringify({ importToAnswerMs: t2 - t0, startToAnswerMs: t2 - t1 }));`;
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`in-process start failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as {
+    importToAnswerMs: number;
+    startToAnswerMs: number;
+  };
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const fmt = (r: LoadResult): string =>
+  `${r.rps.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   (${r.n} requests)`;
+
+/** Warm-up, then the measured run. */
+async function throughput(port: number, s: Scenario): Promise<LoadResult> {
+  await drive(port, s, 2, 20_000);
+  return drive(port, s, SECONDS, Number.MAX_SAFE_INTEGER);
+}
+
+async function main(): Promise<void> {
+  if (values.url !== undefined) {
+    const port = Number(new URL(values.url).port);
+    console.log(`driving ${HOST}:${port}, ${CONNECTIONS} connections, ${SECONDS} s per scenario`);
+    for (const s of [CUSTOMERS_CREATE, PAYMENT_INTENTS_CREATE])
+      console.log(`${s.name}\n  ${fmt(await throughput(port, s))}`);
+    return;
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build it with \`npx tsc -b packages/emulator\``);
+  console.log(`paydesk emulator benchmark, node ${process.version}, ${cpus().length} CPU(s)`);
+  console.log(
+    `  emulator: compiled JavaScript, \`node packages/emulator/dist/cli.js --quiet\` (no tsx, no extra flags)`,
+  );
+  console.log(
+    `  load generator: bench/emulator/load.ts, a separate node process, ${CONNECTIONS} raw keep-alive` +
+      ` sockets on ${HOST}, one request in flight each; it runs on the same ${cpus().length} cores as the emulator\n`,
+  );
+
+  console.log(`  load average before: ${load()} (other work on the machine competes for the same cores)\n`);
+
+  // Startup: fresh process each time.
+  const first: number[] = [];
+  const self: number[] = [];
+  const inProc: number[] = [];
+  const inProcStart: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const c = await startChild();
+    first.push(c.firstAnswerMs);
+    self.push(c.selfReportedMs);
+    await c.stop();
+    const p = inProcessStart();
+    inProc.push(p.importToAnswerMs);
+    inProcStart.push(p.startToAnswerMs);
+  }
+  const range = (xs: number[]): string =>
+    `${median(xs).toFixed(0).padStart(4)} ms  (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+  console.log(`startup (median of ${RUNS} fresh processes; goal ≤ 300 ms)`);
+  console.log(`  CLI: spawn → first answered request              ${range(first)}`);
+  console.log(`  CLI: startEmulator() → listening, as it reports  ${range(self)}`);
+  console.log(`  in-process: import → startEmulator() → 1st answer ${range(inProc)}`);
+  console.log(`  in-process: startEmulator() → 1st answer         ${range(inProcStart)}\n`);
+
+  // Throughput: one fresh emulator per scenario, so neither pays for the other's state.
+  const results: { s: Scenario; r: LoadResult }[] = [];
+  for (const s of [CUSTOMERS_CREATE, PAYMENT_INTENTS_CREATE]) {
+    const c = await startChild();
+    try {
+      results.push({ s, r: await throughput(c.port, s) });
+    } finally {
+      await c.stop();
+    }
+  }
+  console.log(
+    `throughput (${CONNECTIONS} keep-alive connections, 2 s warm-up, then ${SECONDS} s; goal ≥ 8,000 customers.create/s)`,
+  );
+  for (const { s, r } of results) console.log(`  ${s.name.padEnd(52)} ${fmt(r)}`);
+  console.log('');
+
+  // Memory: a fresh emulator filled with OBJECTS customers (each also records its customer.created event).
+  const c = await startChild();
+  try {
+    const idle = rssMb(c.pid);
+    const fill = await drive(c.port, CUSTOMERS_CREATE, 600, OBJECTS);
+    if (fill.n !== OBJECTS) throw new Error(`created ${fill.n} of ${OBJECTS} customers`);
+    const full = rssMb(c.pid);
+    await sleep(2000);
+    const settled = rssMb(c.pid);
+    console.log(`memory (goal ≤ 150 MB RSS after 100k objects)`);
+    console.log(`  RSS at start                                    ${idle.toFixed(0).padStart(4)} MB`);
+    console.log(
+      `  RSS after ${OBJECTS} customers.create (+ ${OBJECTS} events)  ${full.toFixed(0).padStart(4)} MB  (${settled.toFixed(0)} MB 2 s later)`,
+    );
+  } finally {
+    await c.stop();
+  }
+  console.log(`\nload average after: ${load()}`);
+}
+
+await main();
