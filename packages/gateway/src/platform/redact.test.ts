@@ -37,7 +37,7 @@ describe('redactString', () => {
 describe('redactJsonLine', () => {
   test('scrubs inside strings and leaves numbers alone, keeping the line valid JSON', () => {
     const line = JSON.stringify({
-      responseTime: 9.1009819999999301,
+      responseTime: 9.10098199999993,
       msg: 'card 4242424242424242',
       n: 4242424242424242,
     });
@@ -45,7 +45,7 @@ describe('redactJsonLine', () => {
     const parsed = JSON.parse(out) as { msg: string; n: number; responseTime: number };
     assert.equal(parsed.msg, 'card [REDACTED CARD]');
     assert.equal(parsed.n, 4242424242424242);
-    assert.equal(parsed.responseTime, 9.1009819999999301);
+    assert.equal(parsed.responseTime, 9.10098199999993);
   });
 
   test('handles escaped quotes inside strings', () => {

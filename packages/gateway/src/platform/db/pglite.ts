@@ -1,7 +1,7 @@
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult, Row } from './types.js';
+import type { Db, Queryable, QueryResult } from './types.js';
 
 const parsers = {
   [types.INT8]: (v: string) => {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, Row } from './types.js';
+import type { Db, Queryable, QueryResult } from './types.js';
 
 // bigint columns (int8) as JS bigint would leak into JSON; paydesk stores money and counters in
 // int8 but keeps them below 2^53, so parse them as numbers, and refuse silently wrong values.
