@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LogCapture } from '../../testing/app.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
+import { migrate } from '../db/migrate.js';
+import type { Db } from '../db/types.js';
+import { createLogger } from '../logger.js';
+import { retryDelayMs, shouldRetry } from './backoff.js';
+import { DbJobQueue } from './db-queue.js';
+import { claimJobs } from './store.js';
+import type { Job } from './types.js';
+
+let tdb: TestDatabase;
+let db: Db;
+const logs = new LogCapture();
+const logger = createLogger({ logLevel: 'warn' }, logs);
+const fast = { baseMs: 5, factor: 2, maxMs: 40 };
+let queues: DbJobQueue[] = [];
+
+function queue(options: Partial<ConstructorParameters<typeof DbJobQueue>[0]> = {}, on: Db = db): DbJobQueue {
+  const q = new DbJobQueue({ db: on, logger, pollMs: 20, retry: fast, ...options });
+  queues.push(q);
+  return q;
+}
+
+before(async () => {
+  tdb = await createTestDatabase();
+  db = await tdb.open();
+  await migrate(db);
+});
+beforeEach(async () => {
+  await Promise.all(queues.map((q) => q.stop(1_000)));
+  queues = [];
+  await db.exec(
+    'TRUNCATE jobs; DROP TABLE IF EXISTS effects; CREATE TABLE effects (job_id bigint PRIMARY KEY, n int NOT NULL DEFAULT 1);',
+  );
+});
+after(async () => {
+  await Promise.all(queues.map((q) => q.stop(1_000)));
+  await tdb.destroy();
+});
+
+async function jobRow(id: number) {
+  return (
+    await db.query<{ status: string; attempts: number; last_error: string | null }>(
+      'SELECT status, attempts, last_error FROM jobs WHERE id = $1',
+      [id],
+    )
+  ).rows[0]!;
+}
+
+describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  test('runs an enqueued job with its payload, then marks it done', async () => {
+    const q = queue();
+    const seen: Job[] = [];
+    q.start({ greet: { handler: async (job) => void seen.push(job) } });
+    const id = await q.enqueue({ kind: 'greet', payload: { name: 'Ada' } });
+    q.poke();
+    await q.idle();
+    assert.equal(seen.length, 1);
+    assert.deepEqual(seen[0]!.payload, { name: 'Ada' });
+    assert.equal((await jobRow(id!)).status, 'done');
+  });
+
+  test('a deduplication key keeps one job per (kind, key)', async () => {
+    const q = queue();
+    assert.ok(await q.enqueue({ kind: 'k', key: 'evt_1' }));
+    assert.equal(await q.enqueue({ kind: 'k', key: 'evt_1' }), undefined);
+    assert.ok(await q.enqueue({ kind: 'other', key: 'evt_1' }));
+  });
+
+  test('a job enqueued in a transaction that rolls back never exists', async () => {
+    const q = queue();
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await q.enqueue({ kind: 'outbox', payload: {} }, tx);
+        throw new Error('the state change failed');
+      }),
+    );
+    assert.equal((await db.query('SELECT 1 FROM jobs')).rowCount, 0);
+  });
+
+  test('a failing job is retried with backoff and completes; the error is recorded meanwhile', async () => {
+    const q = queue();
+    let calls = 0;
+    const times: number[] = [];
+    q.start({
+      flaky: {
+        handler: async () => {
+          times.push(performance.now());
+          calls++;
+          if (calls < 3) throw new Error(`boom ${calls}`);
+        },
+      },
+    });
+    const id = await q.enqueue({ kind: 'flaky' });
+    q.poke();
+    await q.idle();
+    const row = await jobRow(id!);
+    assert.equal(row.status, 'done');
+    assert.equal(row.attempts, 3);
+    assert.equal(calls, 3);
+    assert.ok(times[2]! - times[1]! >= 5, 'the second retry waited at least half its backoff');
+  });
+
+  test('after its last attempt a job is dead, with its last error', async () => {
+    const q = queue();
+    q.start({ doomed: { handler: async () => Promise.reject(new Error('card network down')) } });
+    const id = await q.enqueue({ kind: 'doomed', maxAttempts: 3 });
+    q.poke();
+    await q.idle();
+    const row = await jobRow(id!);
+    assert.equal(row.status, 'dead');
+    assert.equal(row.attempts, 3);
+    assert.equal(row.last_error, 'card network down');
+    assert.equal((await q.stats()).dead, 1);
+  });
+
+  test('a scheduled job waits for its time', async () => {
+    const q = queue();
+    let ranAt = 0;
+    q.start({ later: { handler: async () => void (ranAt = Date.now()) } });
+    const due = Date.now() + 300;
+    await q.enqueue({ kind: 'later', runAt: new Date(due) });
+    q.poke();
+    await sleep(100);
+    assert.equal(ranAt, 0);
+    await sleep(400);
+    await q.idle();
+    assert.ok(ranAt >= due - 5, `ran ${due - ranAt} ms early`);
+  });
+
+  test('per-kind concurrency is respected', async () => {
+    const q = queue();
+    let now = 0;
+    let peak = 0;
+    q.start({
+      slow: {
+        concurrency: 2,
+        handler: async () => {
+          now++;
+          peak = Math.max(peak, now);
+          await sleep(30);
+          now--;
+        },
+      },
+    });
+    for (let i = 0; i < 8; i++) await q.enqueue({ kind: 'slow' });
+    q.poke();
+    await q.idle();
+    assert.equal(peak, 2);
+  });
+
+  test('two workers on one database run each job exactly once', async () => {
+    const other = await tdb.open();
+    const handler = async (job: Job) => {
+      await db.query(
+        'INSERT INTO effects (job_id) VALUES ($1) ON CONFLICT (job_id) DO UPDATE SET n = effects.n + 1',
+        [job.id],
+      );
+    };
+    const a = queue();
+    const b = queue({}, other);
+    a.start({ work: { handler, concurrency: 4 } });
+    b.start({ work: { handler, concurrency: 4 } });
+    for (let i = 0; i < 200; i++) await a.enqueue({ kind: 'work', payload: { i } });
+    a.poke();
+    b.poke();
+    await a.idle({ timeoutMs: 60_000 });
+    const r = await db.query<{ jobs: number; twice: number }>(
+      'SELECT count(*)::int AS jobs, count(*) FILTER (WHERE n > 1)::int AS twice FROM effects',
+    );
+    assert.deepEqual(r.rows[0], { jobs: 200, twice: 0 });
+  });
+
+  test('a job held by a worker that died is taken back when its lease expires', async () => {
+    // A worker claims the job with a short lease and never finishes (it "crashed").
+    await db.query(`INSERT INTO jobs (kind) VALUES ('orphan')`);
+    const [claimed] = await claimJobs(db, 'orphan', 1, 'w_dead', 100);
+    assert.ok(claimed);
+    const q = queue({ leaseMs: 100 });
+    let ran = 0;
+    q.start({ orphan: { handler: async () => void ran++ } });
+    await sleep(250);
+    q.poke();
+    await q.idle();
+    assert.equal(ran, 1);
+    assert.equal((await jobRow(claimed.id)).status, 'done');
+  });
+
+  test('stop() lets a running job finish', async () => {
+    const q = queue();
+    let finished = false;
+    q.start({
+      long: {
+        handler: async () => {
+          await sleep(200);
+          finished = true;
+        },
+      },
+    });
+    const id = await q.enqueue({ kind: 'long' });
+    q.poke();
+    await sleep(60);
+    await q.stop(5_000);
+    assert.ok(finished);
+    assert.equal((await jobRow(id!)).status, 'done');
+  });
+
+  test('stats: queued, running, retrying, dead and the age of the oldest due job', async () => {
+    const q = queue();
+    await db.query(
+      `INSERT INTO jobs (kind, run_at) VALUES ('a', now() - interval '90 seconds'), ('a', now()), ('a', now() + interval '1 hour')`,
+    );
+    await db.query(`INSERT INTO jobs (kind, status, attempts) VALUES ('b', 'dead', 12), ('c', 'queued', 2)`);
+    const s = await q.stats();
+    assert.equal(s.queued, 4);
+    assert.equal(s.retrying, 1);
+    assert.equal(s.dead, 1);
+    assert.equal(s.running, 0);
+    assert.ok(s.oldestAgeSeconds >= 89 && s.oldestAgeSeconds < 200, String(s.oldestAgeSeconds));
+  });
+});
+
+describe('retry timing', () => {
+  test('exponential with equal jitter, capped', () => {
+    const p = { baseMs: 1000, factor: 2, maxMs: 10_000 };
+    assert.equal(
+      retryDelayMs(1, p, () => 0),
+      500,
+    );
+    assert.equal(
+      retryDelayMs(1, p, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelayMs(3, p, () => 0),
+      2000,
+    );
+    assert.equal(
+      retryDelayMs(3, p, () => 1),
+      4000,
+    );
+    assert.equal(
+      retryDelayMs(20, p, () => 1),
+      10_000,
+    );
+    assert.equal(
+      retryDelayMs(20, p, () => 0),
+      5_000,
+    );
+  });
+  test('retries until the last attempt', () => {
+    assert.equal(shouldRetry(1, 3), true);
+    assert.equal(shouldRetry(2, 3), true);
+    assert.equal(shouldRetry(3, 3), false);
+  });
+});

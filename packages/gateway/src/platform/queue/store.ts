@@ -1,0 +1,146 @@
+// The jobs table's SQL. Claiming uses FOR UPDATE SKIP LOCKED, so any number of workers on
+// PostgreSQL take disjoint jobs; on PGlite (one connection) the same statement is simply serial.
+import type { Queryable } from '../db/types.js';
+import type { Job, JobPayload, JobSpec, QueueStats } from './types.js';
+
+interface JobRow {
+  id: number;
+  kind: string;
+  key: string | null;
+  payload: JobPayload;
+  attempts: number;
+  max_attempts: number;
+  created_at: Date;
+}
+
+function toJob(r: JobRow): Job {
+  return {
+    id: Number(r.id),
+    kind: r.kind,
+    key: r.key,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    createdAt: r.created_at,
+  };
+}
+
+export async function insertJob(
+  db: Queryable,
+  spec: JobSpec,
+  defaultMaxAttempts: number,
+): Promise<number | undefined> {
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO jobs (kind, key, payload, run_at, max_attempts)
+     VALUES ($1, $2, $3, COALESCE($4, now()), $5)
+     ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING
+     RETURNING id`,
+    [
+      spec.kind,
+      spec.key ?? null,
+      JSON.stringify(spec.payload ?? {}),
+      spec.runAt ?? null,
+      spec.maxAttempts ?? defaultMaxAttempts,
+    ],
+  );
+  return r.rows[0] ? Number(r.rows[0].id) : undefined;
+}
+
+export async function claimJobs(
+  db: Queryable,
+  kind: string,
+  limit: number,
+  worker: string,
+  leaseMs: number,
+): Promise<Job[]> {
+  const r = await db.query<JobRow>(
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $3,
+            locked_until = now() + ($4::int * interval '1 millisecond'), updated_at = now()
+     WHERE id IN (
+       SELECT id FROM jobs
+       WHERE status = 'queued' AND kind = $1 AND run_at <= now()
+       ORDER BY run_at, id
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     )
+     RETURNING id, kind, key, payload, attempts, max_attempts, created_at`,
+    [kind, limit, worker, leaseMs],
+  );
+  return r.rows.map(toJob).sort((a, b) => a.id - b.id);
+}
+
+export async function completeJob(db: Queryable, id: number, worker: string): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = now(), updated_at = now(), last_error = NULL
+     WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
+    [id, worker],
+  );
+}
+
+export async function failJob(
+  db: Queryable,
+  id: number,
+  worker: string,
+  error: string,
+  retryAt: Date | undefined,
+): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET status = $3, run_at = COALESCE($4, run_at), last_error = $5,
+            locked_by = NULL, locked_until = NULL, updated_at = now(),
+            finished_at = CASE WHEN $3 = 'dead' THEN now() ELSE NULL END
+     WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
+    [id, worker, retryAt ? 'queued' : 'dead', retryAt ?? null, error.slice(0, 4000)],
+  );
+}
+
+/** Hands jobs back to the queue: this worker's own (on stop), or anyone's whose lease ran out (a crashed worker). */
+export async function releaseJobs(db: Queryable, worker?: string): Promise<number> {
+  const r = worker
+    ? await db.query(
+        `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
+         WHERE status = 'running' AND locked_by = $1`,
+        [worker],
+      )
+    : await db.query(
+        `UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+                last_error = COALESCE(last_error, 'lease expired: the worker stopped while running this job'),
+                locked_by = NULL, locked_until = NULL, updated_at = now()
+         WHERE status = 'running' AND locked_until < now()`,
+      );
+  return r.rowCount;
+}
+
+export async function queueStats(db: Queryable): Promise<QueueStats> {
+  const r = await db.query<{
+    queued: number;
+    running: number;
+    retrying: number;
+    dead: number;
+    oldest: number | null;
+  }>(
+    `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
+            count(*) FILTER (WHERE status = 'running')::int AS running,
+            count(*) FILTER (WHERE status = 'queued' AND attempts > 0)::int AS retrying,
+            count(*) FILTER (WHERE status = 'dead')::int AS dead,
+            extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now()))::float8 AS oldest
+     FROM jobs WHERE status <> 'done'`,
+  );
+  const row = r.rows[0]!;
+  return {
+    queued: row.queued,
+    running: row.running,
+    retrying: row.retrying,
+    dead: row.dead,
+    oldestAgeSeconds: Math.max(0, row.oldest ?? 0),
+  };
+}
+
+export async function pendingCount(db: Queryable, kinds: readonly string[] | undefined): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM jobs
+     WHERE (status = 'running' OR (status = 'queued' AND run_at <= now()))
+       AND ($1::text[] IS NULL OR kind = ANY($1))`,
+    [kinds ?? null],
+  );
+  return r.rows[0]!.n;
+}
