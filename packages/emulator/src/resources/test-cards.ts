@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { flatten } from '../core/json.js';
 
 /**
  * Stripe's test cards as data: one row per card, and every payment resource reads its behaviour from
@@ -261,10 +262,17 @@ export function luhnValid(number: string): boolean {
 
 const FINGERPRINT_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+const fingerprints = new Map<string, string>();
+
 /** A stable 16-character fingerprint per card number (same card → same fingerprint, as Stripe does). */
 export function fingerprint(number: string): string {
+  let out = fingerprints.get(number);
+  if (out !== undefined) return out;
   const digest = createHash('sha256').update(`paydesk-emulator:${number}`).digest();
-  let out = '';
+  out = '';
   for (let i = 0; i < 16; i++) out += FINGERPRINT_ALPHABET[digest[i]! % 62];
+  // Memoised (a hash per payment method showed in profiles); bounded, since numbers come from callers.
+  if (fingerprints.size >= 1024) fingerprints.clear();
+  fingerprints.set(number, flatten(out));
   return out;
 }
