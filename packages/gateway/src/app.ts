@@ -13,6 +13,8 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { portalRoutes } from './portal/routes.js';
+import { subscriptionRoutes } from './subscriptions/routes.js';
 
 export type App = FastifyInstance;
 
@@ -69,6 +71,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   await app.register(opsRoutes(ctx, metrics));
   await app.register(customerRoutes(ctx));
+  await app.register(subscriptionRoutes(ctx));
+  await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));
   for (const plugin of options.plugins ?? []) await plugin(app);
 

@@ -24,6 +24,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           name: 'customers',
           description: 'Customers of the host product, each linked to a Stripe customer.',
         },
+        {
+          name: 'subscriptions',
+          description: 'Subscriptions to catalog plans: subscribe, preview and change plan, cancel, resume.',
+        },
+        { name: 'portal', description: 'The Stripe customer portal.' },
         { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
       ],
       components: {
