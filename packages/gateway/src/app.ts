@@ -13,6 +13,7 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { webhookRoutes } from './webhooks/routes.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 
@@ -74,10 +75,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
   for (const plugin of options.plugins ?? []) await plugin(app);
 
-  app.addHook('onClose', async () => {
-    await ctx.db.close();
-  });
   return app;
 }

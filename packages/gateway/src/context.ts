@@ -5,6 +5,7 @@ import type { Config } from './platform/config.js';
 import type { Migration } from './platform/db/migrate.js';
 import type { Db } from './platform/db/types.js';
 import type { Logger } from './platform/logger.js';
+import type { JobQueue } from './platform/queue/types.js';
 import type { Secrets } from './platform/secrets.js';
 
 /** Everything the app talks to, handed in from outside so that a test can choose each piece. */
@@ -21,4 +22,8 @@ export interface AppContext {
   secrets: Secrets;
   /** The current time (tests move it). */
   now: () => Date;
+  /** Durable jobs (webhook processing, notifications, queued refunds). */
+  queue: JobQueue;
+  /** Secrets Stripe signs webhooks with (several during rotation). */
+  webhookSecrets: string[];
 }

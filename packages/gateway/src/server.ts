@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { App, BuildOptions } from './app.js';
 import { demoCatalogPath, loadCatalog } from './catalog/catalog.js';
@@ -11,7 +11,12 @@ import { openDatabase } from './platform/db/open.js';
 import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { resolveSecrets } from './platform/secrets.js';
+import { DbJobQueue } from './platform/queue/db-queue.js';
 import { connectStripe, type StripeConnection } from './platform/stripe/connect.js';
+import { applyEventJob } from './webhooks/apply.js';
+import { ensureWebhookEndpoint } from './webhooks/embedded-endpoint.js';
+import { eventHandlers } from './webhooks/handlers.js';
+import { APPLY_EVENT_JOB } from './webhooks/store.js';
 
 export interface RunningServer {
   app: App;
@@ -32,6 +37,13 @@ export interface StartOptions extends BuildOptions {
   handleSignals?: boolean;
   /** Where the migrations are; paydesk's own by default. */
   migrationsDir?: string;
+}
+
+/** What server.json says: the paydesk's URL, its process id, and its in-process emulator's URL. */
+export interface ServerInfo {
+  url: string;
+  pid: number;
+  emulator_url?: string;
 }
 
 /** Where a running embedded paydesk says how to reach it (for `paydesk keys …` in another terminal). */
@@ -71,6 +83,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       prices: new PriceResolver(stripe.stripe),
       secrets: await resolveSecrets(config),
       now: () => new Date(),
+      queue: new DbJobQueue({ db, logger }),
+      webhookSecrets: [...config.stripeWebhookSecrets],
     };
     const { buildApp } = await appModule;
     app = await buildApp(context, options);
@@ -83,8 +97,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const infoFile = config.databaseUrl ? undefined : serverInfoFile(config.dataDir);
-  if (infoFile) await writeFile(infoFile, `${JSON.stringify({ url, pid: process.pid })}\n`, { mode: 0o600 });
+  // Written when this process holds something of the data directory (the PGlite database or the
+  // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
+  const embeddedEmulator = stripe.mode === 'embedded-emulator';
+  const infoFile = config.databaseUrl && !embeddedEmulator ? undefined : serverInfoFile(config.dataDir);
+  if (infoFile) {
+    await mkdir(resolve(config.dataDir), { recursive: true });
+    const info: ServerInfo = {
+      url,
+      pid: process.pid,
+      ...(embeddedEmulator && stripe.emulatorUrl ? { emulator_url: stripe.emulatorUrl } : {}),
+    };
+    await writeFile(infoFile, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  }
   logger.info(
     { url, database: db.kind, stripe: stripe.mode, ready_ms: Math.round(performance.now() - started) },
     `paydesk listening on ${url}`,
@@ -120,23 +145,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
         timer.unref();
       });
-      shuttingDown = Promise.race([app.close().then(() => 'closed' as const), deadline]).then(
-        async (outcome) => {
-          clearTimeout(timer);
-          if (outcome === 'timeout') {
-            logger.warn('shutdown timeout reached: closing remaining connections');
-            app.server.closeAllConnections();
-            await db.close().catch(() => {});
-          }
-          await connection
-            .close()
-            .catch((err: unknown) => logger.warn({ err }, 'closing the emulator failed'));
-          if (infoFile) await rm(infoFile, { force: true });
-          logger.info({ outcome }, 'stopped');
-          logger.flush();
-          resolveClosed();
-        },
-      );
+      // In order: stop taking requests and finish the in-flight ones, let running jobs finish, then
+      // close the database — all within the shutdown timeout.
+      const orderly = (async () => {
+        await app.close();
+        await context.queue.stop(config.shutdownTimeoutMs);
+        return 'closed' as const;
+      })();
+      shuttingDown = Promise.race([orderly, deadline]).then(async (outcome) => {
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          logger.warn('shutdown timeout reached: closing remaining connections');
+          app.server.closeAllConnections();
+        }
+        await db.close().catch(() => {});
+        await connection.close().catch((err: unknown) => logger.warn({ err }, 'closing the emulator failed'));
+        if (infoFile) await rm(infoFile, { force: true });
+        logger.info({ outcome }, 'stopped');
+        logger.flush();
+        resolveClosed();
+      });
       return shuttingDown;
     },
   };

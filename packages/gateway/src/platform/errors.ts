@@ -6,6 +6,7 @@ export const errorCatalog = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   invalid_body: { status: 400, message: 'The request body could not be read.' },
   validation_failed: { status: 400, message: 'The request has invalid or missing parameters.' },
+  invalid_signature: { status: 400, message: 'The webhook signature is missing, invalid or too old.' },
   invalid_redirect: { status: 400, message: 'The URL does not point to an allowed origin.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
   card_declined: { status: 402, message: 'The card was declined.' },
@@ -20,6 +21,7 @@ export const errorCatalog = {
   stripe_error: { status: 502, message: 'Stripe refused the request paydesk made; see the log for details.' },
   stripe_unavailable: { status: 502, message: 'Stripe could not be reached or failed; retry later.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
+  storage_unavailable: { status: 503, message: 'The request could not be stored; retry later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -12,6 +12,7 @@ import { type Config, loadConfig } from '../platform/config.js';
 import { migrate } from '../platform/db/migrate.js';
 import type { Db } from '../platform/db/types.js';
 import { createLogger } from '../platform/logger.js';
+import { DbJobQueue } from '../platform/queue/db-queue.js';
 import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from './stripe.js';
 
 /** Collects log lines written by a logger, for assertions on what gets logged. */
@@ -31,6 +32,7 @@ export class LogCapture extends Writable {
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
 export const TEST_ADMIN_KEY = 'pda_test_admin_key_0123456789abcdefghijkl';
+export const TEST_WEBHOOK_SECRET = 'whsec_test_paydesk_webhook_secret_0123456789';
 
 export interface TestAppOptions extends BuildOptions {
   env?: Record<string, string>;
@@ -92,9 +94,15 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     prices: new PriceResolver(stripe),
     secrets: { jwtSecret: config.jwtSecret, adminKey: config.adminKey },
     now: options.now ?? (() => new Date()),
+    // Not started: a test that wants jobs to run calls context.queue.start(…) itself.
+    queue: new DbJobQueue({ db, logger, pollMs: 20, retry: { baseMs: 10, factor: 2, maxMs: 200 } }),
+    webhookSecrets: [TEST_WEBHOOK_SECRET],
   };
   const app = await buildApp(context, options);
-  if (!options.emulator) app.addHook('onClose', () => emulator.close());
+  app.addHook('onClose', async () => {
+    await context.queue.stop(5_000);
+    if (!options.emulator) await emulator.close();
+  });
   await app.ready();
   return {
     app,

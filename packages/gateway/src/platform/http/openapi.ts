@@ -30,6 +30,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
         { name: 'portal', description: 'The Stripe customer portal.' },
         { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
+        { name: 'webhooks', description: 'Stripe webhook ingestion: verified, stored, then applied by jobs.' },
       ],
       components: {
         securitySchemes: {

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Stripe from 'stripe';
+import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app.js';
+import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { webhookPaths } from './routes.js';
+
+let tdb: TestDatabase;
+let t: TestApp;
+
+before(async () => {
+  tdb = await createTestDatabase();
+  t = await createTestApp(await tdb.open(), { syncCatalog: false });
+});
+after(async () => {
+  await t.app.close();
+  await tdb.destroy();
+});
+
+let seq = 0;
+function event(type = 'customer.updated', extra: Record<string, unknown> = {}): Stripe.Event {
+  seq++;
+  return {
+    id: `evt_test_${Date.now()}_${seq}`,
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object: { id: `cus_${seq}`, object: 'customer', metadata: {}, ...extra } },
+  } as unknown as Stripe.Event;
+}
+
+function sign(payload: string, secret = TEST_WEBHOOK_SECRET, timestamp?: number): string {
+  return Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp ? { timestamp } : {}) });
+}
+
+async function post(
+  body: string,
+  signature: string | undefined,
+  url = '/webhooks/stripe',
+  contentType = 'application/json',
+) {
+  return t.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': contentType, ...(signature ? { 'stripe-signature': signature } : {}) },
+    payload: body,
+  });
+}
+
+async function stored(id: string) {
+  const e = await t.context.db.query<{ status: string; type: string }>(
+    'SELECT status, type FROM stripe_events WHERE id = $1',
+    [id],
+  );
+  const j = await t.context.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM jobs WHERE kind = 'stripe_event' AND key = $1`,
+    [id],
+  );
+  return { event: e.rows[0], jobs: j.rows[0]!.n };
+}
+
+describe('POST /webhooks/stripe', () => {
+  test('a signed event is stored with one apply-job and acknowledged at once', async () => {
+    const e = event();
+    const body = JSON.stringify(e);
+    const r = await post(body, sign(body));
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), { received: true, duplicate: false });
+    const s = await stored(e.id);
+    assert.equal(s.event?.status, 'pending');
+    assert.equal(s.event?.type, 'customer.updated');
+    assert.equal(s.jobs, 1);
+  });
+
+  test('a redelivered event is acknowledged as a duplicate and stored once', async () => {
+    const e = event();
+    const body = JSON.stringify(e);
+    assert.equal((await post(body, sign(body))).statusCode, 200);
+    const again = await post(body, sign(body));
+    assert.equal(again.statusCode, 200);
+    assert.deepEqual(JSON.parse(again.body), { received: true, duplicate: true });
+    assert.equal((await stored(e.id)).jobs, 1);
+  });
+
+  test('concurrent deliveries of many events, some duplicated, store each exactly once', async () => {
+    const events = Array.from({ length: 60 }, () => event('invoice.paid'));
+    const deliveries = [...events, ...events.slice(0, 20)].map((e) => JSON.stringify(e));
+    const results = await Promise.all(deliveries.map((b) => post(b, sign(b))));
+    assert.ok(results.every((r) => r.statusCode === 200));
+    assert.equal(results.filter((r) => (JSON.parse(r.body) as { duplicate: boolean }).duplicate).length, 20);
+    const n = await t.context.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE kind = 'stripe_event' AND key = ANY($1)`,
+      [events.map((e) => e.id)],
+    );
+    assert.equal(n.rows[0]!.n, 60);
+  });
+
+  test('every seed system alias reaches the same endpoint', async () => {
+    for (const url of webhookPaths) {
+      const e = event();
+      const body = JSON.stringify(e);
+      const r = await post(body, sign(body), url);
+      assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
+      assert.equal((await stored(e.id)).jobs, 1);
+    }
+  });
+
+  test('a secret being rotated in: either secret is accepted', async () => {
+    t.context.webhookSecrets.push('whsec_the_new_secret_0123456789');
+    try {
+      const e = event();
+      const body = JSON.stringify(e);
+      assert.equal((await post(body, sign(body, 'whsec_the_new_secret_0123456789'))).statusCode, 200);
+    } finally {
+      t.context.webhookSecrets.pop();
+    }
+  });
+
+  describe('refused before anything is stored', () => {
+    const cases: [string, () => { body: string; sig: string | undefined }, string][] = [
+      ['no signature header', () => ({ body: JSON.stringify(event()), sig: undefined }), 'invalid_signature'],
+      [
+        'a forged signature (wrong secret)',
+        () => {
+          const body = JSON.stringify(event());
+          return { body, sig: sign(body, 'whsec_attacker_secret_000000000') };
+        },
+        'invalid_signature',
+      ],
+      [
+        'a body changed after signing',
+        () => {
+          const e = event();
+          const sig = sign(JSON.stringify(e));
+          return { body: JSON.stringify({ ...e, type: 'invoice.paid' }), sig };
+        },
+        'invalid_signature',
+      ],
+      [
+        'a timestamp outside the tolerance (a replayed delivery)',
+        () => {
+          const body = JSON.stringify(event());
+          return { body, sig: sign(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 600) };
+        },
+        'invalid_signature',
+      ],
+      [
+        'a signed body that is not a Stripe event',
+        () => {
+          const body = JSON.stringify({ hello: 'world' });
+          return { body, sig: sign(body) };
+        },
+        'invalid_json',
+      ],
+      [
+        'a signed body that is not JSON',
+        () => {
+          const body = 'not json at all';
+          return { body, sig: sign(body) };
+        },
+        'invalid_json',
+      ],
+    ];
+    for (const [name, make, code] of cases) {
+      test(`${name} → 400 ${code}`, async () => {
+        const before = await t.context.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM stripe_events',
+        );
+        const { body, sig } = make();
+        const r = await post(body, sig);
+        assert.equal(r.statusCode, 400, r.body);
+        assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, code);
+        const after = await t.context.db.query<{ n: number }>('SELECT count(*)::int AS n FROM stripe_events');
+        assert.equal(after.rows[0]!.n, before.rows[0]!.n);
+      });
+    }
+  });
+
+  test('an event that cannot be stored → 503, so Stripe retries', async () => {
+    const own = await createTestDatabase();
+    const other = await createTestApp(await own.open(), { syncCatalog: false });
+    try {
+      await own.takeDown();
+      const body = JSON.stringify(event());
+      const r = await other.app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
+        payload: body,
+      });
+      assert.equal(r.statusCode, 503, r.body);
+      assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'storage_unavailable');
+    } finally {
+      await other.app.close();
+      await own.destroy();
+    }
+  });
+});
