@@ -184,21 +184,31 @@ async function createInStripe(
   customer: CustomerRow & { stripe_customer_id: string },
   row: SubscriptionRow,
 ): Promise<SubscriptionDetails> {
+  let stripePrice: Stripe.Price;
+  let trialDays: number | undefined;
   try {
     if (!row.plan || !row.interval) throw new Error(`pending subscription ${row.id} has no plan`);
     const plan = s.catalog.plan(row.plan);
     const price = s.catalog.price('plan', row.plan, row.currency, row.interval);
     if (!plan || !price) throw new AppError('conflict', `The plan ${row.plan} is no longer in the catalog.`);
-    const stripePrice = await s.prices.resolve(price);
-    const at = s.now();
-    const sub = await callStripe(() =>
+    stripePrice = await s.prices.resolve(price);
+    trialDays = plan.trial_days;
+  } catch (err) {
+    // Nothing was sent to Stripe: the pending record goes, so the customer is not blocked.
+    await deletePending(s.db, row.id);
+    throw err;
+  }
+  const at = s.now();
+  let sub: Stripe.Subscription;
+  try {
+    sub = await callStripe(() =>
       s.stripe.subscriptions.create(
         {
           customer: customer.stripe_customer_id,
           items: [{ price: stripePrice.id }],
           payment_behavior: 'default_incomplete',
           payment_settings: { save_default_payment_method: 'on_subscription' },
-          ...(plan.trial_days ? { trial_period_days: plan.trial_days } : {}),
+          ...(trialDays ? { trial_period_days: trialDays } : {}),
           expand,
           metadata: {
             paydesk_instance: s.config.instanceId,
@@ -209,15 +219,16 @@ async function createInStripe(
         { idempotencyKey: idempotencyKey('subscription.create', s.config.instanceId, row.id) },
       ),
     );
-    return await record(s, sub, at, row);
   } catch (err) {
-    // Stripe refused (or nothing was sent): no subscription exists, so the pending record goes. When
-    // Stripe could not be reached it may exist: the record stays, and the next attempt finishes it.
-    if (err instanceof AppError && err.code !== 'stripe_unavailable' && err.code !== 'rate_limited') {
+    // Stripe refused the request: no subscription exists, the pending record goes. Otherwise (Stripe
+    // unreachable, the same creation in flight elsewhere) it may exist: the record stays, and the next
+    // attempt finishes it with the same idempotency key.
+    if (err instanceof AppError && (err.code === 'stripe_error' || err.code === 'card_declined')) {
       await deletePending(s.db, row.id);
     }
     throw err;
   }
+  return record(s, sub, at, row);
 }
 
 /** The customer's subscriptions in Stripe that belong to this paydesk, newest first, each recorded. */

@@ -248,6 +248,33 @@ describe('POST /v1/subscriptions', () => {
     );
   });
 
+  test('concurrent subscribes for one customer make one Stripe subscription', async () => {
+    const token = await t.userToken('sub-racer');
+    await call(token, 'POST', '/v1/customers', {}, 201);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/v1/subscriptions',
+          headers: auth(token),
+          payload: { plan: 'starter', interval: 'month', currency: 'usd' },
+        }),
+      ),
+    );
+    for (const r of results) assert.ok([200, 201, 409].includes(r.statusCode), r.body);
+    assert.equal(results.filter((r) => r.statusCode === 201).length, 1, 'one creates');
+    const ids = new Set(
+      results.filter((r) => r.statusCode !== 409).map((r) => (JSON.parse(r.body) as SubscriptionView).id),
+    );
+    assert.equal(ids.size, 1, 'the others get the same subscription or a conflict');
+    const customer = await customerByExternalId(t.context.db, 'sub-racer');
+    const subs = await t.stripe.subscriptions.list({
+      customer: customer!.stripe_customer_id!,
+      status: 'all',
+    });
+    assert.equal(subs.data.length, 1);
+  });
+
   test('a creation interrupted before Stripe answered is finished with the same record', async () => {
     const token = await t.userToken('sub-crash');
     await call(token, 'POST', '/v1/customers', {}, 201);
@@ -566,6 +593,28 @@ describe('reading and authorization', () => {
     // A newer one is taken.
     const newer = await recordSubscriptionState(t.context, before, new Date(Date.now() + 60_000));
     assert.equal(newer?.status, 'active');
+  });
+});
+
+describe('OpenAPI', () => {
+  test('every subscription and portal route is in the document', async () => {
+    const doc = JSON.parse((await t.app.inject({ method: 'GET', url: '/docs/json' })).body) as {
+      paths: Record<string, Record<string, { tags?: string[] }>>;
+    };
+    for (const [path, method] of [
+      ['/v1/subscriptions', 'post'],
+      ['/v1/subscriptions', 'get'],
+      ['/v1/subscriptions/{id}', 'get'],
+      ['/v1/subscriptions/{id}/preview', 'get'],
+      ['/v1/subscriptions/{id}/change', 'post'],
+      ['/v1/subscriptions/{id}/cancel', 'post'],
+      ['/v1/subscriptions/{id}/resume', 'post'],
+      ['/v1/portal/sessions', 'post'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      assert.ok(op, `${method} ${path}`);
+      assert.ok(op.tags?.includes(path.includes('portal') ? 'portal' : 'subscriptions'));
+    }
   });
 });
 
