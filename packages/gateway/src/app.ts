@@ -1,9 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
+import { checkoutPageRoutes } from './checkout/pages.js';
+import { checkoutRoutes } from './checkout/routes.js';
 import type { AppContext } from './context.js';
 import { customerRoutes } from './customers/routes.js';
 import { opsRoutes } from './ops/routes.js';
+import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
 import { registerAuth } from './platform/auth/plugin.js';
 import { AppError } from './platform/errors.js';
@@ -72,6 +75,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   await app.register(opsRoutes(ctx, metrics));
   await app.register(customerRoutes(ctx));
+  await app.register(checkoutRoutes(ctx));
+  await app.register(checkoutPageRoutes(ctx));
+  await app.register(paymentRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));

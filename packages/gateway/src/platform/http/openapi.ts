@@ -29,6 +29,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           description: 'Subscriptions to catalog plans: subscribe, preview and change plan, cancel, resume.',
         },
         { name: 'portal', description: 'The Stripe customer portal.' },
+        {
+          name: 'checkout',
+          description: 'Stripe Checkout for credit packs and plans, and the link flow for signed-in users.',
+        },
+        { name: 'payments', description: 'Payment intents and the payment history.' },
         { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
         { name: 'webhooks', description: 'Stripe webhook ingestion: verified, stored, then applied by jobs.' },
       ],

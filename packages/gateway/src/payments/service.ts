@@ -1,0 +1,83 @@
+// Payment history: paydesk's own record of every succeeded payment, written when paydesk verifies a
+// payment with Stripe (and, later, by the webhook pipeline), read newest first with a cursor.
+import type Stripe from 'stripe';
+import { randomToken } from '../platform/auth/api-keys.js';
+import { AppError } from '../platform/errors.js';
+import type { Services } from '../services.js';
+import { insertPayment, listPaymentRows, type NewPayment, type PaymentRow } from './store.js';
+
+export type { PaymentRow };
+
+export function newPaymentId(): string {
+  return `pay_${randomToken(16)}`;
+}
+
+/** What paydesk knows about the purchase a payment intent pays for. */
+export interface PaymentContext {
+  source: NewPayment['source'];
+  customer_id: string | null;
+  checkout_session_id?: string | null;
+  payment_intent_record_id?: string | null;
+  item_kind?: string | null;
+  item_id?: string | null;
+  quantity?: number | null;
+  description?: string | null;
+}
+
+/**
+ * Records a Stripe payment intent in the history if it succeeded; idempotent by the payment intent id
+ * (the first writer wins, later writers get the stored row). Returns undefined when it did not succeed.
+ */
+export async function recordSucceededPayment(
+  s: Pick<Services, 'db'>,
+  pi: Stripe.PaymentIntent,
+  link: PaymentContext,
+): Promise<PaymentRow | undefined> {
+  if (pi.status !== 'succeeded') return undefined;
+  const charge = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : null;
+  const { payment } = await insertPayment(s.db, {
+    id: newPaymentId(),
+    stripe_payment_intent_id: pi.id,
+    customer_id: link.customer_id,
+    amount: pi.amount_received || pi.amount,
+    currency: pi.currency,
+    source: link.source,
+    checkout_session_id: link.checkout_session_id ?? null,
+    payment_intent_record_id: link.payment_intent_record_id ?? null,
+    item_kind: link.item_kind ?? null,
+    item_id: link.item_id ?? null,
+    quantity: link.quantity ?? null,
+    description: link.description ?? pi.description ?? null,
+    paid_at: new Date((charge?.created ?? pi.created) * 1000),
+  });
+  return payment;
+}
+
+export interface PaymentPage {
+  data: PaymentRow[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+/**
+ * A page of payments, newest first. `customerId` undefined lists every customer's (API keys only).
+ * `cursor` is the `next_cursor` of the previous page.
+ */
+export async function listPayments(
+  s: Pick<Services, 'db'>,
+  q: { customerId?: string | undefined; cursor?: string | undefined; limit: number },
+): Promise<PaymentPage> {
+  const rows = await listPaymentRows(s.db, {
+    customerId: q.customerId,
+    after: q.cursor,
+    limit: q.limit + 1,
+  });
+  if (!rows) {
+    throw new AppError('validation_failed', 'Invalid querystring.cursor: not a cursor of this list.', {
+      issues: [{ in: 'querystring', path: 'cursor', message: 'unknown cursor' }],
+    });
+  }
+  const data = rows.slice(0, q.limit);
+  const hasMore = rows.length > q.limit;
+  return { data, has_more: hasMore, next_cursor: hasMore ? data[data.length - 1]!.id : null };
+}
