@@ -120,7 +120,13 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
   test('a scheduled job waits for its time', async () => {
     const q = queue();
     let ranAt = 0;
-    q.start({ later: { handler: async () => void (ranAt = Date.now()) } });
+    q.start({
+      later: {
+        handler: async () => {
+          ranAt = Date.now();
+        },
+      },
+    });
     const due = Date.now() + 300;
     await q.enqueue({ kind: 'later', runAt: new Date(due) });
     q.poke();
