@@ -8,5 +8,6 @@ export { commands };
 const code = await runCli(process.argv.slice(2), process.env, {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
+  errIsTTY: process.stderr.isTTY === true,
 });
 if (code !== undefined) process.exitCode = code;

@@ -1,12 +1,20 @@
 import { ConfigError, loadConfig } from '../platform/config.js';
 import { MigrationError } from '../platform/db/migrate.js';
 import { version } from '../version.js';
+import { catalogSyncCommand } from './catalog-sync.js';
+import { devTokenCommand } from './dev-token.js';
+import { keysCreateCommand } from './keys-create.js';
+import { keysListCommand } from './keys-list.js';
+import { keysRevokeCommand } from './keys-revoke.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
+import { isUsageError } from './usage.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** stderr is a terminal (progress bars redraw one line there; otherwise they print plain lines). */
+  errIsTTY?: boolean;
 }
 
 export interface Command {
@@ -16,10 +24,29 @@ export interface Command {
   run(args: string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<number | undefined>;
 }
 
+/** Commands by name; a name may be two words (`keys create`), the first naming a group. */
 export const commands: Readonly<Record<string, Command>> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  'catalog sync': catalogSyncCommand,
+  'keys create': keysCreateCommand,
+  'keys list': keysListCommand,
+  'keys revoke': keysRevokeCommand,
+  'dev token': devTokenCommand,
 };
+
+/** The command named by the start of argv (one or two words), and the remaining arguments. */
+function lookup(argv: readonly string[]): { name: string; command: Command; rest: string[] } | undefined {
+  const two = argv.length >= 2 ? `${argv[0]} ${argv[1]}` : undefined;
+  if (two && commands[two]) return { name: two, command: commands[two], rest: argv.slice(2) };
+  const one = argv[0] !== undefined ? commands[argv[0]] : undefined;
+  return one ? { name: argv[0]!, command: one, rest: argv.slice(1) } : undefined;
+}
+
+/** The commands of a group (`keys` → keys create, keys list, keys revoke). */
+function group(word: string): string[] {
+  return Object.keys(commands).filter((n) => n.startsWith(`${word} `));
+}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
@@ -44,22 +71,37 @@ export async function runCli(
   env: Readonly<Record<string, string | undefined>>,
   io: Io,
 ): Promise<number | undefined> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? rest[0] : undefined;
-    const command = topic ? commands[topic] : undefined;
-    io.out(command ? `${command.usage}\n` : help());
+  const first = argv[0];
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? lookup(argv.slice(1)) : undefined;
+    io.out(topic ? `${topic.command.usage}\n` : help());
     return 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (first === '--version' || first === '-v') {
     io.out(`${version}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    io.err(`paydesk: unknown command '${name}'. Run 'paydesk --help' for the list.\n`);
+  const found = lookup(argv);
+  if (!found) {
+    const members = group(first);
+    if (members.length > 0) {
+      const asked = argv[1] === '--help' || argv[1] === '-h';
+      const text = `Usage: paydesk ${first} <${members.map((m) => m.split(' ')[1]).join('|')}> [options]\n\n${members
+        .map((m) => `  ${m}  ${commands[m]!.summary}`)
+        .join('\n')}\n`;
+      if (asked) {
+        io.out(text);
+        return 0;
+      }
+      io.err(
+        `${argv[1] === undefined ? `paydesk ${first}: a subcommand is required.` : `paydesk: unknown command '${first} ${argv[1]}'.`}\n${text}`,
+      );
+      return 2;
+    }
+    io.err(`paydesk: unknown command '${first}'. Run 'paydesk --help' for the list.\n`);
     return 2;
   }
+  const { name, command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${command.usage}\n`);
     return 0;
@@ -71,7 +113,7 @@ export async function runCli(
       io.err(`paydesk: ${err.message}\n`);
       return 1;
     }
-    if (err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (isUsageError(err)) {
       io.err(`paydesk ${name}: ${err.message}\n${command.usage}\n`);
       return 2;
     }
