@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
+import { catalogRoutes } from './catalog/routes.js';
 import { checkoutPageRoutes } from './checkout/pages.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppContext } from './context.js';
@@ -74,6 +75,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
 
   await app.register(opsRoutes(ctx, metrics));
+  await app.register(catalogRoutes(ctx));
   await app.register(customerRoutes(ctx));
   await app.register(checkoutRoutes(ctx));
   await app.register(checkoutPageRoutes(ctx));

@@ -20,6 +20,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       tags: [
         { name: 'operations', description: 'Health, readiness and metrics.' },
+        { name: 'catalog', description: 'The public catalog: credit packs and plans with their prices.' },
         {
           name: 'customers',
           description: 'Customers of the host product, each linked to a Stripe customer.',
