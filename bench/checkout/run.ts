@@ -1,0 +1,120 @@
+// Checkout benchmark: what paydesk adds to opening a Stripe Checkout session.
+//   npm run bench:checkout [-- --count 1000] [-- --warmup 100] [-- --seconds 60]
+//
+// This process starts paydesk as `npm start` runs it (embedded: PGlite in a fresh data directory, the
+// emulator in-process, the demo catalog synced), creates an API key through the admin API, then starts
+// a separate load process (load.ts) on 127.0.0.1 that times, one request at a time and alternating,
+// POST /v1/checkout/sessions through paydesk and the official SDK's checkout.sessions.create sent
+// straight to the same emulator. Bounded by --count requests per path and --seconds.
+// Goal: paydesk adds ≤ 2 ms at p50 and ≤ 5 ms at p99.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig, startServer } from '@paydesk/gateway';
+import Stripe from 'stripe';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '60' },
+  },
+});
+const clamp = (v: string, lo: number, hi: number) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`numeric option expected, got ${v}`);
+  return Math.max(lo, Math.min(hi, Math.floor(n)));
+};
+const COUNT = clamp(values.count, 10, 20_000);
+const WARMUP = clamp(values.warmup, 0, 2_000);
+const SECONDS = clamp(values.seconds, 5, 300);
+const ADMIN_KEY = 'pda_bench_admin_key_0123456789abcdefghijklmn';
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'paydesk-bench-checkout-'));
+const config = loadConfig({
+  PORT: '0',
+  PAYDESK_EMULATOR_PORT: '0',
+  PAYDESK_DATA_DIR: dataDir,
+  PAYDESK_LOG_LEVEL: 'warn',
+  PAYDESK_ADMIN_KEY: ADMIN_KEY,
+});
+const server = await startServer(config);
+try {
+  const created = await fetch(`${server.url}/admin/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', scopes: ['read', 'write'] }),
+  });
+  if (created.status !== 201) throw new Error(`creating the API key: HTTP ${created.status}`);
+  const { key } = (await created.json()) as { key: string };
+  const emulatorUrl = server.emulatorUrl!;
+  const emu = new URL(emulatorUrl);
+  const setup = new Stripe('sk_test_bench_setup', {
+    host: emu.hostname,
+    port: Number(emu.port),
+    protocol: 'http',
+  });
+  const price = (await setup.prices.list({ lookup_keys: ['paydesk:default:pack:credits-100:usd'] })).data[0];
+  if (!price) throw new Error('the demo catalog price is not in the emulator');
+
+  const input = {
+    paydeskUrl: server.url,
+    emulatorUrl,
+    apiKey: key,
+    priceId: price.id,
+    successUrl: `${config.publicUrl}/checkout/return?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${config.publicUrl}/checkout/cancelled`,
+    warmup: WARMUP,
+    count: COUNT,
+    deadlineMs: SECONDS * 1000,
+  };
+  const load = fileURLToPath(new URL('./load.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', load, JSON.stringify(input)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the load process exited with ${code}`);
+  const result = JSON.parse(stdout) as { paydesk: number[]; direct: number[]; stoppedByDeadline: boolean };
+
+  const rows = (['direct', 'paydesk'] as const).map((name) => {
+    const sorted = [...result[name]].sort((a, b) => a - b);
+    return { name, n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  });
+  const [direct, paydesk] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  const f = (x: number) => x.toFixed(2).padStart(7);
+  console.log(
+    `bench/checkout: ${COUNT} requests per path${result.stoppedByDeadline ? ' (stopped by the time bound)' : ''}, ${WARMUP} warm-up, one in flight, alternating`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log('path                                       n      p50 ms   p99 ms');
+  console.log(
+    `SDK checkout.sessions.create (direct)  ${String(direct.n).padStart(6)}  ${f(direct.p50)}  ${f(direct.p99)}`,
+  );
+  console.log(
+    `POST /v1/checkout/sessions (paydesk)   ${String(paydesk.n).padStart(6)}  ${f(paydesk.p50)}  ${f(paydesk.p99)}`,
+  );
+  const addP50 = paydesk.p50 - direct.p50;
+  const addP99 = paydesk.p99 - direct.p99;
+  console.log(
+    `paydesk adds: p50 ${addP50.toFixed(2)} ms (goal ≤ 2: ${addP50 <= 2 ? 'met' : 'NOT met'}), p99 ${addP99.toFixed(2)} ms (goal ≤ 5: ${addP99 <= 5 ? 'met' : 'NOT met'})`,
+  );
+} finally {
+  await server.shutdown('bench done');
+  await rm(dataDir, { recursive: true, force: true });
+}
