@@ -101,6 +101,11 @@ export class Collection<T extends Identified> {
     }
   }
 
+  /** The objects as plain data for a snapshot, oldest first. */
+  toSnapshot(): T[] {
+    return [...this.values()];
+  }
+
   find(predicate: (v: T) => boolean): T | undefined {
     for (const v of this.#order) if (v !== undefined && predicate(v)) return v;
     return undefined;

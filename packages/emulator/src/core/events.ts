@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
 import type { Clock } from './clock.js';
+import { Collection } from './collection.js';
 import { newId } from './ids.js';
-import { flatJson } from './json.js';
+import { ShapeCodec } from './shape-json.js';
 import type { Store } from './store.js';
 import { API_VERSION } from './version.js';
 import type { Wire } from './wire.js';
@@ -11,8 +12,9 @@ export type EventType = Stripe.Event['type'];
 export type EventObject<T extends EventType> = Wire<Extract<Stripe.Event, { type: T }>['data']['object']>;
 
 /**
- * An event as the emulator keeps it: the object snapshot is stored as its JSON text, taken once at
- * emit time (cheap to keep, immune to later mutation, and reused verbatim for webhook bodies).
+ * An event as the API's pipeline sees it: `object_json` is the JSON text of the object snapshot taken
+ * at emit time (immune to later mutation). This is also the shape events have in a saved snapshot file.
+ * The event log does not keep these objects: see `EventCollection`.
  */
 export interface StoredEvent {
   id: string;
@@ -39,17 +41,263 @@ export interface EventRequest {
 
 export type EventListener = (event: StoredEvent) => void;
 
+/**
+ * The `event` collection, stored by column instead of one record per event: an event is its id, a
+ * compact snapshot string (`ShapeCodec`: values only, each key set stored once) and a slot in a few
+ * arrays (type, created, pending webhooks, request id, idempotency key, previous attributes). Reads
+ * hand out `EventRecord` views over those columns, so the `Collection` API (lists, cursors, lookups,
+ * delete, snapshot save and load) works unchanged. A view's `pending_webhooks` writes through.
+ */
+export class EventCollection extends Collection<StoredEvent> {
+  readonly codec = new ShapeCodec();
+  #ids: (string | undefined)[] = [];
+  #types: EventType[] = [];
+  #created: number[] = [];
+  #pending: number[] = [];
+  #requestIds: (string | null)[] = [];
+  #idempotencyKeys: (string | null)[] = [];
+  #objects: string[] = [];
+  #previous: (Record<string, unknown> | null)[] = [];
+  /** Only for events loaded from a snapshot taken at another API version. */
+  #apiVersions = new Map<number, string>();
+  #position = new Map<string, number>();
+
+  constructor() {
+    super('event');
+  }
+
+  /** Appends an event; returns its position. `object` is the compact snapshot (`codec.encode`). */
+  append(
+    id: string,
+    type: EventType,
+    created: number,
+    pending: number,
+    request: EventRequest,
+    object: string,
+    previous: Record<string, unknown> | null,
+  ): number {
+    const pos = this.#ids.length;
+    this.#position.set(id, pos);
+    this.#ids.push(id);
+    this.#types.push(type);
+    this.#created.push(created);
+    this.#pending.push(pending);
+    this.#requestIds.push(request.id);
+    this.#idempotencyKeys.push(request.idempotency_key);
+    this.#objects.push(object);
+    this.#previous.push(previous);
+    return pos;
+  }
+
+  override get size(): number {
+    return this.#position.size;
+  }
+
+  override get(id: string): StoredEvent | undefined {
+    const pos = this.#position.get(id);
+    return pos === undefined ? undefined : new EventRecord(this, pos);
+  }
+
+  override has(id: string): boolean {
+    return this.#position.has(id);
+  }
+
+  /** Adds an event given as plain data (snapshot load); an event with the same id is replaced. */
+  override insert(e: StoredEvent): StoredEvent {
+    const object = this.codec.encode(JSON.parse(e.object_json)) ?? 'null';
+    let pos = this.#position.get(e.id);
+    if (pos === undefined) {
+      pos = this.append(
+        e.id,
+        e.type,
+        e.created,
+        e.pending_webhooks,
+        e.request,
+        object,
+        e.previous_attributes,
+      );
+    } else {
+      this.#types[pos] = e.type;
+      this.#created[pos] = e.created;
+      this.#pending[pos] = e.pending_webhooks;
+      this.#requestIds[pos] = e.request.id;
+      this.#idempotencyKeys[pos] = e.request.idempotency_key;
+      this.#objects[pos] = object;
+      this.#previous[pos] = e.previous_attributes;
+    }
+    if (e.api_version !== API_VERSION) this.#apiVersions.set(pos, e.api_version);
+    else this.#apiVersions.delete(pos);
+    return new EventRecord(this, pos);
+  }
+
+  /** Deleted events leave a hole (only rollbacks delete events, so holes stay rare). */
+  override delete(id: string): StoredEvent | undefined {
+    const pos = this.#position.get(id);
+    if (pos === undefined) return undefined;
+    const found = new EventRecord(this, pos).toJSON();
+    this.#position.delete(id);
+    this.#ids[pos] = undefined;
+    this.#objects[pos] = '';
+    this.#previous[pos] = null;
+    this.#apiVersions.delete(pos);
+    return found;
+  }
+
+  override clear(): void {
+    this.#ids = [];
+    this.#types = [];
+    this.#created = [];
+    this.#pending = [];
+    this.#requestIds = [];
+    this.#idempotencyKeys = [];
+    this.#objects = [];
+    this.#previous = [];
+    this.#apiVersions.clear();
+    this.#position.clear();
+  }
+
+  override positionOf(id: string): number | undefined {
+    return this.#position.get(id);
+  }
+
+  override at(position: number): StoredEvent | undefined {
+    return this.#ids[position] === undefined ? undefined : new EventRecord(this, position);
+  }
+
+  override get end(): number {
+    return this.#ids.length;
+  }
+
+  override *values(): IterableIterator<StoredEvent> {
+    for (let i = 0; i < this.#ids.length; i++) if (this.#ids[i] !== undefined) yield new EventRecord(this, i);
+  }
+
+  override *newestFirst(): IterableIterator<StoredEvent> {
+    for (let i = this.#ids.length - 1; i >= 0; i--)
+      if (this.#ids[i] !== undefined) yield new EventRecord(this, i);
+  }
+
+  /** Plain records, detached from the columns (a snapshot outlives a later reset). */
+  override toSnapshot(): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    for (const e of this.values()) out.push((e as EventRecord).toJSON());
+    return out;
+  }
+
+  override find(predicate: (v: StoredEvent) => boolean): StoredEvent | undefined {
+    for (const v of this.values()) if (predicate(v)) return v;
+    return undefined;
+  }
+
+  // Column access for EventRecord.
+  idAt(pos: number): string {
+    return this.#ids[pos] ?? '';
+  }
+  typeAt(pos: number): EventType {
+    return this.#types[pos]!;
+  }
+  createdAt(pos: number): number {
+    return this.#created[pos]!;
+  }
+  pendingAt(pos: number): number {
+    return this.#pending[pos]!;
+  }
+  setPending(pos: number, n: number): void {
+    this.#pending[pos] = n;
+  }
+  apiVersionAt(pos: number): string {
+    return this.#apiVersions.get(pos) ?? API_VERSION;
+  }
+  requestAt(pos: number): EventRequest {
+    return { id: this.#requestIds[pos] ?? null, idempotency_key: this.#idempotencyKeys[pos] ?? null };
+  }
+  objectAt(pos: number): string {
+    return this.#objects[pos]!;
+  }
+  previousAt(pos: number): Record<string, unknown> | null {
+    return this.#previous[pos] ?? null;
+  }
+}
+
+/** A view of one event in an `EventCollection` (cheap, short-lived; reads the columns). */
+export class EventRecord implements StoredEvent {
+  readonly #col: EventCollection;
+  readonly #pos: number;
+  /** The snapshot's JSON text when the emitter already had it (events with webhook recipients). */
+  #json: string | undefined;
+
+  constructor(col: EventCollection, pos: number, json?: string) {
+    this.#col = col;
+    this.#pos = pos;
+    this.#json = json;
+  }
+
+  get id(): string {
+    return this.#col.idAt(this.#pos);
+  }
+  get object(): 'event' {
+    return 'event';
+  }
+  get type(): EventType {
+    return this.#col.typeAt(this.#pos);
+  }
+  get created(): number {
+    return this.#col.createdAt(this.#pos);
+  }
+  get api_version(): string {
+    return this.#col.apiVersionAt(this.#pos);
+  }
+  get pending_webhooks(): number {
+    return this.#col.pendingAt(this.#pos);
+  }
+  set pending_webhooks(n: number) {
+    this.#col.setPending(this.#pos, n);
+  }
+  get request(): EventRequest {
+    return this.#col.requestAt(this.#pos);
+  }
+  get object_json(): string {
+    this.#json ??= this.#col.codec.toJson(this.#col.objectAt(this.#pos));
+    return this.#json;
+  }
+  get previous_attributes(): Record<string, unknown> | null {
+    return this.#col.previousAt(this.#pos);
+  }
+
+  /** The snapshot as plain data (no JSON text in between). */
+  dataObject(): unknown {
+    return this.#json !== undefined
+      ? JSON.parse(this.#json)
+      : this.#col.codec.decode(this.#col.objectAt(this.#pos));
+  }
+
+  /** Plain data, as saved in snapshot files. */
+  toJSON(): StoredEvent {
+    return {
+      id: this.id,
+      object: 'event',
+      type: this.type,
+      created: this.created,
+      api_version: this.api_version,
+      pending_webhooks: this.pending_webhooks,
+      request: this.request,
+      object_json: this.object_json,
+      previous_attributes: this.previous_attributes,
+    };
+  }
+}
+
 /** Creates, stores and announces events. Delivery (webhooks) subscribes with `onEmit`. */
 export class EventLog {
-  #store: Store;
   #clock: Clock;
+  #col = new EventCollection();
   #listeners: EventListener[] = [];
   /** Counts the endpoints an event will be sent to (set by webhook delivery), for `pending_webhooks`. */
   countRecipients: (type: EventType) => number = () => 0;
 
   constructor(store: Store, clock: Clock) {
-    this.#store = store;
     this.#clock = clock;
+    store.adopt('event', this.#col);
   }
 
   onEmit(listener: EventListener): void {
@@ -60,31 +308,33 @@ export class EventLog {
     type: T,
     object: EventObject<T>,
     previousAttributes?: Record<string, unknown> | null,
-    request: EventRequest = { id: null, idempotency_key: null },
+    request: EventRequest = NO_REQUEST,
     /** Event time in unix seconds; defaults to the emulator clock (test clocks pass their own time). */
     created?: number,
   ): StoredEvent {
-    const event: StoredEvent = {
-      id: newId('evt'),
-      object: 'event',
+    const pending = this.countRecipients(type);
+    const pos = this.#col.append(
+      newId('evt'),
       type,
-      created: created ?? this.#clock.now(),
-      api_version: API_VERSION,
-      pending_webhooks: this.countRecipients(type),
+      created ?? this.#clock.now(),
+      pending,
       request,
-      object_json: flatJson(object),
-      previous_attributes: previousAttributes ?? null,
-    };
-    this.#store.c('event').insert(event);
+      this.#col.codec.encode(object) ?? 'null',
+      previousAttributes ?? null,
+    );
+    // Webhook bodies need the plain JSON: take it now, while it is cheap, when someone will be sent it.
+    const event = new EventRecord(this.#col, pos, pending > 0 ? JSON.stringify(object) : undefined);
     for (const l of this.#listeners) l(event);
     return event;
   }
 }
 
+const NO_REQUEST: EventRequest = Object.freeze({ id: null, idempotency_key: null });
+
 /** The event as the API returns it. */
 export function toStripeEvent(e: StoredEvent): Wire<Stripe.Event> {
   const data: { object: unknown; previous_attributes?: Record<string, unknown> } = {
-    object: JSON.parse(e.object_json),
+    object: e instanceof EventRecord ? e.dataObject() : JSON.parse(e.object_json),
   };
   if (e.previous_attributes) data.previous_attributes = e.previous_attributes;
   const event = {
@@ -103,7 +353,7 @@ export function toStripeEvent(e: StoredEvent): Wire<Stripe.Event> {
   return event as unknown as Wire<Stripe.Event>;
 }
 
-/** The JSON text of an event, built without re-serialising the stored object snapshot. */
+/** The JSON text of an event, built without re-serialising the object snapshot. */
 export function eventJson(e: StoredEvent): string {
   const prev = e.previous_attributes ? `,"previous_attributes":${JSON.stringify(e.previous_attributes)}` : '';
   return (

@@ -113,4 +113,11 @@ test('snapshot and restore keep objects and their order', async () => {
   assert.equal((back as { name?: string | null }).name, 'snap');
   const first = await t.stripe.customers.list({ limit: 1 });
   assert.equal(first.data[0]!.id, c.id);
+  // Events are kept in compact form; the snapshot file holds them as plain JSON and they come back.
+  const saved = snap.collections.event?.at(-1) as { type?: string; object_json?: string } | undefined;
+  assert.equal(saved?.type, 'customer.created');
+  assert.equal((JSON.parse(saved?.object_json ?? '{}') as { name?: string }).name, 'snap');
+  const [event] = (await t.stripe.events.list({ limit: 1 })).data;
+  assert.equal(event?.type, 'customer.created');
+  assert.deepEqual(event?.data.object, c);
 });

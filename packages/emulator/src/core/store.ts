@@ -32,6 +32,11 @@ export class Store {
     this.#labels.set(kind, label);
   }
 
+  /** Use `col` as the collection for `kind` (a specialised store such as the event log's). */
+  adopt<K extends Kind>(kind: K, col: Collection<Stored<K>>): void {
+    this.#collections.set(kind, col as unknown as Collection<Identified>);
+  }
+
   /** The typed collection for `kind`. */
   c<K extends Kind>(kind: K): Collection<Stored<K>> {
     let col = this.#collections.get(kind);
@@ -55,7 +60,7 @@ export class Store {
   toSnapshot(): SnapshotCollections {
     const out: SnapshotCollections = {};
     for (const [kind, col] of this.#collections) {
-      if (col.size > 0) out[kind] = [...col.values()];
+      if (col.size > 0) out[kind] = col.toSnapshot();
     }
     return out;
   }
