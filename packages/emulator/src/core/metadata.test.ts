@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StripeError } from './errors.js';
-import { applyMetadata } from './metadata.js';
+import { applyMetadata, EMPTY_METADATA } from './metadata.js';
 
 test('merges keys, unsets with an empty value and clears with metadata=""', () => {
   assert.deepEqual(applyMetadata({ a: '1', b: '2' }, { metadata: { b: '', c: '3' } }), { a: '1', c: '3' });
@@ -20,4 +20,19 @@ test('enforces 50 keys, 40-character keys and 500-character values', () => {
   over({ metadata: { extra: 'v' } }, 'metadata');
   over({ metadata: { ['k'.repeat(41)]: 'v' } }, `metadata[${'k'.repeat(41)}]`);
   over({ metadata: { k0: 'v'.repeat(501) } }, 'metadata[k0]');
+});
+
+test('empty results share one frozen object; current metadata is never changed in place', () => {
+  assert.equal(applyMetadata(undefined, {}), EMPTY_METADATA);
+  assert.equal(applyMetadata({ a: '1' }, { metadata: '' }), EMPTY_METADATA);
+  assert.equal(applyMetadata({ a: '1' }, { metadata: { a: '' } }), EMPTY_METADATA);
+  assert.ok(Object.isFrozen(EMPTY_METADATA));
+  const current = { a: '1' };
+  assert.equal(applyMetadata(current, {}), current);
+  const next = applyMetadata(current, { metadata: { b: '2' } });
+  assert.deepEqual(current, { a: '1' });
+  assert.deepEqual(next, { a: '1', b: '2' });
+  const fromEmpty = applyMetadata(EMPTY_METADATA, { metadata: { c: '3' } });
+  assert.deepEqual(fromEmpty, { c: '3' });
+  assert.deepEqual(EMPTY_METADATA, {});
 });

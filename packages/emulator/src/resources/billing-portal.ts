@@ -5,7 +5,7 @@ import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId, randomString } from '../core/ids.js';
 import { allOf, paginate } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -63,7 +63,7 @@ function newConfiguration(ctx: EngineCtx, isDefault: boolean): PortalConfigurati
     is_default: isDefault,
     livemode: false,
     login_page: { enabled: false, url: null },
-    metadata: {},
+    metadata: EMPTY_METADATA,
     name: null,
     updated: now,
   };

@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context.js';
 import { diffPrevious } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -100,7 +100,7 @@ export function insertCharge(
     failure_message: ok ? null : outcome.decline.message,
     fraud_details: {},
     livemode: false,
-    metadata: { ...input.metadata },
+    metadata: Object.keys(input.metadata).length > 0 ? { ...input.metadata } : EMPTY_METADATA,
     on_behalf_of: null,
     outcome: outcomeOf(outcome),
     paid: ok,

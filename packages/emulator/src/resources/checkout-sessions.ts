@@ -5,7 +5,7 @@ import { invalidRequest, missingParam, StripeError, stateError } from '../core/e
 import type { Params } from '../core/form.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { arr, bool, int, obj, oneOf, reqInt, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -114,7 +114,7 @@ function readLineItems(
       amount_total: amount,
       currency: price.currency,
       description: product?.name ?? null,
-      metadata: {},
+      metadata: EMPTY_METADATA,
       price,
       quantity,
     });
@@ -438,7 +438,7 @@ export function confirmSession(
         rendering_options: null,
       },
       livemode: false,
-      metadata: {},
+      metadata: EMPTY_METADATA,
       name: pm.billing_details.name,
       next_invoice_sequence: 1,
       phone: pm.billing_details.phone,

@@ -82,3 +82,28 @@ test('list filters by email and pages newest first', async () => {
     [made[4], made[3]],
   );
 });
+
+test('customers without metadata or locales share nothing that a later update could leak', async () => {
+  const a = await t.stripe.customers.create({ name: 'A' });
+  const b = await t.stripe.customers.create({ name: 'B' });
+  assert.deepEqual(a.metadata, {});
+  assert.deepEqual(a.preferred_locales, []);
+  await t.stripe.customers.update(a.id, { metadata: { only: 'a' }, preferred_locales: ['fr'] });
+  const b2 = await t.stripe.customers.retrieve(b.id);
+  assert.equal(b2.deleted, undefined);
+  if (b2.deleted) return;
+  assert.deepEqual(b2.metadata, {});
+  assert.deepEqual(b2.preferred_locales, []);
+  const a2 = await t.stripe.customers.retrieve(a.id);
+  if (a2.deleted) throw new Error('deleted');
+  assert.deepEqual(a2.metadata, { only: 'a' });
+  assert.deepEqual(a2.preferred_locales, ['fr']);
+  // A third customer still starts empty, and a's created event still shows a's state at creation.
+  const c = await t.stripe.customers.create({});
+  assert.deepEqual(c.metadata, {});
+  const created = (await t.stripe.events.list({ type: 'customer.created', limit: 3 })).data.find(
+    (e) => (e.data.object as { id: string }).id === a.id,
+  );
+  if (created === undefined) throw new Error("a's customer.created event is missing");
+  assert.deepEqual((created.data.object as { metadata: unknown }).metadata, {});
+});

@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context.js';
 import { diffPrevious } from '../core/events.js';
 import { newId, randomString } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -19,6 +19,12 @@ declare module '../core/store.js' {
     _deleted_customer: { id: string };
   }
 }
+
+/**
+ * `preferred_locales` of customers that set none, shared (it is only ever replaced, never changed in
+ * place; frozen so that a stray in-place change would throw).
+ */
+const NO_LOCALES = Object.freeze([]) as unknown as string[];
 
 function readShipping(ctx: Ctx): Customer['shipping'] | undefined {
   if (ctx.params.shipping === '') return null;
@@ -93,11 +99,11 @@ function create(ctx: Ctx): Customer {
       rendering_options: null,
     },
     livemode: false,
-    metadata: {},
+    metadata: EMPTY_METADATA,
     name: null,
     next_invoice_sequence: 1,
     phone: null,
-    preferred_locales: [],
+    preferred_locales: NO_LOCALES,
     shipping: null,
     tax_exempt: 'none',
     test_clock: clock?.id ?? null,

@@ -4,7 +4,7 @@ import { invalidRequest, missingParam, stateError } from '../core/errors.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, decimalStr, emptyableStr, int, obj, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -55,7 +55,7 @@ export function createInvoiceItem(ctx: Ctx, init: InvoiceItemInit): InvoiceItem 
     discounts: init.discounts ?? [],
     invoice: init.invoice,
     livemode: false,
-    metadata: init.metadata ?? {},
+    metadata: init.metadata ?? EMPTY_METADATA,
     net_amount: init.amount,
     parent:
       init.subscription === null

@@ -5,7 +5,7 @@ import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, emptyableStr, int, obj, oneOf, reqInt, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -217,7 +217,7 @@ function createPaymentIntent(
     latest_charge: null,
     livemode: false,
     managed_payments: null,
-    metadata: params.metadata ?? {},
+    metadata: params.metadata ?? EMPTY_METADATA,
     next_action: null,
     on_behalf_of: null,
     payment_method: null,

@@ -5,7 +5,7 @@ import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -108,7 +108,7 @@ export function insertCardPaymentMethod(
     customer: null,
     customer_account: null,
     livemode: false,
-    metadata: options.metadata ?? {},
+    metadata: options.metadata ?? EMPTY_METADATA,
     type: 'card',
   };
   ctx.store.c('payment_method').insert(pm);

@@ -5,7 +5,7 @@ import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { arr, bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -83,7 +83,7 @@ export function createProduct(ctx: Ctx, p: Params, prefix = ''): Product {
     images: [],
     livemode: false,
     marketing_features: [],
-    metadata: {},
+    metadata: EMPTY_METADATA,
     name: reqStr(p, 'name', prefix ? `${prefix}[name]` : 'name'),
     package_dimensions: null,
     shippable: null,

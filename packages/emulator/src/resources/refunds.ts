@@ -4,7 +4,7 @@ import { invalidRequest, stateError } from '../core/errors.js';
 import { diffPrevious } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { int, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -91,7 +91,7 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
       card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
       type: 'card',
     },
-    metadata: params.metadata ?? {},
+    metadata: params.metadata ?? EMPTY_METADATA,
     payment_intent:
       typeof ch.payment_intent === 'string' ? ch.payment_intent : (ch.payment_intent?.id ?? null),
     payment_method: ch.payment_method,

@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context.js';
 import { invalidRequest, missingParam, stateError } from '../core/errors.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
-import { applyMetadata } from '../core/metadata.js';
+import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, emptyableStr, obj, oneOf, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
@@ -77,7 +77,7 @@ export function createSetupIntentInternal(ctx: EngineCtx, params: CreateSetupInt
     latest_attempt: null,
     livemode: false,
     mandate: null,
-    metadata: params.metadata ?? {},
+    metadata: params.metadata ?? EMPTY_METADATA,
     next_action: null,
     on_behalf_of: null,
     payment_method: null,

@@ -1,6 +1,7 @@
 import type { Ctx } from '../../core/context.js';
 import { cardError, invalidRequest, stateError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { EMPTY_METADATA } from '../../core/metadata.js';
 import { computeTotals, type Invoice, invoiceState, nextRetryAt, subscriptionOf } from './invoice-engine.js';
 import { invoicePayments, type PaymentOutcome } from './payments-port.js';
 import { onSubscriptionInvoiceFailed, onSubscriptionInvoicePaid } from './subscription-hooks.js';
@@ -48,7 +49,7 @@ export function finalizeInvoice(ctx: Ctx, inv: Invoice, opts: { autoAdvance?: bo
           ? 'Subscription creation'
           : 'Subscription update'
         : null,
-      metadata: {},
+      metadata: EMPTY_METADATA,
       setupFutureUsage: sub !== null,
     });
     state.payment_intent = pi.id;

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
 import { diffPrevious } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
+import { EMPTY_METADATA } from '../../core/metadata.js';
 import type { Wire } from '../../core/wire.js';
 import type { InvoiceItem } from '../invoice-items.js';
 import { testClockOf } from './context.js';
@@ -148,7 +149,7 @@ export function createDraftInvoice(ctx: Ctx, init: NewInvoiceInit): Invoice {
     latest_revision: null,
     lines: { object: 'list', data: [], has_more: false, url: `/v1/invoices/${id}/lines` },
     livemode: false,
-    metadata: init.metadata ?? {},
+    metadata: init.metadata ?? EMPTY_METADATA,
     next_payment_attempt: null,
     number: null,
     on_behalf_of: null,
@@ -231,7 +232,7 @@ function subscriptionLine(inv: Invoice, s: SubscriptionLineInit): InvoiceLine {
     discounts: [],
     invoice: inv.id,
     livemode: false,
-    metadata: {},
+    metadata: EMPTY_METADATA,
     parent: {
       type: 'subscription_item_details',
       invoice_item_details: null,
@@ -274,7 +275,7 @@ function itemLine(inv: Invoice, ii: InvoiceItem): InvoiceLine {
     discounts: ii.discounts ?? [],
     invoice: inv.id,
     livemode: false,
-    metadata: ii.metadata ?? {},
+    metadata: ii.metadata ?? EMPTY_METADATA,
     parent: {
       type: 'invoice_item_details',
       invoice_item_details: {

@@ -1,6 +1,7 @@
 import type { Ctx } from '../../core/context.js';
 import { invalidRequest, missingParam } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { EMPTY_METADATA } from '../../core/metadata.js';
 import { arr, bool, int, obj, oneOf, str } from '../../core/params.js';
 import type { InvoiceItem } from '../invoice-items.js';
 import { ctxFor, testClockOf } from './context.js';
@@ -105,7 +106,7 @@ export function createPreview(base: Ctx): Invoice {
     discounts: [],
     invoice: null,
     livemode: false,
-    metadata: {},
+    metadata: EMPTY_METADATA,
     parent: { type: 'subscription_details', subscription_details: { subscription: sub.id } },
     period: init.period,
     pricing: {
