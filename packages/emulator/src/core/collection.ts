@@ -1,4 +1,5 @@
 import { resourceMissing } from './errors.js';
+import { IdIndex } from './id-index.js';
 
 export interface Identified {
   id: string;
@@ -15,8 +16,8 @@ export class Collection<T extends Identified> {
   readonly label: string;
   /** Creation order, with `undefined` holes for deleted objects (compacted when they pile up). */
   #order: (T | undefined)[] = [];
-  /** Id → position in `#order`: one map serves lookups and cursors (a second one would double its memory). */
-  #position = new Map<string, number>();
+  /** Id → position in `#order`: one index serves lookups and cursors. */
+  #position = new IdIndex((pos) => this.#order[pos]!.id);
   #holes = 0;
 
   constructor(kind: string, label = kind) {
@@ -34,7 +35,7 @@ export class Collection<T extends Identified> {
   }
 
   has(id: string): boolean {
-    return this.#position.has(id);
+    return this.#position.get(id) !== undefined;
   }
 
   /** The object, or a 404 `resource_missing` naming `param`. */
@@ -50,8 +51,8 @@ export class Collection<T extends Identified> {
       // Replacing keeps the original position (used by snapshot load and by custom ids).
       this.#order[pos] = obj;
     } else {
-      this.#position.set(obj.id, this.#order.length);
       this.#order.push(obj);
+      this.#position.add(obj.id, this.#order.length - 1);
     }
     return obj;
   }
@@ -114,8 +115,7 @@ export class Collection<T extends Identified> {
   #compact(): void {
     const live = this.#order.filter((v): v is T => v !== undefined);
     this.#order = live;
-    this.#position.clear();
-    for (let i = 0; i < live.length; i++) this.#position.set(live[i]!.id, i);
+    this.#position.rebuild(live.keys());
     this.#holes = 0;
   }
 }

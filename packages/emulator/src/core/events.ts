@@ -1,7 +1,9 @@
 import type Stripe from 'stripe';
 import type { Clock } from './clock.js';
 import { Collection } from './collection.js';
+import { IdIndex } from './id-index.js';
 import { newId } from './ids.js';
+import { flatten } from './json.js';
 import { ShapeCodec } from './shape-json.js';
 import type { Store } from './store.js';
 import { API_VERSION } from './version.js';
@@ -42,25 +44,36 @@ export interface EventRequest {
 export type EventListener = (event: StoredEvent) => void;
 
 /**
- * The `event` collection, stored by column instead of one record per event: an event is its id, a
- * compact snapshot string (`ShapeCodec`: values only, each key set stored once) and a slot in a few
- * arrays (type, created, pending webhooks, request id, idempotency key, previous attributes). Reads
- * hand out `EventRecord` views over those columns, so the `Collection` API (lists, cursors, lookups,
- * delete, snapshot save and load) works unchanged. A view's `pending_webhooks` writes through.
+ * The `event` collection, stored by column instead of one record per event. An event is one flat
+ * string — two length characters, its id, its request id, then its compact snapshot (`ShapeCodec`:
+ * values only, each key set stored once) — plus a slot in three typed arrays (type, created, pending
+ * webhooks); the rare idempotency keys, previous attributes and foreign API versions sit in sparse
+ * maps. The id → position index reads ids inside those strings, so an event keeps no id string, map
+ * entry or record object of its own. Reads hand out `EventRecord` views over the columns, so the
+ * `Collection` API (lists, cursors, lookups, delete, snapshot save and load) works unchanged; a view's
+ * `pending_webhooks` writes through.
  */
 export class EventCollection extends Collection<StoredEvent> {
   readonly codec = new ShapeCodec();
-  #ids: (string | undefined)[] = [];
-  #types: EventType[] = [];
-  #created: number[] = [];
-  #pending: number[] = [];
-  #requestIds: (string | null)[] = [];
-  #idempotencyKeys: (string | null)[] = [];
-  #objects: string[] = [];
-  #previous: (Record<string, unknown> | null)[] = [];
+  /** `chr(id.length) chr(requestId.length + 1, or 0 for none) id requestId snapshot`; undefined once deleted. */
+  #records: (string | undefined)[] = [];
+  #types = new Uint16Array(1024);
+  #created = new Float64Array(1024);
+  #pending = new Int32Array(1024);
+  /** Event types by number (`#types` holds the numbers). */
+  #typeNames: EventType[] = [];
+  #typeNumbers = new Map<EventType, number>();
+  #idempotencyKeys = new Map<number, string>();
+  #previous = new Map<number, Record<string, unknown>>();
   /** Only for events loaded from a snapshot taken at another API version. */
   #apiVersions = new Map<number, string>();
-  #position = new Map<string, number>();
+  #index = new IdIndex(
+    (pos) => this.idAt(pos),
+    (pos, id) => {
+      const r = this.#records[pos];
+      return r !== undefined && r.charCodeAt(0) === id.length && r.startsWith(id, 2);
+    },
+  );
 
   constructor() {
     super('event');
@@ -76,36 +89,59 @@ export class EventCollection extends Collection<StoredEvent> {
     object: string,
     previous: Record<string, unknown> | null,
   ): number {
-    const pos = this.#ids.length;
-    this.#position.set(id, pos);
-    this.#ids.push(id);
-    this.#types.push(type);
-    this.#created.push(created);
-    this.#pending.push(pending);
-    this.#requestIds.push(request.id);
-    this.#idempotencyKeys.push(request.idempotency_key);
-    this.#objects.push(object);
-    this.#previous.push(previous);
+    const pos = this.#records.length;
+    if (pos === this.#types.length) this.#grow();
+    this.#records.push(record(id, request.id, object));
+    this.#index.add(id, pos);
+    this.#types[pos] = this.#typeNumber(type);
+    this.#created[pos] = created;
+    this.#pending[pos] = pending;
+    if (request.idempotency_key !== null) this.#idempotencyKeys.set(pos, request.idempotency_key);
+    if (previous !== null) this.#previous.set(pos, previous);
     return pos;
   }
 
+  #typeNumber(type: EventType): number {
+    let n = this.#typeNumbers.get(type);
+    if (n === undefined) {
+      n = this.#typeNames.length;
+      if (n > 0xffff) throw new Error('too many event types');
+      this.#typeNames.push(type);
+      this.#typeNumbers.set(type, n);
+    }
+    return n;
+  }
+
+  #grow(): void {
+    const cap = this.#types.length * 2;
+    const types = new Uint16Array(cap);
+    types.set(this.#types);
+    this.#types = types;
+    const created = new Float64Array(cap);
+    created.set(this.#created);
+    this.#created = created;
+    const pending = new Int32Array(cap);
+    pending.set(this.#pending);
+    this.#pending = pending;
+  }
+
   override get size(): number {
-    return this.#position.size;
+    return this.#index.size;
   }
 
   override get(id: string): StoredEvent | undefined {
-    const pos = this.#position.get(id);
+    const pos = this.#index.get(id);
     return pos === undefined ? undefined : new EventRecord(this, pos);
   }
 
   override has(id: string): boolean {
-    return this.#position.has(id);
+    return this.#index.get(id) !== undefined;
   }
 
   /** Adds an event given as plain data (snapshot load); an event with the same id is replaced. */
   override insert(e: StoredEvent): StoredEvent {
     const object = this.codec.encode(JSON.parse(e.object_json)) ?? 'null';
-    let pos = this.#position.get(e.id);
+    let pos = this.#index.get(e.id);
     if (pos === undefined) {
       pos = this.append(
         e.id,
@@ -117,64 +153,61 @@ export class EventCollection extends Collection<StoredEvent> {
         e.previous_attributes,
       );
     } else {
-      this.#types[pos] = e.type;
+      this.#records[pos] = record(e.id, e.request.id, object);
+      this.#types[pos] = this.#typeNumber(e.type);
       this.#created[pos] = e.created;
       this.#pending[pos] = e.pending_webhooks;
-      this.#requestIds[pos] = e.request.id;
-      this.#idempotencyKeys[pos] = e.request.idempotency_key;
-      this.#objects[pos] = object;
-      this.#previous[pos] = e.previous_attributes;
+      setOrDelete(this.#idempotencyKeys, pos, e.request.idempotency_key);
+      setOrDelete(this.#previous, pos, e.previous_attributes);
     }
-    if (e.api_version !== API_VERSION) this.#apiVersions.set(pos, e.api_version);
-    else this.#apiVersions.delete(pos);
+    setOrDelete(this.#apiVersions, pos, e.api_version !== API_VERSION ? e.api_version : null);
     return new EventRecord(this, pos);
   }
 
   /** Deleted events leave a hole (only rollbacks delete events, so holes stay rare). */
   override delete(id: string): StoredEvent | undefined {
-    const pos = this.#position.get(id);
+    const pos = this.#index.get(id);
     if (pos === undefined) return undefined;
     const found = new EventRecord(this, pos).toJSON();
-    this.#position.delete(id);
-    this.#ids[pos] = undefined;
-    this.#objects[pos] = '';
-    this.#previous[pos] = null;
+    this.#index.delete(id);
+    this.#records[pos] = undefined;
+    this.#idempotencyKeys.delete(pos);
+    this.#previous.delete(pos);
     this.#apiVersions.delete(pos);
     return found;
   }
 
   override clear(): void {
-    this.#ids = [];
-    this.#types = [];
-    this.#created = [];
-    this.#pending = [];
-    this.#requestIds = [];
-    this.#idempotencyKeys = [];
-    this.#objects = [];
-    this.#previous = [];
+    this.#records = [];
+    this.#types = new Uint16Array(1024);
+    this.#created = new Float64Array(1024);
+    this.#pending = new Int32Array(1024);
+    this.#idempotencyKeys.clear();
+    this.#previous.clear();
     this.#apiVersions.clear();
-    this.#position.clear();
+    this.#index.clear();
   }
 
   override positionOf(id: string): number | undefined {
-    return this.#position.get(id);
+    return this.#index.get(id);
   }
 
   override at(position: number): StoredEvent | undefined {
-    return this.#ids[position] === undefined ? undefined : new EventRecord(this, position);
+    return this.#records[position] === undefined ? undefined : new EventRecord(this, position);
   }
 
   override get end(): number {
-    return this.#ids.length;
+    return this.#records.length;
   }
 
   override *values(): IterableIterator<StoredEvent> {
-    for (let i = 0; i < this.#ids.length; i++) if (this.#ids[i] !== undefined) yield new EventRecord(this, i);
+    for (let i = 0; i < this.#records.length; i++)
+      if (this.#records[i] !== undefined) yield new EventRecord(this, i);
   }
 
   override *newestFirst(): IterableIterator<StoredEvent> {
-    for (let i = this.#ids.length - 1; i >= 0; i--)
-      if (this.#ids[i] !== undefined) yield new EventRecord(this, i);
+    for (let i = this.#records.length - 1; i >= 0; i--)
+      if (this.#records[i] !== undefined) yield new EventRecord(this, i);
   }
 
   /** Plain records, detached from the columns (a snapshot outlives a later reset). */
@@ -191,10 +224,11 @@ export class EventCollection extends Collection<StoredEvent> {
 
   // Column access for EventRecord.
   idAt(pos: number): string {
-    return this.#ids[pos] ?? '';
+    const r = this.#records[pos];
+    return r === undefined ? '' : r.slice(2, 2 + r.charCodeAt(0));
   }
   typeAt(pos: number): EventType {
-    return this.#types[pos]!;
+    return this.#typeNames[this.#types[pos]!]!;
   }
   createdAt(pos: number): number {
     return this.#created[pos]!;
@@ -209,14 +243,36 @@ export class EventCollection extends Collection<StoredEvent> {
     return this.#apiVersions.get(pos) ?? API_VERSION;
   }
   requestAt(pos: number): EventRequest {
-    return { id: this.#requestIds[pos] ?? null, idempotency_key: this.#idempotencyKeys[pos] ?? null };
+    const r = this.#records[pos] ?? '\u0000\u0000';
+    const idEnd = 2 + r.charCodeAt(0);
+    const reqLen = r.charCodeAt(1);
+    return {
+      id: reqLen === 0 ? null : r.slice(idEnd, idEnd + reqLen - 1),
+      idempotency_key: this.#idempotencyKeys.get(pos) ?? null,
+    };
   }
   objectAt(pos: number): string {
-    return this.#objects[pos]!;
+    const r = this.#records[pos] ?? '\u0000\u0000null';
+    const reqLen = r.charCodeAt(1);
+    return r.slice(2 + r.charCodeAt(0) + (reqLen === 0 ? 0 : reqLen - 1));
   }
   previousAt(pos: number): Record<string, unknown> | null {
-    return this.#previous[pos] ?? null;
+    return this.#previous.get(pos) ?? null;
   }
+}
+
+/** One event's string: the lengths of its id and request id as two characters, then both, then the snapshot. */
+function record(id: string, requestId: string | null, object: string): string {
+  if (id.length > 0xfffe || (requestId !== null && requestId.length > 0xfffe)) {
+    throw new Error('event or request id too long');
+  }
+  const head = String.fromCharCode(id.length, requestId === null ? 0 : requestId.length + 1);
+  return flatten(head + id + (requestId ?? '') + object);
+}
+
+function setOrDelete<V>(map: Map<number, V>, pos: number, value: V | null): void {
+  if (value === null) map.delete(pos);
+  else map.set(pos, value);
 }
 
 /** A view of one event in an `EventCollection` (cheap, short-lived; reads the columns). */
