@@ -36,3 +36,10 @@ test('empty results share one frozen object; current metadata is never changed i
   assert.deepEqual(fromEmpty, { c: '3' });
   assert.deepEqual(EMPTY_METADATA, {});
 });
+
+test('numeric keys are string keys, in any order and with gaps', () => {
+  const sparse: string[] = [];
+  sparse[2] = 'b';
+  sparse[1] = 'a';
+  assert.deepEqual(applyMetadata(undefined, { metadata: sparse }), { '1': 'a', '2': 'b' });
+});

@@ -31,9 +31,8 @@ export function applyMetadata(
   if (typeof input === 'string') {
     throw invalidRequest(`Invalid ${key}: must be a hash of string keys to string values.`, key);
   }
-  const entries: [string, unknown][] = Array.isArray(input)
-    ? input.map((v, i) => [String(i), v])
-    : Object.entries(input);
+  // Numeric keys (`metadata[1]=a`) decode as a possibly sparse array: its own entries are the keys given.
+  const entries: [string, unknown][] = Object.entries(input);
   for (const [k, v] of entries) {
     if (v === undefined) continue;
     if (typeof v !== 'string') {
