@@ -5,12 +5,13 @@ import { apiError, authenticationError, idempotencyError, invalidRequest, Stripe
 import { EventLog } from './events.js';
 import { ExpandRegistry } from './expand.js';
 import { canonicalParams, decodeForm, type Params } from './form.js';
-import { IdempotencyCache } from './idempotency.js';
+import { IdempotencyCache, type IdempotentEntry } from './idempotency.js';
 import { newId } from './ids.js';
 import { flatten } from './json.js';
 import { expandList } from './params.js';
 import type { Api, Resource } from './resource.js';
 import { type Method, Router } from './router.js';
+import { ShapeCodec } from './shape-json.js';
 import { type SnapshotCollections, Store } from './store.js';
 import { API_VERSION } from './version.js';
 
@@ -69,6 +70,8 @@ export class App {
   readonly events: EventLog;
   readonly expand = new ExpandRegistry();
   readonly idempotency: IdempotencyCache;
+  /** Compact text for what is kept long (event snapshots, idempotent responses); one shape table. */
+  readonly codec = new ShapeCodec();
   readonly interceptors: Interceptor[] = [];
   /** Callbacks run by `reset()` after the store is cleared (e.g. to drop delivery queues). */
   readonly resetHooks: (() => void)[] = [];
@@ -77,7 +80,7 @@ export class App {
 
   constructor(options: AppOptions) {
     this.clock = options.clock ?? new Clock();
-    this.events = new EventLog(this.store, this.clock);
+    this.events = new EventLog(this.store, this.clock, this.codec);
     this.idempotency = new IdempotencyCache(this.clock);
     this.#onInternalError =
       options.onInternalError ?? ((err) => console.error('[emulator] internal error', err));
@@ -173,14 +176,15 @@ export class App {
         const prior = this.idempotency.get(key.key, idemKey);
         if (prior !== undefined) {
           idemKey = undefined; // never overwrite the stored entry
-          return replay(prior, req, paramsKey, headers, pattern);
+          return replay(prior, req, paramsKey, headers, pattern, this.codec);
         }
         this.idempotency.set(key.key, idemKey, {
           method: req.method,
           path: req.path,
-          paramsKey,
+          paramsKey: flatten(paramsKey),
           status: 0,
           body: '',
+          compact: false,
           requestId,
           createdMs: this.clock.nowMs(),
           inFlight: true,
@@ -214,19 +218,24 @@ export class App {
         const apiKey = key.key;
         const ik = idemKey;
         return result.then(
-          (value) => this.#finish(200, this.#render(value, params), headers, pattern, apiKey, ik),
+          (value) => {
+            const rendered = this.#rendered(value, params);
+            return this.#finish(200, JSON.stringify(rendered), headers, pattern, apiKey, ik, rendered);
+          },
           (err: unknown) => this.#fail(err, req, requestId, headers, pattern, apiKey, ik),
         );
       }
-      return this.#finish(200, this.#render(result, params), headers, pattern, key.key, idemKey);
+      const rendered = this.#rendered(result, params);
+      return this.#finish(200, JSON.stringify(rendered), headers, pattern, key.key, idemKey, rendered);
     } catch (err) {
       return this.#fail(err, req, requestId, headers, pattern, key?.key, idemKey);
     }
   }
 
-  #render(value: unknown, params: Params): string {
+  /** The answer with `expand[]` applied. */
+  #rendered(value: unknown, params: Params): unknown {
     const expand = expandList(params);
-    return JSON.stringify(expand.length > 0 ? this.expand.apply(value, expand) : value);
+    return expand.length > 0 ? this.expand.apply(value, expand) : value;
   }
 
   #finish(
@@ -236,6 +245,8 @@ export class App {
     pattern: string | undefined,
     apiKey: string | undefined,
     idemKey: string | undefined,
+    /** The value `body` is the JSON of, when there is one (kept compactly for idempotent replays). */
+    value?: unknown,
   ): ApiResponse {
     if (apiKey !== undefined && idemKey !== undefined) {
       const entry = this.idempotency.get(apiKey, idemKey);
@@ -245,7 +256,9 @@ export class App {
         if (status === 409 || status === 429 || status >= 500) this.idempotency.delete(apiKey, idemKey);
         else {
           entry.status = status;
-          entry.body = flatten(body);
+          const compact = value === undefined ? undefined : this.codec.encode(value);
+          entry.compact = compact !== undefined;
+          entry.body = compact ?? flatten(body);
           entry.inFlight = false;
         }
       }
@@ -274,19 +287,12 @@ export class App {
 }
 
 function replay(
-  prior: {
-    method: string;
-    path: string;
-    paramsKey: string;
-    status: number;
-    body: string;
-    requestId: string;
-    inFlight: boolean;
-  },
+  prior: IdempotentEntry,
   req: ApiRequest,
   paramsKey: string,
   headers: Record<string, string>,
   pattern: string | undefined,
+  codec: ShapeCodec,
 ): ApiResponse {
   if (prior.inFlight) {
     throwConflict();
@@ -306,7 +312,7 @@ function replay(
   }
   return {
     status: prior.status,
-    body: prior.body,
+    body: prior.compact ? codec.toJson(prior.body) : prior.body,
     headers: { ...headers, 'Idempotent-Replayed': 'true', 'Original-Request': prior.requestId },
     pattern,
   };

@@ -54,7 +54,7 @@ export type EventListener = (event: StoredEvent) => void;
  * `pending_webhooks` writes through.
  */
 export class EventCollection extends Collection<StoredEvent> {
-  readonly codec = new ShapeCodec();
+  readonly codec: ShapeCodec;
   /** `chr(id.length) chr(requestId.length + 1, or 0 for none) id requestId snapshot`; undefined once deleted. */
   #records: (string | undefined)[] = [];
   #types = new Uint16Array(1024);
@@ -75,8 +75,9 @@ export class EventCollection extends Collection<StoredEvent> {
     },
   );
 
-  constructor() {
+  constructor(codec = new ShapeCodec()) {
     super('event');
+    this.codec = codec;
   }
 
   /** Appends an event; returns its position. `object` is the compact snapshot (`codec.encode`). */
@@ -96,7 +97,7 @@ export class EventCollection extends Collection<StoredEvent> {
     this.#types[pos] = this.#typeNumber(type);
     this.#created[pos] = created;
     this.#pending[pos] = pending;
-    if (request.idempotency_key !== null) this.#idempotencyKeys.set(pos, request.idempotency_key);
+    if (request.idempotency_key !== null) this.#idempotencyKeys.set(pos, flatten(request.idempotency_key));
     if (previous !== null) this.#previous.set(pos, previous);
     return pos;
   }
@@ -346,13 +347,15 @@ export class EventRecord implements StoredEvent {
 /** Creates, stores and announces events. Delivery (webhooks) subscribes with `onEmit`. */
 export class EventLog {
   #clock: Clock;
-  #col = new EventCollection();
+  #col: EventCollection;
   #listeners: EventListener[] = [];
   /** Counts the endpoints an event will be sent to (set by webhook delivery), for `pending_webhooks`. */
   countRecipients: (type: EventType) => number = () => 0;
 
-  constructor(store: Store, clock: Clock) {
+  /** `codec` encodes the snapshots (the app shares one with its idempotency cache). */
+  constructor(store: Store, clock: Clock, codec?: ShapeCodec) {
     this.#clock = clock;
+    this.#col = new EventCollection(codec);
     store.adopt('event', this.#col);
   }
 

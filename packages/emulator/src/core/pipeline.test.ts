@@ -121,3 +121,18 @@ test('snapshot and restore keep objects and their order', async () => {
   assert.equal(event?.type, 'customer.created');
   assert.deepEqual(event?.data.object, c);
 });
+
+test('an idempotent replay answers byte for byte what the first request answered (kept compactly)', async () => {
+  const cus = await t.stripe.customers.create({ name: 'Replay é 日本', metadata: { '2': 'b', '1': 'a' } });
+  const body = `amount=1234&currency=usd&customer=${cus.id}&expand[]=customer&metadata[k]=v&description=x%22y`;
+  const headers = { 'Idempotency-Key': 'k-bytes', 'Content-Type': 'application/x-www-form-urlencoded' };
+  const first = await t.raw('POST', '/v1/payment_intents', body, headers);
+  assert.equal(first.status, 200);
+  const firstText = await first.text();
+  // The stored objects change afterwards; the replay must still be the original answer.
+  await t.stripe.customers.update(cus.id, { name: 'Changed' });
+  const again = await t.raw('POST', '/v1/payment_intents', body, headers);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(await again.text(), firstText);
+  assert.equal((JSON.parse(firstText) as { customer: { name: string } }).customer.name, 'Replay é 日本');
+});
