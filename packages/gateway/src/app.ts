@@ -5,6 +5,7 @@ import { catalogRoutes } from './catalog/routes.js';
 import { checkoutPageRoutes } from './checkout/pages.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppContext } from './context.js';
+import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import { paymentRoutes } from './payments/routes.js';
@@ -17,9 +18,9 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
-import { webhookRoutes } from './webhooks/routes.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
 
@@ -77,6 +78,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(opsRoutes(ctx, metrics));
   await app.register(catalogRoutes(ctx));
   await app.register(customerRoutes(ctx));
+  await app.register(creditRoutes(ctx));
   await app.register(checkoutRoutes(ctx));
   await app.register(checkoutPageRoutes(ctx));
   await app.register(paymentRoutes(ctx));

@@ -5,18 +5,16 @@ import { demoCatalogPath, loadCatalog } from './catalog/catalog.js';
 import { PriceResolver } from './catalog/price-resolver.js';
 import { applySync, planSync } from './catalog/sync.js';
 import type { AppContext } from './context.js';
+import { jobKinds } from './jobs.js';
 import type { Config } from './platform/config.js';
 import { migrate } from './platform/db/migrate.js';
 import { openDatabase } from './platform/db/open.js';
 import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
-import { resolveSecrets } from './platform/secrets.js';
 import { DbJobQueue } from './platform/queue/db-queue.js';
+import { resolveSecrets } from './platform/secrets.js';
 import { connectStripe, type StripeConnection } from './platform/stripe/connect.js';
-import { applyEventJob } from './webhooks/apply.js';
 import { ensureWebhookEndpoint } from './webhooks/embedded-endpoint.js';
-import { eventHandlers } from './webhooks/handlers.js';
-import { APPLY_EVENT_JOB } from './webhooks/store.js';
 
 export interface RunningServer {
   app: App;
@@ -97,6 +95,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (stripe.mode !== 'stripe' && context.webhookSecrets.length === 0) {
+    // An emulator (in-process or external): register our own endpoint and use its secret.
+    const endpoint = `${url}/webhooks/stripe`;
+    context.webhookSecrets.push(await ensureWebhookEndpoint(stripe.stripe, db, endpoint, config.instanceId));
+    logger.info({ endpoint }, 'webhook endpoint registered in the emulator');
+  }
+  context.queue.start(jobKinds(context));
   // Written when this process holds something of the data directory (the PGlite database or the
   // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
   const embeddedEmulator = stripe.mode === 'embedded-emulator';

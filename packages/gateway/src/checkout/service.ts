@@ -2,10 +2,11 @@
 // scope, ad-hoc line items. paydesk writes its own record first; its id derives the Stripe
 // idempotency key and travels in the session's metadata, so a retry never opens a second session and
 // every Stripe object can be traced back to this instance and record.
+
 import type Stripe from 'stripe';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
 import { customerByExternalId, customerById } from '../customers/store.js';
-import { recordSucceededPayment } from '../payments/service.js';
+import { fulfilCheckout } from '../fulfilment/checkout.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
@@ -314,16 +315,7 @@ export async function syncCheckout(s: Services, record: CheckoutRow): Promise<Ch
     stripe_subscription_id:
       typeof session.subscription === 'string' ? session.subscription : (session.subscription?.id ?? null),
   });
-  if (pi && session.payment_status === 'paid') {
-    await recordSucceededPayment(s, pi, {
-      source: 'checkout',
-      customer_id: record.customer_id,
-      checkout_session_id: record.id,
-      item_kind: record.kind,
-      item_id: record.item_id,
-      quantity: record.quantity,
-    });
-  }
+  if (pi) await fulfilCheckout(s, updated, session, pi);
   const customerEmail =
     session.customer_details?.email ??
     session.customer_email ??

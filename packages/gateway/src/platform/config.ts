@@ -122,6 +122,29 @@ export const settings = {
     schema: intSetting(30, 1440).default(30),
     doc: 'How long a Checkout session stays open (Stripe allows 30 minutes to 24 hours).',
   },
+  PAYDESK_GRACE_PERIOD_DAYS: {
+    schema: intSetting(0, 60).default(7),
+    doc: 'Days a `past_due` subscription keeps its entitlements while Stripe retries the payment.',
+  },
+  PAYDESK_REFUND_CLAWBACK: {
+    schema: z
+      .enum(['true', 'false'], 'expected true or false')
+      .default('true')
+      .transform((v) => v === 'true'),
+    doc: 'Whether refunding a credit pack takes its credits back (never below a zero balance).',
+  },
+  PAYDESK_NOTIFY_URL: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\//, 'expected an http(s) URL')
+      .optional(),
+    doc: "The host product's endpoint for paydesk's signed notifications (payment, subscription, entitlement, credit and refund changes).",
+    requires: 'PAYDESK_NOTIFY_SECRET',
+  },
+  PAYDESK_NOTIFY_SECRET: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: 'Secret paydesk signs notifications with (HMAC-SHA256). Required with `PAYDESK_NOTIFY_URL`.',
+  },
   PAYDESK_DB_POOL_SIZE: {
     schema: intSetting(1, 200).default(10),
     doc: 'Maximum PostgreSQL connections per instance (ignored on PGlite).',
@@ -154,6 +177,10 @@ export type Config = Readonly<{
   jwtAudience: string;
   adminKey: string | undefined;
   checkoutExpiryMinutes: number;
+  gracePeriodDays: number;
+  refundClawback: boolean;
+  notifyUrl: string | undefined;
+  notifySecret: string | undefined;
   /** No STRIPE_SECRET_KEY: paydesk runs against the emulator (in-process unless STRIPE_API_BASE). */
   embedded: boolean;
 }>;
@@ -254,6 +281,10 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     jwtAudience: v.PAYDESK_JWT_AUDIENCE,
     adminKey: v.PAYDESK_ADMIN_KEY,
     checkoutExpiryMinutes: v.PAYDESK_CHECKOUT_EXPIRY_MINUTES,
+    gracePeriodDays: v.PAYDESK_GRACE_PERIOD_DAYS,
+    refundClawback: v.PAYDESK_REFUND_CLAWBACK,
+    notifyUrl: v.PAYDESK_NOTIFY_URL,
+    notifySecret: v.PAYDESK_NOTIFY_SECRET,
     embedded: v.STRIPE_SECRET_KEY === undefined,
   });
 }

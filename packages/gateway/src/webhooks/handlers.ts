@@ -1,4 +1,237 @@
-import type { EventHandlers } from './apply.js';
+// Event type → handler. Every handler is idempotent (its effects are keyed by their cause) and
+// order-safe: it re-reads the object from Stripe instead of trusting the event's copy, so a late or
+// duplicated event can never move state backwards. Events about another instance's objects, or whose
+// metadata points at records that do not match, are acknowledged and marked ignored.
+import type Stripe from 'stripe';
+import { syncCheckout } from '../checkout/service.js';
+import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
+import { customerByStripeId, updateCustomerContact } from '../customers/store.js';
+import { applyPaidInvoice, invoiceSubscriptionId } from '../fulfilment/invoice.js';
+import { applyChargeRefunds, chargeIdOf } from '../fulfilment/refund.js';
+import { applySubscription } from '../fulfilment/subscription.js';
+import { notify } from '../notifications/notify.js';
+import { recordSucceededPayment } from '../payments/service.js';
+import { paymentIntentByRef } from '../payments/store.js';
+import { inTransaction } from '../platform/db/tx.js';
+import { callStripe } from '../platform/stripe/client.js';
+import type { Services } from '../services.js';
+import type { EventHandler, EventHandlers, EventOutcome } from './apply.js';
 
-/** Event type → handler. Types not listed are stored and marked ignored. */
-export const eventHandlers: EventHandlers = {};
+const processed: EventOutcome = { status: 'processed' };
+const ignored = (reason: string): EventOutcome => ({ status: 'ignored', reason });
+
+function ours(s: Services, metadata: Stripe.Metadata | null | undefined): boolean {
+  return metadata?.paydesk_instance === s.config.instanceId;
+}
+
+async function refreshSubscription(s: Services, subscriptionId: string): Promise<EventOutcome> {
+  const observedAt = s.now();
+  const sub = await callStripe(() => s.stripe.subscriptions.retrieve(subscriptionId));
+  const r = await applySubscription(s, sub, observedAt);
+  return r.applied ? processed : ignored(r.reason);
+}
+
+const subscriptionChanged: EventHandler = async (s, event) =>
+  refreshSubscription(s, (event.data.object as Stripe.Subscription).id);
+
+const trialWillEnd: EventHandler = async (s, event) => {
+  const outcome = await refreshSubscription(s, (event.data.object as Stripe.Subscription).id);
+  if (outcome.status !== 'processed') return outcome;
+  const sub = event.data.object as Stripe.Subscription;
+  await notify(s, s.db, 'subscription.updated', `${sub.id}:trial_will_end:${sub.trial_end}`, {
+    stripe_subscription: sub.id,
+    trial_will_end: true,
+    trial_end: sub.trial_end ? new Date(sub.trial_end * 1000).toISOString() : null,
+  });
+  s.queue.poke();
+  return processed;
+};
+
+const checkoutChanged: EventHandler = async (s, event) => {
+  const session = event.data.object as Stripe.Checkout.Session;
+  if (!ours(s, session.metadata))
+    return ignored('the session belongs to another paydesk instance or to none');
+  const recordId = session.metadata?.paydesk_checkout_id;
+  let record = recordId ? await checkoutByRef(s.db, recordId) : undefined;
+  if (!record) return ignored('the session names no checkout of this paydesk');
+  if (record.stripe_session_id === null) {
+    // paydesk stopped between creating the session and saving its id: the event completes the record.
+    record = await markCheckoutCreated(s.db, record.id, {
+      stripe_session_id: session.id,
+      url: session.url,
+      status: 'open',
+    });
+  }
+  if (record.stripe_session_id !== session.id)
+    return ignored('the session’s metadata points at another checkout');
+  const result = await syncCheckout(s, record);
+  if (event.type === 'checkout.session.async_payment_failed') {
+    await notify(s, s.db, 'payment.failed', `${session.id}:async`, {
+      customer: record.customer_id,
+      checkout: record.id,
+      reason: 'async_payment_failed',
+    });
+    s.queue.poke();
+  }
+  if (result.session.mode === 'subscription' && typeof result.session.subscription === 'string') {
+    await refreshSubscription(s, result.session.subscription);
+  }
+  return processed;
+};
+
+const invoicePaid: EventHandler = async (s, event) => {
+  const id = (event.data.object as Stripe.Invoice).id;
+  if (!id) return ignored('the invoice has no id');
+  const invoice = await callStripe(() => s.stripe.invoices.retrieve(id, { expand: ['payments'] }));
+  const subId = invoiceSubscriptionId(invoice);
+  const subOutcome = subId ? await refreshSubscription(s, subId) : ignored('not a subscription invoice');
+  const r = await applyPaidInvoice(s, invoice);
+  if (r.applied) return processed;
+  return subOutcome.status === 'processed' ? processed : ignored(r.reason);
+};
+
+const invoiceFailed: EventHandler = async (s, event) => {
+  const invoice = event.data.object as Stripe.Invoice;
+  const subId = invoiceSubscriptionId(invoice);
+  if (!subId) return ignored('not a subscription invoice');
+  const outcome = await refreshSubscription(s, subId);
+  if (outcome.status !== 'processed') return outcome;
+  const customer = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer?.id;
+  const local = customer ? await customerByStripeId(s.db, customer) : undefined;
+  await notify(s, s.db, 'payment.failed', `${invoice.id}:${invoice.attempt_count}:${event.type}`, {
+    customer: local?.id ?? null,
+    invoice: invoice.id,
+    amount: invoice.amount_due,
+    currency: invoice.currency,
+    attempt: invoice.attempt_count,
+    reason: event.type === 'invoice.payment_action_required' ? 'authentication_required' : 'payment_failed',
+    next_attempt: invoice.next_payment_attempt
+      ? new Date(invoice.next_payment_attempt * 1000).toISOString()
+      : null,
+  });
+  s.queue.poke();
+  return processed;
+};
+
+const paymentIntentSucceeded: EventHandler = async (s, event) => {
+  const pi = event.data.object as Stripe.PaymentIntent;
+  if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
+  if (pi.metadata.paydesk_checkout_id) {
+    const record = await checkoutByRef(s.db, pi.metadata.paydesk_checkout_id);
+    if (!record?.stripe_session_id) return ignored('no checkout of this paydesk for the payment intent');
+    await syncCheckout(s, record);
+    return processed;
+  }
+  const recordId = pi.metadata.paydesk_payment_intent_id;
+  const record = recordId ? await paymentIntentByRef(s.db, recordId) : undefined;
+  if (!record || record.stripe_payment_intent_id !== pi.id)
+    return ignored('the metadata points at no matching payment intent');
+  const fresh = await callStripe(() =>
+    s.stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] }),
+  );
+  await s.db.transaction(async (tx) => {
+    const payment = await recordSucceededPayment({ db: inTransaction(s.db, tx) }, fresh, {
+      source: 'payment_intent',
+      customer_id: record.customer_id,
+      payment_intent_record_id: record.id,
+      item_kind: record.kind,
+      item_id: record.item_id,
+      quantity: record.quantity,
+    });
+    if (payment) {
+      await notify(s, tx, 'payment.succeeded', fresh.id, {
+        payment: payment.id,
+        customer: record.customer_id,
+        amount: Number(payment.amount),
+        currency: payment.currency,
+        source: 'payment_intent',
+      });
+    }
+  });
+  s.queue.poke();
+  return processed;
+};
+
+const paymentIntentFailed: EventHandler = async (s, event) => {
+  const pi = event.data.object as Stripe.PaymentIntent;
+  if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
+  await notify(s, s.db, 'payment.failed', `${pi.id}:${pi.last_payment_error?.charge ?? event.id}`, {
+    customer: pi.metadata.paydesk_customer_id ?? null,
+    payment_intent: pi.id,
+    amount: pi.amount,
+    currency: pi.currency,
+    reason: pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code ?? 'payment_failed',
+  });
+  s.queue.poke();
+  return processed;
+};
+
+const paymentIntentCanceled: EventHandler = async (s, event) => {
+  const pi = event.data.object as Stripe.PaymentIntent;
+  if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
+  const recordId = pi.metadata.paydesk_payment_intent_id;
+  if (recordId) {
+    await s.db.query(
+      `UPDATE payment_intents SET status = 'canceled', updated_at = now() WHERE id = $1 AND stripe_payment_intent_id = $2`,
+      [recordId, pi.id],
+    );
+  }
+  return processed;
+};
+
+const refundChanged: EventHandler = async (s, event) => {
+  const chargeId = chargeIdOf(event.data.object as Stripe.Charge | Stripe.Refund);
+  if (!chargeId) return ignored('the refund names no charge');
+  const r = await applyChargeRefunds(s, chargeId);
+  return r.applied ? processed : ignored(r.reason);
+};
+
+const customerUpdated: EventHandler = async (s, event) => {
+  const id = (event.data.object as Stripe.Customer).id;
+  const local = await customerByStripeId(s.db, id);
+  if (!local) return ignored('not a customer of this paydesk');
+  if (event.type === 'customer.deleted') {
+    await s.db.query(
+      'UPDATE customers SET deleted_at = COALESCE(deleted_at, now()), updated_at = now() WHERE id = $1',
+      [local.id],
+    );
+    return processed;
+  }
+  const fresh = await callStripe(() => s.stripe.customers.retrieve(id));
+  if (fresh.deleted) return processed;
+  if (fresh.metadata.paydesk_customer_id && fresh.metadata.paydesk_customer_id !== local.id) {
+    return ignored('the customer’s metadata points at another paydesk customer');
+  }
+  if ((fresh.email ?? null) !== local.email || (fresh.name ?? null) !== local.name) {
+    await updateCustomerContact(s.db, local.id, { email: fresh.email ?? null, name: fresh.name ?? null });
+  }
+  return processed;
+};
+
+/** Types not listed are stored and marked ignored. */
+export const eventHandlers: EventHandlers = {
+  'checkout.session.completed': checkoutChanged,
+  'checkout.session.expired': checkoutChanged,
+  'checkout.session.async_payment_succeeded': checkoutChanged,
+  'checkout.session.async_payment_failed': checkoutChanged,
+  'customer.subscription.created': subscriptionChanged,
+  'customer.subscription.updated': subscriptionChanged,
+  'customer.subscription.deleted': subscriptionChanged,
+  'customer.subscription.paused': subscriptionChanged,
+  'customer.subscription.resumed': subscriptionChanged,
+  'customer.subscription.trial_will_end': trialWillEnd,
+  'invoice.paid': invoicePaid,
+  'invoice.payment_succeeded': invoicePaid,
+  'invoice.payment_failed': invoiceFailed,
+  'invoice.payment_action_required': invoiceFailed,
+  'payment_intent.succeeded': paymentIntentSucceeded,
+  'payment_intent.payment_failed': paymentIntentFailed,
+  'payment_intent.canceled': paymentIntentCanceled,
+  'charge.refunded': refundChanged,
+  'charge.refund.updated': refundChanged,
+  'refund.created': refundChanged,
+  'refund.updated': refundChanged,
+  'refund.failed': refundChanged,
+  'customer.updated': customerUpdated,
+  'customer.deleted': customerUpdated,
+};

@@ -36,7 +36,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
         { name: 'payments', description: 'Payment intents and the payment history.' },
         { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
-        { name: 'webhooks', description: 'Stripe webhook ingestion: verified, stored, then applied by jobs.' },
+        { name: 'entitlements', description: 'What a customer may use, from their subscription.' },
+        { name: 'credits', description: 'The credits ledger: balance, history, consume, adjust.' },
+        {
+          name: 'webhooks',
+          description: 'Stripe webhook ingestion: verified, stored, then applied by jobs.',
+        },
       ],
       components: {
         securitySchemes: {

@@ -1,0 +1,80 @@
+// What a paid checkout gives the customer: the payment in the history and, for a credit pack, its
+// credits — in one transaction, once (keyed by the payment intent and the checkout), with the
+// notifications in the same transaction. The webhook handler and the verified return page (the
+// "stale success page") both come through here, so whichever comes first applies it.
+import type Stripe from 'stripe';
+import type { CheckoutRow } from '../checkout/store.js';
+import { grantCredits } from '../credits/ledger.js';
+import { notify } from '../notifications/notify.js';
+import { recordSucceededPayment } from '../payments/service.js';
+import { inTransaction } from '../platform/db/tx.js';
+import type { Services } from '../services.js';
+
+export function isPaid(session: Pick<Stripe.Checkout.Session, 'status' | 'payment_status'>): boolean {
+  return (
+    session.status === 'complete' &&
+    (session.payment_status === 'paid' || session.payment_status === 'no_payment_required')
+  );
+}
+
+/** Applies a paid checkout session (idempotent). `pi` is the session's payment intent, expanded. */
+export async function fulfilCheckout(
+  s: Services,
+  record: CheckoutRow,
+  session: Stripe.Checkout.Session,
+  pi: Stripe.PaymentIntent | null,
+): Promise<void> {
+  if (!isPaid(session)) return;
+  await s.db.transaction(async (tx) => {
+    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+    if (pi) {
+      const payment = await recordSucceededPayment(ts, pi, {
+        source: 'checkout',
+        customer_id: record.customer_id,
+        checkout_session_id: record.id,
+        item_kind: record.kind,
+        item_id: record.item_id,
+        quantity: record.quantity,
+      });
+      if (payment) {
+        await notify(s, tx, 'payment.succeeded', pi.id, {
+          payment: payment.id,
+          customer: record.customer_id,
+          amount: Number(payment.amount),
+          currency: payment.currency,
+          source: 'checkout',
+          checkout: record.id,
+          item: record.item_id ? { kind: record.kind, id: record.item_id, quantity: record.quantity } : null,
+        });
+      }
+    }
+    if (record.kind === 'pack' && record.item_id && record.customer_id) {
+      const pack = s.catalog.pack(record.item_id);
+      if (!pack) {
+        s.logger.error(
+          { checkout: record.id, pack: record.item_id },
+          'paid pack is no longer in the catalog; no credits granted',
+        );
+        return;
+      }
+      const credits = pack.credits * record.quantity;
+      const change = await grantCredits(
+        tx,
+        record.customer_id,
+        credits,
+        'pack_purchase',
+        `checkout:${record.id}`,
+      );
+      if (change.applied) {
+        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
+          customer: record.customer_id,
+          balance: change.entry.balance,
+          delta: change.entry.delta,
+          reason: change.entry.reason,
+          checkout: record.id,
+        });
+      }
+    }
+  });
+  s.queue.poke();
+}

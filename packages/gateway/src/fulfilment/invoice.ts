@@ -1,0 +1,84 @@
+// A subscription invoice was paid: the payment goes into the history and the plan's credits for the
+// period are reset (or added), once per invoice, with notifications, in one transaction.
+import type Stripe from 'stripe';
+import { grantCredits, resetCredits } from '../credits/ledger.js';
+import { notify } from '../notifications/notify.js';
+import { recordSucceededPayment } from '../payments/service.js';
+import { inTransaction } from '../platform/db/tx.js';
+import { callStripe } from '../platform/stripe/client.js';
+import type { Services } from '../services.js';
+import { subscriptionByStripeId } from '../subscriptions/store.js';
+
+export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
+  const ref = invoice.parent?.subscription_details?.subscription;
+  if (!ref) return null;
+  return typeof ref === 'string' ? ref : ref.id;
+}
+
+/** The payment intent that paid the invoice (through its `payments` list), expanded. */
+async function invoicePaymentIntent(
+  s: Services,
+  invoice: Stripe.Invoice,
+): Promise<Stripe.PaymentIntent | null> {
+  const payments = invoice.payments?.data ?? [];
+  const paid = payments.find((p) => p.status === 'paid') ?? payments[0];
+  const ref = paid?.payment?.payment_intent;
+  if (!ref) return null;
+  if (typeof ref !== 'string') return ref;
+  return callStripe(() => s.stripe.paymentIntents.retrieve(ref, { expand: ['latest_charge'] }));
+}
+
+export type InvoiceOutcome = { applied: true } | { applied: false; reason: string };
+
+export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Promise<InvoiceOutcome> {
+  if (invoice.status !== 'paid')
+    return { applied: false, reason: `the invoice is ${invoice.status}, not paid` };
+  const stripeSubId = invoiceSubscriptionId(invoice);
+  if (!stripeSubId) return { applied: false, reason: 'not a subscription invoice' };
+  const sub = await subscriptionByStripeId(s.db, stripeSubId);
+  if (!sub) return { applied: false, reason: 'not a subscription of this paydesk instance' };
+  const pi = await invoicePaymentIntent(s, invoice);
+  const plan = sub.plan ? s.catalog.plan(sub.plan) : undefined;
+  await s.db.transaction(async (tx) => {
+    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+    if (pi) {
+      const payment = await recordSucceededPayment(ts, pi, {
+        source: 'invoice',
+        customer_id: sub.customer_id,
+        item_kind: 'plan',
+        item_id: sub.plan,
+        quantity: 1,
+        description: invoice.number ? `Invoice ${invoice.number}` : null,
+      });
+      if (payment) {
+        await notify(s, tx, 'payment.succeeded', pi.id, {
+          payment: payment.id,
+          customer: sub.customer_id,
+          amount: Number(payment.amount),
+          currency: payment.currency,
+          source: 'invoice',
+          invoice: invoice.id,
+          subscription: sub.id,
+        });
+      }
+    }
+    if (plan && plan.credits > 0) {
+      const cause = `invoice:${invoice.id}`;
+      const change =
+        plan.credits_mode === 'reset'
+          ? await resetCredits(tx, sub.customer_id, plan.credits, cause, `plan ${plan.id}`)
+          : await grantCredits(tx, sub.customer_id, plan.credits, 'period_grant', cause, `plan ${plan.id}`);
+      if (change.applied) {
+        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
+          customer: sub.customer_id,
+          balance: change.entry.balance,
+          delta: change.entry.delta,
+          reason: change.entry.reason,
+          invoice: invoice.id,
+        });
+      }
+    }
+  });
+  s.queue.poke();
+  return { applied: true };
+}

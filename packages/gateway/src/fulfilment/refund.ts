@@ -1,0 +1,95 @@
+// A charge was refunded (fully or in part): the payment records what was refunded, and — when
+// PAYDESK_REFUND_CLAWBACK is on — a refunded credit pack takes its credits back in proportion (never
+// below a zero balance), once per refund, with notifications, in one transaction.
+import type Stripe from 'stripe';
+import { clawbackCredits } from '../credits/ledger.js';
+import { notify } from '../notifications/notify.js';
+import type { Queryable } from '../platform/db/types.js';
+import { callStripe } from '../platform/stripe/client.js';
+import type { Services } from '../services.js';
+
+interface PaymentFacts {
+  id: string;
+  customer_id: string | null;
+  amount: number;
+  amount_refunded: number;
+  item_kind: string | null;
+  item_id: string | null;
+  quantity: number | null;
+}
+
+async function paymentFor(db: Queryable, paymentIntentId: string): Promise<PaymentFacts | undefined> {
+  const r = await db.query<PaymentFacts>(
+    `SELECT id, customer_id, amount, amount_refunded, item_kind, item_id, quantity FROM payments
+     WHERE stripe_payment_intent_id = $1 FOR UPDATE`,
+    [paymentIntentId],
+  );
+  return r.rows[0];
+}
+
+/** Credits to have taken back once `refunded` of `amount` is refunded (cumulative, so rounding never drifts). */
+export function creditsToTakeBack(credits: number, amount: number, refunded: number): number {
+  if (amount <= 0) return 0;
+  return Math.floor((credits * Math.min(refunded, amount)) / amount);
+}
+
+export type RefundOutcome = { applied: true } | { applied: false; reason: string };
+
+/** Re-reads the charge with its refunds and applies what is new. */
+export async function applyChargeRefunds(s: Services, chargeId: string): Promise<RefundOutcome> {
+  const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['refunds'] }));
+  const piId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  if (!piId) return { applied: false, reason: 'the charge has no payment intent' };
+  const refunds = [...(charge.refunds?.data ?? [])].sort(
+    (a, b) => a.created - b.created || a.id.localeCompare(b.id),
+  );
+  const outcome = await s.db.transaction(async (tx): Promise<RefundOutcome> => {
+    const payment = await paymentFor(tx, piId);
+    if (!payment) return { applied: false, reason: 'no paydesk payment for this charge' };
+    const refunded = Math.max(Number(payment.amount_refunded), charge.amount_refunded);
+    await tx.query('UPDATE payments SET amount_refunded = $2 WHERE id = $1', [payment.id, refunded]);
+    for (const refund of refunds) {
+      await notify(s, tx, 'refund.updated', `${refund.id}:${refund.status}`, {
+        refund: refund.id,
+        payment: payment.id,
+        customer: payment.customer_id,
+        amount: refund.amount,
+        currency: refund.currency,
+        status: refund.status,
+        reason: refund.reason,
+      });
+    }
+    const pack =
+      payment.item_kind === 'pack' && payment.item_id ? s.catalog.pack(payment.item_id) : undefined;
+    if (!s.config.refundClawback || !pack || !payment.customer_id) return { applied: true };
+    const credits = pack.credits * (payment.quantity ?? 1);
+    let cumulative = 0;
+    for (const refund of refunds) {
+      if (refund.status !== 'succeeded') continue;
+      const before = creditsToTakeBack(credits, Number(payment.amount), cumulative);
+      cumulative += refund.amount;
+      const take = creditsToTakeBack(credits, Number(payment.amount), cumulative) - before;
+      if (take <= 0) continue;
+      const change = await clawbackCredits(tx, payment.customer_id, take, `refund:${refund.id}`);
+      if (change.applied) {
+        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
+          customer: payment.customer_id,
+          balance: change.entry.balance,
+          delta: change.entry.delta,
+          reason: change.entry.reason,
+          refund: refund.id,
+          shortfall: take + change.entry.delta,
+        });
+      }
+    }
+    return { applied: true };
+  });
+  s.queue.poke();
+  return outcome;
+}
+
+export function chargeIdOf(object: Stripe.Charge | Stripe.Refund): string | null {
+  if (object.object === 'charge') return object.id;
+  const ref = object.charge;
+  return ref === null ? null : typeof ref === 'string' ? ref : ref.id;
+}
