@@ -56,18 +56,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Opening the database (PGlite compiles its WebAssembly) overlaps with loading the HTTP stack.
   const appModule = import('./app.js');
   appModule.catch(() => {}); // awaited below; this only keeps an early database failure from leaving it unhandled
+  // Each start-up phase is logged at debug level with its duration, to see where start-up time goes.
+  let mark = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    logger.debug({ phase: name, ms: Math.round(now - mark) }, 'start-up phase');
+    mark = now;
+  };
   const db = await openDatabase(config);
+  phase('database opened');
   let app: App;
   let stripe: StripeConnection | undefined;
   let context: AppContext;
   try {
     const result = await migrate(db, options.migrationsDir);
+    phase('migrations checked');
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
     const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
+    phase('catalog loaded');
     stripe = await connectStripe(config, logger);
+    phase('stripe connected');
     if (stripe.mode === 'embedded-emulator') {
       const plan = await planSync(stripe.stripe, catalog);
       await applySync(stripe.stripe, plan);
+      phase('catalog synced');
       if (plan.actions.length > 0)
         logger.info({ changes: plan.actions.length }, 'catalog synced into the emulator');
     }
@@ -86,7 +98,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
     const { buildApp } = await appModule;
     app = await buildApp(context, options);
+    phase('app built');
     await app.listen({ port: config.port, host: config.host });
+    phase('listening');
   } catch (err) {
     await stripe?.close().catch(() => {});
     await db.close().catch(() => {});
@@ -101,6 +115,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     context.webhookSecrets.push(await ensureWebhookEndpoint(stripe.stripe, db, endpoint, config.instanceId));
     logger.info({ endpoint }, 'webhook endpoint registered in the emulator');
   }
+  phase('webhook endpoint ready');
   context.queue.start(jobKinds(context));
   // Written when this process holds something of the data directory (the PGlite database or the
   // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
