@@ -18,8 +18,10 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
+import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -62,6 +64,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerSecurityHeaders(app);
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db);
   await registerOpenApi(app);
 
   registerAuth(app, {
@@ -86,6 +89,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(recoveryAdminRoutes(ctx));
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   return app;

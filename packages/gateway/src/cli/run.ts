@@ -7,8 +7,11 @@ import { keysCreateCommand } from './keys-create.js';
 import { keysListCommand } from './keys-list.js';
 import { keysRevokeCommand } from './keys-revoke.js';
 import { migrateCommand } from './migrate.js';
+import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
+import { subscriptionsCheckCommand } from './subscriptions-check.js';
 import { isUsageError } from './usage.js';
+import { webhooksReplayCommand } from './webhooks-replay.js';
 
 export interface Io {
   out(text: string): void;
@@ -33,6 +36,9 @@ export const commands: Readonly<Record<string, Command>> = {
   'keys list': keysListCommand,
   'keys revoke': keysRevokeCommand,
   'dev token': devTokenCommand,
+  reconcile: reconcileCommand,
+  'subscriptions check': subscriptionsCheckCommand,
+  'webhooks replay': webhooksReplayCommand,
 };
 
 /** The command named by the start of argv (one or two words), and the remaining arguments. */
