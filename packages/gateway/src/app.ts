@@ -4,6 +4,7 @@ import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { checkoutPageRoutes } from './checkout/pages.js';
 import { checkoutRoutes } from './checkout/routes.js';
+import { compatRoutes } from './compat/index.js';
 import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
@@ -89,6 +90,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(compatRoutes(ctx));
   await app.register(recoveryAdminRoutes(ctx));
   for (const plugin of options.plugins ?? []) await plugin(app);
 

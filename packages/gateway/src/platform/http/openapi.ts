@@ -42,6 +42,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           name: 'webhooks',
           description: 'Stripe webhook ingestion: verified, stored, then applied by jobs.',
         },
+        {
+          name: 'compat',
+          description:
+            'The routes of the systems paydesk replaces, as thin adapters over the same services (docs/compat.md).',
+        },
       ],
       components: {
         securitySchemes: {
