@@ -29,6 +29,11 @@ export function verifyEvent(
   if (!header) throw new AppError('invalid_signature', 'The Stripe-Signature header is missing.');
   if (secrets.length === 0)
     throw new AppError('invalid_signature', 'No webhook secret is configured (STRIPE_WEBHOOK_SECRET).');
+  // The SDK refuses only signatures that are too old; one from further in the future than the
+  // tolerance is refused here, as the tolerance is a window on both sides.
+  const signedAt = Number(/(?:^|,)t=(\d+)(?:,|$)/.exec(header)?.[1]);
+  if (Number.isFinite(signedAt) && signedAt - now.getTime() / 1000 > SIGNATURE_TOLERANCE_SECONDS)
+    throw new AppError('invalid_signature', 'The signature timestamp is outside the tolerance.');
   let lastError: unknown;
   for (const secret of secrets) {
     try {
