@@ -13,7 +13,7 @@ import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { DbJobQueue } from './platform/queue/db-queue.js';
 import { resolveSecrets } from './platform/secrets.js';
-import { connectStripe, type StripeConnection } from './platform/stripe/connect.js';
+import { connectStripe } from './platform/stripe/connect.js';
 import { ensureWebhookEndpoint } from './webhooks/embedded-endpoint.js';
 
 export interface RunningServer {
@@ -53,9 +53,6 @@ export function serverInfoFile(dataDir: string): string {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config);
   const started = performance.now();
-  // Opening the database (PGlite compiles its WebAssembly) overlaps with loading the HTTP stack.
-  const appModule = import('./app.js');
-  appModule.catch(() => {}); // awaited below; this only keeps an early database failure from leaving it unhandled
   // Each start-up phase is logged at debug level with its duration, to see where start-up time goes.
   let mark = started;
   const phase = (name: string) => {
@@ -63,26 +60,47 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.debug({ phase: name, ms: Math.round(now - mark) }, 'start-up phase');
     mark = now;
   };
-  const db = await openDatabase(config);
-  phase('database opened');
+  // Opening the database is mostly waiting (PGlite compiles its WebAssembly off the main thread), so
+  // everything that does not need it — loading the HTTP stack, the catalog, Stripe and the catalog
+  // sync — runs meanwhile.
+  const opening = openDatabase(config);
+  const preparing = (async () => {
+    const appModule = import('./app.js');
+    const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
+    const connection = await connectStripe(config, logger);
+    try {
+      if (connection.mode === 'embedded-emulator') {
+        const plan = await planSync(connection.stripe, catalog);
+        await applySync(connection.stripe, plan);
+        if (plan.actions.length > 0)
+          logger.info({ changes: plan.actions.length }, 'catalog synced into the emulator');
+      }
+      return {
+        catalog,
+        connection,
+        buildApp: (await appModule).buildApp,
+        secrets: await resolveSecrets(config),
+      };
+    } catch (err) {
+      await connection.close().catch(() => {});
+      throw err;
+    }
+  })();
+  const [opened, prepared] = await Promise.allSettled([opening, preparing]);
+  if (opened.status === 'rejected' || prepared.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close().catch(() => {});
+    if (prepared.status === 'fulfilled') await prepared.value.connection.close().catch(() => {});
+    throw opened.status === 'rejected' ? opened.reason : (prepared as PromiseRejectedResult).reason;
+  }
+  const db = opened.value;
+  const { catalog, connection: stripe, buildApp, secrets } = prepared.value;
+  phase('database opened; catalog, Stripe and HTTP stack ready');
   let app: App;
-  let stripe: StripeConnection | undefined;
   let context: AppContext;
   try {
     const result = await migrate(db, options.migrationsDir);
     phase('migrations checked');
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
-    const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
-    phase('catalog loaded');
-    stripe = await connectStripe(config, logger);
-    phase('stripe connected');
-    if (stripe.mode === 'embedded-emulator') {
-      const plan = await planSync(stripe.stripe, catalog);
-      await applySync(stripe.stripe, plan);
-      phase('catalog synced');
-      if (plan.actions.length > 0)
-        logger.info({ changes: plan.actions.length }, 'catalog synced into the emulator');
-    }
     context = {
       config,
       db,
@@ -91,18 +109,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       stripe: stripe.stripe,
       catalog,
       prices: new PriceResolver(stripe.stripe),
-      secrets: await resolveSecrets(config),
+      secrets,
       now: () => new Date(),
       queue: new DbJobQueue({ db, logger }),
       webhookSecrets: [...config.stripeWebhookSecrets],
     };
-    const { buildApp } = await appModule;
     app = await buildApp(context, options);
     phase('app built');
     await app.listen({ port: config.port, host: config.host });
     phase('listening');
   } catch (err) {
-    await stripe?.close().catch(() => {});
+    await stripe.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }
