@@ -63,10 +63,50 @@ export async function listApiKeys(db: Queryable): Promise<ApiKeyRecord[]> {
 /** Revokes by id (or by the whole key); false when there is no such active key. */
 export async function revokeApiKey(db: Queryable, idOrKey: string): Promise<boolean> {
   const id = KEY_PATTERN.exec(idOrKey)?.[1] ?? idOrKey;
+  // Forget the key before and after the write, and make any verification that read the row in
+  // between skip caching it (the generation moves), so no request after this one trusts the key.
+  forgetKey(db, id);
   const r = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [
     id,
   ]);
+  forgetKey(db, id);
   return r.rowCount > 0;
+}
+
+function forgetKey(db: Queryable, id: string): void {
+  const cache = verifiedKeys.get(db);
+  if (cache) {
+    cache.keys.delete(id);
+    cache.generation++;
+  }
+}
+
+/** How long a verified key is trusted without reading api_keys again (embedded database only). */
+export const VERIFIED_KEY_TTL_MS = 5_000;
+const MAX_CACHED_KEYS = 10_000;
+
+interface VerifiedKey {
+  secretHash: Buffer;
+  record: ApiKeyRecord;
+  until: number;
+}
+
+/**
+ * Keys verified recently, per database handle, by key id. Only for the embedded database: one
+ * process owns a PGlite directory, so every revocation of it goes through revokeApiKey() on that
+ * same handle (the CLI goes through the running paydesk's admin API), which drops the entry at once.
+ * On PostgreSQL another process may revoke a key at any moment, so every request reads the row.
+ */
+const verifiedKeys = new WeakMap<Queryable, { keys: Map<string, VerifiedKey>; generation: number }>();
+
+function cacheFor(db: Queryable) {
+  if (!('kind' in db) || db.kind !== 'pglite') return undefined;
+  let cache = verifiedKeys.get(db);
+  if (!cache) {
+    cache = { keys: new Map(), generation: 0 };
+    verifiedKeys.set(db, cache);
+  }
+  return cache;
 }
 
 export type KeyCheck =
@@ -77,13 +117,19 @@ export type KeyCheck =
 export async function verifyApiKey(db: Queryable, key: string): Promise<KeyCheck> {
   const m = KEY_PATTERN.exec(key);
   if (!m) return { ok: false, reason: 'malformed' };
+  const presented = Buffer.from(hashSecret(m[2]!), 'hex');
+  const cache = cacheFor(db);
+  const cached = cache?.keys.get(m[1]!);
+  if (cached && cached.until > Date.now() && timingSafeEqual(presented, cached.secretHash)) {
+    return { ok: true, record: cached.record };
+  }
+  const generation = cache?.generation;
   const r = await db.query<ApiKeyRecord & { secret_hash: string }>(
     'SELECT id, name, scopes, secret_hash, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1',
     [m[1]],
   );
   const row = r.rows[0];
-  // Hash anyway when the id is unknown, so timing does not tell ids apart.
-  const presented = Buffer.from(hashSecret(m[2]!), 'hex');
+  // The secret is hashed (above) even when the id is unknown, so timing does not tell ids apart.
   const stored = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
   if (!row || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' };
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
@@ -91,6 +137,10 @@ export async function verifyApiKey(db: Queryable, key: string): Promise<KeyCheck
   // Recorded at most once a minute, so a busy key does not write on every request.
   if (!record.last_used_at || Date.now() - new Date(record.last_used_at).getTime() > 60_000) {
     await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [record.id]);
+  }
+  if (cache && cache.generation === generation) {
+    if (cache.keys.size >= MAX_CACHED_KEYS) cache.keys.clear();
+    cache.keys.set(record.id, { secretHash: stored, record, until: Date.now() + VERIFIED_KEY_TTL_MS });
   }
   return { ok: true, record };
 }
