@@ -1,12 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { customerFor } from '../customers/access.js';
+import type { CustomerRow } from '../customers/store.js';
 import { activeKeys, entitlementOf, graceUntil } from '../entitlements/service.js';
 import { notify } from '../notifications/notify.js';
 import { principalOf } from '../platform/auth/plugin.js';
+import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
 import type { Services } from '../services.js';
-import { consumeCredits, currentBalance, grantCredits, type LedgerEntry, ledgerPage } from './ledger.js';
+import {
+  applyOnce,
+  consumeCredits,
+  currentBalance,
+  type LedgerChange,
+  type LedgerEntry,
+  ledgerPage,
+} from './ledger.js';
 
 const entrySchema = z.object({
   id: z.number().int(),
@@ -39,6 +48,38 @@ const idempotencyKey = z
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
   .describe('Makes the request once-only: repeating it returns the first result.');
+
+/**
+ * Runs one ledger change for a request, once per idempotency key: a repeated key with another amount
+ * is a conflict; a new entry notifies the host product in the same transaction.
+ */
+async function ledgerRequest(
+  s: Services,
+  customer: CustomerRow,
+  delta: number,
+  change: (tx: Queryable) => Promise<LedgerChange>,
+): Promise<LedgerChange> {
+  const result = await s.db.transaction(async (tx) => {
+    const c = await change(tx);
+    if (!c.applied && c.entry.delta !== delta) {
+      throw new AppError('conflict', 'This idempotency_key was used for a different amount.', {
+        previous_amount: Math.abs(c.entry.delta),
+      });
+    }
+    if (c.applied) {
+      await notify(s, tx, 'credits.updated', `ledger:${c.entry.id}`, {
+        customer: customer.id,
+        external_id: customer.external_id,
+        balance: c.entry.balance,
+        delta: c.entry.delta,
+        reason: c.entry.reason,
+      });
+    }
+    return c;
+  });
+  if (result.applied) s.queue.poke();
+  return result;
+}
 
 export function creditRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
@@ -138,25 +179,9 @@ export function creditRoutes(s: Services): FastifyPluginAsyncZod {
       async (request) => {
         const customer = await customerFor(s, principalOf(request), request.params.id);
         const { amount, idempotency_key } = request.body;
-        const result = await s.db.transaction(async (tx) => {
-          const change = await consumeCredits(tx, customer.id, amount, idempotency_key);
-          if (!change.applied && change.entry.delta !== -amount) {
-            throw new AppError('conflict', 'This idempotency_key was used for a different amount.', {
-              previous_amount: -change.entry.delta,
-            });
-          }
-          if (change.applied) {
-            await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
-              customer: customer.id,
-              external_id: customer.external_id,
-              balance: change.entry.balance,
-              delta: change.entry.delta,
-              reason: change.entry.reason,
-            });
-          }
-          return change;
-        });
-        if (result.applied) s.queue.poke();
+        const result = await ledgerRequest(s, customer, -amount, (tx) =>
+          consumeCredits(tx, customer.id, amount, idempotency_key),
+        );
         return {
           balance: await currentBalance(s.db, customer.id),
           entry: entryView(result.entry),
@@ -192,56 +217,26 @@ export function creditRoutes(s: Services): FastifyPluginAsyncZod {
       },
       async (request) => {
         const principal = principalOf(request);
-        if (principal.kind === 'admin' && request.params.id === 'me')
-          throw new AppError('validation_failed', 'Name the customer.');
-        const customer = await customerFor(
-          s,
-          principal.kind === 'admin' ? { kind: 'api_key', keyId: 'admin', scopes: [] } : principal,
-          request.params.id,
-        );
+        // The admin key acts on any customer, like an API key: name it by id.
+        const actor =
+          principal.kind === 'admin' ? ({ kind: 'api_key', keyId: 'admin', scopes: [] } as const) : principal;
+        const customer = await customerFor(s, actor, request.params.id);
         const { amount, idempotency_key, note } = request.body;
-        const result = await s.db.transaction(async (tx) => {
-          const change =
-            amount > 0
-              ? await grantCredits(tx, customer.id, amount, 'adjustment', `adjust:${idempotency_key}`, note)
-              : await (async () => {
-                  const { applyOnce } = await import('./ledger.js');
-                  return applyOnce(
-                    tx,
-                    {
-                      customerId: customer.id,
-                      reason: 'adjustment',
-                      cause: `adjust:${idempotency_key}`,
-                      note,
-                    },
-                    (balance) => {
-                      if (balance + amount < 0) {
-                        throw new AppError('conflict', `Not enough credits: the balance is ${balance}.`, {
-                          balance,
-                          requested: -amount,
-                        });
-                      }
-                      return amount;
-                    },
-                  );
-                })();
-          if (!change.applied && change.entry.delta !== amount) {
-            throw new AppError('conflict', 'This idempotency_key was used for a different amount.', {
-              previous_amount: change.entry.delta,
-            });
-          }
-          if (change.applied) {
-            await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
-              customer: customer.id,
-              external_id: customer.external_id,
-              balance: change.entry.balance,
-              delta: change.entry.delta,
-              reason: change.entry.reason,
-            });
-          }
-          return change;
-        });
-        if (result.applied) s.queue.poke();
+        const result = await ledgerRequest(s, customer, amount, (tx) =>
+          applyOnce(
+            tx,
+            { customerId: customer.id, reason: 'adjustment', cause: `adjust:${idempotency_key}`, note },
+            (balance) => {
+              if (balance + amount < 0) {
+                throw new AppError('conflict', `Not enough credits: the balance is ${balance}.`, {
+                  balance,
+                  requested: -amount,
+                });
+              }
+              return amount;
+            },
+          ),
+        );
         return { balance: result.entry.balance, entry: entryView(result.entry), replayed: !result.applied };
       },
     );
