@@ -1,11 +1,12 @@
 // Checkout benchmark: what paydesk adds to opening a Stripe Checkout session.
 //   npm run bench:checkout [-- --count 1000] [-- --warmup 100] [-- --seconds 60]
 //
-// This process starts paydesk as `npm start` runs it (embedded: PGlite in a fresh data directory, the
-// emulator in-process, the demo catalog synced), creates an API key through the admin API, then starts
-// a separate load process (load.ts) on 127.0.0.1 that times, one request at a time and alternating,
-// POST /v1/checkout/sessions through paydesk and the official SDK's checkout.sessions.create sent
-// straight to the same emulator. Bounded by --count requests per path and --seconds.
+// This process starts paydesk compiled, as `npm start` runs it — `node packages/gateway/dist/cli.js
+// serve` in its own process, embedded: PGlite in a fresh data directory, the emulator in-process, the
+// demo catalog synced — creates an API key through the admin API, then starts a separate load process
+// (load.ts) on 127.0.0.1 that times, one request at a time and alternating, POST /v1/checkout/sessions
+// through paydesk and the official SDK's checkout.sessions.create sent straight to the same emulator.
+// Bounded by --count requests per path and --seconds.
 // Goal: paydesk adds ≤ 2 ms at p50 and ≤ 5 ms at p99.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,8 +14,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig, startServer } from '@paydesk/gateway';
 import Stripe from 'stripe';
+import { startPaydesk } from './paydesk-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,14 +40,11 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'paydesk-bench-checkout-'));
-const config = loadConfig({
-  PORT: '0',
+const server = await startPaydesk({
   PAYDESK_EMULATOR_PORT: '0',
   PAYDESK_DATA_DIR: dataDir,
-  PAYDESK_LOG_LEVEL: 'warn',
   PAYDESK_ADMIN_KEY: ADMIN_KEY,
 });
-const server = await startServer(config);
 try {
   const created = await fetch(`${server.url}/admin/api-keys`, {
     method: 'POST',
@@ -55,7 +53,8 @@ try {
   });
   if (created.status !== 201) throw new Error(`creating the API key: HTTP ${created.status}`);
   const { key } = (await created.json()) as { key: string };
-  const emulatorUrl = server.emulatorUrl!;
+  const emulatorUrl = server.emulatorUrl;
+  if (!emulatorUrl) throw new Error('paydesk did not report its emulator (server.json)');
   const emu = new URL(emulatorUrl);
   const setup = new Stripe('sk_test_bench_setup', {
     host: emu.hostname,
@@ -70,8 +69,8 @@ try {
     emulatorUrl,
     apiKey: key,
     priceId: price.id,
-    successUrl: `${config.publicUrl}/checkout/return?session_id={CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${config.publicUrl}/checkout/cancelled`,
+    successUrl: `${server.url}/checkout/return?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${server.url}/checkout/cancelled`,
     warmup: WARMUP,
     count: COUNT,
     deadlineMs: SECONDS * 1000,
@@ -115,6 +114,6 @@ try {
     `paydesk adds: p50 ${addP50.toFixed(2)} ms (goal ≤ 2: ${addP50 <= 2 ? 'met' : 'NOT met'}), p99 ${addP99.toFixed(2)} ms (goal ≤ 5: ${addP99 <= 5 ? 'met' : 'NOT met'})`,
   );
 } finally {
-  await server.shutdown('bench done');
+  await server.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

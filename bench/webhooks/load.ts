@@ -1,0 +1,220 @@
+// The load process of bench/webhooks (started by run.ts; not meant to be run by hand). It sends
+// signed Stripe events over raw keep-alive TCP sockets to 127.0.0.1 — HTTP/1.1 written by hand, one
+// request in flight per socket, which costs about a third of the CPU per request of http.Agent and
+// leaves more of the two cores to the server under test. Every request gets its own event id (and
+// object ids) and a fresh Stripe-Signature (HMAC-SHA256 over `t.body`, as Stripe signs).
+//
+// Two modes, both bounded in time:
+//   closed loop: `connections` sockets, each sending its next request as soon as the previous answer
+//                arrives (the rate the server accepts at that concurrency);
+//   paced:       requests due at a fixed rate spread over the sockets; latency counts from when a
+//                request was due, so a stalled server cannot hide its queue (no coordinated omission).
+// Prints one JSON line with the counts and the latency percentiles of the measured window.
+import { createHmac } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { type EventTemplate, eventBody } from './fixtures.js';
+
+export interface LoadInput {
+  port: number;
+  path: string;
+  secret: string;
+  template: Pick<EventTemplate, 'parts' | 'slots' | 'objects'>;
+  /** Makes ids unique across runs and steps. */
+  tag: string;
+  connections: number;
+  /** Paced mode when set: requests per second. */
+  rate?: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Paced mode: requests that were due but still waiting for a free socket when the window ended. */
+  late: number;
+  statuses: Record<string, number>;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
+
+let seq = 0;
+function nextRequest(): Buffer {
+  const n = seq++;
+  const body = eventBody(input.template, `${input.tag}${n.toString(36)}`, n);
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', input.secret).update(`${t}.${body}`).digest('hex');
+  return Buffer.from(
+    `POST ${input.path} HTTP/1.1\r\nHost: 127.0.0.1:${input.port}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)\r\nStripe-Signature: t=${t},v1=${v1}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** One keep-alive connection with one request in flight; resolves each request with its status. */
+class Connection {
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiting: ((status: number) => void) | undefined;
+  private failWaiting: ((err: Error) => void) | undefined;
+  busy = false;
+
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const fail = (err: Error) => {
+      const f = this.failWaiting;
+      this.waiting = undefined;
+      this.failWaiting = undefined;
+      f?.(err);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  static open(port: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new Connection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(request: Buffer): Promise<number> {
+    this.busy = true;
+    return new Promise((resolve, reject) => {
+      this.waiting = (status) => {
+        this.busy = false;
+        resolve(status);
+      };
+      this.failWaiting = (err) => {
+        this.busy = false;
+        reject(err);
+      };
+      this.socket.write(request);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = this.buffer.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      if (this.buffer.length < end + 4 + length) return;
+      this.buffer = this.buffer.subarray(end + 4 + length);
+      const status = Number(head.slice(9, 12));
+      const done = this.waiting;
+      this.waiting = undefined;
+      this.failWaiting = undefined;
+      done?.(status);
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function main(): Promise<LoadResult> {
+  const connections = await Promise.all(
+    Array.from({ length: input.connections }, () => Connection.open(input.port)),
+  );
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  let late = 0;
+  const start = performance.now();
+  const measureFrom = start + input.warmupMs;
+  const stopAt = measureFrom + input.measureMs;
+
+  const record = (dueAt: number, status: number) => {
+    if (dueAt < measureFrom) return;
+    const now = performance.now();
+    if (now > stopAt) return;
+    latencies.push(now - dueAt);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status === 200) ok++;
+    else failed++;
+  };
+
+  if (input.rate === undefined) {
+    await Promise.all(
+      connections.map(async (c) => {
+        while (performance.now() < stopAt) {
+          const dueAt = performance.now();
+          if (dueAt >= measureFrom) sent++;
+          try {
+            record(dueAt, await c.send(nextRequest()));
+          } catch {
+            if (dueAt >= measureFrom) failed++;
+            return;
+          }
+        }
+      }),
+    );
+  } else {
+    const interval = 1000 / input.rate;
+    const backlog: number[] = [];
+    let due = start;
+    const inFlight = new Set<Promise<void>>();
+    while (performance.now() < stopAt) {
+      const now = performance.now();
+      while (due <= now) {
+        backlog.push(due);
+        due += interval;
+      }
+      for (const c of connections) {
+        if (backlog.length === 0) break;
+        if (c.busy) continue;
+        const dueAt = backlog.shift()!;
+        if (dueAt >= measureFrom) sent++;
+        const p = c.send(nextRequest()).then(
+          (status) => record(dueAt, status),
+          () => {
+            if (dueAt >= measureFrom) failed++;
+          },
+        );
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      }
+      // Wake at the next due time, or when an answer frees a socket.
+      await Promise.race([
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(1, due - performance.now())))),
+        ...(backlog.length > 0 && inFlight.size > 0 ? [Promise.race(inFlight)] : []),
+      ]);
+    }
+    // Requests still waiting for a socket at the end were due and never sent: the server fell behind.
+    late = backlog.filter((d) => d >= measureFrom).length;
+    await Promise.allSettled(inFlight);
+  }
+  for (const c of connections) c.close();
+  const sorted = Float64Array.from(latencies).sort();
+  const seconds = input.measureMs / 1000;
+  return {
+    sent,
+    ok,
+    failed,
+    late,
+    statuses,
+    seconds,
+    perSecond: ok / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
+  };
+}
+
+process.stdout.write(`${JSON.stringify(await main())}\n`);
