@@ -8,7 +8,11 @@ import { APPLY_EVENT_JOB } from './webhooks/store.js';
 /** Every kind of job paydesk runs, with its handler and how many run at once per instance. */
 export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
   return {
-    [APPLY_EVENT_JOB]: { handler: applyEventJob(ctx, eventHandlers), concurrency: 4 },
+    // Handlers mostly wait on Stripe and the database; on PostgreSQL many run at once over the pool.
+    [APPLY_EVENT_JOB]: {
+      handler: applyEventJob(ctx, eventHandlers),
+      concurrency: ctx.db.kind === 'postgres' ? 32 : 4,
+    },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
   };
 }

@@ -80,6 +80,20 @@ export async function eventById(db: Queryable, id: string): Promise<StoredEvent 
   return (await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = $1', [id])).rows[0];
 }
 
+/** Records the outcome of many events in one statement. */
+export async function setEventStatuses(
+  db: Queryable,
+  outcomes: readonly { id: string; status: EventStatus; reason: string | null }[],
+): Promise<void> {
+  await db.query(
+    `UPDATE stripe_events AS e SET status = u.status, status_reason = u.reason,
+            processed_at = CASE WHEN u.status = 'pending' THEN NULL ELSE now() END
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, status, reason)
+     WHERE e.id = u.id`,
+    [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.reason)],
+  );
+}
+
 export async function setEventStatus(
   db: Queryable,
   id: string,

@@ -1,12 +1,13 @@
 // The job queue on paydesk's own database (embedded and PostgreSQL modes).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Batcher } from '../batcher.js';
 import type { Db, Queryable } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from './backoff.js';
 import {
   claimJobs,
-  completeJob,
+  completeJobs,
   failJob,
   insertJob,
   pendingCount,
@@ -41,12 +42,21 @@ export class DbJobQueue implements JobQueue {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastReap = 0;
+  /** Completions are written together (one statement, one commit for many jobs). */
+  private readonly completions: Batcher<number, void>;
 
   constructor(private readonly options: DbQueueOptions) {
     this.pollMs = options.pollMs ?? 500;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.maxAttempts = options.maxAttempts ?? 12;
+    this.completions = new Batcher<number, void>(
+      async (ids) => {
+        await completeJobs(options.db, ids, this.worker);
+        return ids.map(() => undefined);
+      },
+      { maxBatch: 500, maxInFlight: options.db.kind === 'postgres' ? 2 : 1 },
+    );
   }
 
   enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined> {
@@ -148,7 +158,7 @@ export class DbJobQueue implements JobQueue {
     const log = this.options.logger.child({ job_id: job.id, job_kind: job.kind, attempt: job.attempts });
     try {
       await opts.handler(job);
-      await completeJob(this.options.db, job.id, this.worker);
+      await this.completions.submit(job.id);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retry = shouldRetry(job.attempts, job.maxAttempts);

@@ -69,11 +69,12 @@ export async function claimJobs(
   return r.rows.map(toJob).sort((a, b) => a.id - b.id);
 }
 
-export async function completeJob(db: Queryable, id: number, worker: string): Promise<void> {
+/** Marks jobs done (one statement for a batch of them). */
+export async function completeJobs(db: Queryable, ids: readonly number[], worker: string): Promise<void> {
   await db.query(
     `UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = now(), updated_at = now(), last_error = NULL
-     WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
-    [id, worker],
+     WHERE id = ANY($1::bigint[]) AND locked_by = $2 AND status = 'running'`,
+    [ids, worker],
   );
 }
 
