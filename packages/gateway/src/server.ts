@@ -133,6 +133,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.info({ endpoint }, 'webhook endpoint registered in the emulator');
   }
   phase('webhook endpoint ready');
+  if (db.kind === 'pglite') {
+    // A PGlite data directory is open in this one process only, so a job still marked running was
+    // left by a process that died (kill -9, power loss): take it back now instead of after its
+    // lease (5 minutes). On PostgreSQL other instances may be running it; the lease decides there.
+    const orphans = await db.query(
+      `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
+       WHERE status = 'running'`,
+    );
+    if (orphans.rowCount > 0)
+      logger.warn({ jobs: orphans.rowCount }, 'took back jobs left running by a stopped process');
+  }
   context.queue.start(jobKinds(context));
   // Written when this process holds something of the data directory (the PGlite database or the
   // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
