@@ -3,7 +3,7 @@ import type { Ctx } from '../core/context.js';
 import { invalidRequest, missingParam, resourceMissing, stateError } from '../core/errors.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
 import { applyMetadata } from '../core/metadata.js';
-import { bool, emptyableStr, int, oneOf, str } from '../core/params.js';
+import { bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import {
   attemptPayment,
@@ -259,6 +259,9 @@ export const invoices = defineResource('invoices', (api) => {
   api.get('/v1/invoice_payments', (ctx) => {
     const invoice = str(ctx.params, 'invoice');
     const status = str(ctx.params, 'status');
+    // `payment[type]=payment_intent&payment[payment_intent]=pi_…`: the invoice payments of one intent.
+    const payment = obj(ctx.params, 'payment');
+    const paymentIntent = payment ? str(payment, 'payment_intent', 'payment[payment_intent]') : undefined;
     return paginate(
       ctx.store.c('invoice_payment'),
       ctx.params,
@@ -266,6 +269,11 @@ export const invoices = defineResource('invoices', (api) => {
       allOf(
         invoice !== undefined && ((x) => x.invoice === invoice),
         status !== undefined && ((x) => x.status === status),
+        paymentIntent !== undefined &&
+          ((x) => {
+            const pi = x.payment.payment_intent;
+            return (typeof pi === 'string' ? pi : pi?.id) === paymentIntent;
+          }),
       ),
     );
   });

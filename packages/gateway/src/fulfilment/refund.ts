@@ -35,6 +35,8 @@ export function creditsToTakeBack(credits: number, amount: number, refunded: num
 
 export type RefundOutcome = { applied: true } | { applied: false; reason: string };
 
+export const NO_PAYMENT = 'no paydesk payment for this charge';
+
 /** Re-reads the charge with its refunds and applies what is new. */
 export async function applyChargeRefunds(s: Services, chargeId: string): Promise<RefundOutcome> {
   const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['refunds'] }));
@@ -45,7 +47,7 @@ export async function applyChargeRefunds(s: Services, chargeId: string): Promise
   );
   const outcome = await s.db.transaction(async (tx): Promise<RefundOutcome> => {
     const payment = await paymentFor(tx, piId);
-    if (!payment) return { applied: false, reason: 'no paydesk payment for this charge' };
+    if (!payment) return { applied: false, reason: NO_PAYMENT };
     const refunded = Math.max(Number(payment.amount_refunded), charge.amount_refunded);
     await tx.query('UPDATE payments SET amount_refunded = $2 WHERE id = $1', [payment.id, refunded]);
     for (const refund of refunds) {

@@ -7,7 +7,7 @@ import { syncCheckout } from '../checkout/service.js';
 import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
 import { customerByStripeId, updateCustomerContact } from '../customers/store.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../fulfilment/invoice.js';
-import { applyChargeRefunds, chargeIdOf } from '../fulfilment/refund.js';
+import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../fulfilment/refund.js';
 import { applySubscription } from '../fulfilment/subscription.js';
 import { notify } from '../notifications/notify.js';
 import { recordSucceededPayment } from '../payments/service.js';
@@ -113,22 +113,15 @@ const invoiceFailed: EventHandler = async (s, event) => {
   return processed;
 };
 
-const paymentIntentSucceeded: EventHandler = async (s, event) => {
-  const pi = event.data.object as Stripe.PaymentIntent;
-  if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
-  if (pi.metadata.paydesk_checkout_id) {
-    const record = await checkoutByRef(s.db, pi.metadata.paydesk_checkout_id);
-    if (!record?.stripe_session_id) return ignored('no checkout of this paydesk for the payment intent');
-    await syncCheckout(s, record);
-    return processed;
-  }
-  const recordId = pi.metadata.paydesk_payment_intent_id;
+/**
+ * Records a payment intent paydesk created directly (POST /v1/payment_intents) once it succeeded, with
+ * its notification. False when the intent is not one of those.
+ */
+async function recordDirectPayment(s: Services, piId: string, metadata: Stripe.Metadata): Promise<boolean> {
+  const recordId = metadata.paydesk_payment_intent_id;
   const record = recordId ? await paymentIntentByRef(s.db, recordId) : undefined;
-  if (!record || record.stripe_payment_intent_id !== pi.id)
-    return ignored('the metadata points at no matching payment intent');
-  const fresh = await callStripe(() =>
-    s.stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] }),
-  );
+  if (!record || record.stripe_payment_intent_id !== piId) return false;
+  const fresh = await callStripe(() => s.stripe.paymentIntents.retrieve(piId, { expand: ['latest_charge'] }));
   await s.db.transaction(async (tx) => {
     const payment = await recordSucceededPayment({ db: inTransaction(s.db, tx) }, fresh, {
       source: 'payment_intent',
@@ -149,8 +142,58 @@ const paymentIntentSucceeded: EventHandler = async (s, event) => {
     }
   });
   s.queue.poke();
-  return processed;
+  return true;
+}
+
+/** Applies the checkout a payment intent paid for (through the shared checkout path). */
+async function recordCheckoutPayment(s: Services, metadata: Stripe.Metadata): Promise<boolean> {
+  const record = metadata.paydesk_checkout_id
+    ? await checkoutByRef(s.db, metadata.paydesk_checkout_id)
+    : undefined;
+  if (!record?.stripe_session_id) return false;
+  await syncCheckout(s, record);
+  return true;
+}
+
+const paymentIntentSucceeded: EventHandler = async (s, event) => {
+  const pi = event.data.object as Stripe.PaymentIntent;
+  if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
+  if (pi.metadata.paydesk_checkout_id) {
+    return (await recordCheckoutPayment(s, pi.metadata))
+      ? processed
+      : ignored('no checkout of this paydesk for the payment intent');
+  }
+  return (await recordDirectPayment(s, pi.id, pi.metadata))
+    ? processed
+    : ignored('the metadata points at no matching payment intent');
 };
+
+/**
+ * A refund can arrive before the payment it refunds was recorded (that payment's event late, or
+ * dropped until reconcile): record the payment from Stripe first, by its own path, so the refund is
+ * never lost. True when a payment could be recorded.
+ */
+async function recordPaymentOfCharge(s: Services, chargeId: string): Promise<boolean> {
+  const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['payment_intent'] }));
+  const pi = typeof charge.payment_intent === 'object' ? charge.payment_intent : null;
+  if (!pi || pi.status !== 'succeeded') return false;
+  if (ours(s, pi.metadata)) {
+    if (pi.metadata.paydesk_checkout_id) return recordCheckoutPayment(s, pi.metadata);
+    return recordDirectPayment(s, pi.id, pi.metadata);
+  }
+  // A subscription invoice's payment: find the invoice it paid.
+  const payments = await callStripe(() =>
+    s.stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: pi.id }, limit: 1 }),
+  );
+  const invoiceId = payments.data[0]?.invoice;
+  if (!invoiceId) return false;
+  const invoice = await callStripe(() =>
+    s.stripe.invoices.retrieve(typeof invoiceId === 'string' ? invoiceId : invoiceId.id, {
+      expand: ['payments'],
+    }),
+  );
+  return (await applyPaidInvoice(s, invoice)).applied;
+}
 
 const paymentIntentFailed: EventHandler = async (s, event) => {
   const pi = event.data.object as Stripe.PaymentIntent;
@@ -182,7 +225,10 @@ const paymentIntentCanceled: EventHandler = async (s, event) => {
 const refundChanged: EventHandler = async (s, event) => {
   const chargeId = chargeIdOf(event.data.object as Stripe.Charge | Stripe.Refund);
   if (!chargeId) return ignored('the refund names no charge');
-  const r = await applyChargeRefunds(s, chargeId);
+  let r = await applyChargeRefunds(s, chargeId);
+  if (!r.applied && r.reason === NO_PAYMENT && (await recordPaymentOfCharge(s, chargeId))) {
+    r = await applyChargeRefunds(s, chargeId);
+  }
   return r.applied ? processed : ignored(r.reason);
 };
 
