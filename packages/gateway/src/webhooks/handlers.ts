@@ -176,7 +176,7 @@ const paymentIntentSucceeded: EventHandler = async (s, event) => {
 async function recordPaymentOfCharge(s: Services, chargeId: string): Promise<boolean> {
   const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['payment_intent'] }));
   const pi = typeof charge.payment_intent === 'object' ? charge.payment_intent : null;
-  if (!pi || pi.status !== 'succeeded') return false;
+  if (pi?.status !== 'succeeded') return false;
   if (ours(s, pi.metadata)) {
     if (pi.metadata.paydesk_checkout_id) return recordCheckoutPayment(s, pi.metadata);
     return recordDirectPayment(s, pi.id, pi.metadata);
