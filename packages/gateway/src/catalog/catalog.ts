@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { type CatalogFile, catalogSchema, type Interval, type Pack, type Plan } from './schema.js';
 
 export const demoCatalogPath = fileURLToPath(new URL('../../catalog/demo.yaml', import.meta.url));
@@ -110,7 +109,8 @@ export async function loadCatalog(path: string, instanceId: string): Promise<Cat
   }
   let raw: unknown;
   try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    // yaml is loaded only for a YAML catalog.
+    raw = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err) {
     throw new CatalogError(
       `catalog ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
