@@ -13,6 +13,7 @@ import {
   pendingCount,
   queueStats,
   releaseJobs,
+  renewLeases,
 } from './store.js';
 import type { Job, JobQueue, JobSpec, KindOptions, QueueStats } from './types.js';
 
@@ -21,7 +22,11 @@ export interface DbQueueOptions {
   logger: Logger;
   /** How often an idle worker looks for due jobs, in ms (work enqueued here is picked up at once). */
   pollMs?: number;
-  /** How long a claimed job is ours before another worker may take it back, in ms. */
+  /**
+   * How long a claimed job is ours before another worker may take it back, in ms. A live worker
+   * renews the leases of its running jobs every third of this, so only a stopped worker's jobs
+   * (killed, crashed, its machine gone) ever run out — and come back after about this long.
+   */
   leaseMs?: number;
   retry?: RetryPolicy;
   maxAttempts?: number;
@@ -42,12 +47,13 @@ export class DbJobQueue implements JobQueue {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastReap = 0;
+  private lastRenew = Date.now();
   /** Completions are written together (one statement, one commit for many jobs). */
   private readonly completions: Batcher<number, void>;
 
   constructor(private readonly options: DbQueueOptions) {
     this.pollMs = options.pollMs ?? 500;
-    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.maxAttempts = options.maxAttempts ?? 12;
     this.completions = new Batcher<number, void>(
@@ -109,6 +115,10 @@ export class DbJobQueue implements JobQueue {
     while (!this.stopped) {
       let claimed = 0;
       try {
+        if (this.inFlight.size > 0 && Date.now() - this.lastRenew > this.leaseMs / 3) {
+          this.lastRenew = Date.now();
+          await renewLeases(this.options.db, this.worker, this.leaseMs);
+        }
         if (Date.now() - this.lastReap > this.leaseMs / 4) {
           this.lastReap = Date.now();
           const n = await releaseJobs(this.options.db);

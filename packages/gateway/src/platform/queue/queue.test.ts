@@ -195,6 +195,25 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.equal((await jobRow(claimed.id)).status, 'done');
   });
 
+  test('a live worker renews its leases: a job longer than the lease is not taken by another', async () => {
+    const other = await tdb.open();
+    let runs = 0;
+    const handler = async () => {
+      runs++;
+      await sleep(600);
+    };
+    const a = queue({ leaseMs: 150 });
+    a.start({ long: { handler } });
+    await a.enqueue({ kind: 'long' });
+    a.poke();
+    await sleep(50);
+    const b = queue({ leaseMs: 150 }, other);
+    b.start({ long: { handler } });
+    await sleep(800);
+    await a.idle();
+    assert.equal(runs, 1);
+  });
+
   test('stop() lets a running job finish', async () => {
     const q = queue();
     let finished = false;

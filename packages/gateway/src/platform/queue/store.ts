@@ -94,6 +94,15 @@ export async function failJob(
   );
 }
 
+/** Extends the leases of this worker's running jobs (it is alive and still working on them). */
+export async function renewLeases(db: Queryable, worker: string, leaseMs: number): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET locked_until = now() + ($2::int * interval '1 millisecond')
+     WHERE status = 'running' AND locked_by = $1`,
+    [worker, leaseMs],
+  );
+}
+
 /** Hands jobs back to the queue: this worker's own (on stop), or anyone's whose lease ran out (a crashed worker). */
 export async function releaseJobs(db: Queryable, worker?: string): Promise<number> {
   const r = worker
