@@ -34,6 +34,9 @@ export interface DbQueueOptions {
   random?: () => number;
 }
 
+/** idle() also waits for jobs due within this long: a retry scheduled a moment ahead is still work. */
+const IDLE_HORIZON_MS = 2_000;
+
 export class DbJobQueue implements JobQueue {
   private readonly worker = `w_${process.pid}_${randomBytes(4).toString('hex')}`;
   private readonly pollMs: number;
@@ -104,7 +107,10 @@ export class DbJobQueue implements JobQueue {
 
   async idle(options: { timeoutMs?: number; kinds?: readonly string[] } = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    while ((await pendingCount(this.options.db, options.kinds)) > 0 || this.inFlight.size > 0) {
+    while (
+      (await pendingCount(this.options.db, options.kinds, IDLE_HORIZON_MS)) > 0 ||
+      this.inFlight.size > 0
+    ) {
       if (Date.now() > deadline) throw new Error('the job queue did not become idle in time');
       this.poke();
       await sleep(20);

@@ -145,12 +145,17 @@ export async function queueStats(db: Queryable): Promise<QueueStats> {
   };
 }
 
-export async function pendingCount(db: Queryable, kinds: readonly string[] | undefined): Promise<number> {
+/** Jobs running, or queued and due within `horizonMs` (a retry scheduled a moment ahead counts). */
+export async function pendingCount(
+  db: Queryable,
+  kinds: readonly string[] | undefined,
+  horizonMs = 0,
+): Promise<number> {
   const r = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM jobs
-     WHERE (status = 'running' OR (status = 'queued' AND run_at <= now()))
+     WHERE (status = 'running' OR (status = 'queued' AND run_at <= now() + ($2::int * interval '1 millisecond')))
        AND ($1::text[] IS NULL OR kind = ANY($1))`,
-    [kinds ?? null],
+    [kinds ?? null, horizonMs],
   );
   return r.rows[0]!.n;
 }

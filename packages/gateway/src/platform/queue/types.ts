@@ -53,6 +53,6 @@ export interface JobQueue {
   /** Stops claiming; waits up to `drainMs` for running jobs; jobs still running are released for others. */
   stop(drainMs?: number): Promise<void>;
   stats(): Promise<QueueStats>;
-  /** Waits until no due job of these kinds is queued or running (tests, benchmarks). */
+  /** Waits until no job of these kinds is running or due within the next 2 s (tests, benchmarks). */
   idle(options?: { timeoutMs?: number; kinds?: readonly string[] }): Promise<void>;
 }
