@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { customerFor } from '../customers/access.js';
 import type { CustomerRow } from '../customers/store.js';
 import { activeKeys, entitlementOf, graceUntil } from '../entitlements/service.js';
-import { notify } from '../notifications/notify.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
@@ -16,6 +15,7 @@ import {
   type LedgerEntry,
   ledgerPage,
 } from './ledger.js';
+import { notifyLedgerChange } from './notify.js';
 
 const entrySchema = z.object({
   id: z.number().int(),
@@ -66,15 +66,7 @@ async function ledgerRequest(
         previous_amount: Math.abs(c.entry.delta),
       });
     }
-    if (c.applied) {
-      await notify(s, tx, 'credits.updated', `ledger:${c.entry.id}`, {
-        customer: customer.id,
-        external_id: customer.external_id,
-        balance: c.entry.balance,
-        delta: c.entry.delta,
-        reason: c.entry.reason,
-      });
-    }
+    await notifyLedgerChange(s, tx, c, customer.id, { external_id: customer.external_id });
     return c;
   });
   if (result.applied) s.queue.poke();

@@ -5,6 +5,7 @@
 import type Stripe from 'stripe';
 import type { CheckoutRow } from '../checkout/store.js';
 import { grantCredits } from '../credits/ledger.js';
+import { notifyLedgerChange } from '../credits/notify.js';
 import { notify } from '../notifications/notify.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { inTransaction } from '../platform/db/tx.js';
@@ -65,15 +66,7 @@ export async function fulfilCheckout(
         'pack_purchase',
         `checkout:${record.id}`,
       );
-      if (change.applied) {
-        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
-          customer: record.customer_id,
-          balance: change.entry.balance,
-          delta: change.entry.delta,
-          reason: change.entry.reason,
-          checkout: record.id,
-        });
-      }
+      await notifyLedgerChange(s, tx, change, record.customer_id, { checkout: record.id });
     }
   });
   s.queue.poke();

@@ -2,6 +2,7 @@
 // period are reset (or added), once per invoice, with notifications, in one transaction.
 import type Stripe from 'stripe';
 import { grantCredits, resetCredits } from '../credits/ledger.js';
+import { notifyLedgerChange } from '../credits/notify.js';
 import { notify } from '../notifications/notify.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { inTransaction } from '../platform/db/tx.js';
@@ -68,15 +69,7 @@ export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Pr
         plan.credits_mode === 'reset'
           ? await resetCredits(tx, sub.customer_id, plan.credits, cause, `plan ${plan.id}`)
           : await grantCredits(tx, sub.customer_id, plan.credits, 'period_grant', cause, `plan ${plan.id}`);
-      if (change.applied) {
-        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
-          customer: sub.customer_id,
-          balance: change.entry.balance,
-          delta: change.entry.delta,
-          reason: change.entry.reason,
-          invoice: invoice.id,
-        });
-      }
+      await notifyLedgerChange(s, tx, change, sub.customer_id, { invoice: invoice.id });
     }
   });
   s.queue.poke();

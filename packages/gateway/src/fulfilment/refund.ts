@@ -3,6 +3,7 @@
 // below a zero balance), once per refund, with notifications, in one transaction.
 import type Stripe from 'stripe';
 import { clawbackCredits } from '../credits/ledger.js';
+import { notifyLedgerChange } from '../credits/notify.js';
 import { notify } from '../notifications/notify.js';
 import type { Queryable } from '../platform/db/types.js';
 import { callStripe } from '../platform/stripe/client.js';
@@ -73,16 +74,10 @@ export async function applyChargeRefunds(s: Services, chargeId: string): Promise
       const take = creditsToTakeBack(credits, Number(payment.amount), cumulative) - before;
       if (take <= 0) continue;
       const change = await clawbackCredits(tx, payment.customer_id, take, `refund:${refund.id}`);
-      if (change.applied) {
-        await notify(s, tx, 'credits.updated', `ledger:${change.entry.id}`, {
-          customer: payment.customer_id,
-          balance: change.entry.balance,
-          delta: change.entry.delta,
-          reason: change.entry.reason,
-          refund: refund.id,
-          shortfall: take + change.entry.delta,
-        });
-      }
+      await notifyLedgerChange(s, tx, change, payment.customer_id, {
+        refund: refund.id,
+        shortfall: take + change.entry.delta,
+      });
     }
     return { applied: true };
   });
