@@ -60,9 +60,17 @@ export async function startPaydesk(env: Record<string, string>, timeoutMs = 90_0
       if (ok) break;
       await sleep(25);
     }
+    // paydesk writes server.json just after it starts answering /readyz; in embedded mode (no
+    // STRIPE_API_BASE, no STRIPE_SECRET_KEY) wait for it, since it names the in-process emulator.
+    const embedded = !env.STRIPE_API_BASE && !env.STRIPE_SECRET_KEY;
     let emulatorUrl: string | undefined;
-    const info = await readFile(join(dataDir, 'server.json'), 'utf8').catch(() => undefined);
-    if (info) emulatorUrl = (JSON.parse(info) as { emulator_url?: string }).emulator_url;
+    for (;;) {
+      const info = await readFile(join(dataDir, 'server.json'), 'utf8').catch(() => undefined);
+      if (info) emulatorUrl = (JSON.parse(info) as { emulator_url?: string }).emulator_url;
+      if (emulatorUrl || !embedded) break;
+      if (performance.now() > deadline) throw new Error('paydesk did not write server.json in time');
+      await sleep(25);
+    }
     return { child, url, emulatorUrl, stop };
   } catch (err) {
     await stop();
