@@ -1,0 +1,138 @@
+// The PGlite driver (pglite.ts) on a real PGlite data directory, whatever PAYDESK_TEST_DATABASE_URL
+// says: statements run prepared, and must answer exactly as PGlite's own query() does.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openPglite } from './pglite.js';
+import { ensurePgliteTemplate } from './pglite-template.js';
+import type { Db } from './types.js';
+
+let root: string;
+let db: Db;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'paydesk-pglite-'));
+  db = await openPglite({ dataDir: join(root, 'pglite'), templateDir: await ensurePgliteTemplate() });
+  await db.exec(`CREATE TABLE things (
+    id text PRIMARY KEY,
+    n integer,
+    big bigint,
+    flag boolean,
+    at timestamptz,
+    doc jsonb,
+    tags text[],
+    price numeric
+  )`);
+});
+after(async () => {
+  await db.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('PGlite driver', () => {
+  test('parameters and results keep their types, the same statement run again included', async () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    for (const id of ['a', 'b']) {
+      const r = await db.query(
+        `INSERT INTO things (id, n, big, flag, at, doc, tags, price)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [id, 7, 9_007_199_254_740_991, true, at, { k: ['v', 1] }, ['x', 'y "z"'], '12.50'],
+      );
+      assert.equal(r.rowCount, 1);
+      assert.deepEqual(r.rows[0], {
+        id,
+        n: 7,
+        big: 9_007_199_254_740_991,
+        flag: true,
+        at,
+        doc: { k: ['v', 1] },
+        tags: ['x', 'y "z"'],
+        price: '12.50',
+      });
+    }
+    const nulls = await db.query(
+      'INSERT INTO things (id, n, flag, doc) VALUES ($1, $2, $3, $4) RETURNING n, flag, doc',
+      ['c', null, undefined, null],
+    );
+    assert.deepEqual(nulls.rows, [{ n: null, flag: null, doc: null }]);
+    const sel = await db.query<{ id: string }>('SELECT id FROM things WHERE flag = $1 ORDER BY id', [true]);
+    assert.deepEqual(
+      sel.rows.map((r) => r.id),
+      ['a', 'b'],
+    );
+    assert.equal(sel.rowCount, 2);
+    const upd = await db.query('UPDATE things SET n = n + 1 WHERE id = ANY($1)', [['a', 'b', 'c']]);
+    assert.deepEqual({ rows: upd.rows, rowCount: upd.rowCount }, { rows: [], rowCount: 3 });
+  });
+
+  test('an error carries its SQLSTATE and leaves the session usable, inside a transaction too', async () => {
+    await db.query('INSERT INTO things (id) VALUES ($1)', ['dup']);
+    await assert.rejects(db.query('INSERT INTO things (id) VALUES ($1)', ['dup']), { code: '23505' });
+    await assert.rejects(db.query('SELECT nope FROM things WHERE id = $1', ['dup']), { code: '42703' });
+    await assert.rejects(db.query('INSERT INTO things (id, n) VALUES ($1, $2)', ['bad', 'x']), {
+      code: '22P02',
+    });
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO things (id) VALUES ($1)', ['in-tx']);
+        await tx.query('INSERT INTO things (id) VALUES ($1)', ['dup']);
+      }),
+      { code: '23505' },
+    );
+    const r = await db.query<{ id: string }>('SELECT id FROM things WHERE id = ANY($1) ORDER BY id', [
+      ['dup', 'in-tx', 'bad'],
+    ]);
+    assert.deepEqual(r.rows, [{ id: 'dup' }]);
+    const committed = await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO things (id) VALUES ($1)', ['tx-ok']);
+      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM things WHERE id = $1', ['tx-ok']))
+        .rows[0]?.n;
+    });
+    assert.equal(committed, 1);
+  });
+
+  test('a transaction holds the connection: a statement from outside waits for its end', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tx = db.transaction(async (t) => {
+      await t.query('UPDATE things SET n = 100 WHERE id = $1', ['a']);
+      await held;
+      await t.query('UPDATE things SET n = 200 WHERE id = $1', ['a']);
+    });
+    const outside = db.query<{ n: number }>('SELECT n FROM things WHERE id = $1', ['a']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await tx;
+    assert.deepEqual((await outside).rows, [{ n: 200 }]);
+  });
+
+  test('a transaction used after it ended is refused', async () => {
+    let kept: Parameters<Parameters<Db['transaction']>[0]>[0] | undefined;
+    await db.transaction(async (tx) => {
+      kept = tx;
+    });
+    await assert.rejects(kept!.query('SELECT 1'), /Transaction is closed/);
+  });
+
+  test('a schema change, through exec() or query(), is seen by statements prepared before it', async () => {
+    const before = await db.query('SELECT * FROM things WHERE id = $1', ['a']);
+    assert.equal(Object.keys(before.rows[0]!).includes('extra'), false);
+    await db.exec('ALTER TABLE things ADD COLUMN extra text');
+    const afterExec = await db.query('SELECT * FROM things WHERE id = $1', ['a']);
+    assert.equal(afterExec.rows[0]!.extra, null);
+    await db.query("ALTER TABLE things ADD COLUMN more text NOT NULL DEFAULT 'm'");
+    const afterQuery = await db.query('SELECT * FROM things WHERE id = $1', ['a']);
+    assert.equal(afterQuery.rows[0]!.more, 'm');
+  });
+
+  test('beyond the statements kept prepared, queries still answer', async () => {
+    for (let i = 0; i < 1010; i++) {
+      const r = await db.query<{ n: number; s: string }>(`SELECT ${i}::int AS n, $1::text AS s`, [`v${i}`]);
+      assert.deepEqual(r.rows, [{ n: i, s: `v${i}` }]);
+    }
+  });
+});
