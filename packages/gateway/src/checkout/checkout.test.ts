@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { createCheckoutSession } from './service.js';
+import { checkoutByRef } from './store.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
@@ -345,6 +347,26 @@ describe('GET /v1/checkout/sessions/:id', () => {
         .statusCode,
       404,
     );
+  });
+
+  test('the record a new session returns is the one stored', async () => {
+    for (const input of [
+      { item: { kind: 'pack', pack: 'credits-100', quantity: 2, currency: 'usd' } },
+      {
+        item: { kind: 'plan', plan: 'pro', interval: 'year' },
+        customer: await createCustomer(await t.apiKey(['write']), 'stored-record'),
+        redirect: 'http://paydesk.test/after',
+      },
+    ] as const) {
+      const result = await createCheckoutSession(
+        t.context,
+        { kind: 'api_key', keyId: 'test', scopes: ['write'] },
+        input,
+      );
+      assert.equal(result.record.status, 'open');
+      assert.equal(result.record.stripe_session_id, result.session.id);
+      assert.deepEqual(result.record, await checkoutByRef(t.context.db, result.record.id));
+    }
   });
 
   test('a session paydesk did not open (made directly in Stripe) is not found', async () => {

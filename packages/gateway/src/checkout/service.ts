@@ -18,8 +18,8 @@ import {
   type CheckoutRow,
   checkoutByRef,
   insertCheckout,
-  markCheckoutCreated,
   markCheckoutFailed,
+  recordStripeSession,
   updateCheckoutFromStripe,
 } from './store.js';
 
@@ -257,7 +257,7 @@ export async function createCheckoutSession(
     await markCheckoutFailed(s.db, record.id);
     throw new AppError('conflict', 'The Stripe price differs from the catalog; run paydesk catalog sync.');
   }
-  const stored = await markCheckoutCreated(s.db, record.id, {
+  const stored = await recordStripeSession(s.db, record, {
     stripe_session_id: session.id,
     url: session.url,
     status: session.status ?? 'open',

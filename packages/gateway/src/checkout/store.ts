@@ -43,11 +43,16 @@ export type NewCheckout = Pick<
   | 'expires_at'
 >;
 
+/**
+ * Writes the record before Stripe is called. Only what the database decides comes back (its
+ * defaults and timestamps): the rest is what was written.
+ */
 export async function insertCheckout(db: Queryable, c: NewCheckout): Promise<CheckoutRow> {
-  const r = await db.query<CheckoutRow>(
+  const r = await db.query<Pick<CheckoutRow, 'status' | 'payment_status' | 'created_at' | 'updated_at'>>(
     `INSERT INTO checkout_sessions (id, customer_id, kind, item_id, plan_interval, quantity, currency,
        amount_total, mode, redirect_url, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${columns}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     RETURNING status, payment_status, created_at, updated_at`,
     [
       c.id,
       c.customer_id,
@@ -62,7 +67,14 @@ export async function insertCheckout(db: Queryable, c: NewCheckout): Promise<Che
       c.expires_at,
     ],
   );
-  return r.rows[0]!;
+  return {
+    ...c,
+    stripe_session_id: null,
+    url: null,
+    stripe_payment_intent_id: null,
+    stripe_subscription_id: null,
+    ...r.rows[0]!,
+  };
 }
 
 /** By paydesk's id (chk_…) or Stripe's (cs_…). */
@@ -85,6 +97,25 @@ export async function markCheckoutCreated(
     [id, f.stripe_session_id, f.url, f.status],
   );
   return r.rows[0]!;
+}
+
+/**
+ * The request that wrote `record` stores the session Stripe opened for it: the record as written,
+ * with the session's id, url and status and the new updated_at.
+ */
+export async function recordStripeSession(
+  db: Queryable,
+  record: CheckoutRow,
+  f: { stripe_session_id: string; url: string | null; status: string },
+): Promise<CheckoutRow> {
+  const r = await db.query<Pick<CheckoutRow, 'updated_at'>>(
+    `UPDATE checkout_sessions SET stripe_session_id = $2, url = $3, status = $4, updated_at = now()
+     WHERE id = $1 RETURNING updated_at`,
+    [record.id, f.stripe_session_id, f.url, f.status],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`checkout record ${record.id} is gone`);
+  return { ...record, ...f, updated_at: row.updated_at };
 }
 
 export async function markCheckoutFailed(db: Queryable, id: string): Promise<void> {
