@@ -2,7 +2,9 @@
 // flight at a time, alternating the two paths so both see the same machine state:
 //   paydesk: POST /v1/checkout/sessions {pack, quantity, currency} with an API key
 //   direct:  the official SDK's checkout.sessions.create against the same emulator
-// Prints one JSON line: the latencies of each path in milliseconds.
+// Prints one JSON line: the latencies of each path in milliseconds, and the CPU time paydesk's main
+// thread spent during each path's requests (from /proc/PID/schedstat, Linux only).
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import Stripe from 'stripe';
 
@@ -16,6 +18,8 @@ interface Input {
   warmup: number;
   count: number;
   deadlineMs: number;
+  /** paydesk's process id: its main thread's CPU time is read around each request. */
+  serverPid: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
@@ -75,13 +79,34 @@ async function direct(): Promise<void> {
   );
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+/** Nanoseconds paydesk's main thread (where requests, PGlite and the emulator run) spent on a CPU. */
+function serverCpuNs(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${input.serverPid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
 }
 
-const out = { paydesk: [] as number[], direct: [] as number[], stoppedByDeadline: false };
+const out = {
+  paydesk: [] as number[],
+  direct: [] as number[],
+  /** Server main-thread CPU summed over each path's measured requests, in ms (null: not on Linux). */
+  cpuMs: { paydesk: 0 as number | null, direct: 0 as number | null },
+  stoppedByDeadline: false,
+};
+
+// The CPU reads sit outside the timed span, so they add nothing to a latency.
+async function timed(path: 'paydesk' | 'direct', fn: () => Promise<void>): Promise<void> {
+  const c0 = serverCpuNs();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  out[path].push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const c1 = serverCpuNs();
+  const sum = out.cpuMs[path];
+  out.cpuMs[path] = c0 === undefined || c1 === undefined || sum === null ? null : sum + (c1 - c0) / 1e6;
+}
+
 for (let i = 0; i < input.warmup; i++) {
   await viaPaydesk();
   await direct();
@@ -94,11 +119,11 @@ for (let i = 0; i < input.count; i++) {
   }
   // Alternate which goes first, so neither always runs right after the other.
   if (i % 2 === 0) {
-    out.paydesk.push(await timed(viaPaydesk));
-    out.direct.push(await timed(direct));
+    await timed('paydesk', viaPaydesk);
+    await timed('direct', direct);
   } else {
-    out.direct.push(await timed(direct));
-    out.paydesk.push(await timed(viaPaydesk));
+    await timed('direct', direct);
+    await timed('paydesk', viaPaydesk);
   }
 }
 agent.destroy();
