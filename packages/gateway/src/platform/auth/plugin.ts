@@ -29,8 +29,12 @@ function unauthorized(message: string): AppError {
   return new AppError('unauthorized', message, undefined, challenge);
 }
 
-async function identify(auth: Authenticator, token: string): Promise<Principal> {
-  if (auth.adminKey && timingSafeEqual(sha256(token), sha256(auth.adminKey))) return { kind: 'admin' };
+async function identify(
+  auth: Authenticator,
+  adminKeyHash: Buffer | undefined,
+  token: string,
+): Promise<Principal> {
+  if (adminKeyHash && timingSafeEqual(sha256(token), adminKeyHash)) return { kind: 'admin' };
   if (looksLikeApiKey(token)) {
     const check = await verifyApiKey(auth.db, token);
     if (!check.ok)
@@ -53,12 +57,14 @@ async function identify(auth: Authenticator, token: string): Promise<Principal> 
  */
 export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('principal', undefined);
+  // Hashed once here rather than on every request.
+  const adminKeyHash = auth.adminKey ? sha256(auth.adminKey) : undefined;
   app.addHook('preHandler', async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (!requirement) return;
     const token = bearer(request);
     if (!token) throw unauthorized('Send an API key or user token as "Authorization: Bearer …".');
-    const principal = await identify(auth, token);
+    const principal = await identify(auth, adminKeyHash, token);
     if (!requirement.allow.includes(principal.kind)) {
       throw new AppError(
         'forbidden',
