@@ -129,6 +129,31 @@ describe('PGlite driver', () => {
     assert.equal(afterQuery.rows[0]!.more, 'm');
   });
 
+  test('a statement first prepared in a transaction that rolled back still runs afterwards', async () => {
+    const sql = 'SELECT count(*)::int AS n FROM things WHERE id = $1 AND n IS NULL';
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query(sql, ['c']);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.deepEqual((await db.query(sql, ['c'])).rows, [{ n: 1 }]);
+  });
+
+  test('schema changes and statements sent at the same time do not interleave', async () => {
+    await db.exec('CREATE TABLE wide (id int PRIMARY KEY)');
+    await db.query('INSERT INTO wide (id) VALUES ($1)', [1]);
+    const reads = [];
+    for (let i = 0; i < 5; i++) {
+      reads.push(db.query('SELECT * FROM wide WHERE id = $1', [1]));
+      reads.push(db.exec(`ALTER TABLE wide ADD COLUMN c${i} int NOT NULL DEFAULT ${i}`));
+    }
+    await Promise.all(reads);
+    const r = await db.query('SELECT * FROM wide WHERE id = $1', [1]);
+    assert.deepEqual(r.rows, [{ id: 1, c0: 0, c1: 1, c2: 2, c3: 3, c4: 4 }]);
+  });
+
   test('beyond the statements kept prepared, queries still answer', async () => {
     for (let i = 0; i < 1010; i++) {
       const r = await db.query<{ n: number; s: string }>(`SELECT ${i}::int AS n, $1::text AS s`, [`v${i}`]);

@@ -16,11 +16,12 @@ const MAX_PREPARED = 1000;
 
 /**
  * Statements prepared once per SQL text on PGlite's one session, with the parameter types Postgres
- * inferred for them. PGlite's own query() runs six protocol round trips into WebAssembly per
- * statement (Parse, Describe, Bind, Describe, Execute, Sync, each parsed and analysed again);
- * a prepared statement runs as one batch (Bind, Describe, Execute, Sync), about half the CPU.
+ * inferred for them. PGlite's own query() makes six calls into WebAssembly per statement (Parse,
+ * Describe, Bind, Describe, Execute, Sync), parsing and planning the SQL each time; a prepared
+ * statement runs as one batch (Bind, Describe, Execute, Sync), for about half the CPU.
  */
 interface Prepared {
+  /** The prepared statement's name; '' for the unnamed statement (not kept). */
   name: string;
   /** Parameter type oids, to serialize each value exactly as PGlite's query() would. */
   paramTypes: number[];
@@ -32,10 +33,8 @@ interface StatementCache {
 }
 
 const { serialize } = protocol;
-/** Only these are prepared; any other statement runs through PGlite's query() (see forget()). */
+/** Only these are kept prepared. Anything else may change the schema: see forgetPrepared(). */
 const DML = /^\s*(select|insert|update|delete|with)\b/i;
-/** runPrepared() did not run the statement: the cache is full, PGlite's query() runs it instead. */
-const NOT_PREPARED = Symbol('not prepared');
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
@@ -49,23 +48,41 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** An error carries the query and its parameters, as PGlite's own errors do. */
+function withQuery(err: unknown, sql: string, params: readonly unknown[] | undefined): unknown {
+  if (err instanceof Error) Object.assign(err, { query: sql, params, queryOptions: undefined });
+  return err;
+}
+
 /**
- * Runs one statement with PGlite's query lock already held (and, outside a transaction, its
- * transaction lock too). The result and the errors are PGlite's own: the same messages, parsed by
- * the same parsers; an error carries the query and its parameters as PGlite's do.
+ * Drops every prepared statement, before a statement that may change the schema (a migration, DDL),
+ * so that none is planned against a table that changed. Names are never reused. Locks held.
  */
-async function runPrepared<R extends object>(
+async function forgetPrepared(pg: PGlite, cache: StatementCache): Promise<void> {
+  if (cache.byText.size === 0) return;
+  cache.byText.clear();
+  await pg.execProtocolStream(concat([serialize.query('DEALLOCATE ALL'), serialize.sync()]), {
+    syncToFs: false,
+  });
+}
+
+/**
+ * Runs one statement with PGlite's query lock held (and, outside a transaction, its transaction lock
+ * too). The result and the errors are PGlite's own: the same messages, parsed by the same parsers.
+ */
+async function runStatement<R extends object>(
   pg: PGlite,
   cache: StatementCache,
   sql: string,
   params: readonly unknown[],
   inTransaction: boolean,
-): Promise<Results<R> | typeof NOT_PREPARED> {
+): Promise<Results<R>> {
   try {
-    let stmt = cache.byText.get(sql);
+    const keep = DML.test(sql);
+    if (!keep) await forgetPrepared(pg, cache);
+    let stmt = keep ? cache.byText.get(sql) : undefined;
     if (!stmt) {
-      if (cache.byText.size >= MAX_PREPARED) return NOT_PREPARED;
-      const name = `paydesk_${cache.next++}`;
+      const name = keep && cache.byText.size < MAX_PREPARED ? `paydesk_${cache.next++}` : '';
       const described = await pg.execProtocolStream(
         concat([
           serialize.parse({ name, text: sql }),
@@ -75,7 +92,7 @@ async function runPrepared<R extends object>(
         { syncToFs: false },
       );
       stmt = { name, paramTypes: parse.parseDescribeStatementResults(described) };
-      cache.byText.set(sql, stmt);
+      if (name) cache.byText.set(sql, stmt);
     }
     const { paramTypes } = stmt;
     const values = params.map((v, i) => {
@@ -94,52 +111,43 @@ async function runPrepared<R extends object>(
       // (and after COMMIT inside one).
       { syncToFs: !inTransaction },
     );
-    // One statement, one result: the first, as PGlite's query() returns.
+    // One statement, one result, as PGlite's query() returns.
     return parse.parseResults(messages, pg.parsers)[0] as Results<R>;
   } catch (err) {
-    if (err instanceof Error) Object.assign(err, { query: sql, params, queryOptions: undefined });
-    throw err;
+    throw withQuery(err, sql, params);
   }
 }
 
-function result<R extends object>(r: Pick<Results<R>, 'rows' | 'affectedRows'>): QueryResult<R> {
-  // PGlite reports affectedRows 0 for a SELECT: count the rows it returned in that case.
-  return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+/** exec(): several statements, no parameters, the simple protocol (as PGlite's exec()). Locks held. */
+async function runScript(pg: PGlite, cache: StatementCache, sql: string, inTransaction: boolean) {
+  try {
+    await forgetPrepared(pg, cache);
+    await pg.execProtocolStream(concat([serialize.query(sql), serialize.sync()]), {
+      syncToFs: !inTransaction,
+    });
+  } catch (err) {
+    throw withQuery(err, sql, undefined);
+  }
 }
-
-type Conn = Pick<PGlite, 'query' | 'exec'>;
 
 /**
  * A Queryable on the PGlite instance (inTransaction false: each statement takes PGlite's transaction
- * and query locks, as its query() does) or inside one of its transactions (conn is the transaction:
- * only the query lock, which its statements take too).
+ * and query locks, as its query() does) or inside one of its transactions (only the query lock, which
+ * the transaction's own statements take too).
  */
-function queryable(pg: PGlite, cache: StatementCache, conn: Conn, inTransaction: boolean): Queryable {
+function queryable(pg: PGlite, cache: StatementCache, inTransaction: boolean): Queryable {
   const locked = <T>(fn: () => Promise<T>): Promise<T> =>
     inTransaction
       ? pg._runExclusiveQuery(fn)
       : pg._checkReady().then(() => pg._runExclusiveTransaction(() => pg._runExclusiveQuery(fn)));
-  // Anything but DML may change the schema (or the session): forget the prepared statements first,
-  // so that none is planned against a table that changes. Names are never reused.
-  const forget = async () => {
-    if (cache.byText.size === 0) return;
-    cache.byText.clear();
-    await conn.exec('DEALLOCATE ALL');
-  };
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      if (DML.test(sql)) {
-        const r = await locked(() => runPrepared<R>(pg, cache, sql, params ?? [], inTransaction));
-        if (r !== NOT_PREPARED) return result(r);
-      } else {
-        await forget();
-      }
-      return result(await conn.query<R>(sql, params as unknown[] | undefined));
+      const r = await locked(() => runStatement<R>(pg, cache, sql, params ?? [], inTransaction));
+      // PGlite reports affectedRows 0 for a SELECT: count the rows it returned in that case.
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
     },
     async exec(sql: string) {
-      // exec() runs migrations.
-      await forget();
-      await conn.exec(sql);
+      await locked(() => runScript(pg, cache, sql, inTransaction));
     },
   };
 }
@@ -175,13 +183,15 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   const pglite = await PGlite.create(dataDir, { parsers });
   const locks = new Map<bigint, Promise<void>>();
   const statements: StatementCache = { byText: new Map(), next: 0 };
-  const direct = queryable(pglite, statements, pglite, false);
+  const direct = queryable(pglite, statements, false);
   // PGlite is one connection: its transaction() holds an exclusive lock, so queries from elsewhere
   // wait until the transaction ends, as they would for a row lock on PostgreSQL.
   const transaction: Db['transaction'] = (fn) =>
-    pglite.transaction(async (tx) => {
+    // PGlite's transaction() holds its transaction lock and sends BEGIN and COMMIT or ROLLBACK; the
+    // statements inside run here, under its query lock.
+    pglite.transaction(async () => {
       let open = true;
-      const inside = queryable(pglite, statements, tx, true);
+      const inside = queryable(pglite, statements, true);
       const view: Queryable = {
         // A statement sent after the transaction ended fails, as PGlite's own transaction object does.
         query: (sql, params) =>
