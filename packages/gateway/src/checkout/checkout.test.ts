@@ -4,7 +4,13 @@ import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { createCheckoutSession } from './service.js';
-import { checkoutByRef } from './store.js';
+import {
+  checkoutByRef,
+  insertCheckout,
+  markCheckoutCreated,
+  recordStripeSession,
+  updateCheckoutFromStripe,
+} from './store.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
@@ -366,6 +372,44 @@ describe('GET /v1/checkout/sessions/:id', () => {
       assert.equal(result.record.status, 'open');
       assert.equal(result.record.stripe_session_id, result.session.id);
       assert.deepEqual(result.record, await checkoutByRef(t.context.db, result.record.id));
+    }
+  });
+
+  test('storing the new session never undoes a later state a webhook stored first', async () => {
+    const db = t.context.db;
+    for (const [i, store] of [recordStripeSession, markCheckoutCreated].entries()) {
+      const record = await insertCheckout(db, {
+        id: `chk_race_${i}`,
+        customer_id: null,
+        kind: 'pack',
+        item_id: 'credits-100',
+        plan_interval: null,
+        quantity: 1,
+        currency: 'usd',
+        amount_total: 1000,
+        mode: 'payment',
+        redirect_url: null,
+        expires_at: new Date(Date.now() + 30 * 60_000),
+      });
+      // The webhook for the completed session lands before the creating request's own write.
+      await updateCheckoutFromStripe(db, record.id, {
+        status: 'complete',
+        payment_status: 'paid',
+        stripe_payment_intent_id: `pi_race_${i}`,
+        stripe_subscription_id: null,
+      });
+      const f = { stripe_session_id: `cs_race_${i}`, url: 'https://checkout.test/cs', status: 'open' };
+      const returned =
+        store === recordStripeSession
+          ? await recordStripeSession(db, record, f)
+          : await markCheckoutCreated(db, record.id, f);
+      const stored = await checkoutByRef(db, record.id);
+      assert.equal(stored?.status, 'complete');
+      assert.equal(stored?.payment_status, 'paid');
+      assert.equal(stored?.url, null);
+      assert.equal(stored?.stripe_session_id, `cs_race_${i}`);
+      assert.equal(stored?.stripe_payment_intent_id, `pi_race_${i}`);
+      assert.deepEqual(returned, stored);
     }
   });
 

@@ -86,13 +86,24 @@ export async function checkoutByRef(db: Queryable, ref: string): Promise<Checkou
   return r.rows[0];
 }
 
+/**
+ * Setting the session's status and url after Stripe opened it never undoes a state the webhook
+ * handler may have stored first (a session completed or expired before this write landed).
+ */
+const forwardOnly =
+  "status = CASE WHEN status IN ('complete', 'expired') THEN status ELSE $4 END, " +
+  "url = CASE WHEN status IN ('complete', 'expired') THEN url ELSE $3 END";
+/** The columns a webhook may have moved on before the creating request stored the session. */
+type Settled = 'status' | 'url' | 'payment_status' | 'stripe_payment_intent_id' | 'stripe_subscription_id';
+const settled = 'status, url, payment_status, stripe_payment_intent_id, stripe_subscription_id';
+
 export async function markCheckoutCreated(
   db: Queryable,
   id: string,
   f: { stripe_session_id: string; url: string | null; status: string },
 ): Promise<CheckoutRow> {
   const r = await db.query<CheckoutRow>(
-    `UPDATE checkout_sessions SET stripe_session_id = $2, url = $3, status = $4, updated_at = now()
+    `UPDATE checkout_sessions SET stripe_session_id = $2, ${forwardOnly}, updated_at = now()
      WHERE id = $1 RETURNING ${columns}`,
     [id, f.stripe_session_id, f.url, f.status],
   );
@@ -101,21 +112,22 @@ export async function markCheckoutCreated(
 
 /**
  * The request that wrote `record` stores the session Stripe opened for it: the record as written,
- * with the session's id, url and status and the new updated_at.
+ * with the session's id, url and status (unless a webhook already stored a later state) and the new
+ * updated_at.
  */
 export async function recordStripeSession(
   db: Queryable,
   record: CheckoutRow,
   f: { stripe_session_id: string; url: string | null; status: string },
 ): Promise<CheckoutRow> {
-  const r = await db.query<Pick<CheckoutRow, 'updated_at'>>(
-    `UPDATE checkout_sessions SET stripe_session_id = $2, url = $3, status = $4, updated_at = now()
-     WHERE id = $1 RETURNING updated_at`,
+  const r = await db.query<Pick<CheckoutRow, Settled | 'updated_at'>>(
+    `UPDATE checkout_sessions SET stripe_session_id = $2, ${forwardOnly}, updated_at = now()
+     WHERE id = $1 RETURNING ${settled}, updated_at`,
     [record.id, f.stripe_session_id, f.url, f.status],
   );
   const row = r.rows[0];
   if (!row) throw new Error(`checkout record ${record.id} is gone`);
-  return { ...record, ...f, updated_at: row.updated_at };
+  return { ...record, stripe_session_id: f.stripe_session_id, ...row };
 }
 
 export async function markCheckoutFailed(db: Queryable, id: string): Promise<void> {
