@@ -97,6 +97,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   phase('database opened; catalog, Stripe and HTTP stack ready');
   let app: App;
   let context: AppContext;
+  // /readyz answers 503 until everything below is done: the server listens before the webhook
+  // endpoint can be registered (its URL needs the port) and before the job queue starts.
+  let startupDone = false;
   try {
     const result = await migrate(db, options.migrationsDir);
     phase('migrations checked');
@@ -113,6 +116,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       now: () => new Date(),
       queue: new DbJobQueue({ db, logger }),
       webhookSecrets: [...config.stripeWebhookSecrets],
+      started: () => startupDone,
     };
     app = await buildApp(context, options);
     phase('app built');
@@ -221,5 +225,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+  startupDone = true;
   return server;
 }
