@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: builds what changed (tsc -b is incremental), prepares the embedded database template
-// once per install, then runs `paydesk serve` (or the paydesk command given after `--`).
+// `npm start`: builds what changed (tsc -b is incremental; the CLI bundle is remade only when one of
+// its inputs changed), prepares the embedded database template once per install, then runs
+// `paydesk serve` (or the paydesk command given after `--`).
 //   npm start                 → paydesk serve
 //   npm run paydesk -- migrate → paydesk migrate
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,6 +21,11 @@ if (build.status !== 0) {
   console.error('paydesk: the build failed (see above).');
   process.exit(build.status ?? 1);
 }
+const bundle = run(process.execPath, [`${root}scripts/bundle.mjs`]);
+if (bundle.status !== 0) {
+  console.error('paydesk: bundling the CLI failed (see above).');
+  process.exit(bundle.status ?? 1);
+}
 
 const args = process.argv.slice(2);
 const command = args.length > 0 ? args : ['serve'];
@@ -36,7 +42,11 @@ if (!process.env.DATABASE_URL) {
   if (template.status !== 0) process.exit(template.status ?? 1);
 }
 
-const child = spawn(process.execPath, ['--enable-source-maps', cli, ...command], {
+// No --enable-source-maps: paydesk runs from the bundle (dist/bundle/cli.cjs, compiled through
+// node:vm to keep V8's code cache), whose stack traces Node 20 does not map back to src; each
+// section of the bundle starts with a comment naming its file. `node --enable-source-maps
+// packages/gateway/dist/cli/main.js serve` runs the compiled modules with mapped traces.
+const child = spawn(process.execPath, [cli, ...command], {
   cwd: root,
   stdio: 'inherit',
 });

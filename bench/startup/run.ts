@@ -1,9 +1,10 @@
 // Start-up benchmark: time from spawning `paydesk serve` to the first 200 from /readyz, and the
 // process's peak RSS (VmHWM), for the embedded first start, the embedded warm start and a start on
-// PostgreSQL. Runs the built CLI (packages/gateway/dist), as `npm start` does.
+// PostgreSQL. Runs the built CLI (packages/gateway/dist), as `npm start` does: `npm run build` has
+// bundled it (dist/bundle/cli.cjs, see scripts/bundle.mjs).
 //   npm run bench:startup [-- --runs 5] [-- --pg postgres://postgres@127.0.0.1:5432/postgres]
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,15 @@ import pg from 'pg';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'packages/gateway/dist/cli.js');
 const templateModule = join(root, 'packages/gateway/dist/platform/db/pglite-template.js');
+const bundleDir = join(root, 'packages/gateway/dist/bundle');
+
+/**
+ * Removes the V8 code cache that dist/cli.js writes when `paydesk serve` exits (see src/cli.ts), so
+ * that a first start compiles everything, as the first start after an install does.
+ */
+function removeCodeCache() {
+  for (const f of readdirSync(bundleDir)) if (f.endsWith('.cache')) rmSync(join(bundleDir, f));
+}
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +62,14 @@ async function startOnce(env: Record<string, string>): Promise<Sample> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), PAYDESK_LOG_LEVEL: 'warn', ...env },
+    // The in-process emulator on a free port: 12111 may be taken by another paydesk on the machine.
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      PAYDESK_EMULATOR_PORT: '0',
+      PAYDESK_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -81,7 +98,9 @@ function report(name: string, samples: Sample[], goal: string) {
 }
 
 async function main() {
-  console.log(`paydesk start-up: ${runs} run(s) each, node ${process.version}, median shown\n`);
+  console.log(`paydesk start-up: ${runs} run(s) each, node ${process.version}, median shown`);
+  console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+  if (!existsSync(join(bundleDir, 'cli.cjs'))) throw new Error('no CLI bundle: run `npm run build` first');
 
   // The template is made once per install (npm start does it before the first serve).
   const prep = spawnSync(
@@ -107,6 +126,8 @@ async function main() {
   for (let i = 0; i < runs; i++) {
     const dir = await mkdtemp(join(tmpdir(), 'paydesk-bench-'));
     try {
+      // First start: empty data directory, no code cache. Warm start: both left by the first.
+      removeCodeCache();
       first.push(await startOnce({ PAYDESK_DATA_DIR: dir }));
       warm.push(await startOnce({ PAYDESK_DATA_DIR: dir }));
     } finally {
@@ -141,4 +162,9 @@ async function main() {
   report('PostgreSQL (fresh database)', pgSamples, '≤ 150 MB');
 }
 
-await main();
+async function finish() {
+  await main();
+  console.log(`\nload average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+}
+
+await finish();

@@ -265,6 +265,24 @@ describe('readiness when the database is gone', () => {
     }
   });
 
+  test('GET /readyz answers 503 not_ready until start-up has finished', async () => {
+    const own = await createTestDatabase();
+    const { app: other, context } = await createTestApp(await own.open());
+    try {
+      let started = false;
+      context.started = () => started;
+      const r = await other.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(r.statusCode, 503);
+      const error = assertErrorShape(r.body, 'not_ready');
+      assert.match(String(error.message), /starting/);
+      started = true;
+      assert.equal((await other.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    } finally {
+      await other.close();
+      await own.destroy();
+    }
+  });
+
   test('GET /readyz answers 503 while a migration is pending', async () => {
     const own = await createTestDatabase();
     const { app: other } = await createTestApp(await own.open(), { migrateFirst: false });

@@ -45,6 +45,15 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Every route's schemas are zod schemas, compiled by the zod type provider. Giving its compilers
+    // here (rather than only through setValidatorCompiler) keeps Fastify from loading its default
+    // ones, Ajv and fast-json-stringify, which nothing here uses (~50 ms of a start).
+    schemaController: {
+      compilersFactory: {
+        buildValidator: () => validatorCompiler as never,
+        buildSerializer: () => serializerCompiler as never,
+      },
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -26,4 +26,9 @@ export interface AppContext {
   queue: JobQueue;
   /** Secrets Stripe signs webhooks with (several during rotation). */
   webhookSecrets: string[];
+  /**
+   * Whether start-up has finished (server.ts: the webhook endpoint registered in an emulator, the
+   * job queue started); /readyz answers 503 until it has. Absent: nothing left to start.
+   */
+  started?: () => boolean;
 }

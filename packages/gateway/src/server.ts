@@ -8,7 +8,7 @@ import type { AppContext } from './context.js';
 import { jobKinds } from './jobs.js';
 import type { Config } from './platform/config.js';
 import { migrate } from './platform/db/migrate.js';
-import { openDatabase } from './platform/db/open.js';
+import { openDatabase, whenOpen } from './platform/db/open.js';
 import type { Db } from './platform/db/types.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { DbJobQueue } from './platform/queue/db-queue.js';
@@ -60,10 +60,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.debug({ phase: name, ms: Math.round(now - mark) }, 'start-up phase');
     mark = now;
   };
-  // Opening the database is mostly waiting (PGlite compiles its WebAssembly off the main thread), so
-  // everything that does not need it — loading the HTTP stack, the catalog, Stripe and the catalog
-  // sync — runs meanwhile.
-  const opening = openDatabase(config);
+  // Opening the database is the longest step (PGlite compiles its WebAssembly off the main thread,
+  // then starts PostgreSQL on it), so everything that does not need it runs meanwhile: loading the
+  // HTTP stack, the catalog, Stripe and the catalog sync, then building the app (which runs no
+  // query: it gets a Db that waits for the open one). Migrations run once it is open, before listening.
+  const sinceStart = () => Math.round(performance.now() - started);
+  const opening = openDatabase(config).then((db) => {
+    logger.debug({ at_ms: sinceStart() }, 'start-up: database open');
+    return db;
+  });
+  opening.catch(() => {}); // handled below; this only keeps a failure from counting as unhandled meanwhile
   const preparing = (async () => {
     const appModule = import('./app.js');
     const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
@@ -86,41 +92,54 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       throw err;
     }
   })();
-  const [opened, prepared] = await Promise.allSettled([opening, preparing]);
-  if (opened.status === 'rejected' || prepared.status === 'rejected') {
+  const prepared = await preparing.catch(async (err: unknown) => {
+    const [opened] = await Promise.allSettled([opening]);
     if (opened.status === 'fulfilled') await opened.value.close().catch(() => {});
-    if (prepared.status === 'fulfilled') await prepared.value.connection.close().catch(() => {});
-    throw opened.status === 'rejected' ? opened.reason : (prepared as PromiseRejectedResult).reason;
-  }
-  const db = opened.value;
-  const { catalog, connection: stripe, buildApp, secrets } = prepared.value;
-  phase('database opened; catalog, Stripe and HTTP stack ready');
+    throw opened.status === 'rejected' ? opened.reason : err;
+  });
+  const { catalog, connection: stripe, buildApp, secrets } = prepared;
+  phase('catalog, Stripe and HTTP stack ready');
+  const openingDb = whenOpen(config.databaseUrl ? 'postgres' : 'pglite', opening);
+  // /readyz answers 503 until everything below is done: the server listens before the webhook
+  // endpoint can be registered (its URL needs the port) and before the job queue starts.
+  let startupDone = false;
+  const context: AppContext = {
+    config,
+    db: openingDb,
+    logger,
+    migrations: [],
+    stripe: stripe.stripe,
+    catalog,
+    prices: new PriceResolver(stripe.stripe),
+    secrets,
+    now: () => new Date(),
+    queue: new DbJobQueue({ db: openingDb, logger }),
+    webhookSecrets: [...config.stripeWebhookSecrets],
+    started: () => startupDone,
+  };
   let app: App;
-  let context: AppContext;
+  let db: Db;
   try {
+    const [opened, built] = await Promise.allSettled([opening, buildApp(context, options)]);
+    if (opened.status === 'rejected') {
+      if (built.status === 'fulfilled') await built.value.close().catch(() => {});
+      throw opened.reason;
+    }
+    if (built.status === 'rejected') throw built.reason;
+    // The same Db object from here on, everywhere (caches are kept per Db object, e.g. verified API
+    // keys): once the database is open it passes each call straight through.
+    db = openingDb;
+    app = built.value;
+    phase('app built; database open');
     const result = await migrate(db, options.migrationsDir);
+    context.migrations = result.migrations;
     phase('migrations checked');
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'migrations applied');
-    context = {
-      config,
-      db,
-      logger,
-      migrations: result.migrations,
-      stripe: stripe.stripe,
-      catalog,
-      prices: new PriceResolver(stripe.stripe),
-      secrets,
-      now: () => new Date(),
-      queue: new DbJobQueue({ db, logger }),
-      webhookSecrets: [...config.stripeWebhookSecrets],
-    };
-    app = await buildApp(context, options);
-    phase('app built');
     await app.listen({ port: config.port, host: config.host });
     phase('listening');
   } catch (err) {
     await stripe.close().catch(() => {});
-    await db.close().catch(() => {});
+    await openingDb.close().catch(() => {});
     throw err;
   }
   const address = app.server.address();
@@ -221,5 +240,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+  startupDone = true;
   return server;
 }

@@ -41,6 +41,7 @@ export function opsRoutes(ctx: AppContext, metrics: Metrics): FastifyPluginAsync
         },
       },
       async (request) => {
+        if (ctx.started && !ctx.started()) throw new AppError('not_ready', 'paydesk is still starting.');
         let status: Awaited<ReturnType<typeof migrationStatus>>;
         try {
           status = await withTimeout(

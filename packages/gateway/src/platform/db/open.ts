@@ -23,3 +23,27 @@ export async function openDatabase(
     templateDir: hasPgliteTemplate(template) ? template : undefined,
   });
 }
+
+/**
+ * A Db that can be handed out while the database is still opening (start-up builds the app
+ * meanwhile): calls made before it is open wait for it; once it is open they go straight to it.
+ * If opening fails, every call fails with that error.
+ */
+export function whenOpen(kind: Db['kind'], opening: Promise<Db>): Db {
+  let db: Db | undefined;
+  opening.then(
+    (opened) => {
+      db = opened;
+    },
+    () => {},
+  );
+  return {
+    kind,
+    query: (sql, params) => (db ? db.query(sql, params) : opening.then((d) => d.query(sql, params))),
+    exec: (sql) => (db ? db.exec(sql) : opening.then((d) => d.exec(sql))),
+    transaction: (fn) => (db ? db.transaction(fn) : opening.then((d) => d.transaction(fn))),
+    withAdvisoryLock: (key, fn) =>
+      db ? db.withAdvisoryLock(key, fn) : opening.then((d) => d.withAdvisoryLock(key, fn)),
+    close: () => (db ? db.close() : opening.then((d) => d.close())),
+  };
+}

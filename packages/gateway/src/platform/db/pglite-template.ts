@@ -3,11 +3,13 @@
 // WebAssembly: ~6.5 s and ~850 MB peak RSS on a 2-core machine) with a ~40 MB file copy.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 function pglitePackageDir(): string {
-  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  // require.resolve rather than import.meta.resolve: the CLI bundle is a CommonJS file (only the
+  // package's directory is wanted, whichever of its entry files this finds).
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const marker = `${sep}node_modules${sep}@electric-sql${sep}pglite${sep}`;
   const at = entry.lastIndexOf(marker);
   if (at < 0) throw new Error(`cannot locate the @electric-sql/pglite package from ${entry}`);
