@@ -146,6 +146,17 @@ describe('request ids', () => {
     });
     assert.match(String(c.headers['request-id']), /^req_/);
   });
+
+  test('generated ids are distinct across more than one refill of their random pool', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1200; i++) {
+      const r = await app.inject({ method: 'GET', url: '/healthz' });
+      const id = String(r.headers['request-id']);
+      assert.match(id, /^req_[A-Za-z0-9_-]{16}$/);
+      seen.add(id);
+    }
+    assert.equal(seen.size, 1200);
+  });
 });
 
 describe('security headers', () => {
