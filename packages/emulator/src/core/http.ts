@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiRequest, ApiResponse, App } from './app.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Larger bodies are answered 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface RequestLog {
   method: string;
