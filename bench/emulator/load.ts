@@ -252,6 +252,8 @@ async function startChild(): Promise<Child> {
       await sleep(1);
     }
   }
+  // The CLI's worker thread prints through the main thread, so its line may come just after the answer.
+  for (let i = 0; i < 200 && !/ready in \d+ ms/.test(out); i++) await sleep(5);
   const selfReportedMs = Number(/ready in (\d+) ms/.exec(out)?.[1] ?? Number.NaN);
   return {
     pid: child.pid!,
