@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { controlHandler } from './control/routes.js';
 import { App } from './core/app.js';
 import type { Clock } from './core/clock.js';
 import { type FaultConfig, Faults } from './core/faults.js';
-import { createHttpHandler, type RequestLog } from './core/http.js';
+import type { RequestLog } from './core/http.js';
+import { ApiServer } from './core/http-front.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
 import { setBaseUrl } from './resources/common/base-url.js';
@@ -62,15 +63,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   let dirty = false;
   const onRequest = options.onRequest;
-  const handler = createHttpHandler(app, {
-    onRequest: (log) => {
-      if (log.method !== 'GET') dirty = true;
-      onRequest?.(log);
+  const server = new ApiServer(
+    app,
+    {
+      onRequest: (log) => {
+        if (log.method !== 'GET') dirty = true;
+        onRequest?.(log);
+      },
+      extra: [paymentPagesHandler(app), controlHandler({ app, faults, delivery, dataFile })],
+      delayFor: (method, pattern) => faults.latency(method, pattern),
     },
-    extra: [paymentPagesHandler(app), controlHandler({ app, faults, delivery, dataFile })],
-    delayFor: (method, pattern) => faults.latency(method, pattern),
-  });
-  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+    65_000,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiRequest, ApiResponse, App } from './app.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Larger bodies are answered 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface RequestLog {
   method: string;
@@ -20,7 +21,11 @@ export type ExtraHandler = (
 
 export interface HttpHandlerOptions {
   onRequest?: ((log: RequestLog) => void) | undefined;
-  /** Handlers tried before the API (control API, hosted pages); return true when they answered. */
+  /**
+   * Handlers tried before the API (control API, hosted pages); return true when they answered. They see
+   * only requests `ApiServer`'s lean path leaves to node:http, which takes every `/v1/` path it can:
+   * they must not serve paths under `/v1/`.
+   */
   extra?: ExtraHandler[];
   /** Added latency, in ms, for a route (fault injection); 0 for none. */
   delayFor?: (method: string, path: string) => number;
