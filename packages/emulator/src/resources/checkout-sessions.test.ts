@@ -270,3 +270,57 @@ test('expire by call and by the clock; list filters', async () => {
     [b.id, a.id],
   );
 });
+
+test('sessions expire in the order they fall due, whatever order they were made in, and after a restore', async () => {
+  const mk = (minutes: number) =>
+    t.stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ price: oneTime.id, quantity: 1 }],
+      success_url: 'https://x.example/ok',
+      expires_at: Math.floor(t.emu.app.clock.now()) + minutes * 60,
+    });
+  const a = await mk(40);
+  const b = await mk(31);
+  const c = await mk(120);
+  const status = async (s: Stripe.Checkout.Session) =>
+    (await t.stripe.checkout.sessions.retrieve(s.id)).status;
+  let moved = 0;
+  const advance = (minutes: number) => {
+    t.emu.app.clock.advance(minutes * 60);
+    moved += minutes * 60;
+  };
+  try {
+    advance(35);
+    assert.deepEqual([await status(a), await status(b), await status(c)], ['open', 'expired', 'open']);
+    advance(10);
+    assert.deepEqual([await status(a), await status(c)], ['expired', 'open']);
+    const d = await mk(31); // due before c
+    advance(32);
+    assert.deepEqual([await status(d), await status(c)], ['expired', 'open']);
+  } finally {
+    t.emu.app.clock.advance(-moved);
+  }
+
+  // A restored state brings its own open sessions, as many as there were before it: they expire too.
+  const saved = t.emu.app.snapshot();
+  const openOnes = (await t.stripe.checkout.sessions.list({ status: 'open', limit: 100 })).data;
+  assert.ok(openOnes.some((s) => s.id === c.id));
+  t.emu.app.reset();
+  for (let i = 0; i < saved.collections['checkout.session']!.length; i++) {
+    await t.stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [
+        { price_data: { currency: 'usd', unit_amount: 100, product_data: { name: 'x' } }, quantity: 1 },
+      ],
+      success_url: 'https://x.example/ok',
+      expires_at: Math.floor(t.emu.app.clock.now()) + 23 * 3600,
+    });
+  }
+  t.emu.app.restore(saved);
+  t.emu.app.clock.advance(121 * 60);
+  try {
+    assert.equal(await status(c), 'expired');
+  } finally {
+    t.emu.app.clock.advance(-121 * 60);
+  }
+});

@@ -306,8 +306,10 @@ function create(ctx: Ctx): CheckoutSession {
     url: `${baseUrl(ctx.app)}/c/pay/${id}`,
     wallet_options: null,
   };
-  ctx.store.c('checkout.session').insert(session);
+  const sessions = ctx.store.c('checkout.session');
+  sessions.insert(session);
   ctx.store.c('_checkout_session').insert(priv);
+  noteOpenSession(ctx, sessions.size, session.expires_at);
   return session;
 }
 
@@ -323,13 +325,46 @@ function emptyInvoiceData(): NonNullable<CheckoutSession['invoice_creation']>['i
   };
 }
 
+/**
+ * When the earliest open session falls due, as of the last scan, and how many sessions the collection
+ * held then: until that moment, with no session added or removed behind the scan's back, there is
+ * nothing to expire and no scan is needed (a scan walks every session ever created). Forgotten on a
+ * reset or a restore.
+ */
+interface NextDue {
+  at: number;
+  size: number;
+}
+const nextDue = new WeakMap<App, NextDue>();
+
+/** A session `create` just stored: it may fall due before every other open one. */
+function noteOpenSession(ctx: EngineCtx, size: number, expiresAt: number): void {
+  const due = nextDue.get(ctx.app);
+  if (due === undefined || due.size !== size - 1) return; // the next call scans anyway
+  due.size = size;
+  if (expiresAt < due.at) due.at = expiresAt;
+}
+
 /** Expires open sessions whose `expires_at` has passed on the emulator clock (run before each call). */
 export function expireDueSessions(ctx: EngineCtx): void {
   const now = ctx.now();
+  const sessions = ctx.store.c('checkout.session');
+  const due = nextDue.get(ctx.app);
+  if (due !== undefined && due.size === sessions.size && now < due.at) return;
   // Expiry is Stripe's own doing, not the caller's request: its events carry no request id.
   const sys = engineCtx(ctx.app);
-  for (const s of ctx.store.c('checkout.session').values()) {
-    if (s.status === 'open' && s.expires_at <= now) expireSession(sys, s);
+  let at = Number.POSITIVE_INFINITY;
+  for (const s of sessions.values()) {
+    if (s.status !== 'open') continue;
+    if (s.expires_at <= now) expireSession(sys, s);
+    else if (s.expires_at < at) at = s.expires_at;
+  }
+  if (due === undefined) {
+    nextDue.set(ctx.app, { at, size: sessions.size });
+    ctx.app.resetHooks.push(() => nextDue.delete(ctx.app));
+  } else {
+    due.at = at;
+    due.size = sessions.size;
   }
 }
 
