@@ -25,12 +25,24 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Defaults to every resource; tests may pass a subset or extra ones. */
   resources?: readonly Resource[];
-  /** How often a dirty state is written to `dataFile`, in ms (default 1000). */
+  /**
+   * How often a dirty state is written to `dataFile`, in ms (default 1000); longer while the state is
+   * large (see `nextSaveDelay`).
+   */
   saveIntervalMs?: number;
   /** Webhook retry schedule (compress it in tests: `{ baseDelayMs: 20, factor: 2 }`). */
   webhookSchedule?: Partial<RetrySchedule>;
   /** Faults active from the start (also settable through `/_emulator/faults`). */
   faults?: FaultConfig;
+}
+
+/**
+ * The pause before the next check for unsaved changes: the interval, or 50 times what the last save
+ * took when that is longer, so that writing a large state (the whole snapshot is written each time)
+ * takes at most about 2 % of the thread that serves requests.
+ */
+export function nextSaveDelay(intervalMs: number, lastSaveMs: number): number {
+  return Math.max(intervalMs, Math.ceil(lastSaveMs * 50));
 }
 
 export interface RunningEmulator {
@@ -82,14 +94,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       resolve();
     });
   });
-  const timer = dataFile
-    ? setInterval(() => {
-        if (!dirty) return;
-        dirty = false;
-        saveSnapshot(app, dataFile);
-      }, options.saveIntervalMs ?? 1000)
-    : undefined;
-  timer?.unref();
+  const saveInterval = options.saveIntervalMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const scheduleSave = (delay: number): void => {
+    timer = setTimeout(() => {
+      if (!dirty) return scheduleSave(saveInterval);
+      dirty = false;
+      const started = performance.now();
+      saveSnapshot(app, dataFile!);
+      scheduleSave(nextSaveDelay(saveInterval, performance.now() - started));
+    }, delay);
+    timer.unref();
+  };
+  if (dataFile) scheduleSave(saveInterval);
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -105,7 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     server,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        if (timer) clearInterval(timer);
+        if (timer) clearTimeout(timer);
         delivery.stop();
         if (dataFile) saveSnapshot(app, dataFile);
         server.close(() => resolve());

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startEmulator } from '../server.js';
+import { nextSaveDelay, startEmulator } from '../server.js';
 import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 
 let t: TestEmulator;
@@ -109,6 +109,35 @@ test('--data keeps state across restarts; snapshot/save/load via the control API
   assert.equal((await control('POST', 'snapshot', snap.json)).status, 200);
   assert.equal((await control('POST', 'save', { file })).status, 200);
   assert.equal((await control('POST', 'load', { file: `${file}.missing` })).status, 400);
+});
+
+test('a running emulator writes each change to its data file, again and again, without a close', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'emu-')), 'state.json');
+  const emu = await startEmulator({ dataFile: file, saveIntervalMs: 20 });
+  try {
+    const stripe = (await import('stripe')).default;
+    const s = new stripe('sk_test_x', { host: '127.0.0.1', port: emu.port, protocol: 'http' });
+    const savedWith = async (id: string) => {
+      for (let i = 0; i < 250 && !(existsSync(file) && readFileSync(file, 'utf8').includes(id)); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return existsSync(file) && readFileSync(file, 'utf8').includes(id);
+    };
+    for (const email of ['one@example.com', 'two@example.com', 'three@example.com']) {
+      const c = await s.customers.create({ email });
+      assert.ok(await savedWith(c.id), `${c.id} written within 5 s`);
+    }
+  } finally {
+    await emu.close();
+  }
+});
+
+test('the pause between saves grows with what a save costs, never below the interval', () => {
+  assert.equal(nextSaveDelay(1000, 0), 1000);
+  assert.equal(nextSaveDelay(1000, 10), 1000);
+  assert.equal(nextSaveDelay(1000, 20.01), 1001);
+  assert.equal(nextSaveDelay(1000, 100), 5000);
+  assert.equal(nextSaveDelay(50, 3), 150);
 });
 
 test('unknown control routes are 404 and never under /v1', async () => {
