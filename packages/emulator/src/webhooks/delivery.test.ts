@@ -11,6 +11,9 @@ interface Received {
   at: number;
 }
 
+/** Receivers still listening: closed after the file's tests, so a failed test cannot keep the process alive. */
+const receivers = new Set<Server>();
+
 /** A local receiver answering with the status `answer()` gives. */
 async function receiver(answer: (n: number) => number) {
   const got: Received[] = [];
@@ -27,15 +30,33 @@ async function receiver(answer: (n: number) => number) {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  receivers.add(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { got, url, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const close = () => {
+    receivers.delete(server);
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  return { got, url, close };
 }
 
 let t: TestEmulator;
 before(async () => {
-  t = await testEmulator({ webhookSchedule: { baseDelayMs: 40, factor: 2, maxAttempts: 4, timeoutMs: 500 } });
+  // A delivery times out after 5 s: long enough that a busy machine never turns a slow answer from
+  // these local receivers into a retry (500 ms did, once, at load average 12).
+  t = await testEmulator({
+    webhookSchedule: { baseDelayMs: 40, factor: 2, maxAttempts: 4, timeoutMs: 5000 },
+  });
 });
-after(() => t.emu.close());
+after(async () => {
+  await Promise.all(
+    [...receivers].map((server) => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    }),
+  );
+  await t.emu.close();
+});
 
 test('webhook endpoints: CRUD, secret only on create, enabled_events required', async () => {
   const ep = await t.stripe.webhookEndpoints.create({
