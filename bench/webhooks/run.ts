@@ -197,6 +197,28 @@ async function cpuMs(pid: number | undefined): Promise<number | undefined> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU time so far of each PostgreSQL backend connected to the benchmark's database (not ours), ms. */
+async function backendsCpuMs(pool: pg.Pool | undefined, dbName: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!pool) return out;
+  const r = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'bench-webhooks'`,
+    [dbName],
+  );
+  for (const { pid } of r.rows) {
+    const ms = await cpuMs(pid);
+    if (ms !== undefined) out.set(pid, ms);
+  }
+  return out;
+}
+
+/** CPU the backends used between two readings (a backend that appeared in between counts from 0). */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
+}
+
 interface Row {
   target: string;
   event: string;
@@ -206,6 +228,8 @@ interface Row {
   drainSeconds: number | undefined;
   /** The server process's CPU time per event answered 200 (warm-up, window and drain included), µs. */
   cpuUsPerEvent: number | undefined;
+  /** The same for the PostgreSQL backends serving it (undefined without PostgreSQL). */
+  pgCpuUsPerEvent: number | undefined;
 }
 
 const rows: Row[] = [];
@@ -222,7 +246,7 @@ function printRow(r: Row): void {
     (r.result.failed > 0 ? `  errors ${r.result.failed} ${JSON.stringify(r.result.statuses)}` : '') +
     (r.result.late > 0 ? `  ${r.result.late} due but not sent (no free socket)` : '');
   console.log(
-    `${r.target.padEnd(15)} ${r.event.padEnd(17)} ${r.mode.padEnd(10)} ${fmt(r.result.perSecond, 0).padStart(7)}/s  p50 ${fmt(r.result.p50, 2).padStart(7)}  p99 ${fmt(r.result.p99, 2).padStart(7)} ms  cpu ${fmt(r.cpuUsPerEvent ?? Number.NaN, 0).padStart(4)} µs/event  queue ${q}${errors}`,
+    `${r.target.padEnd(15)} ${r.event.padEnd(17)} ${r.mode.padEnd(10)} ${fmt(r.result.perSecond, 0).padStart(7)}/s  p50 ${fmt(r.result.p50, 2).padStart(7)}  p99 ${fmt(r.result.p99, 2).padStart(7)} ms  cpu ${fmt(r.cpuUsPerEvent ?? Number.NaN, 0).padStart(4)} µs/event (PostgreSQL ${fmt(r.pgCpuUsPerEvent ?? Number.NaN, 0).padStart(4)})  queue ${q}${errors}`,
   );
 }
 
@@ -231,10 +255,20 @@ function cpuPerEvent(before: number | undefined, after: number | undefined, even
   return ((after - before) * 1000) / events;
 }
 
-async function measure(target: Target, templates: readonly EventTemplate[]): Promise<void> {
+async function measure(
+  target: Target,
+  templates: readonly EventTemplate[],
+  pool: pg.Pool | undefined,
+  dbName: string,
+): Promise<void> {
+  const pgCpu = async (before: Map<number, number>, events: number) =>
+    pool && events > 0
+      ? (backendsDelta(before, await backendsCpuMs(pool, dbName)) * 1000) / events
+      : undefined;
   for (const t of templates) {
     for (const c of CONCURRENCY) {
       const cpuBefore = await cpuMs(target.pid);
+      const pgBefore = await backendsCpuMs(pool, dbName);
       const result = await runLoad({
         port: target.port,
         path: target.path,
@@ -255,6 +289,7 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
         depthAtEnd: d.atEnd,
         drainSeconds: d.seconds,
         cpuUsPerEvent: cpuPerEvent(cpuBefore, await cpuMs(target.pid), result.okTotal),
+        pgCpuUsPerEvent: target.name === 'bare' ? undefined : await pgCpu(pgBefore, result.okTotal),
       };
       rows.push(row);
       printRow(row);
@@ -263,6 +298,7 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
   if (RATE > 0 && target.depth) {
     const t = templates[0]!;
     const cpuBefore = await cpuMs(target.pid);
+    const pgBefore = await backendsCpuMs(pool, dbName);
     const result = await runLoad({
       port: target.port,
       path: target.path,
@@ -283,6 +319,7 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
       depthAtEnd: d.atEnd,
       drainSeconds: d.seconds,
       cpuUsPerEvent: cpuPerEvent(cpuBefore, await cpuMs(target.pid), result.okTotal),
+      pgCpuUsPerEvent: await pgCpu(pgBefore, result.okTotal),
     };
     rows.push(row);
     printRow(row);
@@ -341,7 +378,7 @@ async function main(): Promise<void> {
     await admin.query(`CREATE DATABASE ${dbName}`);
     const dbUrl = new URL(values.pg);
     dbUrl.pathname = `/${dbName}`;
-    pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
+    pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2, application_name: 'bench-webhooks' });
     // DROP DATABASE … WITH (FORCE) at the end ends its idle connections: not a crash.
     pool.on('error', () => {});
     console.log('');
@@ -370,10 +407,11 @@ async function main(): Promise<void> {
       } else {
         throw new Error(`unknown target ${name}`);
       }
-      const dbBefore = name === 'bare' || !pool ? undefined : await dbCounters(pool, dbName);
+      const dbBefore =
+        name === 'bare' || name === 'paydesk-pglite' || !pool ? undefined : await dbCounters(pool, dbName);
       const okBefore = rows.reduce((n, r) => n + r.result.okTotal, 0);
       try {
-        await measure(target, templates);
+        await measure(target, templates, name === 'paydesk-pglite' ? undefined : pool, dbName);
       } finally {
         await target.stop();
       }
