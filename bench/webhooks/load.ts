@@ -35,6 +35,8 @@ export interface LoadResult {
   /** Paced mode: requests that were due but still waiting for a free socket when the window ended. */
   late: number;
   statuses: Record<string, number>;
+  /** Requests answered 200 over the whole run, warm-up and the end included (cost per event). */
+  okTotal: number;
   seconds: number;
   perSecond: number;
   p50: number;
@@ -136,11 +138,13 @@ async function main(): Promise<LoadResult> {
   let ok = 0;
   let failed = 0;
   let late = 0;
+  let okTotal = 0;
   const start = performance.now();
   const measureFrom = start + input.warmupMs;
   const stopAt = measureFrom + input.measureMs;
 
   const record = (dueAt: number, status: number) => {
+    if (status === 200) okTotal++;
     if (dueAt < measureFrom) return;
     const now = performance.now();
     if (now > stopAt) return;
@@ -209,6 +213,7 @@ async function main(): Promise<LoadResult> {
     failed,
     late,
     statuses,
+    okTotal,
     seconds,
     perSecond: ok / seconds,
     p50: percentile(sorted, 50),

@@ -14,7 +14,7 @@
 // run at --rate events/s for the p99 goal. Every run is bounded in count of steps and in time.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,6 +99,8 @@ async function runLoad(input: LoadInput): Promise<LoadResult> {
 
 interface Target {
   name: string;
+  /** The server's process: its CPU time per event is reported next to each rate. */
+  pid: number | undefined;
   port: number;
   path: string;
   /** Apply jobs not yet done (queued or running); undefined when the target has no queue. */
@@ -114,7 +116,7 @@ async function startReference(kind: 'bare' | 'sync-engine', dbUrl: string): Prom
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await waitForLine(child, 'ready', 60_000);
-  return { name: kind, port, path: '/webhook', stop: () => stopChild(child) };
+  return { name: kind, pid: child.pid, port, path: '/webhook', stop: () => stopChild(child) };
 }
 
 async function metricsDepth(url: string): Promise<number | undefined> {
@@ -144,6 +146,7 @@ async function startPaydeskTarget(
     : () => metricsDepth(p.url);
   return {
     name,
+    pid: p.child.pid,
     port,
     path: '/webhooks/stripe',
     depth,
@@ -172,6 +175,50 @@ async function drain(target: Target): Promise<{ atEnd: number | undefined; secon
   return { atEnd, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Transactions in the benchmark's database, and the server's WAL flushes and bytes so far. */
+async function dbCounters(pool: pg.Pool, dbName: string) {
+  const r = await pool.query<{ xacts: string; wal_syncs: string; wal_bytes: string }>(
+    `SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1) AS xacts,
+            (SELECT wal_sync FROM pg_stat_wal) AS wal_syncs,
+            pg_current_wal_lsn() - '0/0'::pg_lsn AS wal_bytes`,
+    [dbName],
+  );
+  const row = r.rows[0]!;
+  return { xacts: Number(row.xacts), walSyncs: Number(row.wal_syncs), walBytes: Number(row.wal_bytes) };
+}
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux); undefined elsewhere. */
+async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU time so far of each PostgreSQL backend connected to the benchmark's database (not ours), ms. */
+async function backendsCpuMs(pool: pg.Pool | undefined, dbName: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!pool) return out;
+  const r = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'bench-webhooks'`,
+    [dbName],
+  );
+  for (const { pid } of r.rows) {
+    const ms = await cpuMs(pid);
+    if (ms !== undefined) out.set(pid, ms);
+  }
+  return out;
+}
+
+/** CPU the backends used between two readings (a backend that appeared in between counts from 0). */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
+}
+
 interface Row {
   target: string;
   event: string;
@@ -179,6 +226,10 @@ interface Row {
   result: LoadResult;
   depthAtEnd: number | undefined;
   drainSeconds: number | undefined;
+  /** The server process's CPU time per event answered 200 (warm-up, window and drain included), µs. */
+  cpuUsPerEvent: number | undefined;
+  /** The same for the PostgreSQL backends serving it (undefined without PostgreSQL). */
+  pgCpuUsPerEvent: number | undefined;
 }
 
 const rows: Row[] = [];
@@ -195,19 +246,36 @@ function printRow(r: Row): void {
     (r.result.failed > 0 ? `  errors ${r.result.failed} ${JSON.stringify(r.result.statuses)}` : '') +
     (r.result.late > 0 ? `  ${r.result.late} due but not sent (no free socket)` : '');
   console.log(
-    `${r.target.padEnd(15)} ${r.event.padEnd(17)} ${r.mode.padEnd(10)} ${fmt(r.result.perSecond, 0).padStart(7)}/s  p50 ${fmt(r.result.p50, 2).padStart(7)}  p99 ${fmt(r.result.p99, 2).padStart(7)} ms  queue ${q}${errors}`,
+    `${r.target.padEnd(15)} ${r.event.padEnd(17)} ${r.mode.padEnd(10)} ${fmt(r.result.perSecond, 0).padStart(7)}/s  p50 ${fmt(r.result.p50, 2).padStart(7)}  p99 ${fmt(r.result.p99, 2).padStart(7)} ms  cpu ${fmt(r.cpuUsPerEvent ?? Number.NaN, 0).padStart(4)} µs/event (PostgreSQL ${fmt(r.pgCpuUsPerEvent ?? Number.NaN, 0).padStart(4)})  queue ${q}${errors}`,
   );
 }
 
-async function measure(target: Target, templates: readonly EventTemplate[]): Promise<void> {
+function cpuPerEvent(before: number | undefined, after: number | undefined, events: number) {
+  if (before === undefined || after === undefined || events === 0) return undefined;
+  return ((after - before) * 1000) / events;
+}
+
+async function measure(
+  target: Target,
+  templates: readonly EventTemplate[],
+  pool: pg.Pool | undefined,
+  dbName: string,
+): Promise<void> {
+  const pgCpu = async (before: Map<number, number>, events: number) =>
+    pool && events > 0
+      ? (backendsDelta(before, await backendsCpuMs(pool, dbName)) * 1000) / events
+      : undefined;
   for (const t of templates) {
     for (const c of CONCURRENCY) {
+      const cpuBefore = await cpuMs(target.pid);
+      const pgBefore = await backendsCpuMs(pool, dbName);
       const result = await runLoad({
         port: target.port,
         path: target.path,
         secret: SECRET,
         template: t,
-        tag: `${TAG}${target.name.slice(0, 3)}c${c}`,
+        // Unique per target, event type and step: an id seen in an earlier step would be a duplicate.
+        tag: `${TAG}${target.name.slice(0, 3)}${t.type.slice(0, 3)}c${c}`,
         connections: c,
         warmupMs: WARMUP * 1000,
         measureMs: SECONDS * 1000,
@@ -220,6 +288,8 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
         result,
         depthAtEnd: d.atEnd,
         drainSeconds: d.seconds,
+        cpuUsPerEvent: cpuPerEvent(cpuBefore, await cpuMs(target.pid), result.okTotal),
+        pgCpuUsPerEvent: target.name === 'bare' ? undefined : await pgCpu(pgBefore, result.okTotal),
       };
       rows.push(row);
       printRow(row);
@@ -227,6 +297,8 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
   }
   if (RATE > 0 && target.depth) {
     const t = templates[0]!;
+    const cpuBefore = await cpuMs(target.pid);
+    const pgBefore = await backendsCpuMs(pool, dbName);
     const result = await runLoad({
       port: target.port,
       path: target.path,
@@ -246,6 +318,8 @@ async function measure(target: Target, templates: readonly EventTemplate[]): Pro
       result,
       depthAtEnd: d.atEnd,
       drainSeconds: d.seconds,
+      cpuUsPerEvent: cpuPerEvent(cpuBefore, await cpuMs(target.pid), result.okTotal),
+      pgCpuUsPerEvent: await pgCpu(pgBefore, result.okTotal),
     };
     rows.push(row);
     printRow(row);
@@ -304,7 +378,9 @@ async function main(): Promise<void> {
     await admin.query(`CREATE DATABASE ${dbName}`);
     const dbUrl = new URL(values.pg);
     dbUrl.pathname = `/${dbName}`;
-    pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
+    pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2, application_name: 'bench-webhooks' });
+    // DROP DATABASE … WITH (FORCE) at the end ends its idle connections: not a crash.
+    pool.on('error', () => {});
     console.log('');
 
     for (const name of TARGETS) {
@@ -331,10 +407,22 @@ async function main(): Promise<void> {
       } else {
         throw new Error(`unknown target ${name}`);
       }
+      const dbBefore =
+        name === 'bare' || name === 'paydesk-pglite' || !pool ? undefined : await dbCounters(pool, dbName);
+      const okBefore = rows.reduce((n, r) => n + r.result.okTotal, 0);
       try {
-        await measure(target, templates);
+        await measure(target, templates, name === 'paydesk-pglite' ? undefined : pool, dbName);
       } finally {
         await target.stop();
+      }
+      if (dbBefore && pool) {
+        // After the server stopped: its connections closed, which flushes their statistics.
+        const after = await dbCounters(pool, dbName);
+        const events = rows.reduce((n, r) => n + r.result.okTotal, 0) - okBefore;
+        if (events > 0)
+          console.log(
+            `${name.padEnd(15)} database work per event stored (${events} events): ${fmt((after.xacts - dbBefore.xacts) / events, 2)} transactions in its database (reads included), ${fmt((after.walSyncs - dbBefore.walSyncs) / events, 3)} WAL flushes and ${fmt((after.walBytes - dbBefore.walBytes) / events, 0)} WAL bytes (server-wide: other databases' writes count too)`,
+          );
       }
     }
 
@@ -344,10 +432,15 @@ async function main(): Promise<void> {
           'SELECT status, count(*)::int AS n FROM stripe_events GROUP BY status ORDER BY status',
         )
         .catch(() => undefined);
-      if (events)
+      if (events) {
+        const stored = events.rows.reduce((n, r) => n + r.n, 0);
+        const accepted = rows
+          .filter((r) => r.target === 'paydesk-pg')
+          .reduce((n, r) => n + r.result.okTotal, 0);
         console.log(
-          `\npaydesk-pg stored events by status: ${events.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`,
+          `\npaydesk-pg stored events by status: ${events.rows.map((r) => `${r.status} ${r.n}`).join(', ')} (${stored} stored, ${accepted} answered 200: ${stored === accepted ? 'every accepted event stored once' : 'MISMATCH'})`,
         );
+      }
     }
     summarize(templates);
   } finally {

@@ -5,13 +5,14 @@
 import type Stripe from 'stripe';
 import { syncCheckout } from '../checkout/service.js';
 import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
-import { customerByStripeId, updateCustomerContact } from '../customers/store.js';
+import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../fulfilment/invoice.js';
 import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../fulfilment/refund.js';
 import { applySubscription } from '../fulfilment/subscription.js';
 import { notify } from '../notifications/notify.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { paymentIntentByRef } from '../payments/store.js';
+import { Batcher } from '../platform/batcher.js';
 import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import type { Services } from '../services.js';
@@ -232,9 +233,39 @@ const refundChanged: EventHandler = async (s, event) => {
   return r.applied ? processed : ignored(r.reason);
 };
 
+type CustomerContact = Pick<CustomerRow, 'id' | 'email' | 'name'>;
+
+/**
+ * The local customers of many Stripe customers, one statement for the events applied at once (the
+ * events of one claim start together): at most as many lookups in flight as ingest batches.
+ */
+const customerLookups = new WeakMap<Services, Batcher<string, CustomerContact | undefined>>();
+
+function localCustomerOf(s: Services, stripeId: string): Promise<CustomerContact | undefined> {
+  let lookups = customerLookups.get(s);
+  if (!lookups) {
+    lookups = new Batcher(
+      async (ids) => {
+        const r = await s.db.query<CustomerContact & { stripe_customer_id: string }>(
+          'SELECT id, email, name, stripe_customer_id FROM customers WHERE stripe_customer_id = ANY($1::text[])',
+          [ids],
+        );
+        const found = new Map(r.rows.map((c) => [c.stripe_customer_id, c]));
+        return ids.map((id) => {
+          const c = found.get(id);
+          return c ? { id: c.id, email: c.email, name: c.name } : undefined;
+        });
+      },
+      { maxBatch: 500, maxInFlight: s.db.kind === 'postgres' ? 2 : 1 },
+    );
+    customerLookups.set(s, lookups);
+  }
+  return lookups.submit(stripeId);
+}
+
 const customerUpdated: EventHandler = async (s, event) => {
   const id = (event.data.object as Stripe.Customer).id;
-  const local = await customerByStripeId(s.db, id);
+  const local = await localCustomerOf(s, id);
   if (!local) return ignored('not a customer of this paydesk');
   if (event.type === 'customer.deleted') {
     await s.db.query(

@@ -1,18 +1,20 @@
 // Stores verified events with group commit (platform/batcher.ts): concurrent deliveries share one
-// transaction, and each caller is answered only after the transaction holding its event committed,
-// so a 2xx always means "stored durably".
+// statement (its own transaction: the events and their apply-jobs), and each caller is answered only
+// after the statement holding its event committed, so a 2xx always means "stored durably".
 import type Stripe from 'stripe';
 import { Batcher } from '../platform/batcher.js';
 import type { Db } from '../platform/db/types.js';
 import { type EventSource, storeEvents } from './store.js';
 
 export class EventIngestor {
-  private readonly batcher: Batcher<Stripe.Event, 'new' | 'duplicate'>;
+  private readonly batcher: Batcher<{ event: Stripe.Event; raw?: Buffer }, 'new' | 'duplicate'>;
 
   constructor(db: Db, onStored: () => void, source: EventSource = 'webhook') {
     this.batcher = new Batcher(
-      async (events) => {
-        const fresh = await db.transaction((tx) => storeEvents(tx, events, source));
+      async (items) => {
+        const events = items.map((i) => i.event);
+        const raw = items.every((i) => i.raw) ? items.map((i) => i.raw as Buffer) : undefined;
+        const fresh = await storeEvents(db, events, source, raw);
         if (fresh.size > 0) onStored();
         // An event id twice in one batch: the first is new, later ones are duplicates.
         const claimed = new Set<string>();
@@ -28,7 +30,8 @@ export class EventIngestor {
     );
   }
 
-  submit(event: Stripe.Event): Promise<'new' | 'duplicate'> {
-    return this.batcher.submit(event);
+  /** `raw`: the body the event was verified from, stored as it is (no second serialisation). */
+  submit(event: Stripe.Event, raw?: Buffer): Promise<'new' | 'duplicate'> {
+    return this.batcher.submit({ event, raw });
   }
 }

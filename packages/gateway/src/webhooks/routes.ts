@@ -118,7 +118,7 @@ export function webhookRoutes(s: Services): FastifyPluginAsync {
             throw new AppError('invalid_json', 'The webhook body is not a Stripe event.');
           let outcome: 'new' | 'duplicate';
           try {
-            outcome = await ingestor.submit(event);
+            outcome = await ingestor.submit(event, raw);
           } catch (err) {
             request.log.error(
               { err, event_id: event.id },

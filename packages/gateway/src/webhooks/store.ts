@@ -21,63 +21,57 @@ export interface StoredEvent {
 /** The kind of job that applies one stored event. */
 export const APPLY_EVENT_JOB = 'stripe_event';
 
-function objectId(event: Stripe.Event): string | null {
-  const obj = event.data.object as { id?: unknown };
-  return typeof obj.id === 'string' ? obj.id : null;
-}
-
 /**
- * Stores a batch of events and, in the same transaction, one apply-job per event that was new.
- * Returns the ids that were new (the others had been stored before: a redelivery).
+ * Stores a batch of events and, in the same statement, one apply-job per event that was new. One
+ * statement is its own transaction (no BEGIN/COMMIT round trips when called outside one), and the
+ * events and their jobs commit together or not at all. `raw`, when given, holds each event's body as
+ * received (verified JSON of the same event): it is stored as it is instead of serialising the event
+ * again. The batch travels as one JSON array; PostgreSQL takes the columns out of it. Returns the ids
+ * that were new (the others had been stored before: a redelivery).
  */
 export async function storeEvents(
-  tx: Queryable,
+  db: Queryable,
   events: readonly Stripe.Event[],
   source: EventSource,
+  raw?: readonly Buffer[],
 ): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const ids: string[] = [];
-  const types: string[] = [];
-  const created: string[] = [];
-  const livemode: boolean[] = [];
-  const apiVersions: (string | null)[] = [];
-  const objectIds: (string | null)[] = [];
-  const payloads: string[] = [];
+  const parts: string[] = [];
   const seen = new Set<string>();
-  for (const e of events) {
-    if (seen.has(e.id)) continue; // the same event twice in one batch
+  events.forEach((e, i) => {
+    if (seen.has(e.id)) return; // the same event twice in one batch
     seen.add(e.id);
-    ids.push(e.id);
-    types.push(e.type);
-    created.push(new Date(e.created * 1000).toISOString());
-    livemode.push(e.livemode);
-    apiVersions.push(e.api_version ?? null);
-    objectIds.push(objectId(e));
-    payloads.push(JSON.stringify(e));
-  }
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source)
-     SELECT u.id, u.type, u.created, u.livemode, u.api_version, u.object_id, u.payload::jsonb, $8
-     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[], $5::text[], $6::text[], $7::text[])
-       AS u(id, type, created, livemode, api_version, object_id, payload)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING id`,
-    [ids, types, created, livemode, apiVersions, objectIds, payloads, source],
+    parts.push(raw?.[i]?.toString('utf8') ?? JSON.stringify(e));
+  });
+  const inserted = await db.query<{ id: string }>(
+    `WITH fresh AS (
+       INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source)
+       SELECT e->>'id', e->>'type', to_timestamp((e->>'created')::float8), (e->>'livemode')::boolean,
+              e->>'api_version',
+              CASE WHEN jsonb_typeof(e->'data'->'object'->'id') = 'string' THEN e->'data'->'object'->>'id' END,
+              e, $2
+       FROM jsonb_array_elements($1::jsonb) AS u(e)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id
+     ), jobs AS (
+       INSERT INTO jobs (kind, key, payload)
+       SELECT $3, id, jsonb_build_object('event_id', id) FROM fresh
+       ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING
+     )
+     SELECT id FROM fresh`,
+    [`[${parts.join(',')}]`, source, APPLY_EVENT_JOB],
   );
-  const fresh = inserted.rows.map((r) => r.id);
-  if (fresh.length > 0) {
-    await tx.query(
-      `INSERT INTO jobs (kind, key, payload)
-       SELECT $1, id, jsonb_build_object('event_id', id) FROM unnest($2::text[]) AS id
-       ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING`,
-      [APPLY_EVENT_JOB, fresh],
-    );
-  }
-  return new Set(fresh);
+  return new Set(inserted.rows.map((r) => r.id));
 }
 
 export async function eventById(db: Queryable, id: string): Promise<StoredEvent | undefined> {
   return (await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = $1', [id])).rows[0];
+}
+
+/** Many stored events in one statement, by id (those not stored are absent). */
+export async function eventsByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+  const r = await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = ANY($1::text[])', [ids]);
+  return new Map(r.rows.map((e) => [e.id, e]));
 }
 
 /** Records the outcome of many events in one statement. */

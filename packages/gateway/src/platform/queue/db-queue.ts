@@ -15,7 +15,7 @@ import {
   releaseJobs,
   renewLeases,
 } from './store.js';
-import type { Job, JobQueue, JobSpec, KindOptions, QueueStats } from './types.js';
+import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from './types.js';
 
 export interface DbQueueOptions {
   db: Db;
@@ -51,18 +51,34 @@ export class DbJobQueue implements JobQueue {
   private loop: Promise<void> | undefined;
   private lastReap = 0;
   private lastRenew = Date.now();
-  /** Completions are written together (one statement, one commit for many jobs). */
-  private readonly completions: Batcher<number, void>;
+  /**
+   * Completions are written together: one statement for many jobs, and with their kinds' `complete`
+   * writes, one transaction (one commit) for all of them.
+   */
+  private readonly completions: Batcher<JobDone & { opts: KindOptions }, void>;
 
   constructor(private readonly options: DbQueueOptions) {
     this.pollMs = options.pollMs ?? 500;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.maxAttempts = options.maxAttempts ?? 12;
-    this.completions = new Batcher<number, void>(
-      async (ids) => {
-        await completeJobs(options.db, ids, this.worker);
-        return ids.map(() => undefined);
+    this.completions = new Batcher<JobDone & { opts: KindOptions }, void>(
+      async (done) => {
+        const ids = done.map((d) => d.job.id);
+        const hooks = new Map<NonNullable<KindOptions['complete']>, JobDone[]>();
+        for (const d of done) {
+          if (!d.opts.complete) continue;
+          const group = hooks.get(d.opts.complete) ?? [];
+          group.push({ job: d.job, result: d.result });
+          hooks.set(d.opts.complete, group);
+        }
+        if (hooks.size === 0) await completeJobs(options.db, ids, this.worker);
+        else
+          await options.db.transaction(async (tx) => {
+            for (const [complete, group] of hooks) await complete(tx, group);
+            await completeJobs(tx, ids, this.worker);
+          });
+        return done.map(() => undefined);
       },
       { maxBatch: 500, maxInFlight: options.db.kind === 'postgres' ? 2 : 1 },
     );
@@ -132,8 +148,13 @@ export class DbJobQueue implements JobQueue {
             this.options.logger.warn({ jobs: n }, 'took back jobs whose worker stopped (lease expired)');
         }
         for (const [kind, opts] of Object.entries(this.kinds)) {
-          const free = (opts.concurrency ?? 1) - (this.running.get(kind) ?? 0);
-          if (free <= 0 || this.stopped) continue;
+          const concurrency = opts.concurrency ?? 1;
+          const running = this.running.get(kind) ?? 0;
+          const free = concurrency - running;
+          // Claims go in batches: a claim is a write and a commit (a WAL flush on PostgreSQL), so while
+          // more than half of the kind's slots are still busy, wait for more to free up (each job that
+          // ends pokes this loop) instead of claiming one job per finished job.
+          if (free <= 0 || this.stopped || (running > 0 && free < Math.ceil(concurrency / 2))) continue;
           const jobs = await claimJobs(this.options.db, kind, free, this.worker, this.leaseMs);
           claimed += jobs.length;
           for (const job of jobs) this.launch(job, opts);
@@ -173,8 +194,8 @@ export class DbJobQueue implements JobQueue {
   private async execute(job: Job, opts: KindOptions): Promise<void> {
     const log = this.options.logger.child({ job_id: job.id, job_kind: job.kind, attempt: job.attempts });
     try {
-      await opts.handler(job);
-      await this.completions.submit(job.id);
+      const result = await opts.handler(job);
+      await this.completions.submit({ job, result, opts });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retry = shouldRetry(job.attempts, job.maxAttempts);

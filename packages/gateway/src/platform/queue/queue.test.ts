@@ -117,6 +117,48 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.equal((await q.stats()).dead, 1);
   });
 
+  test("a kind's complete hook writes the handlers' results in the jobs' completion; when it throws, the jobs retry", async () => {
+    const q = queue();
+    let failFirst = true;
+    const batches: number[] = [];
+    q.start({
+      tally: {
+        concurrency: 8,
+        handler: async (job) => Number(job.payload.n) * 10,
+        complete: async (tx, done) => {
+          batches.push(done.length);
+          await tx.query(
+            'INSERT INTO effects (job_id, n) SELECT * FROM unnest($1::bigint[], $2::int[]) ON CONFLICT (job_id) DO UPDATE SET n = effects.n + excluded.n',
+            [done.map((d) => d.job.id), done.map((d) => d.result as number)],
+          );
+          if (failFirst) {
+            failFirst = false;
+            throw new Error('disk full');
+          }
+        },
+      },
+    });
+    const ids: number[] = [];
+    for (let n = 1; n <= 8; n++) ids.push((await q.enqueue({ kind: 'tally', payload: { n } }))!);
+    q.poke();
+    await q.idle();
+    // The failed completion's writes were rolled back with it: each result is written once.
+    const effects = await db.query<{ job_id: number; n: number }>(
+      'SELECT job_id, n FROM effects ORDER BY job_id',
+    );
+    assert.deepEqual(
+      effects.rows.map((r) => [Number(r.job_id), r.n]),
+      ids.map((id, i) => [id, (i + 1) * 10]),
+    );
+    for (const id of ids) assert.equal((await jobRow(id)).status, 'done');
+    const retried = await Promise.all(ids.map(async (id) => (await jobRow(id)).attempts));
+    assert.ok(
+      retried.some((a) => a === 2),
+      'the jobs of the failed completion ran again',
+    );
+    assert.ok(batches.length >= 2);
+  });
+
   test('a scheduled job waits for its time', async () => {
     const q = queue();
     let ranAt = 0;

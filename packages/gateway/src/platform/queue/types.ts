@@ -24,13 +24,28 @@ export interface Job {
   createdAt: Date;
 }
 
-/** A handler throws to fail the attempt (retried with backoff, then dead); returns to complete it. */
-export type JobHandler = (job: Job) => Promise<void>;
+/**
+ * A handler throws to fail the attempt (retried with backoff, then dead); returns to complete it. What
+ * it returns is handed to its kind's `complete`, if any.
+ */
+export type JobHandler = (job: Job) => Promise<unknown>;
+
+/** A job whose handler returned, with what it returned. */
+export interface JobDone {
+  job: Job;
+  result: unknown;
+}
 
 export interface KindOptions {
   handler: JobHandler;
   /** Jobs of this kind running at once in this process (default 1). */
   concurrency?: number;
+  /**
+   * Writes what finished jobs produced in the same transaction that marks them done (one commit for
+   * both, and never one without the other); called with many jobs at once. Throwing fails the attempt
+   * of each of them, as a throwing handler would.
+   */
+  complete?: (tx: Queryable, done: readonly JobDone[]) => Promise<void>;
 }
 
 export interface QueueStats {
