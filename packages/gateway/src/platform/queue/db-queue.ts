@@ -104,10 +104,14 @@ export class DbJobQueue implements JobQueue {
     this.stopped = true;
     this.poke();
     await this.loop;
+    // The drain timer is cancelled once the jobs are done: a pending timer would keep the process
+    // alive for the whole bound after a clean stop.
+    const timer = new AbortController();
     const drained = await Promise.race([
       Promise.all(this.inFlight).then(() => true),
-      sleep(drainMs).then(() => false),
+      sleep(drainMs, false, { signal: timer.signal }).catch(() => false),
     ]);
+    timer.abort();
     if (!drained) {
       const n = await releaseJobs(this.options.db, this.worker).catch(() => 0);
       this.options.logger.warn(
