@@ -99,13 +99,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const { catalog, connection: stripe, buildApp, secrets } = prepared;
   phase('catalog, Stripe and HTTP stack ready');
-  const openingDb = whenOpen(config.databaseUrl ? 'postgres' : 'pglite', opening);
+  // The same Db object from here on, everywhere (caches are kept per Db object, e.g. verified API
+  // keys): calls wait until the database is open, then pass straight through.
+  const db = whenOpen(config.databaseUrl ? 'postgres' : 'pglite', opening);
   // /readyz answers 503 until everything below is done: the server listens before the webhook
   // endpoint can be registered (its URL needs the port) and before the job queue starts.
   let startupDone = false;
   const context: AppContext = {
     config,
-    db: openingDb,
+    db,
     logger,
     migrations: [],
     stripe: stripe.stripe,
@@ -113,12 +115,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     prices: new PriceResolver(stripe.stripe),
     secrets,
     now: () => new Date(),
-    queue: new DbJobQueue({ db: openingDb, logger }),
+    queue: new DbJobQueue({ db, logger }),
     webhookSecrets: [...config.stripeWebhookSecrets],
     started: () => startupDone,
   };
   let app: App;
-  let db: Db;
   try {
     const [opened, built] = await Promise.allSettled([opening, buildApp(context, options)]);
     if (opened.status === 'rejected') {
@@ -126,9 +127,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       throw opened.reason;
     }
     if (built.status === 'rejected') throw built.reason;
-    // The same Db object from here on, everywhere (caches are kept per Db object, e.g. verified API
-    // keys): once the database is open it passes each call straight through.
-    db = openingDb;
     app = built.value;
     phase('app built; database open');
     const result = await migrate(db, options.migrationsDir);
@@ -139,7 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     phase('listening');
   } catch (err) {
     await stripe.close().catch(() => {});
-    await openingDb.close().catch(() => {});
+    await db.close().catch(() => {});
     throw err;
   }
   const address = app.server.address();

@@ -1,7 +1,7 @@
 import { Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ApiRequest, ApiResponse, App } from './app.js';
-import { createHttpHandler, type HttpHandlerOptions, MAX_BODY_BYTES } from './http.js';
+import { createHttpHandler, type HttpHandlerOptions, MAX_BODY_BYTES, requestLog } from './http.js';
 
 /** node:http's default `maxHeaderSize`: a request head this long or longer goes to node:http (431). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -210,13 +210,7 @@ class FastConnection {
     const close = head.close || !this.front.listening;
     const send = (r: ApiResponse): void => {
       this.#write(r, close);
-      onRequest?.({
-        method: req.method,
-        path,
-        status: r.status,
-        ms: performance.now() - started,
-        requestId: r.headers['Request-Id'],
-      });
+      onRequest?.(requestLog(req.method, path, r, started));
       if (close) {
         this.#done = true;
         this.#pending = undefined;

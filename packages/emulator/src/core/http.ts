@@ -12,6 +12,17 @@ export interface RequestLog {
   requestId: string | undefined;
 }
 
+/** The log record of an answered API request, `started` being its `performance.now()` on arrival. */
+export function requestLog(method: string, path: string, r: ApiResponse, started: number): RequestLog {
+  return {
+    method,
+    path,
+    status: r.status,
+    ms: performance.now() - started,
+    requestId: r.headers['Request-Id'],
+  };
+}
+
 export type ExtraHandler = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -75,13 +86,7 @@ export function createHttpHandler(app: App, options: HttpHandlerOptions = {}) {
           r.headers['Content-Length'] = String(Buffer.byteLength(r.body));
           res.writeHead(r.status, r.headers);
           res.end(r.body);
-          onRequest?.({
-            method: apiReq.method,
-            path,
-            status: r.status,
-            ms: performance.now() - started,
-            requestId: r.headers['Request-Id'],
-          });
+          onRequest?.(requestLog(apiReq.method, path, r, started));
         };
         const delay = delayFor ? delayFor(apiReq.method, r.pattern ?? path) : 0;
         if (delay > 0) setTimeout(send, delay);
