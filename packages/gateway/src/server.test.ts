@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,60 @@ describe('graceful shutdown', () => {
     assert.ok(Date.now() - stopping < 8_000, `exited ${Date.now() - stopping} ms after SIGTERM`);
     assert.match(out, /"reason":"SIGTERM"/);
     assert.match(out, /"msg":"stopped"/);
+  });
+});
+
+describe('the built CLI', () => {
+  test("runs from its bundle: serve answers, serves the docs UI files, and keeps V8's code cache", async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    for (const [cmd, args] of [
+      [join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/gateway']],
+      [process.execPath, ['scripts/bundle.mjs']],
+    ] as const) {
+      const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    }
+    const bundleDir = join(root, 'packages/gateway/dist/bundle');
+    const { build } = JSON.parse(readFileSync(join(bundleDir, 'inputs.json'), 'utf8')) as { build: string };
+    const cache = join(bundleDir, `cli-${build}.cache`);
+    rmSync(cache, { force: true });
+
+    const child = spawn(process.execPath, [join(root, 'packages/gateway/dist/cli.js'), 'serve'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', PAYDESK_EMULATOR_PORT: '0', ...dbEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      out += c;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
+      child.stdout.on('data', (c: string) => {
+        out += c;
+        const m = /paydesk listening on (http:\/\/[^"\s]+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    try {
+      let ready = await get(`${url}/readyz`);
+      for (let i = 0; i < 100 && ready.status !== 200; i++) {
+        await sleep(50);
+        ready = await get(`${url}/readyz`);
+      }
+      assert.equal(ready.status, 200, ready.body);
+      // Swagger UI's files are found beside its package, from inside the bundle.
+      assert.equal((await get(`${url}/docs/static/swagger-ui.css`)).status, 200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, out);
+    assert.ok(existsSync(cache), 'the first serve of a build writes its code cache (only the bundle does)');
   });
 });
 
