@@ -3,6 +3,8 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 
 export interface Metrics {
   registry: Registry;
+  /** Counts one answer (also those of the fast path, which bypasses Fastify's hooks). */
+  observe(method: string, route: string, status: number, seconds: number): void;
 }
 
 /**
@@ -27,11 +29,18 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     registers: [registry],
   });
 
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    requests.inc({ method, route, status: String(status) });
+    duration.observe({ method, route }, seconds);
+  };
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    observe(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
-  return { registry };
+  return { registry, observe };
 }
