@@ -24,6 +24,7 @@ import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
+import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -87,7 +88,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db);
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
   await registerOpenApi(app);
 
   registerAuth(app, {

@@ -19,7 +19,13 @@ export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
  * pending meanwhile, with the error); the outcomes of many are written in one statement.
  */
 export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOptions, 'handler' | 'table'> {
+  const tally = appliedBy(s);
   const handler = async (job: Job): Promise<EventResult> => {
+    const result = await apply(job);
+    tally[result.status]++;
+    return result;
+  };
+  const apply = async (job: Job): Promise<EventResult> => {
     const event = job.payload.event as Stripe.Event;
     const handle = handlers[event.type];
     if (!handle) return { status: 'ignored', reason: `no handler for ${event.type}` };
@@ -35,4 +41,16 @@ export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOp
     return { status: outcome.status, reason: outcome.status === 'ignored' ? outcome.reason : null };
   };
   return { handler, table: eventTable };
+}
+
+const tallies = new WeakMap<Services, Record<EventResult['status'], number>>();
+
+/** The outcomes of the events this process applied, by status (for /metrics). */
+export function appliedBy(s: Services): Record<EventResult['status'], number> {
+  let tally = tallies.get(s);
+  if (!tally) {
+    tally = { processed: 0, ignored: 0 };
+    tallies.set(s, tally);
+  }
+  return tally;
 }
