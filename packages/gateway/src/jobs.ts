@@ -17,10 +17,12 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
       // Events this process received wait here (leased to it) until a slot is free, instead of
       // being claimed back from the table; beyond this many, they wait in the table for any worker.
       handOffLimit: ctx.db.kind === 'postgres' ? 4_000 : 500,
-      // A burst of deliveries is acknowledged first: while they wait on storage, events are applied
-      // a few at a time (they are stored; nothing is lost by applying them a moment later).
+      // A burst of deliveries is acknowledged first: while they wait on storage, no event is applied
+      // (they are stored; nothing is lost by applying them a moment later). Only the holder of the
+      // webhook secret can cause that pressure: a delivery that fails verification never waits on
+      // storage. Applying resumes at full concurrency as soon as the deliveries are stored.
       yieldTo: () => ingestorOf(ctx).pressed(),
-      yieldConcurrency: 1,
+      yieldConcurrency: 0,
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
   };

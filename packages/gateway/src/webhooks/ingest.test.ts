@@ -5,6 +5,7 @@ import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { applyEventJob } from './apply.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
+import { EventIngestor } from './ingest.js';
 import { webhookPaths } from './routes.js';
 
 let tdb: TestDatabase;
@@ -196,6 +197,22 @@ describe('POST /webhooks/stripe', () => {
       await other.app.close();
       await own.destroy();
     }
+  });
+
+  test('ingest counts as pressed while a burst waits on storage, not at a steady rate nor once stored', async () => {
+    const ingestor = new EventIngestor(t.context.db, t.context.queue);
+    const burst = () => Promise.all(Array.from({ length: 400 }, () => ingestor.submit(event())));
+    assert.equal(ingestor.pressed(), false);
+    await burst(); // hundreds of deliveries shared each commit
+    assert.equal(ingestor.pressed(), false, 'nothing waits any more');
+    const second = burst();
+    assert.equal(ingestor.pressed(), true, 'a burst waiting, after batches of hundreds');
+    await second;
+    // A steady trickle: one delivery per commit, and the average falls below the threshold.
+    for (let i = 0; i < 40; i++) await ingestor.submit(event());
+    const one = ingestor.submit(event());
+    assert.equal(ingestor.pressed(), false, 'one delivery waiting at a steady rate');
+    await one;
   });
 
   describe('refused before anything is stored', () => {

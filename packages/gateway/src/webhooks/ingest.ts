@@ -39,6 +39,8 @@ export class EventIngestor {
         }
         queue.adopt(APPLY_EVENT_JOB, hold, stored.held);
         if (stored.held.length < stored.fresh.size) queue.poke(); // some wait in the table
+        // Once this batch is settled the pressure may be over: the worker looks again then.
+        if (stored.fresh.size > 0) setImmediate(() => queue.poke());
         // An event id twice in one batch: the first is new, later ones are duplicates.
         const claimed = new Set<string>();
         return events.map((e) => {
@@ -56,7 +58,7 @@ export class EventIngestor {
 
   /**
    * A burst: storage is the bottleneck (PRESSED_AT or more deliveries per commit, on average, and
-   * still some waiting). The apply-jobs give way meanwhile (jobs.ts), so that deliveries are
+   * some still waiting). The apply-jobs wait meanwhile (jobs.ts), so that deliveries are
    * acknowledged first.
    */
   pressed(): boolean {

@@ -81,6 +81,30 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.ok(ran, 'the job ran within 5 s although the worker polls once a minute');
   });
 
+  test('a kind gives way while yieldTo says so, and runs again once it does not', async () => {
+    const q = queue();
+    let pressed = true;
+    let ran = 0;
+    q.start({
+      patient: {
+        handler: async () => {
+          ran++;
+        },
+        concurrency: 4,
+        yieldTo: () => pressed,
+        yieldConcurrency: 0,
+      },
+    });
+    for (let i = 0; i < 5; i++) await q.enqueue({ kind: 'patient' });
+    q.poke();
+    await sleep(200);
+    assert.equal(ran, 0, 'paused while pressed');
+    pressed = false;
+    q.poke();
+    await q.idle();
+    assert.equal(ran, 5);
+  });
+
   test('runs an enqueued job with its payload, then marks it done', async () => {
     const q = queue();
     const seen: Job[] = [];

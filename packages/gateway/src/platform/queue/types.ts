@@ -80,9 +80,10 @@ export interface KindOptions {
   /** Jobs of this kind running at once in this process (default 1). */
   concurrency?: number;
   /**
-   * While this returns true, at most `yieldConcurrency` jobs of the kind run (default 1): work that
-   * can wait gives way to work that cannot (webhook apply-jobs to the deliveries waiting to be
-   * stored). Checked whenever the worker looks for work.
+   * While this returns true, at most `yieldConcurrency` jobs of the kind run (default 1; 0 pauses
+   * the kind): work that can wait gives way to work that cannot (webhook apply-jobs to deliveries
+   * waiting to be stored). Checked whenever the worker looks for work: whatever ends the pressure
+   * should poke the queue.
    */
   yieldTo?: () => boolean;
   yieldConcurrency?: number;
