@@ -140,7 +140,9 @@ async function startPaydeskTarget(
     ? async () =>
         (
           await depthFromDb.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`,
+            // The apply queue is the pending events themselves (and any jobs they caused).
+            `SELECT (SELECT count(*) FROM stripe_events WHERE status = 'pending')::int
+                  + (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running'))::int AS n`,
           )
         ).rows[0]?.n
     : () => metricsDepth(p.url);

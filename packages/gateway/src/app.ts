@@ -15,14 +15,16 @@ import { registerAuth } from './platform/auth/plugin.js';
 import { AppError } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
-import { registerMetrics } from './platform/http/metrics.js';
+import { FastPathServer } from './platform/http/fast-path.js';
+import { type Metrics, registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
-import { genRequestId } from './platform/http/request-id.js';
+import { genRequestId, requestIdFor } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
+import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -34,7 +36,19 @@ export interface BuildOptions {
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<App> {
+  let closing = false;
+  let observe: Metrics['observe'] = () => {};
   const app = Fastify({
+    // Stripe's webhook deliveries skip node:http's and Fastify's per-request machinery when they can
+    // (platform/http/fast-path.ts); every other request is served as always.
+    serverFactory: (handler) =>
+      new FastPathServer(handler, {
+        logger: ctx.logger,
+        bodyLimit: ctx.config.bodyLimit,
+        requestId: requestIdFor,
+        observe: (...a) => observe(...a),
+        closing: () => closing,
+      }),
     // pino's Logger is a FastifyBaseLogger; the cast only narrows pino's extra generics away.
     loggerInstance: ctx.logger as FastifyBaseLogger,
     genReqId: genRequestId,
@@ -58,7 +72,6 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
@@ -74,7 +87,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerSecurityHeaders(app);
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db);
+  observe = metrics.observe;
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
   await registerOpenApi(app);
 
   registerAuth(app, {

@@ -3,6 +3,7 @@ import { deliverNotificationJob, NOTIFY_JOB } from './notifications/notify.js';
 import type { KindOptions } from './platform/queue/types.js';
 import { applyEventJob } from './webhooks/apply.js';
 import { eventHandlers } from './webhooks/handlers.js';
+import { ingestorOf } from './webhooks/ingest.js';
 import { APPLY_EVENT_JOB } from './webhooks/store.js';
 
 /** Every kind of job paydesk runs, with its handler and how many run at once per instance. */
@@ -13,6 +14,13 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
     [APPLY_EVENT_JOB]: {
       ...applyEventJob(ctx, eventHandlers),
       concurrency: ctx.db.kind === 'postgres' ? 64 : 4,
+      // Events this process received wait here (leased to it) until a slot is free, instead of
+      // being claimed back from the table; beyond this many, they wait in the table for any worker.
+      handOffLimit: ctx.db.kind === 'postgres' ? 4_000 : 500,
+      // A burst of deliveries is acknowledged first: while they wait on storage, events are applied
+      // a few at a time (they are stored; nothing is lost by applying them a moment later).
+      yieldTo: () => ingestorOf(ctx).pressed(),
+      yieldConcurrency: 1,
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
   };

@@ -105,6 +105,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // /readyz answers 503 until everything below is done: the server listens before the webhook
   // endpoint can be registered (its URL needs the port) and before the job queue starts.
   let startupDone = false;
+  const queue = new DbJobQueue({ db, logger });
   const context: AppContext = {
     config,
     db,
@@ -115,7 +116,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     prices: new PriceResolver(stripe.stripe),
     secrets,
     now: () => new Date(),
-    queue: new DbJobQueue({ db, logger }),
+    queue,
     webhookSecrets: [...config.stripeWebhookSecrets],
     started: () => startupDone,
   };
@@ -150,18 +151,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.info({ endpoint }, 'webhook endpoint registered in the emulator');
   }
   phase('webhook endpoint ready');
+  const kinds = jobKinds(context);
   if (db.kind === 'pglite') {
-    // A PGlite data directory is open in this one process only, so a job still marked running was
-    // left by a process that died (kill -9, power loss): take it back now instead of after its
-    // lease (5 minutes). On PostgreSQL other instances may be running it; the lease decides there.
-    const orphans = await db.query(
-      `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
-       WHERE status = 'running'`,
-    );
-    if (orphans.rowCount > 0)
-      logger.warn({ jobs: orphans.rowCount }, 'took back jobs left running by a stopped process');
+    // A PGlite data directory is open in this one process only, so a job (or event) still held by a
+    // worker was left by a process that died (kill -9, power loss): take it back now instead of after
+    // its lease. On PostgreSQL other instances may be running it; the lease decides there.
+    const orphans = await queue.takeBackOrphans(kinds);
+    if (orphans > 0) logger.warn({ jobs: orphans }, 'took back jobs left running by a stopped process');
   }
-  context.queue.start(jobKinds(context));
+  queue.start(kinds);
   // Written when this process holds something of the data directory (the PGlite database or the
   // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
   const embeddedEmulator = stripe.mode === 'embedded-emulator';

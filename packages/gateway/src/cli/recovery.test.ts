@@ -100,7 +100,7 @@ describe('on their own: the command opens the database and Stripe itself', () =>
     assert.match(
       r.stdout,
       new RegExp(
-        `^${ev!.id} \\(customer.created\\) replayed through job \\d+: ignored \\(no handler for customer.created\\)$`,
+        `^${ev!.id} \\(customer.created\\) replayed \\(attempt 1\\): ignored \\(no handler for customer.created\\)$`,
         'm',
       ),
     );

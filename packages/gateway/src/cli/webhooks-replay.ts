@@ -39,7 +39,7 @@ export const webhooksReplayCommand: Command = {
       }
     }
     io.out(
-      `${result.event_id} (${result.type})${result.fetched ? ', fetched from Stripe,' : ''} replayed through job ${result.job_id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}\n`,
+      `${result.event_id} (${result.type})${result.fetched ? ', fetched from Stripe,' : ''} replayed (attempt ${result.attempts}): ${result.status}${result.reason ? ` (${result.reason})` : ''}\n`,
     );
     return result.status === 'processed' || result.status === 'ignored' ? 0 : 1;
   },

@@ -19,12 +19,19 @@ interface Waiting<T, R> {
 export class Batcher<T, R> {
   private waiting: Waiting<T, R>[] = [];
   private inFlight = 0;
+  /** Items in the batches being written. */
+  private writing = 0;
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
     private readonly write: (items: T[]) => Promise<R[]>,
     private readonly options: BatcherOptions,
   ) {}
+
+  /** Items submitted and not yet settled: waiting for a batch, or in one being written. */
+  get pending(): number {
+    return this.waiting.length + this.writing;
+  }
 
   submit(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -37,6 +44,7 @@ export class Batcher<T, R> {
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.inFlight++;
+      this.writing += batch.length;
       void this.run(batch);
     }
   }
@@ -51,6 +59,7 @@ export class Batcher<T, R> {
       for (const w of batch) w.reject(err);
     } finally {
       this.inFlight--;
+      this.writing -= batch.length;
       this.pump();
     }
   }

@@ -134,7 +134,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const reconcile = async () => {
       const events = await eventsSince(stripe, cursor);
       if (events.length === 0) return;
-      const fresh = await app.context.db.transaction((tx) => storeEvents(tx, events, 'reconcile'));
+      const { fresh } = await app.context.db.transaction((tx) => storeEvents(tx, events, 'reconcile'));
       recovered += fresh.size;
       cursor = events[events.length - 1]!.id;
       app.context.queue.poke();
@@ -153,7 +153,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await reconcile();
         await app.context.queue.idle({ timeoutMs: 120_000 });
         const busy = await app.context.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`,
+          `SELECT (SELECT count(*) FROM jobs WHERE status IN ('queued', 'running'))
+                + (SELECT count(*) FROM stripe_events WHERE status = 'pending') AS n`,
         );
         if (busy.rows[0]!.n === 0) return;
         if (round > 200) throw new Error('the queue does not settle');

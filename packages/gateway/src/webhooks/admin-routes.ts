@@ -67,7 +67,7 @@ export function recoveryAdminRoutes(s: Services): FastifyPluginAsyncZod {
               fetched: z.boolean(),
               status: z.enum(['processed', 'ignored', 'failed', 'pending']),
               reason: z.string().nullable(),
-              job_id: z.number(),
+              attempts: z.number(),
             }),
           },
         },

@@ -1,12 +1,12 @@
 // Applies one stored event: the job handler behind every stored webhook. Handlers are registered per
-// event type; a type without a handler is marked ignored (it stays stored for the record).
+// event type; a type without a handler is marked ignored (it stays stored for the record). The jobs
+// are the pending events themselves (webhooks/event-queue.ts): each carries its event, so applying
+// one reads nothing back, and its outcome is written when the job completes.
 import type Stripe from 'stripe';
-import { Batcher } from '../platform/batcher.js';
-import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
-import type { Job, JobDone, KindOptions } from '../platform/queue/types.js';
+import type { Job, KindOptions } from '../platform/queue/types.js';
 import type { Services } from '../services.js';
-import { type EventStatus, eventsByIds, type StoredEvent, setEventStatuses } from './store.js';
+import { type EventResult, eventTable } from './event-queue.js';
 
 export type EventOutcome = { status: 'processed' } | { status: 'ignored'; reason: string };
 
@@ -14,47 +14,43 @@ export type EventHandler = (s: Services, event: Stripe.Event) => Promise<EventOu
 
 export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
 
-/** What applying one event leaves to record: its outcome (nothing when it had been applied before). */
-type Recorded = { id: string; status: EventStatus; reason: string | null } | undefined;
-
 /**
  * The job kind APPLY_EVENT_JOB: the handler applies one event and throws to retry (the event stays
- * pending meanwhile); the outcomes of many are recorded in one statement, in the same transaction
- * that marks their jobs done.
+ * pending meanwhile, with the error); the outcomes of many are written in one statement.
  */
-export function applyEventJob(
-  s: Services,
-  handlers: EventHandlers,
-): Required<Pick<KindOptions, 'handler' | 'complete'>> {
-  // The jobs of one claim start together: their events are read together too (one statement).
-  const reads = new Batcher<string, StoredEvent | undefined>(
-    async (ids) => {
-      const found = await eventsByIds(s.db, ids);
-      return ids.map((id) => found.get(id));
-    },
-    { maxBatch: 500, maxInFlight: s.db.kind === 'postgres' ? 2 : 1 },
-  );
-  const handler = async (job: Job): Promise<Recorded> => {
-    const id = String(job.payload.event_id);
-    const stored = await reads.submit(id);
-    if (!stored) throw new Error(`stored event ${id} not found`);
-    if (stored.status === 'processed' || stored.status === 'ignored') return undefined;
-    const handle = handlers[stored.type];
-    if (!handle) return { id, status: 'ignored', reason: `no handler for ${stored.type}` };
+export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOptions, 'handler' | 'table'> {
+  const tally = appliedBy(s);
+  const handler = async (job: Job): Promise<EventResult> => {
+    const result = await apply(job);
+    tally[result.status]++;
+    return result;
+  };
+  const apply = async (job: Job): Promise<EventResult> => {
+    const event = job.payload.event as Stripe.Event;
+    const handle = handlers[event.type];
+    if (!handle) return { status: 'ignored', reason: `no handler for ${event.type}` };
     let outcome: EventOutcome;
     try {
-      outcome = await handle(s, stored.payload);
+      outcome = await handle(s, event);
     } catch (err) {
       // Stripe says the object does not exist (another account's, or deleted for good): retrying
       // cannot help, so the event is kept as ignored with the reason instead of failing for days.
       if (!(err instanceof AppError && err.code === 'not_found')) throw err;
       outcome = { status: 'ignored', reason: `the object is not in Stripe: ${err.message}` };
     }
-    return { id, status: outcome.status, reason: outcome.status === 'ignored' ? outcome.reason : null };
+    return { status: outcome.status, reason: outcome.status === 'ignored' ? outcome.reason : null };
   };
-  const complete = async (tx: Queryable, done: readonly JobDone[]) => {
-    const outcomes = done.flatMap((d) => (d.result ? [d.result as NonNullable<Recorded>] : []));
-    if (outcomes.length > 0) await setEventStatuses(tx, outcomes);
-  };
-  return { handler, complete };
+  return { handler, table: eventTable };
+}
+
+const tallies = new WeakMap<Services, Record<EventResult['status'], number>>();
+
+/** The outcomes of the events this process applied, by status (for /metrics). */
+export function appliedBy(s: Services): Record<EventResult['status'], number> {
+  let tally = tallies.get(s);
+  if (!tally) {
+    tally = { processed: 0, ignored: 0 };
+    tallies.set(s, tally);
+  }
+  return tally;
 }

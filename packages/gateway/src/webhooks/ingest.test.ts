@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { applyEventJob } from './apply.js';
+import { APPLY_EVENT_JOB } from './event-queue.js';
 import { webhookPaths } from './routes.js';
 
 let tdb: TestDatabase;
@@ -42,8 +44,9 @@ async function post(
   signature: string | undefined,
   url = '/webhooks/stripe',
   contentType = 'application/json',
+  on: TestApp = t,
 ) {
-  return t.app.inject({
+  return on.app.inject({
     method: 'POST',
     url,
     headers: { 'content-type': contentType, ...(signature ? { 'stripe-signature': signature } : {}) },
@@ -52,19 +55,24 @@ async function post(
 }
 
 async function stored(id: string) {
-  const e = await t.context.db.query<{ status: string; type: string }>(
-    'SELECT status, type FROM stripe_events WHERE id = $1',
-    [id],
-  );
+  const e = await t.context.db.query<{
+    status: string;
+    type: string;
+    attempts: number;
+    locked_by: string | null;
+    due: boolean;
+  }>('SELECT status, type, attempts, locked_by, run_at <= now() AS due FROM stripe_events WHERE id = $1', [
+    id,
+  ]);
   const j = await t.context.db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM jobs WHERE kind = 'stripe_event' AND key = $1`,
+    'SELECT count(*)::int AS n FROM stripe_events WHERE id = $1',
     [id],
   );
-  return { event: e.rows[0], jobs: j.rows[0]!.n };
+  return { event: e.rows[0], rows: j.rows[0]!.n };
 }
 
 describe('POST /webhooks/stripe', () => {
-  test('a signed event is stored with one apply-job and acknowledged at once', async () => {
+  test('a signed event is stored as a pending apply-job and acknowledged at once', async () => {
     const e = event();
     const body = JSON.stringify(e);
     const r = await post(body, sign(body));
@@ -73,7 +81,11 @@ describe('POST /webhooks/stripe', () => {
     const s = await stored(e.id);
     assert.equal(s.event?.status, 'pending');
     assert.equal(s.event?.type, 'customer.updated');
-    assert.equal(s.jobs, 1);
+    // The queue is not running here: nobody holds the event, and it is due for any worker.
+    assert.equal(s.event?.locked_by, null);
+    assert.equal(s.event?.attempts, 0);
+    assert.equal(s.event?.due, true);
+    assert.equal(s.rows, 1);
   });
 
   test('a redelivered event is acknowledged as a duplicate and stored once', async () => {
@@ -83,7 +95,7 @@ describe('POST /webhooks/stripe', () => {
     const again = await post(body, sign(body));
     assert.equal(again.statusCode, 200);
     assert.deepEqual(JSON.parse(again.body), { received: true, duplicate: true });
-    assert.equal((await stored(e.id)).jobs, 1);
+    assert.equal((await stored(e.id)).rows, 1);
   });
 
   test('concurrent deliveries of many events, some duplicated, store each exactly once', async () => {
@@ -93,7 +105,7 @@ describe('POST /webhooks/stripe', () => {
     assert.ok(results.every((r) => r.statusCode === 200));
     assert.equal(results.filter((r) => (JSON.parse(r.body) as { duplicate: boolean }).duplicate).length, 20);
     const n = await t.context.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM jobs WHERE kind = 'stripe_event' AND key = ANY($1)`,
+      `SELECT count(*)::int AS n FROM stripe_events WHERE id = ANY($1) AND status = 'pending'`,
       [events.map((e) => e.id)],
     );
     assert.equal(n.rows[0]!.n, 60);
@@ -105,7 +117,7 @@ describe('POST /webhooks/stripe', () => {
       const body = JSON.stringify(e);
       const r = await post(body, sign(body), url);
       assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
-      assert.equal((await stored(e.id)).jobs, 1);
+      assert.equal((await stored(e.id)).rows, 1);
     }
   });
 
@@ -117,6 +129,72 @@ describe('POST /webhooks/stripe', () => {
       assert.equal((await post(body, sign(body, 'whsec_the_new_secret_0123456789'))).statusCode, 200);
     } finally {
       t.context.webhookSecrets.pop();
+    }
+  });
+
+  test('with the queue running, received events are applied from memory; beyond its room, from the table', async () => {
+    const own = await createTestDatabase();
+    const other = await createTestApp(await own.open(), { syncCatalog: false });
+    try {
+      const claims: number[] = [];
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      // Every handler waits until all events are in: one runs, ten wait in memory, the rest in the table.
+      const kind = applyEventJob(other.context, {
+        'customer.updated': async () => {
+          await gate;
+          return { status: 'processed' };
+        },
+      });
+      const table = kind.table!;
+      other.context.queue.start({
+        [APPLY_EVENT_JOB]: {
+          ...kind,
+          // Counts what is claimed from the table: held events never are.
+          table: {
+            ...table,
+            claim: async (...a) => {
+              const jobs = await table.claim(...a);
+              claims.push(jobs.length);
+              return jobs;
+            },
+          },
+          concurrency: 1,
+          handOffLimit: 10,
+        },
+      });
+      const events = Array.from({ length: 30 }, () => event());
+      for (const e of events) {
+        const body = JSON.stringify(e);
+        const r = await post(body, sign(body), '/webhooks/stripe', 'application/json', other);
+        assert.equal(r.statusCode, 200, r.body);
+      }
+      const held = await other.context.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM stripe_events WHERE id = ANY($1) AND locked_by IS NOT NULL',
+        [events.map((e) => e.id)],
+      );
+      assert.equal(held.rows[0]!.n, 11, 'one running and ten waiting in memory, leased to this worker');
+      open();
+      await other.context.queue.idle();
+      const rows = await other.context.db.query<{
+        status: string;
+        attempts: number;
+        locked_by: string | null;
+      }>('SELECT status, attempts, locked_by FROM stripe_events WHERE id = ANY($1)', [
+        events.map((e) => e.id),
+      ]);
+      assert.equal(rows.rows.length, 30);
+      for (const r of rows.rows) assert.deepEqual(r, { status: 'processed', attempts: 1, locked_by: null });
+      assert.equal(
+        claims.reduce((x, y) => x + y, 0),
+        19,
+        'the 19 written beyond the room were claimed from the table',
+      );
+    } finally {
+      await other.app.close();
+      await own.destroy();
     }
   });
 

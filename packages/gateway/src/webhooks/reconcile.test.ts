@@ -120,7 +120,7 @@ describe('reconcile, replay and subscriptions check, with every webhook missed',
     assert.equal((await entitlements(token)).credits, 200);
   });
 
-  test('replay of a stored invoice.paid runs a new job and grants no second credits', async () => {
+  test('replay of a stored invoice.paid applies it again and grants no second credits', async () => {
     const ev = await t.context.db.query<{ id: string }>(
       `SELECT id FROM stripe_events WHERE type = 'invoice.paid' LIMIT 1`,
     );
@@ -129,7 +129,8 @@ describe('reconcile, replay and subscriptions check, with every webhook missed',
     const second = await replayEvent(t.context, id);
     assert.equal(first.status, 'processed');
     assert.equal(first.fetched, false);
-    assert.notEqual(first.job_id, second.job_id, 'one job per replay');
+    assert.equal(first.attempts, 1, 'each replay is one new attempt');
+    assert.equal(second.attempts, 1, 'each replay is one new attempt');
     const ledger = await t.context.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM credit_ledger WHERE customer_id = $1',
       [customerId],
@@ -240,16 +241,30 @@ describe('reconcile, replay and subscriptions check, with every webhook missed',
 });
 
 describe('/metrics', () => {
-  test('shows the queue and the stored events by status, read at scrape time', async () => {
-    const r = await t.app.inject({ method: 'GET', url: '/metrics', headers: auth(TEST_ADMIN_KEY) });
-    assert.equal(r.statusCode, 200, r.body);
-    const events = await t.context.db.query<{ status: string; n: number }>(
-      'SELECT status, count(*)::int AS n FROM stripe_events GROUP BY status',
+  test('shows the queue, the stored events waiting or failed, and the outcomes applied here', async () => {
+    const scrape = async () => {
+      const r = await t.app.inject({ method: 'GET', url: '/metrics', headers: auth(TEST_ADMIN_KEY) });
+      assert.equal(r.statusCode, 200, r.body);
+      return r.body;
+    };
+    const appliedOf = (body: string, outcome: string) =>
+      Number(
+        new RegExp(`^paydesk_stripe_events_applied_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(
+          body,
+        )?.[1],
+      );
+    const body = await scrape();
+    const processed = appliedOf(body, 'processed');
+    assert.ok(processed > 0, 'this process applied events');
+    assert.match(body, /^paydesk_stripe_events\{status="pending"\} 0$/m);
+    assert.match(body, /^paydesk_stripe_events\{status="failed"\} 0$/m);
+    // One more event applied, processed: the counter moves by exactly one.
+    const ev = await t.context.db.query<{ id: string }>(
+      `SELECT id FROM stripe_events WHERE type = 'invoice.paid' AND status = 'processed' LIMIT 1`,
     );
-    const processed = events.rows.find((x) => x.status === 'processed')?.n ?? 0;
-    assert.ok(processed > 0);
-    assert.match(r.body, new RegExp(`^paydesk_stripe_events\\{status="processed"\\} ${processed}$`, 'm'));
-    assert.match(r.body, /^paydesk_stripe_events\{status="failed"\} 0$/m);
+    assert.equal((await replayEvent(t.context, ev.rows[0]!.id)).status, 'processed');
+    const r = { body: await scrape() };
+    assert.equal(appliedOf(r.body, 'processed'), processed + 1);
     assert.match(r.body, /^paydesk_jobs\{state="dead"\} 0$/m);
     assert.match(r.body, /^paydesk_jobs\{state="running"\} \d+$/m);
     assert.match(r.body, /^paydesk_jobs_oldest_due_age_seconds [\d.e+-]+$/m);

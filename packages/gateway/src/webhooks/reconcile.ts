@@ -2,7 +2,6 @@
 // again (replay), and local subscriptions compared with Stripe (check). Everything goes through the
 // webhook pipeline's own paths — storeEvents + the apply-job, applySubscription — so a recovered
 // event has exactly the effects its webhook would have had, and a duplicate has none.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
 import { applySubscription } from '../fulfilment/subscription.js';
@@ -11,7 +10,7 @@ import { callStripe } from '../platform/stripe/client.js';
 import type { Services } from '../services.js';
 import { planOf } from '../subscriptions/service.js';
 import type { SubscriptionRow } from '../subscriptions/store.js';
-import { APPLY_EVENT_JOB, eventById, setEventStatus, storeEvents } from './store.js';
+import { eventById, storeEvents } from './store.js';
 
 /** Stripe keeps events for 30 days: `/v1/events` cannot go further back. */
 export const EVENT_RETENTION_SECONDS = 30 * 86_400;
@@ -102,7 +101,9 @@ export async function reconcileEvents(s: Services, options: ReconcileOptions): P
     if (page.data.length > 0) {
       seen += page.data.length;
       // Oldest first within a page, so their jobs are claimed in the order Stripe created them.
-      const stored = await s.db.transaction((tx) => storeEvents(tx, [...page.data].reverse(), 'reconcile'));
+      const { fresh: stored } = await s.db.transaction((tx) =>
+        storeEvents(tx, [...page.data].reverse(), 'reconcile'),
+      );
       if (stored.size > 0) {
         fresh.push(...stored);
         s.queue.poke();
@@ -129,8 +130,8 @@ export async function reconcileEvents(s: Services, options: ReconcileOptions): P
 interface EventJobState {
   id: string;
   status: string;
-  job_status: string | null;
-  attempts: number | null;
+  attempts: number;
+  locked_by: string | null;
   last_error: string | null;
 }
 
@@ -139,7 +140,7 @@ function tally(rows: readonly EventJobState[], final: boolean): Outcomes | undef
   for (const r of rows) {
     if (r.status === 'processed') o.processed++;
     else if (r.status === 'ignored') o.ignored++;
-    else if (r.job_status === 'dead' || (r.job_status === 'queued' && (r.attempts ?? 0) > 0)) {
+    else if (r.status === 'failed' || (r.locked_by === null && r.attempts > 0 && r.last_error !== null)) {
       o.failed++;
       if (r.last_error) o.errors[r.id] = r.last_error;
     } else {
@@ -158,14 +159,9 @@ export async function waitForEvents(s: Services, ids: readonly string[], waitMs:
   const deadline = Date.now() + waitMs;
   for (;;) {
     const r = await s.db.query<EventJobState>(
-      `SELECT e.id, e.status, j.status AS job_status, j.attempts, j.last_error
-       FROM stripe_events e
-       LEFT JOIN LATERAL (
-         SELECT status, attempts, last_error FROM jobs
-         WHERE kind = $2 AND key = e.id
-       ) j ON true
-       WHERE e.id = ANY($1::text[])`,
-      [ids, APPLY_EVENT_JOB],
+      `SELECT id, status, attempts, locked_by, COALESCE(last_error, status_reason) AS last_error
+       FROM stripe_events WHERE id = ANY($1::text[])`,
+      [ids],
     );
     const done = tally(r.rows, Date.now() >= deadline);
     if (done) return done;
@@ -181,48 +177,40 @@ export interface ReplayResult {
   fetched: boolean;
   status: 'processed' | 'ignored' | 'failed' | 'pending';
   reason: string | null;
-  job_id: number;
+  /** Attempts at applying the event since it was stored or last replayed. */
+  attempts: number;
 }
 
 /**
- * Applies a stored event again through a new apply-job with its own key (the handlers are idempotent,
- * so only what is missing happens). An event paydesk never stored is fetched from Stripe and stored
- * with source 'replay'; its ordinary apply-job runs it.
+ * Applies a stored event again: it becomes pending with no attempts, its own apply-job once more (the
+ * handlers are idempotent, so only what is missing happens). An event paydesk never stored is fetched
+ * from Stripe and stored with source 'replay'. Waits for the outcome of the next attempt.
  */
 export async function replayEvent(s: Services, eventId: string, waitMs = 60_000): Promise<ReplayResult> {
   let stored = await eventById(s.db, eventId);
   let fetched = false;
-  let jobId: number | undefined;
   if (!stored) {
     const event: Stripe.Event = await callStripe(() => s.stripe.events.retrieve(eventId));
     await s.db.transaction((tx) => storeEvents(tx, [event], 'replay'));
     fetched = true;
     stored = await eventById(s.db, eventId);
     if (!stored) throw new Error(`event ${eventId} could not be stored`);
-    const job = await s.db.query<{ id: number }>(`SELECT id FROM jobs WHERE kind = $1 AND key = $2`, [
-      APPLY_EVENT_JOB,
-      eventId,
-    ]);
-    jobId = job.rows[0] ? Number(job.rows[0].id) : undefined;
+  } else {
+    await s.db.query(
+      `UPDATE stripe_events
+       SET status = 'pending', status_reason = NULL, processed_at = NULL, attempts = 0, run_at = now(),
+           locked_by = NULL, last_error = NULL
+       WHERE id = $1`,
+      [eventId],
+    );
   }
-  if (jobId === undefined) {
-    // The apply-job skips events already processed or ignored: pending again, then a job of its own.
-    await s.db.transaction(async (tx) => {
-      await setEventStatus(tx, eventId, 'pending', null);
-      jobId = await s.queue.enqueue(
-        { kind: APPLY_EVENT_JOB, key: `replay:${eventId}:${randomUUID()}`, payload: { event_id: eventId } },
-        tx,
-      );
-    });
-  }
-  if (jobId === undefined) throw new Error(`no apply-job for event ${eventId}`);
   s.queue.poke();
-  const outcome = await waitForJob(s, jobId, waitMs);
+  const outcome = (await waitForEvents(s, [eventId], waitMs)).errors[eventId] ?? null;
   const after = await eventById(s.db, eventId);
   const status =
-    after?.status === 'processed' || after?.status === 'ignored'
+    after?.status === 'processed' || after?.status === 'ignored' || after?.status === 'failed'
       ? after.status
-      : outcome.error !== null
+      : outcome !== null
         ? 'failed'
         : 'pending';
   return {
@@ -230,26 +218,9 @@ export async function replayEvent(s: Services, eventId: string, waitMs = 60_000)
     type: stored.type,
     fetched,
     status,
-    reason: status === 'failed' ? outcome.error : (after?.status_reason ?? null),
-    job_id: jobId,
+    reason: status === 'failed' ? (outcome ?? after?.status_reason ?? null) : (after?.status_reason ?? null),
+    attempts: after?.attempts ?? 0,
   };
-}
-
-async function waitForJob(s: Services, id: number, waitMs: number): Promise<{ error: string | null }> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const r = await s.db.query<{ status: string; attempts: number; last_error: string | null }>(
-      'SELECT status, attempts, last_error FROM jobs WHERE id = $1',
-      [id],
-    );
-    const job = r.rows[0];
-    if (!job || job.status === 'done') return { error: null };
-    if (job.status === 'dead' || (job.status === 'queued' && job.attempts > 0))
-      return { error: job.last_error ?? 'failed' };
-    if (Date.now() >= deadline) return { error: null };
-    s.queue.poke();
-    await sleep(25);
-  }
 }
 
 export type DriftField = 'status' | 'plan' | 'interval' | 'current_period_end' | 'cancel_at_period_end';

@@ -1,9 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
-import Stripe from 'stripe';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import type Stripe from 'stripe';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
+import { FastPathServer } from '../platform/http/fast-path.js';
 import type { Services } from '../services.js';
-import { EventIngestor } from './ingest.js';
+import { ingestorOf } from './ingest.js';
 
 /** paydesk's own path, and the seed systems' paths for the same endpoint. */
 export const webhookPaths = [
@@ -18,7 +20,10 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /**
  * Verifies the signature against each configured secret (rotation) and returns the event. Nothing
- * is parsed into state before this succeeds.
+ * is parsed into state before this succeeds. Stripe's scheme, computed over the bytes as received
+ * (no string round trip): `Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>…]`, where each v1 may
+ * be HMAC-SHA256(secret, "<t>." + body), compared in constant time; the time must be within the
+ * tolerance on either side of now.
  */
 export function verifyEvent(
   raw: Buffer,
@@ -29,35 +34,29 @@ export function verifyEvent(
   if (!header) throw new AppError('invalid_signature', 'The Stripe-Signature header is missing.');
   if (secrets.length === 0)
     throw new AppError('invalid_signature', 'No webhook secret is configured (STRIPE_WEBHOOK_SECRET).');
-  // The SDK refuses only signatures that are too old; one from further in the future than the
-  // tolerance is refused here, as the tolerance is a window on both sides.
-  const signedAt = Number(/(?:^|,)t=(\d+)(?:,|$)/.exec(header)?.[1]);
-  if (Number.isFinite(signedAt) && signedAt - now.getTime() / 1000 > SIGNATURE_TOLERANCE_SECONDS)
+  let signedAt: string | undefined;
+  const candidates: Buffer[] = [];
+  for (const part of header.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === 't') signedAt = value;
+    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) candidates.push(Buffer.from(value, 'hex'));
+  }
+  if (signedAt === undefined || !/^\d{1,12}$/.test(signedAt) || candidates.length === 0)
+    throw new AppError('invalid_signature', 'The Stripe-Signature header is not in Stripe’s format.');
+  const matches = secrets.some((secret) => {
+    const expected = createHmac('sha256', secret).update(`${signedAt}.`).update(raw).digest();
+    return candidates.some((c) => timingSafeEqual(c, expected));
+  });
+  if (!matches) throw new AppError('invalid_signature', 'The signature does not match.');
+  if (Math.abs(Number(signedAt) - now.getTime() / 1000) > SIGNATURE_TOLERANCE_SECONDS)
     throw new AppError('invalid_signature', 'The signature timestamp is outside the tolerance.');
-  let lastError: unknown;
-  for (const secret of secrets) {
-    try {
-      return Stripe.webhooks.constructEvent(
-        raw,
-        header,
-        secret,
-        SIGNATURE_TOLERANCE_SECONDS,
-        undefined,
-        now.getTime(), // milliseconds: the SDK divides by 1000
-      );
-    } catch (err) {
-      lastError = err;
-    }
+  try {
+    return JSON.parse(raw.toString('utf8')) as Stripe.Event;
+  } catch {
+    throw new AppError('invalid_json', 'The webhook body is not a Stripe event.');
   }
-  if (lastError instanceof Stripe.errors.StripeSignatureVerificationError) {
-    throw new AppError(
-      'invalid_signature',
-      /timestamp/i.test(lastError.message)
-        ? 'The signature timestamp is outside the tolerance.'
-        : 'The signature does not match.',
-    );
-  }
-  throw new AppError('invalid_json', 'The webhook body is not a Stripe event.');
 }
 
 function looksLikeEvent(value: unknown): value is Stripe.Event {
@@ -84,10 +83,64 @@ const ackSchema = z.object({ received: z.literal(true), duplicate: z.boolean() }
  */
 export function webhookRoutes(s: Services): FastifyPluginAsync {
   return async (app) => {
-    const ingestor = new EventIngestor(s.db, () => s.queue.poke());
+    const ingestor = ingestorOf(s);
     // This plugin's own body parsing: the raw bytes, whatever the content type, for the signature.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    /** Verify, store, acknowledge: the outcome, or the error to answer. */
+    const ingest = async (
+      raw: Buffer,
+      header: string | undefined,
+      log: FastifyBaseLogger,
+      requestId?: string,
+    ) => {
+      const event = verifyEvent(raw, header, s.webhookSecrets, s.now());
+      if (!looksLikeEvent(event))
+        throw new AppError('invalid_json', 'The webhook body is not a Stripe event.');
+      let outcome: 'new' | 'duplicate';
+      try {
+        outcome = await ingestor.submit(event, raw);
+      } catch (err) {
+        log.error(
+          { err, event_id: event.id, request_id: requestId },
+          'could not store a webhook event; answering 503 so Stripe retries',
+        );
+        throw new AppError('storage_unavailable');
+      }
+      log.info(
+        {
+          event_id: event.id,
+          event_type: event.type,
+          duplicate: outcome === 'duplicate',
+          request_id: requestId,
+        },
+        'webhook stored',
+      );
+      return outcome;
+    };
+
+    // Deliveries on a connection that carries nothing else are served by the fast path; anything it
+    // declines (every error: a bad signature or body, a failed store) is answered below instead.
+    if (app.server instanceof FastPathServer) {
+      const answers = {
+        new: JSON.stringify({ received: true, duplicate: false }),
+        duplicate: JSON.stringify({ received: true, duplicate: true }),
+      };
+      // The fast path's own answers are logged without Fastify's per-request child logger.
+      const fastLog = s.logger as FastifyBaseLogger;
+      for (const url of webhookPaths) {
+        app.server.addRoute(url, ['stripe-signature'], async (request) => {
+          const outcome = await ingest(
+            request.body,
+            request.headers['stripe-signature'],
+            fastLog,
+            request.id,
+          ).catch(() => undefined);
+          return outcome && { status: 200, body: answers[outcome] };
+        });
+      }
+    }
 
     for (const url of webhookPaths) {
       app.post(
@@ -108,28 +161,7 @@ export function webhookRoutes(s: Services): FastifyPluginAsync {
           if (!Buffer.isBuffer(raw) || raw.length === 0)
             throw new AppError('invalid_body', 'The webhook body is empty.');
           const header = request.headers['stripe-signature'];
-          const event = verifyEvent(
-            raw,
-            typeof header === 'string' ? header : undefined,
-            s.webhookSecrets,
-            s.now(),
-          );
-          if (!looksLikeEvent(event))
-            throw new AppError('invalid_json', 'The webhook body is not a Stripe event.');
-          let outcome: 'new' | 'duplicate';
-          try {
-            outcome = await ingestor.submit(event, raw);
-          } catch (err) {
-            request.log.error(
-              { err, event_id: event.id },
-              'could not store a webhook event; answering 503 so Stripe retries',
-            );
-            throw new AppError('storage_unavailable');
-          }
-          request.log.info(
-            { event_id: event.id, event_type: event.type, duplicate: outcome === 'duplicate' },
-            'webhook stored',
-          );
+          const outcome = await ingest(raw, typeof header === 'string' ? header : undefined, request.log);
           return { received: true as const, duplicate: outcome === 'duplicate' };
         },
       );

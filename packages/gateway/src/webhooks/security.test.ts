@@ -128,11 +128,11 @@ describe('webhook security', () => {
     }
     await t.context.queue.idle();
     assert.equal(await credits(alice.token), 100);
-    const jobs = await t.context.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM jobs WHERE payload->>'event_id' = $1`,
+    const applied = await t.context.db.query<{ attempts: number; status: string }>(
+      'SELECT attempts, status FROM stripe_events WHERE id = $1',
       [event.id],
     );
-    assert.equal(jobs.rows[0]!.n, 1, 'one apply-job for the event');
+    assert.deepEqual(applied.rows, [{ attempts: 1, status: 'processed' }], 'applied once');
   });
 
   test("an event about another instance's session is acknowledged, marked ignored, and has no effect", async () => {

@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
 import type { Queryable } from '../platform/db/types.js';
+import type { HandOff, Job } from '../platform/queue/types.js';
+import { eventJob } from './event-queue.js';
 
 export type EventSource = 'webhook' | 'reconcile' | 'replay';
 export type EventStatus = 'pending' | 'processed' | 'ignored' | 'failed';
@@ -16,52 +18,86 @@ export interface StoredEvent {
   status: EventStatus;
   status_reason: string | null;
   processed_at: Date | null;
+  /** The apply-job's columns (webhooks/event-queue.ts). */
+  seq: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: Date;
+  locked_by: string | null;
+  last_error: string | null;
 }
 
-/** The kind of job that applies one stored event. */
-export const APPLY_EVENT_JOB = 'stripe_event';
+export { APPLY_EVENT_JOB } from './event-queue.js';
+
+/** Events a batch stored for the first time, and the apply-jobs of those the local worker holds. */
+export interface StoredBatch {
+  fresh: Set<string>;
+  held: Job[];
+}
+
+/** Columns per event in storeEvents' statement, after its three shared parameters. */
+const PER_EVENT = 8;
 
 /**
- * Stores a batch of events and, in the same statement, one apply-job per event that was new. One
- * statement is its own transaction (no BEGIN/COMMIT round trips when called outside one), and the
- * events and their jobs commit together or not at all. `raw`, when given, holds each event's body as
- * received (verified JSON of the same event): it is stored as it is instead of serialising the event
- * again. The batch travels as one JSON array; PostgreSQL takes the columns out of it. Returns the ids
- * that were new (the others had been stored before: a redelivery).
+ * Stores a batch of events in one statement (its own transaction when called outside one): each new
+ * event is a pending row, its own apply-job (webhooks/event-queue.ts). With `hold`, the first
+ * `hold.slots` of the batch are written already leased to `hold.worker` (JobQueue.reserve), and come
+ * back in `held` for it to apply from memory; the others wait in the table for any worker. `raw`, when
+ * given, holds each event's body as received (verified JSON of the same event): it is stored as it is
+ * instead of serialising the event again. Returns the ids that were new (the others had been stored
+ * before: a redelivery).
  */
 export async function storeEvents(
   db: Queryable,
   events: readonly Stripe.Event[],
   source: EventSource,
-  raw?: readonly Buffer[],
-): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const parts: string[] = [];
-  const seen = new Set<string>();
+  options: { raw?: readonly Buffer[]; hold?: HandOff } = {},
+): Promise<StoredBatch> {
+  if (events.length === 0) return { fresh: new Set(), held: [] };
+  const { raw, hold } = options;
+  const params: unknown[] = [source, hold?.worker ?? null, hold?.leaseMs ?? 0];
+  const rows: string[] = [];
+  const unique = new Map<string, Stripe.Event>();
   events.forEach((e, i) => {
-    if (seen.has(e.id)) return; // the same event twice in one batch
-    seen.add(e.id);
-    parts.push(raw?.[i]?.toString('utf8') ?? JSON.stringify(e));
+    if (unique.has(e.id)) return; // the same event twice in one batch
+    unique.set(e.id, e);
+    const object = e.data.object as { id?: unknown };
+    const n = params.length;
+    params.push(
+      e.id,
+      e.type,
+      e.created,
+      e.livemode,
+      e.api_version ?? null,
+      typeof object.id === 'string' ? object.id : null,
+      // The body as received goes as bytes (a binary parameter: json's binary form is its text).
+      raw?.[i] ?? JSON.stringify(e),
+      hold !== undefined && rows.length < hold.slots,
+    );
+    const p = Array.from({ length: PER_EVENT }, (_, k) => `$${n + k + 1}`);
+    // Types on the first row only: PostgreSQL takes the other rows' from it.
+    rows.push(
+      rows.length === 0
+        ? `(${p[0]}::text, ${p[1]}::text, ${p[2]}::float8, ${p[3]}::boolean, ${p[4]}::text, ${p[5]}::text, ${p[6]}::json, ${p[7]}::boolean)`
+        : `(${p.join(', ')})`,
+    );
   });
-  const inserted = await db.query<{ id: string }>(
-    `WITH fresh AS (
-       INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source)
-       SELECT e->>'id', e->>'type', to_timestamp((e->>'created')::float8), (e->>'livemode')::boolean,
-              e->>'api_version',
-              CASE WHEN jsonb_typeof(e->'data'->'object'->'id') = 'string' THEN e->'data'->'object'->>'id' END,
-              e, $2
-       FROM jsonb_array_elements($1::jsonb) AS u(e)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id
-     ), jobs AS (
-       INSERT INTO jobs (kind, key, payload)
-       SELECT $3, id, jsonb_build_object('event_id', id) FROM fresh
-       ON CONFLICT (kind, key) WHERE key IS NOT NULL DO NOTHING
-     )
-     SELECT id FROM fresh`,
-    [`[${parts.join(',')}]`, source, APPLY_EVENT_JOB],
+  const inserted = await db.query<{ seq: string; id: string; attempts: number; max_attempts: number }>(
+    `INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source, attempts, locked_by, run_at)
+     SELECT v.id, v.type, to_timestamp(v.created), v.livemode, v.api_version, v.object_id, v.payload, $1,
+            CASE WHEN v.held THEN 1 ELSE 0 END, CASE WHEN v.held THEN $2 END,
+            CASE WHEN v.held THEN now() + ($3::int * interval '1 millisecond') ELSE now() END
+     FROM (VALUES ${rows.join(', ')}) AS v(id, type, created, livemode, api_version, object_id, payload, held)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING seq, id, attempts, max_attempts`,
+    params,
   );
-  return new Set(inserted.rows.map((r) => r.id));
+  const held: Job[] = [];
+  for (const r of inserted.rows) {
+    if (r.attempts > 0)
+      held.push(eventJob(Number(r.seq), unique.get(r.id) as Stripe.Event, r.attempts, r.max_attempts));
+  }
+  return { fresh: new Set(inserted.rows.map((r) => r.id)), held };
 }
 
 export async function eventById(db: Queryable, id: string): Promise<StoredEvent | undefined> {
@@ -72,20 +108,6 @@ export async function eventById(db: Queryable, id: string): Promise<StoredEvent 
 export async function eventsByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
   const r = await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = ANY($1::text[])', [ids]);
   return new Map(r.rows.map((e) => [e.id, e]));
-}
-
-/** Records the outcome of many events in one statement. */
-export async function setEventStatuses(
-  db: Queryable,
-  outcomes: readonly { id: string; status: EventStatus; reason: string | null }[],
-): Promise<void> {
-  await db.query(
-    `UPDATE stripe_events AS e SET status = u.status, status_reason = u.reason,
-            processed_at = CASE WHEN u.status = 'pending' THEN NULL ELSE now() END
-     FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, status, reason)
-     WHERE e.id = u.id`,
-    [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.reason)],
-  );
 }
 
 export async function setEventStatus(

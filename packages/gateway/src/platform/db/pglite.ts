@@ -147,6 +147,9 @@ async function runStatement<R extends object>(
     const { paramTypes } = stmt;
     const values = params.map((v, i) => {
       if (v === null || v === undefined) return null;
+      // Bytes go as they are, a binary parameter (as the pg driver sends a Buffer): for bytea, and
+      // for a text-like type (json, text) whose binary form is the text itself.
+      if (ArrayBuffer.isView(v)) return v;
       const serializer = pg.serializers[paramTypes[i]!];
       return serializer ? serializer(v) : String(v);
     });

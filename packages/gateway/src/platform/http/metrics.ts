@@ -3,6 +3,8 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 
 export interface Metrics {
   registry: Registry;
+  /** Counts one answer (also those of the fast path, which bypasses Fastify's hooks). */
+  observe(method: string, route: string, status: number, seconds: number): void;
 }
 
 /**
@@ -27,13 +29,20 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     registers: [registry],
   });
 
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    requests.inc({ method, route, status: String(status) });
+    duration.observe({ method, route }, seconds);
+  };
   // A callback hook rather than an async one: no promise per response.
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    observe(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 
-  return { registry };
+  return { registry, observe };
 }

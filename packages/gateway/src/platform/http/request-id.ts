@@ -23,7 +23,11 @@ function nextId(): string {
  * well-formed `x-request-id` from a trusted proxy is kept so logs line up across services.
  */
 export function genRequestId(req: IncomingMessage): string {
-  const incoming = req.headers['x-request-id'];
+  return requestIdFor(req.headers['x-request-id']);
+}
+
+/** The id for a request whose `x-request-id` header is `incoming` (the fast path's genRequestId). */
+export function requestIdFor(incoming: string | string[] | undefined): string {
   if (typeof incoming === 'string' && acceptable.test(incoming)) return incoming;
   return nextId();
 }

@@ -5,17 +5,8 @@ import { Batcher } from '../batcher.js';
 import type { Db, Queryable } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from './backoff.js';
-import {
-  claimJobs,
-  completeJobs,
-  failJob,
-  insertJob,
-  pendingCount,
-  queueStats,
-  releaseJobs,
-  renewLeases,
-} from './store.js';
-import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from './types.js';
+import { insertJob, jobsTable } from './store.js';
+import type { HandOff, Job, JobDone, JobQueue, JobSpec, JobTable, KindOptions, QueueStats } from './types.js';
 
 export interface DbQueueOptions {
   db: Db;
@@ -34,6 +25,17 @@ export interface DbQueueOptions {
   random?: () => number;
 }
 
+/** The tables the kinds' jobs live in, the jobs table always among them. */
+function tablesOf(kinds: Readonly<Record<string, KindOptions>>): JobTable[] {
+  return [...new Set([jobsTable, ...Object.values(kinds).map((k) => k.table ?? jobsTable)])];
+}
+
+function addTo<K, V>(groups: Map<K, V[]>, key: K, item: V): void {
+  const group = groups.get(key);
+  if (group) group.push(item);
+  else groups.set(key, [item]);
+}
+
 /** idle() also waits for jobs due within this long: a retry scheduled a moment ahead is still work. */
 const IDLE_HORIZON_MS = 2_000;
 
@@ -44,10 +46,18 @@ export class DbJobQueue implements JobQueue {
   private readonly retry: RetryPolicy;
   private readonly maxAttempts: number;
   private kinds: Readonly<Record<string, KindOptions>> = {};
+  /** The tables the kinds' jobs live in (the jobs table first). */
+  private tables: readonly JobTable[] = [jobsTable];
   private readonly running = new Map<string, number>();
+  /** Handed-off jobs per kind, waiting here for a free slot (see reserve/adopt). */
+  private readonly backlog = new Map<string, Job[]>();
+  /** Slots promised by reserve() and not yet settled by adopt(), per kind. */
+  private readonly reserved = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
   private wake: (() => void) | undefined;
+  /** A poke that came while the loop was awake (claiming): the next sleep returns at once. */
+  private poked = false;
   private loop: Promise<void> | undefined;
   private lastReap = 0;
   private lastRenew = Date.now();
@@ -64,20 +74,21 @@ export class DbJobQueue implements JobQueue {
     this.maxAttempts = options.maxAttempts ?? 12;
     this.completions = new Batcher<JobDone & { opts: KindOptions }, void>(
       async (done) => {
-        const ids = done.map((d) => d.job.id);
+        // Grouped by where the jobs live and by their kinds' completion hooks: one statement per
+        // table, and with hooks (or more than one table) one transaction for all of it.
+        const byTable = new Map<JobTable, JobDone[]>();
         const hooks = new Map<NonNullable<KindOptions['complete']>, JobDone[]>();
         for (const d of done) {
-          if (!d.opts.complete) continue;
-          const group = hooks.get(d.opts.complete) ?? [];
-          group.push({ job: d.job, result: d.result });
-          hooks.set(d.opts.complete, group);
+          const item = { job: d.job, result: d.result };
+          addTo(byTable, d.opts.table ?? jobsTable, item);
+          if (d.opts.complete) addTo(hooks, d.opts.complete, item);
         }
-        if (hooks.size === 0) await completeJobs(options.db, ids, this.worker);
-        else
-          await options.db.transaction(async (tx) => {
-            for (const [complete, group] of hooks) await complete(tx, group);
-            await completeJobs(tx, ids, this.worker);
-          });
+        const write = async (tx: Queryable) => {
+          for (const [complete, group] of hooks) await complete(tx, group);
+          for (const [table, group] of byTable) await table.complete(tx, group, this.worker);
+        };
+        if (hooks.size === 0 && byTable.size === 1) await write(options.db);
+        else await options.db.transaction(write);
         return done.map(() => undefined);
       },
       { maxBatch: 500, maxInFlight: options.db.kind === 'postgres' ? 2 : 1 },
@@ -89,14 +100,47 @@ export class DbJobQueue implements JobQueue {
   }
 
   poke(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.poked = true;
+  }
+
+  reserve(kind: string, n: number): HandOff {
+    const opts = this.kinds[kind];
+    const held = (this.backlog.get(kind)?.length ?? 0) + (this.reserved.get(kind) ?? 0);
+    const slots = this.stopped || !opts ? 0 : Math.max(0, Math.min(n, (opts.handOffLimit ?? 0) - held));
+    if (slots > 0) this.reserved.set(kind, (this.reserved.get(kind) ?? 0) + slots);
+    return { worker: this.worker, leaseMs: this.leaseMs, slots };
+  }
+
+  adopt(kind: string, reserved: HandOff, jobs: readonly Job[]): void {
+    if (reserved.slots === 0) return;
+    this.reserved.set(kind, (this.reserved.get(kind) ?? 0) - reserved.slots);
+    if (jobs.length > reserved.slots) throw new Error('adopt: more jobs than were reserved');
+    // Stopped meanwhile: they stay leased to this worker until the lease runs out, then any takes them.
+    if (jobs.length === 0 || this.stopped) return;
+    const waiting = this.backlog.get(kind) ?? [];
+    waiting.push(...jobs);
+    this.backlog.set(kind, waiting);
+    this.poke();
   }
 
   start(kinds: Readonly<Record<string, KindOptions>>): void {
     if (!this.stopped) throw new Error('queue already started');
     this.kinds = kinds;
+    this.tables = tablesOf(kinds);
     this.stopped = false;
     this.loop = this.run();
+  }
+
+  /**
+   * Takes back every job a worker holds, in every table of these kinds: for a database only this
+   * process opens (PGlite), where any job still held was left by a process that died (kill -9, power
+   * loss), so it need not wait for its lease. Call before start().
+   */
+  async takeBackOrphans(kinds: Readonly<Record<string, KindOptions>>): Promise<number> {
+    let n = 0;
+    for (const table of tablesOf(kinds)) n += await table.release(this.options.db, 'all');
+    return n;
   }
 
   async stop(drainMs = 10_000): Promise<void> {
@@ -112,25 +156,40 @@ export class DbJobQueue implements JobQueue {
       sleep(drainMs, false, { signal: timer.signal }).catch(() => false),
     ]);
     timer.abort();
-    if (!drained) {
-      const n = await releaseJobs(this.options.db, this.worker).catch(() => 0);
-      this.options.logger.warn(
-        { released: n },
-        'queue stopped with jobs still running; released them for other workers',
-      );
+    // Handed-off jobs that never started go back to the queue at once, for any worker.
+    const waiting = [...this.backlog.values()].reduce((n, jobs) => n + jobs.length, 0);
+    this.backlog.clear();
+    if (!drained || waiting > 0) {
+      let n = 0;
+      for (const table of this.tables) n += await table.release(this.options.db, this.worker).catch(() => 0);
+      if (!drained)
+        this.options.logger.warn(
+          { released: n },
+          'queue stopped with jobs still running; released them for other workers',
+        );
     }
   }
 
-  stats(): Promise<QueueStats> {
-    return queueStats(this.options.db);
+  async stats(): Promise<QueueStats> {
+    const all = await Promise.all(this.tables.map((t) => t.stats(this.options.db)));
+    return all.reduce((a, b) => ({
+      queued: a.queued + b.queued,
+      running: a.running + b.running,
+      retrying: a.retrying + b.retrying,
+      dead: a.dead + b.dead,
+      oldestAgeSeconds: Math.max(a.oldestAgeSeconds, b.oldestAgeSeconds),
+    }));
   }
 
   async idle(options: { timeoutMs?: number; kinds?: readonly string[] } = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    while (
-      (await pendingCount(this.options.db, options.kinds, IDLE_HORIZON_MS)) > 0 ||
-      this.inFlight.size > 0
-    ) {
+    const pending = async () => {
+      let n = 0;
+      for (const table of this.tables)
+        n += await table.pending(this.options.db, options.kinds, IDLE_HORIZON_MS);
+      return n;
+    };
+    while ((await pending()) > 0 || this.inFlight.size > 0 || this.backlog.size > 0) {
       if (Date.now() > deadline) throw new Error('the job queue did not become idle in time');
       this.poke();
       await sleep(20);
@@ -140,26 +199,46 @@ export class DbJobQueue implements JobQueue {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let claimed = 0;
+      this.poked = false;
       try {
-        if (this.inFlight.size > 0 && Date.now() - this.lastRenew > this.leaseMs / 3) {
+        const holding = this.inFlight.size > 0 || this.backlog.size > 0;
+        if (holding && Date.now() - this.lastRenew > this.leaseMs / 3) {
           this.lastRenew = Date.now();
-          await renewLeases(this.options.db, this.worker, this.leaseMs);
+          for (const table of this.tables) await table.renew(this.options.db, this.worker, this.leaseMs);
         }
         if (Date.now() - this.lastReap > this.leaseMs / 4) {
           this.lastReap = Date.now();
-          const n = await releaseJobs(this.options.db);
+          let n = 0;
+          for (const table of this.tables) n += await table.release(this.options.db, 'expired');
           if (n > 0)
             this.options.logger.warn({ jobs: n }, 'took back jobs whose worker stopped (lease expired)');
         }
         for (const [kind, opts] of Object.entries(this.kinds)) {
-          const concurrency = opts.concurrency ?? 1;
-          const running = this.running.get(kind) ?? 0;
+          // Under pressure (see KindOptions.yieldTo) the kind leaves the CPU to what presses.
+          const concurrency = opts.yieldTo?.()
+            ? Math.min(opts.concurrency ?? 1, opts.yieldConcurrency ?? 1)
+            : (opts.concurrency ?? 1);
+          let running = this.running.get(kind) ?? 0;
+          // Handed-off jobs first: they are ours already, with no claim to write.
+          const waiting = this.backlog.get(kind);
+          while (waiting && waiting.length > 0 && running < concurrency && !this.stopped) {
+            this.launch(waiting.shift() as Job, opts);
+            running++;
+            claimed++;
+          }
+          if (waiting?.length === 0) this.backlog.delete(kind);
           const free = concurrency - running;
           // Claims go in batches: a claim is a write and a commit (a WAL flush on PostgreSQL), so while
           // more than half of the kind's slots are still busy, wait for more to free up (each job that
           // ends pokes this loop) instead of claiming one job per finished job.
           if (free <= 0 || this.stopped || (running > 0 && free < Math.ceil(concurrency / 2))) continue;
-          const jobs = await claimJobs(this.options.db, kind, free, this.worker, this.leaseMs);
+          const jobs = await (opts.table ?? jobsTable).claim(
+            this.options.db,
+            kind,
+            free,
+            this.worker,
+            this.leaseMs,
+          );
           claimed += jobs.length;
           for (const job of jobs) this.launch(job, opts);
         }
@@ -171,6 +250,12 @@ export class DbJobQueue implements JobQueue {
   }
 
   private sleepUntilPoked(ms: number): Promise<void> {
+    // A poke while the loop was awake (work handed off or enqueued, a slot freed, during a claim)
+    // would otherwise be lost, and the loop asleep for the whole poll interval with work waiting.
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       timer.unref();
@@ -209,9 +294,11 @@ export class DbJobQueue implements JobQueue {
         : undefined;
       if (retry) log.warn({ err, retry_at: retryAt }, 'job failed; will retry');
       else log.error({ err }, 'job failed for the last time; it is dead (see the console)');
-      await failJob(this.options.db, job.id, this.worker, message, retryAt).catch((e: unknown) =>
-        log.error({ err: e }, 'could not record the job failure; its lease will expire'),
-      );
+      await (opts.table ?? jobsTable)
+        .fail(this.options.db, job, this.worker, message, retryAt)
+        .catch((e: unknown) =>
+          log.error({ err: e }, 'could not record the job failure; its lease will expire'),
+        );
     }
   }
 }

@@ -1,12 +1,18 @@
 // The job queue and the webhook event store on /metrics: gauges read at scrape time, so they show
 // the database's state (all instances' work), not one process's counters.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Queryable } from '../db/types.js';
 import type { JobQueue } from './types.js';
 
-const eventStatuses = ['pending', 'processed', 'ignored', 'failed'] as const;
+/** Outcomes this process has recorded so far (processed, ignored), read at scrape time. */
+export type OutcomeTally = () => Readonly<Record<'processed' | 'ignored', number>>;
 
-export function registerQueueMetrics(registry: Registry, queue: JobQueue, db: Queryable): void {
+export function registerQueueMetrics(
+  registry: Registry,
+  queue: JobQueue,
+  db: Queryable,
+  applied: OutcomeTally,
+): void {
   new Gauge({
     name: 'paydesk_jobs_oldest_due_age_seconds',
     help: 'Seconds since the oldest queued job became due (0 when none waits): how far processing lags.',
@@ -31,15 +37,29 @@ export function registerQueueMetrics(registry: Registry, queue: JobQueue, db: Qu
   });
   new Gauge({
     name: 'paydesk_stripe_events',
-    help: 'Stored Stripe events by processing status.',
+    help: 'Stored Stripe events waiting to be applied (pending) or given up on (failed), all instances.',
     labelNames: ['status'] as const,
     registers: [registry],
+    // Both are read from their partial indexes: a scrape never scans the whole events table.
     async collect() {
-      const r = await db.query<{ status: string; n: number }>(
-        'SELECT status, count(*)::int AS n FROM stripe_events GROUP BY status',
+      const r = await db.query<{ pending: number; failed: number }>(
+        `SELECT (SELECT count(*) FROM stripe_events WHERE status = 'pending')::int AS pending,
+                (SELECT count(*) FROM stripe_events WHERE status = 'failed')::int AS failed`,
       );
-      const by = new Map(r.rows.map((x) => [x.status, x.n]));
-      for (const status of eventStatuses) this.set({ status }, by.get(status) ?? 0);
+      this.set({ status: 'pending' }, r.rows[0]?.pending ?? 0);
+      this.set({ status: 'failed' }, r.rows[0]?.failed ?? 0);
+    },
+  });
+  new Counter({
+    name: 'paydesk_stripe_events_applied_total',
+    help: 'Stripe events this process applied, by outcome (processed, or ignored with a reason).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const tally = applied();
+      this.reset();
+      this.inc({ outcome: 'processed' }, tally.processed);
+      this.inc({ outcome: 'ignored' }, tally.ignored);
     },
   });
 }

@@ -8,7 +8,7 @@ import type { Db } from '../db/types.js';
 import { createLogger } from '../logger.js';
 import { retryDelayMs, shouldRetry } from './backoff.js';
 import { DbJobQueue } from './db-queue.js';
-import { claimJobs } from './store.js';
+import { claimJobs, jobsTable } from './store.js';
 import type { Job } from './types.js';
 
 let tdb: TestDatabase;
@@ -51,6 +51,36 @@ async function jobRow(id: number) {
 }
 
 describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  test('work that arrives while the worker is claiming is taken at once, not after the poll interval', async () => {
+    // A poll interval far longer than the test: only the poke can start the job in time.
+    const q = queue({ pollMs: 60_000 });
+    let claims = 0;
+    let ran = false;
+    const table = {
+      ...jobsTable,
+      claim: async (...a: Parameters<typeof jobsTable.claim>) => {
+        const jobs = await jobsTable.claim(...a);
+        // The first claim finds nothing; a job is enqueued (and the worker poked) before it returns.
+        if (claims++ === 0) {
+          await q.enqueue({ kind: 'late' });
+          q.poke();
+        }
+        return jobs;
+      },
+    };
+    q.start({
+      late: {
+        handler: async () => {
+          ran = true;
+        },
+        table,
+      },
+    });
+    const started = Date.now();
+    while (!ran && Date.now() - started < 5_000) await sleep(10);
+    assert.ok(ran, 'the job ran within 5 s although the worker polls once a minute');
+  });
+
   test('runs an enqueued job with its payload, then marks it done', async () => {
     const q = queue();
     const seen: Job[] = [];

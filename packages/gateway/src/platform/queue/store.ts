@@ -1,7 +1,7 @@
 // The jobs table's SQL. Claiming uses FOR UPDATE SKIP LOCKED, so any number of workers on
 // PostgreSQL take disjoint jobs; on PGlite (one connection) the same statement is simply serial.
 import type { Queryable } from '../db/types.js';
-import type { Job, JobPayload, JobSpec, QueueStats } from './types.js';
+import type { Job, JobPayload, JobSpec, JobTable, QueueStats } from './types.js';
 
 interface JobRow {
   id: number;
@@ -103,8 +103,20 @@ export async function renewLeases(db: Queryable, worker: string, leaseMs: number
   );
 }
 
-/** Hands jobs back to the queue: this worker's own (on stop), or anyone's whose lease ran out (a crashed worker). */
-export async function releaseJobs(db: Queryable, worker?: string): Promise<number> {
+/**
+ * Hands jobs back to the queue: this worker's own (on stop), every running one ('all': PGlite, which
+ * only this process opens, so they were left by a process that died), or anyone's whose lease ran out
+ * (a crashed worker).
+ */
+export async function releaseJobs(db: Queryable, whose: string | 'all' | 'expired'): Promise<number> {
+  if (whose === 'all') {
+    const r = await db.query(
+      `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
+       WHERE status = 'running'`,
+    );
+    return r.rowCount;
+  }
+  const worker = whose === 'expired' ? undefined : whose;
   const r = worker
     ? await db.query(
         `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
@@ -159,3 +171,19 @@ export async function pendingCount(
   );
   return r.rows[0]!.n;
 }
+
+/** The jobs table as a JobTable: where every kind's jobs live unless the kind names another table. */
+export const jobsTable: JobTable = {
+  claim: claimJobs,
+  complete: (db, done, worker) =>
+    completeJobs(
+      db,
+      done.map((d) => d.job.id),
+      worker,
+    ),
+  fail: (db, job, worker, error, retryAt) => failJob(db, job.id, worker, error, retryAt),
+  renew: renewLeases,
+  release: releaseJobs,
+  pending: pendingCount,
+  stats: queueStats,
+};

@@ -1,0 +1,73 @@
+// verifyEvent checks Stripe's signature scheme itself, over the bytes as received: it must accept
+// exactly what the official SDK signs and refuse everything else.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Stripe from 'stripe';
+import { AppError } from '../platform/errors.js';
+import { SIGNATURE_TOLERANCE_SECONDS, verifyEvent } from './routes.js';
+
+const secret = 'whsec_signature_test_0123456789abcdef';
+const now = new Date('2026-12-02T12:00:00Z');
+const t = Math.floor(now.getTime() / 1000);
+// Not ASCII on purpose: the HMAC is over the UTF-8 bytes.
+const body = Buffer.from(
+  JSON.stringify({ id: 'evt_1', type: 'customer.updated', data: { object: { name: 'Zoë Ångström' } } }),
+);
+const sign = (payload: string | Buffer, key = secret, timestamp = t) =>
+  Stripe.webhooks.generateTestHeaderString({ payload: payload.toString(), secret: key, timestamp });
+
+function refused(fn: () => unknown, code: string, message: RegExp) {
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof AppError && err.code === code && message.test(err.message),
+  );
+}
+
+test('accepts what the SDK signs, with any of several secrets and any of several v1 signatures', () => {
+  assert.equal(verifyEvent(body, sign(body), [secret], now).id, 'evt_1');
+  assert.equal(verifyEvent(body, sign(body), ['whsec_old_one', secret], now).id, 'evt_1');
+  const other = /v1=([0-9a-f]+)/.exec(sign(body, 'whsec_other'))![1];
+  assert.equal(verifyEvent(body, `${sign(body)},v1=${other},v0=abc`, [secret], now).id, 'evt_1');
+  assert.equal(
+    verifyEvent(body, `t=${t},v1=${other},${sign(body).split(',')[1]}`, [secret], now).id,
+    'evt_1',
+  );
+});
+
+test('refuses another secret, a changed body, a malformed header', () => {
+  refused(
+    () => verifyEvent(body, sign(body, 'whsec_attacker'), [secret], now),
+    'invalid_signature',
+    /does not match/,
+  );
+  const changed = Buffer.from(body.toString().replace('Zoë', 'Zoe'));
+  refused(() => verifyEvent(changed, sign(body), [secret], now), 'invalid_signature', /does not match/);
+  for (const header of [
+    '',
+    'garbage',
+    `t=${t}`,
+    `v1=${'a'.repeat(64)}`,
+    `t=abc,v1=${'a'.repeat(64)}`,
+    `t=${t},v1=short`,
+  ]) {
+    refused(() => verifyEvent(body, header || undefined, [secret], now), 'invalid_signature', /.+/);
+  }
+  refused(() => verifyEvent(body, sign(body), [], now), 'invalid_signature', /No webhook secret/);
+});
+
+test('the time must be within the tolerance on both sides', () => {
+  for (const offset of [-SIGNATURE_TOLERANCE_SECONDS - 1, SIGNATURE_TOLERANCE_SECONDS + 1]) {
+    refused(
+      () => verifyEvent(body, sign(body, secret, t + offset), [secret], now),
+      'invalid_signature',
+      /outside the tolerance/,
+    );
+  }
+  for (const offset of [-SIGNATURE_TOLERANCE_SECONDS, SIGNATURE_TOLERANCE_SECONDS])
+    assert.equal(verifyEvent(body, sign(body, secret, t + offset), [secret], now).id, 'evt_1');
+});
+
+test('a signed body that is not JSON is invalid_json, after the signature', () => {
+  const text = Buffer.from('not json');
+  refused(() => verifyEvent(text, sign(text), [secret], now), 'invalid_json', /not a Stripe event/);
+});
