@@ -33,12 +33,17 @@ export async function freePort(): Promise<number> {
  * env: paydesk's configuration (PAYDESK_DATA_DIR is required). Only PATH is inherited, so the
  * benchmark's own environment does not leak into paydesk's configuration.
  */
-export async function startPaydesk(env: Record<string, string>, timeoutMs = 90_000): Promise<PaydeskProcess> {
+export async function startPaydesk(
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+  /** Flags for node itself, before the CLI (e.g. --cpu-prof, which NODE_OPTIONS does not accept). */
+  nodeArgs: readonly string[] = [],
+): Promise<PaydeskProcess> {
   const dataDir = env.PAYDESK_DATA_DIR;
   if (!dataDir) throw new Error('PAYDESK_DATA_DIR is required');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [paydeskCli, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, paydeskCli, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), PAYDESK_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

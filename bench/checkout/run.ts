@@ -1,6 +1,8 @@
 // Checkout benchmark: what paydesk adds to opening a Stripe Checkout session.
 //   npm run bench:checkout [-- --count 1000] [-- --warmup 100] [-- --seconds 60]
 //                          [-- --database postgres://USER@127.0.0.1:5432/postgres]
+//                          [-- --cpu-prof DIR]   (paydesk's process writes a V8 CPU profile, sampled
+//                                                 every 100 µs, into DIR when it stops)
 //
 // This process starts paydesk compiled, as `npm start` runs it — `node packages/gateway/dist/cli.js
 // serve` in its own process, embedded: PGlite in a fresh data directory, the emulator in-process, the
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '60' },
     database: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const clamp = (v: string, lo: number, hi: number) => {
@@ -70,12 +73,16 @@ const dropDatabase = async () => {
   if (database) await onServer(database.server, (c) => c.query(`DROP DATABASE IF EXISTS ${database.name}`));
 };
 const dataDir = await mkdtemp(join(tmpdir(), 'paydesk-bench-checkout-'));
-const server = await startPaydesk({
-  PAYDESK_EMULATOR_PORT: '0',
-  PAYDESK_DATA_DIR: dataDir,
-  PAYDESK_ADMIN_KEY: ADMIN_KEY,
-  ...(database ? { DATABASE_URL: database.url } : {}),
-}).catch(async (err: unknown) => {
+const server = await startPaydesk(
+  {
+    PAYDESK_EMULATOR_PORT: '0',
+    PAYDESK_DATA_DIR: dataDir,
+    PAYDESK_ADMIN_KEY: ADMIN_KEY,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+  },
+  undefined,
+  values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+).catch(async (err: unknown) => {
   await rm(dataDir, { recursive: true, force: true });
   await dropDatabase();
   throw err;

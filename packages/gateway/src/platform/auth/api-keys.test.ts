@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { migrate } from '../db/migrate.js';
 import type { Db } from '../db/types.js';
-import { createApiKey, revokeApiKey, verifyApiKey } from './api-keys.js';
+import { createApiKey, randomToken, revokeApiKey, verifyApiKey } from './api-keys.js';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -66,4 +66,18 @@ describe('API key verification cache', () => {
     await revokeApiKey(db, key);
     assert.deepEqual(await verifyApiKey(view, key), { ok: false, reason: 'revoked' });
   });
+});
+
+test('random ids are base62 of the length asked, and never repeat across refills of their byte pool', () => {
+  const seen = new Set<string>();
+  // 2,000 ids of 16 characters draw 64 KB: the 4 KB pool is refilled many times.
+  for (let i = 0; i < 2000; i++) {
+    const id = randomToken(16);
+    assert.match(id, /^[A-Za-z0-9]{16}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 2000);
+  assert.match(randomToken(3000), /^[A-Za-z0-9]{3000}$/);
+  // Every character of the alphabet turns up: the bytes are not all read from one spot.
+  assert.equal(new Set([...seen].join('')).size, 62);
 });

@@ -67,6 +67,27 @@ describe('PGlite driver', () => {
     assert.deepEqual({ rows: upd.rows, rowCount: upd.rowCount }, { rows: [], rowCount: 3 });
   });
 
+  test('a statement run again answers from the columns described when it was prepared, as query() would', async () => {
+    await db.query('INSERT INTO things (id, n) VALUES ($1, $2), ($3, $4)', ['d1', 1, 'd2', 2]);
+    for (let run = 0; run < 2; run++) {
+      // Two columns of one name: the last one wins, as in PGlite's own rows.
+      const dup = await db.query('SELECT n AS v, id AS v FROM things WHERE id = $1', ['d1']);
+      assert.deepEqual(dup.rows, [{ v: 'd1' }]);
+      const none = await db.query('SELECT id, n FROM things WHERE id = $1', ['nope']);
+      assert.deepEqual({ rows: none.rows, rowCount: none.rowCount }, { rows: [], rowCount: 0 });
+      const cte = await db.query<{ id: string; n: number }>(
+        'WITH moved AS (UPDATE things SET n = n + 10 WHERE id = ANY($1) RETURNING id, n) SELECT * FROM moved ORDER BY id',
+        [['d1', 'd2']],
+      );
+      assert.deepEqual(cte.rows, [
+        { id: 'd1', n: 11 + 10 * run },
+        { id: 'd2', n: 12 + 10 * run },
+      ]);
+    }
+    const del = await db.query('DELETE FROM things WHERE id = ANY($1)', [['d1', 'd2', 'nope']]);
+    assert.deepEqual({ rows: del.rows, rowCount: del.rowCount }, { rows: [], rowCount: 2 });
+  });
+
   test('an error carries its SQLSTATE and leaves the session usable, inside a transaction too', async () => {
     await db.query('INSERT INTO things (id) VALUES ($1)', ['dup']);
     await assert.rejects(db.query('INSERT INTO things (id) VALUES ($1)', ['dup']), { code: '23505' });

@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite, parse, protocol, type Results, types } from '@electric-sql/pglite';
+import { type messages, PGlite, parse, protocol, type Results, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 const parsers = {
@@ -16,15 +16,21 @@ const MAX_PREPARED = 1000;
 
 /**
  * Statements prepared once per SQL text on PGlite's one session, with the parameter types Postgres
- * inferred for them. PGlite's own query() makes six calls into WebAssembly per statement (Parse,
- * Describe, Bind, Describe, Execute, Sync), parsing and planning the SQL each time; a prepared
- * statement runs as one batch (Bind, Describe, Execute, Sync), for about half the CPU.
+ * inferred for them and the columns they return. PGlite's own query() makes six calls into
+ * WebAssembly per statement (Parse, Describe, Bind, Describe, Execute, Sync), parsing and planning
+ * the SQL each time; a prepared statement runs as one batch (Bind, Execute, Sync), for about half the
+ * CPU. A kept statement's columns come from the Describe sent once when it was prepared: its
+ * result columns cannot change while it stays prepared (Postgres refuses to run it if its tables
+ * changed so that they would, and every statement that may change the schema first drops them all,
+ * see forgetPrepared()).
  */
 interface Prepared {
   /** The prepared statement's name; '' for the unnamed statement (not kept). */
   name: string;
   /** Parameter type oids, to serialize each value exactly as PGlite's query() would. */
   paramTypes: number[];
+  /** The columns it returns (none for a statement without a result, such as an UPDATE without RETURNING). */
+  fields: readonly { name: string; dataTypeID: number }[];
 }
 
 interface StatementCache {
@@ -46,6 +52,46 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     offset += p.length;
   }
   return out;
+}
+
+type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
+
+/** The columns of a Describe's RowDescription (none when it answered NoData). */
+function describedFields(described: readonly BackendMessage[]): Prepared['fields'] {
+  const row = described.find((m): m is messages.RowDescriptionMessage => m.name === 'rowDescription');
+  return row ? row.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) : [];
+}
+
+/**
+ * The statement's result from its messages, as PGlite's parse.parseResults() builds it (rows as
+ * objects by column name, each value through the same parsers; affectedRows counted for INSERT,
+ * UPDATE, DELETE, COPY and MERGE), with the columns known from the Describe at prepare time.
+ */
+function results<R extends object>(
+  messages: readonly BackendMessage[],
+  fields: Prepared['fields'],
+  parsers: PGlite['parsers'],
+): Results<R> {
+  const rows: R[] = [];
+  let affectedRows = 0;
+  for (const m of messages) {
+    if (m.name === 'dataRow') {
+      const values = (m as messages.DataRowMessage).fields;
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i]!;
+        row[f.name] = types.parseType(values[i] ?? null, f.dataTypeID, parsers);
+      }
+      rows.push(row as R);
+    } else if (m.name === 'commandComplete') {
+      const words = (m as messages.CommandCompleteMessage).text.split(' ');
+      if (['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(words[0]!)) {
+        const n = Number.parseInt(words[words.length - 1]!, 10);
+        if (!Number.isNaN(n)) affectedRows += n;
+      }
+    }
+  }
+  return { rows, fields: [...fields], affectedRows };
 }
 
 /** An error carries the query and its parameters, as PGlite's own errors do. */
@@ -91,7 +137,11 @@ async function runStatement<R extends object>(
         ]),
         { syncToFs: false },
       );
-      stmt = { name, paramTypes: parse.parseDescribeStatementResults(described) };
+      stmt = {
+        name,
+        paramTypes: parse.parseDescribeStatementResults(described),
+        fields: name ? describedFields(described) : [],
+      };
       if (name) cache.byText.set(sql, stmt);
     }
     const { paramTypes } = stmt;
@@ -103,19 +153,23 @@ async function runStatement<R extends object>(
       const serializer = pg.serializers[paramTypes[i]!];
       return serializer ? serializer(v) : String(v);
     });
+    // A kept statement's columns are known from its Describe; any other is described again here.
+    const kept = stmt.name !== '';
+    const bind = serialize.bind({ statement: stmt.name, values });
     const messages = await pg.execProtocolStream(
-      concat([
-        serialize.bind({ statement: stmt.name, values }),
-        serialize.describe({ type: 'P' }),
-        serialize.execute({}),
-        serialize.sync(),
-      ]),
+      concat(
+        kept
+          ? [bind, serialize.execute({}), serialize.sync()]
+          : [bind, serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()],
+      ),
       // As PGlite's query(): the file system is synced after a statement outside a transaction
       // (and after COMMIT inside one).
       { syncToFs: !inTransaction },
     );
     // One statement, one result, as PGlite's query() returns.
-    return parse.parseResults(messages, pg.parsers)[0] as Results<R>;
+    return kept
+      ? results<R>(messages, stmt.fields, pg.parsers)
+      : (parse.parseResults(messages, pg.parsers)[0] as Results<R>);
   } catch (err) {
     throw withQuery(err, sql, params);
   }

@@ -33,13 +33,15 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     requests.inc({ method, route, status: String(status) });
     duration.observe({ method, route }, seconds);
   };
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook rather than an async one: no promise per response.
+  app.addHook('onResponse', (request, reply, done) => {
     observe(
       request.method,
       request.routeOptions.url ?? 'unmatched',
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   return { registry, observe };

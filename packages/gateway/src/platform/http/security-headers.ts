@@ -19,12 +19,15 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': apiPolicy,
 };
 
+/** The same headers in the order they are set, the API policy last (pages set their own first). */
+const defaults: readonly (readonly [string, string])[] = Object.entries(API_SECURITY_HEADERS);
+
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(always)) {
+  // A callback hook rather than an async one: no promise per response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const [name, value] of defaults) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', apiPolicy);
-    return payload;
+    done(null, payload);
   });
 }
