@@ -65,11 +65,14 @@ class Connection {
   private waiting: ((status: number) => void) | undefined;
   private failWaiting: ((err: Error) => void) | undefined;
   busy = false;
+  /** The server closed it (or it failed): a request sent on it would never be answered. */
+  closed = false;
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     const fail = (err: Error) => {
+      this.closed = true;
       const f = this.failWaiting;
       this.waiting = undefined;
       this.failWaiting = undefined;
@@ -87,6 +90,7 @@ class Connection {
   }
 
   send(request: Buffer): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
     this.busy = true;
     return new Promise((resolve, reject) => {
       this.waiting = (status) => {
@@ -182,7 +186,7 @@ async function main(): Promise<LoadResult> {
       }
       for (const c of connections) {
         if (backlog.length === 0) break;
-        if (c.busy) continue;
+        if (c.busy || c.closed) continue;
         const dueAt = backlog.shift()!;
         if (dueAt >= measureFrom) sent++;
         const p = c.send(nextRequest()).then(

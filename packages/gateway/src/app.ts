@@ -41,14 +41,26 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const app = Fastify({
     // Stripe's webhook deliveries skip node:http's and Fastify's per-request machinery when they can
     // (platform/http/fast-path.ts); every other request is served as always.
-    serverFactory: (handler) =>
-      new FastPathServer(handler, {
+    serverFactory: (handler, options) => {
+      const server = new FastPathServer(handler, {
         logger: ctx.logger,
         bodyLimit: ctx.config.bodyLimit,
         requestId: requestIdFor,
         observe: (...a) => observe(...a),
         closing: () => closing,
-      }),
+      });
+      // What Fastify sets on a server it makes itself (with a factory it leaves them to us): its
+      // keep-alive of 72 s rather than node's 5 s, which would close Stripe's idle connections.
+      const timeouts = options as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+      };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = timeouts.requestTimeout ?? 0;
+      server.setTimeout(timeouts.connectionTimeout ?? 0);
+      return server;
+    },
     // pino's Logger is a FastifyBaseLogger; the cast only narrows pino's extra generics away.
     loggerInstance: ctx.logger as FastifyBaseLogger,
     genReqId: genRequestId,

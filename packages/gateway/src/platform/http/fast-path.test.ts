@@ -274,6 +274,18 @@ describe('fast path', () => {
     c.close();
   });
 
+  test('idle connections are kept as long as Fastify keeps them (72 s, not node’s 5 s)', async () => {
+    assert.equal(server.keepAliveTimeout, 72_000);
+    const c = new Client();
+    await c.ready();
+    c.socket.write(request(eventBody()));
+    assert.equal((await c.next()).status, 200);
+    assert.ok(c.fast);
+    const fastSocket = [...server.fast].find((f) => f.socket.remotePort === c.socket.localPort)!.socket;
+    assert.equal(fastSocket.timeout, 72_000);
+    c.close();
+  });
+
   test('the seed systems’ aliases are on the fast path too', async () => {
     const c = new Client();
     await c.ready();
