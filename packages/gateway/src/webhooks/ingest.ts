@@ -13,20 +13,21 @@ import { APPLY_EVENT_JOB } from './event-queue.js';
 import { type EventSource, storeEvents } from './store.js';
 
 /**
- * Deliveries per stored batch (a moving average) from which ingest counts as pressed: at a steady
- * rate the database takes a few events per commit; in a burst, dozens share each one.
+ * Deliveries waiting on storage (queued for a batch or in one being written) from which ingest
+ * counts as pressed, and below which it no longer does. By Little's law that count is the arrival
+ * rate times the time to store: a few at a steady 2,000/s (a commit takes milliseconds), dozens to
+ * hundreds in a burst the database cannot keep up with.
  */
-export const PRESSED_AT = 16;
+export const PRESSED_AT = 32;
+export const RELIEVED_BELOW = 8;
 
 export class EventIngestor {
   private readonly batcher: Batcher<{ event: Stripe.Event; raw?: Buffer }, 'new' | 'duplicate'>;
-  /** Moving average of the batch size (the last ~10 batches weigh most). */
-  private batchSize = 0;
+  private isPressed = false;
 
   constructor(db: Db, queue: JobQueue, source: EventSource = 'webhook') {
     this.batcher = new Batcher(
       async (items) => {
-        this.batchSize += (items.length - this.batchSize) / 8;
         const events = items.map((i) => i.event);
         const raw = items.every((i) => i.raw) ? items.map((i) => i.raw as Buffer) : undefined;
         const hold = queue.reserve(APPLY_EVENT_JOB, events.length);
@@ -52,17 +53,20 @@ export class EventIngestor {
       // PostgreSQL: two batches commit at once over the pool, overlapping their disk flushes (more
       // make smaller batches: at 100 concurrent deliveries, 2 in flight stored ~6,500/s, 4 ~5,500/s).
       // PGlite has one connection: one batch at a time.
-      { maxBatch: 500, maxInFlight: db.kind === 'postgres' ? 2 : 1 },
+      { maxBatch: 500, maxInFlight: db.kind === 'postgres' ? 3 : 1 },
     );
   }
 
   /**
-   * A burst: storage is the bottleneck (PRESSED_AT or more deliveries per commit, on average, and
-   * some still waiting). The apply-jobs wait meanwhile (jobs.ts), so that deliveries are
-   * acknowledged first.
+   * A burst: PRESSED_AT or more deliveries wait on storage, until fewer than RELIEVED_BELOW do (the
+   * gap keeps it from flapping while a burst goes on). The apply-jobs wait meanwhile (jobs.ts), so
+   * that deliveries are acknowledged first.
    */
   pressed(): boolean {
-    return this.batchSize >= PRESSED_AT && this.batcher.pending > 0;
+    const pending = this.batcher.pending;
+    if (pending >= PRESSED_AT) this.isPressed = true;
+    else if (pending < RELIEVED_BELOW) this.isPressed = false;
+    return this.isPressed;
   }
 
   /** `raw`: the body the event was verified from, stored as it is (no second serialisation). */
