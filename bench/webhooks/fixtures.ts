@@ -22,19 +22,6 @@ export interface EventTemplate {
   bytes: number;
 }
 
-/** The body of request number n of a template (tag makes the ids unique across runs). */
-export function eventBody(
-  t: Pick<EventTemplate, 'parts' | 'slots' | 'objects'>,
-  unique: string,
-  n: number,
-): string {
-  let out = t.parts[0]!;
-  for (let i = 0; i < t.slots.length; i++) {
-    out += (t.slots[i] === 'unique' ? unique : t.objects[n % t.objects.length]!) + t.parts[i + 1]!;
-  }
-  return out;
-}
-
 /** The latest event of `type` in the emulator, as Stripe would deliver it. */
 async function latestEvent(stripe: Stripe, type: string): Promise<Stripe.Event> {
   const { data } = await stripe.events.list({ type, limit: 1 });
