@@ -103,21 +103,3 @@ export async function storeEvents(
 export async function eventById(db: Queryable, id: string): Promise<StoredEvent | undefined> {
   return (await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = $1', [id])).rows[0];
 }
-
-/** Many stored events in one statement, by id (those not stored are absent). */
-export async function eventsByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
-  const r = await db.query<StoredEvent>('SELECT * FROM stripe_events WHERE id = ANY($1::text[])', [ids]);
-  return new Map(r.rows.map((e) => [e.id, e]));
-}
-
-export async function setEventStatus(
-  db: Queryable,
-  id: string,
-  status: EventStatus,
-  reason: string | null,
-): Promise<void> {
-  await db.query(
-    `UPDATE stripe_events SET status = $2, status_reason = $3, processed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END WHERE id = $1`,
-    [id, status, reason],
-  );
-}
