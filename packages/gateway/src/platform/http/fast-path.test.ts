@@ -286,6 +286,21 @@ describe('fast path', () => {
     c.close();
   });
 
+  test('a client that half-closes after its request gets its answer, then the end', async () => {
+    const c = new Client();
+    await c.ready();
+    const body = eventBody();
+    c.socket.end(request(body));
+    const a = await c.next();
+    assert.equal(a.status, 200);
+    // (Connection: close when the half-close arrived before the answer was written; either way the
+    // server ends its side once it has answered.)
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(c.ended, 'the server ended the connection');
+    assert.equal(await storedCount([idOf(body)]), 1);
+    c.close();
+  });
+
   test('the seed systems’ aliases are on the fast path too', async () => {
     const c = new Client();
     await c.ready();

@@ -19,6 +19,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A header value node:http refuses: a control character other than tab. */
 const BAD_VALUE = /[^\t -~\x80-\xff]/;
 const DIGITS = /^[0-9]{1,9}$/;
+/** Pipelined bytes held while a request is being answered, beyond which reading pauses. */
+const MAX_PENDING_BYTES = 1024 * 1024;
 
 /** What a fast handler gets of a request. */
 export interface FastRequest {
@@ -91,6 +93,8 @@ class FastConnection {
   #pending: Buffer | undefined;
   #busy = false;
   #done = false;
+  /** The client has finished sending (half-close): the connection ends after the last answer. */
+  #ended = false;
 
   constructor(
     readonly socket: Socket,
@@ -99,6 +103,7 @@ class FastConnection {
     socket.setNoDelay(true);
     socket.setTimeout(server.keepAliveTimeout);
     socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
     socket.on('timeout', this.#onTimeout);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -111,7 +116,21 @@ class FastConnection {
   #onData = (chunk: Buffer): void => {
     this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
     if (!this.#busy) this.#drain();
+    // A client that pipelines far ahead of the answers waits (TCP backpressure), as with node:http.
+    else if (this.#pending.length > MAX_PENDING_BYTES) this.socket.pause();
   };
+
+  #onEnd = (): void => {
+    this.#ended = true;
+    if (!this.#busy) this.#finish();
+  };
+
+  /** After the client's half-close: what is left unparsed goes unanswered, as node:http does. */
+  #finish(): void {
+    this.#done = true;
+    this.#pending = undefined;
+    this.socket.end();
+  }
 
   #onTimeout = (): void => {
     if (!this.#busy) this.socket.destroy();
@@ -165,13 +184,14 @@ class FastConnection {
   #answer(head: Head, request: Buffer, id: string, started: number, answer: FastAnswer | undefined): void {
     this.#busy = false;
     if (this.socket.destroyed) return;
+    this.socket.resume();
     if (answer === undefined) {
       // Fastify answers this request (and everything after it on this connection).
       const rest = this.#pending;
       this.#handOff(rest === undefined ? request : Buffer.concat([request, rest]));
       return;
     }
-    const close = head.close || !this.server.listening;
+    const close = head.close || !this.server.listening || (this.#ended && this.#pending === undefined);
     const text =
       `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'unknown'}\r\n` +
       `request-id: ${id}\r\n${fixedHeaders}content-type: application/json; charset=utf-8\r\n` +
@@ -194,12 +214,11 @@ class FastConnection {
         'request completed',
       );
     if (close) {
-      this.#done = true;
-      this.#pending = undefined;
-      this.socket.end();
+      this.#finish();
       return;
     }
     this.#drain();
+    if (this.#ended && !this.#busy && !this.#done) this.#finish();
   }
 
   /** Gives the connection to node:http from `from` on (nothing of it has been answered). */
@@ -210,6 +229,7 @@ class FastConnection {
     this.server.fast.delete(this);
     socket.pause();
     socket.removeListener('data', this.#onData);
+    socket.removeListener('end', this.#onEnd);
     socket.removeListener('timeout', this.#onTimeout);
     socket.removeListener('error', this.#onError);
     socket.removeListener('close', this.#onClose);
