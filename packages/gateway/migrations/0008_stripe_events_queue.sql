@@ -28,13 +28,13 @@ FROM jobs j
 WHERE j.kind = 'stripe_event' AND j.status <> 'done' AND j.payload->>'event_id' = e.id AND e.status = 'pending';
 DELETE FROM jobs WHERE kind = 'stripe_event';
 
--- Neither index had a reader; each cost every stored event an index entry (two for the status one,
--- which every outcome changed).
+-- None of these indexes had a reader; each cost every stored event an index entry (two for the
+-- status one, which every outcome changed).
 DROP INDEX stripe_events_status;
 DROP INDEX stripe_events_type_created;
 DROP INDEX stripe_events_object;
 -- The queue (pending events, by when they are due) and the dead ones (for the console and
--- /metrics); processed and ignored events are in no index but the primary key and the object's.
+-- /metrics); processed and ignored events are in no index but the primary key.
 CREATE INDEX stripe_events_due ON stripe_events (run_at, seq) WHERE status = 'pending';
 CREATE INDEX stripe_events_failed ON stripe_events (processed_at) WHERE status = 'failed';
 

@@ -1,5 +1,6 @@
 // The job queue and the webhook event store on /metrics: gauges read at scrape time, so they show
-// the database's state (all instances' work), not one process's counters.
+// the database's state (all instances' work); the outcomes of applied events are this process's
+// own counter (counting them in the database would scan the events table on every scrape).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Queryable } from '../db/types.js';
 import type { JobQueue } from './types.js';
