@@ -5,7 +5,8 @@
 // worker's room, by reconcile, replayed, retried after a failure, or left by a worker that stopped
 // (its lease is `run_at`) — are claimed from the table with FOR UPDATE SKIP LOCKED like any job.
 import type Stripe from 'stripe';
-import type { Job, JobTable, QueueStats } from '../platform/queue/types.js';
+import { type StatsRow, toQueueStats } from '../platform/queue/store.js';
+import type { Job, JobTable } from '../platform/queue/types.js';
 
 /** The kind of job that applies one stored event. */
 export const APPLY_EVENT_JOB = 'stripe_event';
@@ -101,15 +102,11 @@ export const eventTable: JobTable = {
   async release(db, whose) {
     // 'expired': nothing to do here, a claim takes an event whose lease ran out (it is due again).
     if (whose === 'expired') return 0;
-    const r =
-      whose === 'all'
-        ? await db.query(
-            `UPDATE stripe_events SET locked_by = NULL, run_at = now() WHERE status = 'pending' AND locked_by IS NOT NULL`,
-          )
-        : await db.query(
-            `UPDATE stripe_events SET locked_by = NULL, run_at = now() WHERE status = 'pending' AND locked_by = $1`,
-            [whose],
-          );
+    const r = await db.query(
+      `UPDATE stripe_events SET locked_by = NULL, run_at = now()
+       WHERE status = 'pending' AND locked_by IS NOT NULL AND ($1::text IS NULL OR locked_by = $1)`,
+      [whose === 'all' ? null : whose],
+    );
     return r.rowCount;
   },
 
@@ -123,14 +120,8 @@ export const eventTable: JobTable = {
     return r.rows[0]?.n ?? 0;
   },
 
-  async stats(db): Promise<QueueStats> {
-    const r = await db.query<{
-      queued: number;
-      running: number;
-      retrying: number;
-      dead: number;
-      oldest: number | null;
-    }>(
+  async stats(db) {
+    const r = await db.query<StatsRow>(
       `SELECT count(*) FILTER (WHERE locked_by IS NULL)::int AS queued,
               count(*) FILTER (WHERE locked_by IS NOT NULL)::int AS running,
               count(*) FILTER (WHERE locked_by IS NULL AND attempts > 0)::int AS retrying,
@@ -138,13 +129,6 @@ export const eventTable: JobTable = {
               extract(epoch FROM now() - min(run_at) FILTER (WHERE locked_by IS NULL AND run_at <= now()))::float8 AS oldest
        FROM stripe_events WHERE status = 'pending'`,
     );
-    const row = r.rows[0];
-    return {
-      queued: row?.queued ?? 0,
-      running: row?.running ?? 0,
-      retrying: row?.retrying ?? 0,
-      dead: row?.dead ?? 0,
-      oldestAgeSeconds: Math.max(0, row?.oldest ?? 0),
-    };
+    return toQueueStats(r.rows[0]);
   },
 };

@@ -109,37 +109,43 @@ export async function renewLeases(db: Queryable, worker: string, leaseMs: number
  * (a crashed worker).
  */
 export async function releaseJobs(db: Queryable, whose: string | 'all' | 'expired'): Promise<number> {
-  if (whose === 'all') {
-    const r = await db.query(
-      `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
-       WHERE status = 'running'`,
-    );
-    return r.rowCount;
-  }
-  const worker = whose === 'expired' ? undefined : whose;
-  const r = worker
-    ? await db.query(
-        `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
-         WHERE status = 'running' AND locked_by = $1`,
-        [worker],
-      )
-    : await db.query(
-        `UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-                last_error = COALESCE(last_error, 'lease expired: the worker stopped while running this job'),
-                locked_by = NULL, locked_until = NULL, updated_at = now()
-         WHERE status = 'running' AND locked_until < now()`,
-      );
+  const r =
+    whose === 'expired'
+      ? await db.query(
+          `UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+                  last_error = COALESCE(last_error, 'lease expired: the worker stopped while running this job'),
+                  locked_by = NULL, locked_until = NULL, updated_at = now()
+           WHERE status = 'running' AND locked_until < now()`,
+        )
+      : await db.query(
+          `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = now()
+           WHERE status = 'running' AND ($1::text IS NULL OR locked_by = $1)`,
+          [whose === 'all' ? null : whose],
+        );
   return r.rowCount;
 }
 
+/** The counts a stats query returns, as QueueStats (an empty result counts nothing). */
+export interface StatsRow {
+  queued: number;
+  running: number;
+  retrying: number;
+  dead: number;
+  oldest: number | null;
+}
+
+export function toQueueStats(row: StatsRow | undefined): QueueStats {
+  return {
+    queued: row?.queued ?? 0,
+    running: row?.running ?? 0,
+    retrying: row?.retrying ?? 0,
+    dead: row?.dead ?? 0,
+    oldestAgeSeconds: Math.max(0, row?.oldest ?? 0),
+  };
+}
+
 export async function queueStats(db: Queryable): Promise<QueueStats> {
-  const r = await db.query<{
-    queued: number;
-    running: number;
-    retrying: number;
-    dead: number;
-    oldest: number | null;
-  }>(
+  const r = await db.query<StatsRow>(
     `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
             count(*) FILTER (WHERE status = 'running')::int AS running,
             count(*) FILTER (WHERE status = 'queued' AND attempts > 0)::int AS retrying,
@@ -147,14 +153,7 @@ export async function queueStats(db: Queryable): Promise<QueueStats> {
             extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now()))::float8 AS oldest
      FROM jobs WHERE status <> 'done'`,
   );
-  const row = r.rows[0]!;
-  return {
-    queued: row.queued,
-    running: row.running,
-    retrying: row.retrying,
-    dead: row.dead,
-    oldestAgeSeconds: Math.max(0, row.oldest ?? 0),
-  };
+  return toQueueStats(r.rows[0]);
 }
 
 /** Jobs running, or queued and due within `horizonMs` (a retry scheduled a moment ahead counts). */
