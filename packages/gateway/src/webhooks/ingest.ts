@@ -39,8 +39,8 @@ export class EventIngestor {
           throw err;
         }
         queue.adopt(APPLY_EVENT_JOB, hold, stored.held);
-        if (stored.held.length < stored.fresh.size) queue.poke(); // some wait in the table
-        // Once this batch is settled the pressure may be over: the worker looks again then.
+        // Once this batch is settled the worker looks again: events may wait in the table, and the
+        // pressure may be over.
         if (stored.fresh.size > 0) setImmediate(() => queue.poke());
         // An event id twice in one batch: the first is new, later ones are duplicates.
         const claimed = new Set<string>();
