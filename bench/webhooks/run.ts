@@ -36,6 +36,8 @@ const { values } = parseArgs({
     'drain-timeout': { type: 'string', default: '60' },
     targets: { type: 'string', default: 'bare,sync-engine,paydesk-pg,paydesk-pglite' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    // Flags for paydesk's node, space-separated (e.g. --perf-basic-prof for perf, or --cpu-prof).
+    'paydesk-node-args': { type: 'string', default: '' },
   },
 });
 const num = (v: string, lo: number, hi: number) => {
@@ -50,6 +52,7 @@ const RATE = num(values.rate, 0, 50_000);
 const RATE_SECONDS = num(values['rate-seconds'], 1, 60);
 const DRAIN_TIMEOUT_S = num(values['drain-timeout'], 1, 300);
 const TARGETS = values.targets.split(',');
+const PAYDESK_NODE_ARGS = values['paydesk-node-args'].split(' ').filter(Boolean);
 const SECRET = `whsec_bench_${randomBytes(16).toString('hex')}`;
 const TAG = randomBytes(3).toString('hex');
 
@@ -134,7 +137,7 @@ async function startPaydeskTarget(
   depthFromDb: pg.Pool | undefined,
 ): Promise<Target & { process: PaydeskProcess; dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), `paydesk-bench-webhooks-${name}-`));
-  const p = await startPaydesk({ ...env, PAYDESK_DATA_DIR: dataDir });
+  const p = await startPaydesk({ ...env, PAYDESK_DATA_DIR: dataDir }, undefined, PAYDESK_NODE_ARGS);
   const port = Number(new URL(p.url).port);
   const depth = depthFromDb
     ? async () =>

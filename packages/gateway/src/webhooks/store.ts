@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { binaryArray } from '../platform/db/binary-array.js';
 import type { Queryable } from '../platform/db/types.js';
 import type { HandOff, Job } from '../platform/queue/types.js';
 import { eventJob } from './event-queue.js';
@@ -35,8 +36,19 @@ export interface StoredBatch {
   held: Job[];
 }
 
-/** Columns per event in storeEvents' statement, after its three shared parameters. */
-const PER_EVENT = 8;
+/**
+ * storeEvents' statement. The rows arrive as arrays (platform/db/binary-array.ts), so its text is the
+ * same for any number of events: PostgreSQL parses and plans it once per connection, not per batch.
+ * Row n (from 1) is held by the worker ($2, for $3 ms) when n <= $4.
+ */
+const INSERT_EVENTS = `INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source, attempts, locked_by, run_at)
+  SELECT v.id, v.type, to_timestamp(v.created), v.livemode, v.api_version, v.object_id, v.payload, $1,
+         CASE WHEN v.n <= $4 THEN 1 ELSE 0 END, CASE WHEN v.n <= $4 THEN $2 END,
+         CASE WHEN v.n <= $4 THEN now() + ($3::int * interval '1 millisecond') ELSE now() END
+  FROM unnest($5::text[], $6::text[], $7::int8[], $8::bool[], $9::text[], $10::text[], $11::json[])
+       WITH ORDINALITY AS v(id, type, created, livemode, api_version, object_id, payload, n)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING seq, id, attempts, max_attempts`;
 
 /**
  * Stores a batch of events in one statement (its own transaction when called outside one): each new
@@ -55,42 +67,41 @@ export async function storeEvents(
 ): Promise<StoredBatch> {
   if (events.length === 0) return { fresh: new Set(), held: [] };
   const { raw, hold } = options;
-  const params: unknown[] = [source, hold?.worker ?? null, hold?.leaseMs ?? 0];
-  const rows: string[] = [];
   const unique = new Map<string, Stripe.Event>();
+  const ids: string[] = [];
+  const types: string[] = [];
+  const created: number[] = [];
+  const livemode: boolean[] = [];
+  const apiVersions: (string | null)[] = [];
+  const objectIds: (string | null)[] = [];
+  const payloads: (Buffer | string)[] = [];
   events.forEach((e, i) => {
     if (unique.has(e.id)) return; // the same event twice in one batch
     unique.set(e.id, e);
     const object = e.data.object as { id?: unknown };
-    const n = params.length;
-    params.push(
-      e.id,
-      e.type,
-      e.created,
-      e.livemode,
-      e.api_version ?? null,
-      typeof object.id === 'string' ? object.id : null,
-      // The body as received goes as bytes (a binary parameter: json's binary form is its text).
-      raw?.[i] ?? JSON.stringify(e),
-      hold !== undefined && rows.length < hold.slots,
-    );
-    const p = Array.from({ length: PER_EVENT }, (_, k) => `$${n + k + 1}`);
-    // Types on the first row only: PostgreSQL takes the other rows' from it.
-    rows.push(
-      rows.length === 0
-        ? `(${p[0]}::text, ${p[1]}::text, ${p[2]}::float8, ${p[3]}::boolean, ${p[4]}::text, ${p[5]}::text, ${p[6]}::json, ${p[7]}::boolean)`
-        : `(${p.join(', ')})`,
-    );
+    ids.push(e.id);
+    types.push(e.type);
+    created.push(e.created);
+    livemode.push(e.livemode);
+    apiVersions.push(e.api_version ?? null);
+    objectIds.push(typeof object.id === 'string' ? object.id : null);
+    payloads.push(raw?.[i] ?? JSON.stringify(e));
   });
   const inserted = await db.query<{ seq: string; id: string; attempts: number; max_attempts: number }>(
-    `INSERT INTO stripe_events (id, type, created, livemode, api_version, object_id, payload, source, attempts, locked_by, run_at)
-     SELECT v.id, v.type, to_timestamp(v.created), v.livemode, v.api_version, v.object_id, v.payload, $1,
-            CASE WHEN v.held THEN 1 ELSE 0 END, CASE WHEN v.held THEN $2 END,
-            CASE WHEN v.held THEN now() + ($3::int * interval '1 millisecond') ELSE now() END
-     FROM (VALUES ${rows.join(', ')}) AS v(id, type, created, livemode, api_version, object_id, payload, held)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING seq, id, attempts, max_attempts`,
-    params,
+    INSERT_EVENTS,
+    [
+      source,
+      hold?.worker ?? null,
+      hold?.leaseMs ?? 0,
+      hold?.slots ?? 0,
+      binaryArray('text', ids),
+      binaryArray('text', types),
+      binaryArray('int8', created),
+      binaryArray('bool', livemode),
+      binaryArray('text', apiVersions),
+      binaryArray('text', objectIds),
+      binaryArray('json', payloads),
+    ],
   );
   const held: Job[] = [];
   for (const r of inserted.rows) {

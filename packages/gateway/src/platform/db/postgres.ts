@@ -11,10 +11,52 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
 
 type Client = pg.PoolClient | pg.Client;
 
+/** Statements kept prepared per connection; paydesk's SQL is fixed text, so this is a bound, not a working set. */
+const MAX_PREPARED = 1000;
+/** Only these are kept prepared (as on PGlite): statements that read or write rows, not DDL. */
+const DML = /^\s*(select|insert|update|delete|with)\b/i;
+/**
+ * A kept statement that no longer fits the schema (0A000: "cached plan must not change result type",
+ * after another process changed a table it reads with `*`) or that the server no longer has (26000,
+ * e.g. after a pooler's DISCARD ALL) is prepared again under a new name on its next use.
+ */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
+
+/** Each connection's kept statements: SQL text → the name it was prepared under. Names are never reused. */
+const preparedOn = new WeakMap<Client, Map<string, string>>();
+let nextName = 0;
+
+/**
+ * One statement on one connection. DML is prepared once per connection under a name (PostgreSQL
+ * parses and analyses it once, and plans it once when a generic plan is as good), instead of being
+ * parsed, analysed and planned on every call as an unnamed statement is.
+ */
+async function run<R extends object>(client: Client, sql: string, params?: readonly unknown[]) {
+  const values = params as unknown[] | undefined;
+  if (!DML.test(sql)) return client.query<R>(sql, values);
+  let names = preparedOn.get(client);
+  if (!names) {
+    names = new Map();
+    preparedOn.set(client, names);
+  }
+  let name = names.get(sql);
+  if (name === undefined) {
+    if (names.size >= MAX_PREPARED) return client.query<R>(sql, values);
+    name = `paydesk_${nextName++}`;
+    names.set(sql, name);
+  }
+  try {
+    return await client.query<R>({ name, text: sql, values });
+  } catch (err) {
+    if (STALE_STATEMENT.has((err as { code?: string }).code ?? '')) names.delete(sql);
+    throw err;
+  }
+}
+
 function queryable(client: Client): Queryable {
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const r = await client.query<R>(sql, params as unknown[] | undefined);
+      const r = await run<R>(client, sql, params);
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
@@ -65,7 +107,15 @@ export function openPostgres(options: PostgresOptions): Db {
   return {
     kind: 'postgres',
     async query<R extends object>(sql: string, params?: readonly unknown[]) {
-      const r = await pool.query<R>(sql, params as unknown[] | undefined);
+      const r = await withClient(async (c) => {
+        try {
+          return await run<R>(c, sql, params);
+        } catch (err) {
+          // Outside a transaction a stale kept statement is simply prepared again, at once.
+          if (!STALE_STATEMENT.has((err as { code?: string }).code ?? '')) throw err;
+          return run<R>(c, sql, params);
+        }
+      });
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
