@@ -17,13 +17,30 @@ export interface EventResult {
   reason: string | null;
 }
 
-/** The apply-job of a stored event (its id is the row's `seq`, its key the event id). */
-export function eventJob(seq: number, event: Stripe.Event, attempts: number, maxAttempts: number): Job {
+/**
+ * The apply-job of a stored event (its id is the row's `seq`, its key the event id). `event` is the
+ * event, or its body as received, parsed when the job first reads it (the database has checked it is
+ * JSON when it stored it).
+ */
+export function eventJob(
+  seq: number,
+  eventId: string,
+  event: Stripe.Event | Buffer,
+  attempts: number,
+  maxAttempts: number,
+): Job {
+  let parsed = Buffer.isBuffer(event) ? undefined : event;
   return {
     id: seq,
     kind: APPLY_EVENT_JOB,
-    key: event.id,
-    payload: { event_id: event.id, event },
+    key: eventId,
+    payload: {
+      event_id: eventId,
+      get event(): Stripe.Event {
+        parsed ??= JSON.parse((event as Buffer).toString('utf8')) as Stripe.Event;
+        return parsed;
+      },
+    },
     attempts,
     maxAttempts,
     createdAt: new Date(),
@@ -65,7 +82,7 @@ export const eventTable: JobTable = {
     );
     return r.rows
       .filter((row) => row.status === 'pending')
-      .map((row) => eventJob(Number(row.seq), row.payload, row.attempts, row.max_attempts))
+      .map((row) => eventJob(Number(row.seq), row.id, row.payload, row.attempts, row.max_attempts))
       .sort((a, b) => a.id - b.id);
   },
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app.js';
@@ -7,6 +8,7 @@ import { applyEventJob } from './apply.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
 import { EventIngestor } from './ingest.js';
 import { webhookPaths } from './routes.js';
+import { receivedEvent } from './store.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
@@ -201,14 +203,15 @@ describe('POST /webhooks/stripe', () => {
 
   test('ingest counts as pressed while a burst waits on storage, not at a steady rate nor once stored', async () => {
     const ingestor = new EventIngestor(t.context.db, t.context.queue);
-    const burst = () => Promise.all(Array.from({ length: 400 }, () => ingestor.submit(event())));
+    const burst = () =>
+      Promise.all(Array.from({ length: 400 }, () => ingestor.submit(receivedEvent(event()))));
     assert.equal(ingestor.pressed(), false);
     const first = burst();
     assert.equal(ingestor.pressed(), true, 'hundreds of deliveries waiting on storage');
     await first;
     assert.equal(ingestor.pressed(), false, 'nothing waits any more');
     // A steady trickle: a delivery or a few waiting at a time.
-    const few = Promise.all(Array.from({ length: 5 }, () => ingestor.submit(event())));
+    const few = Promise.all(Array.from({ length: 5 }, () => ingestor.submit(receivedEvent(event()))));
     assert.equal(ingestor.pressed(), false, 'a few deliveries waiting at a steady rate');
     await few;
     // Pressed stays pressed while a burst drains, until few are left.
@@ -262,6 +265,14 @@ describe('POST /webhooks/stripe', () => {
         },
         'invalid_json',
       ],
+      [
+        'a signed body shaped like an event but not JSON (the database refuses it)',
+        () => {
+          const body = JSON.stringify(event()).replace('"livemode":false', '"livemode":false,"junk":tru');
+          return { body, sig: sign(body) };
+        },
+        'invalid_json',
+      ],
     ];
     for (const [name, make, code] of cases) {
       test(`${name} → 400 ${code}`, async () => {
@@ -276,6 +287,44 @@ describe('POST /webhooks/stripe', () => {
         assert.equal(after.rows[0]!.n, before.rows[0]!.n);
       });
     }
+  });
+
+  test('a body the database refuses is answered 400 alone: the deliveries batched with it are stored', async () => {
+    const signBytes = (body: Buffer) => {
+      const ts = Math.floor(Date.now() / 1000);
+      return `t=${ts},v1=${createHmac('sha256', TEST_WEBHOOK_SECRET).update(`${ts}.`).update(body).digest('hex')}`;
+    };
+    const good = Array.from({ length: 20 }, () => event());
+    const notJson = Buffer.from(JSON.stringify(event()).replace('"object":"event"', '"object":"event",]'));
+    // Bytes that are not UTF-8 inside a string: JSON-shaped, but not text the database accepts.
+    const text = JSON.stringify(event('customer.updated', { name: 'XX' }));
+    const notUtf8 = Buffer.from(text);
+    notUtf8.fill(0xff, text.indexOf('XX'), text.indexOf('XX') + 2);
+    const bodies = [...good.slice(0, 10).map((e) => Buffer.from(JSON.stringify(e))), notJson, notUtf8];
+    bodies.push(...good.slice(10).map((e) => Buffer.from(JSON.stringify(e))));
+    const answers = await Promise.all(
+      bodies.map((body) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/webhooks/stripe',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signBytes(body) },
+          payload: body,
+        }),
+      ),
+    );
+    const codes = answers.map((r) => r.statusCode);
+    assert.deepEqual(codes, [...Array(10).fill(200), 400, 400, ...Array(10).fill(200)]);
+    for (const r of [answers[10]!, answers[11]!])
+      assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'invalid_json');
+    for (const e of good) assert.equal((await stored(e.id)).rows, 1, e.id);
+    const refused = [notJson, notUtf8].map((b) => /"id":"(evt_[^"]+)"/.exec(b.toString('latin1'))![1]!);
+    for (const id of refused) assert.equal((await stored(id)).rows, 0, id);
+    // Each stored as it was sent.
+    const kept = await t.context.db.query<{ id: string; body: string }>(
+      'SELECT id, payload::text AS body FROM stripe_events WHERE id = ANY($1)',
+      [good.map((e) => e.id)],
+    );
+    for (const r of kept.rows) assert.equal(r.body, JSON.stringify(good.find((e) => e.id === r.id)));
   });
 
   test('an event that cannot be stored → 503, so Stripe retries', async () => {

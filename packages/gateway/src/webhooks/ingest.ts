@@ -4,13 +4,12 @@
 // durably". The events are written leased to this process's worker as far as it has room
 // (JobQueue.reserve) and handed to it once committed, so it applies them without claiming or reading
 // them back.
-import type Stripe from 'stripe';
 import { Batcher } from '../platform/batcher.js';
 import type { Db } from '../platform/db/types.js';
 import type { JobQueue } from '../platform/queue/types.js';
 import type { Services } from '../services.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
-import { type EventSource, storeEvents } from './store.js';
+import { type EventSource, type ReceivedEvent, storeEvents } from './store.js';
 
 /**
  * Deliveries waiting on storage (queued for a batch or in one being written) from which ingest
@@ -21,40 +20,78 @@ import { type EventSource, storeEvents } from './store.js';
 export const PRESSED_AT = 32;
 export const RELIEVED_BELOW = 8;
 
+/** What became of a delivered event: stored now, stored before, or refused by the database. */
+export type IngestOutcome = 'new' | 'duplicate' | 'invalid';
+
+/** A data exception (SQLSTATE class 22): the database refused a value, here a body that is not JSON. */
+function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 export class EventIngestor {
-  private readonly batcher: Batcher<{ event: Stripe.Event; raw?: Buffer }, 'new' | 'duplicate'>;
+  private readonly batcher: Batcher<ReceivedEvent, IngestOutcome>;
   private isPressed = false;
 
-  constructor(db: Db, queue: JobQueue, source: EventSource = 'webhook') {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly source: EventSource = 'webhook',
+  ) {
     this.batcher = new Batcher(
-      async (items) => {
-        const events = items.map((i) => i.event);
-        const raw = items.every((i) => i.raw) ? items.map((i) => i.raw as Buffer) : undefined;
-        const hold = queue.reserve(APPLY_EVENT_JOB, events.length);
-        let stored: Awaited<ReturnType<typeof storeEvents>>;
+      async (events) => {
         try {
-          stored = await storeEvents(db, events, source, { raw, hold });
+          return await this.store(events);
         } catch (err) {
-          queue.adopt(APPLY_EVENT_JOB, hold, []);
-          throw err;
+          // One body the database refuses fails its whole statement: store the others one by one,
+          // so that only the delivery at fault is refused (400) and none of the rest waits for
+          // Stripe's retry.
+          if (!isDataException(err)) throw err;
+          if (events.length === 1) return ['invalid'];
+          const outcomes: IngestOutcome[] = [];
+          for (const e of events) {
+            outcomes.push(
+              await this.store([e]).then(
+                ([o]) => o as IngestOutcome,
+                (single) => {
+                  if (isDataException(single)) return 'invalid';
+                  throw single;
+                },
+              ),
+            );
+          }
+          return outcomes;
         }
-        queue.adopt(APPLY_EVENT_JOB, hold, stored.held);
-        // Once this batch is settled the worker looks again: events may wait in the table, and the
-        // pressure may be over.
-        if (stored.fresh.size > 0) setImmediate(() => queue.poke());
-        // An event id twice in one batch: the first is new, later ones are duplicates.
-        const claimed = new Set<string>();
-        return events.map((e) => {
-          const isNew = stored.fresh.has(e.id) && !claimed.has(e.id);
-          if (isNew) claimed.add(e.id);
-          return isNew ? 'new' : 'duplicate';
-        });
       },
       // PostgreSQL: three batches commit at once over the pool, overlapping their disk flushes (at
       // 100 concurrent deliveries 2 and 3 stored alike, 8,700-9,000/s; 4 made batches too small).
       // PGlite has one connection: one batch at a time.
       { maxBatch: 500, maxInFlight: db.kind === 'postgres' ? 3 : 1 },
     );
+  }
+
+  /** Stores a batch, leased as far as the local worker has room, and hands those to it. */
+  private async store(events: ReceivedEvent[]): Promise<IngestOutcome[]> {
+    const { queue } = this;
+    const hold = queue.reserve(APPLY_EVENT_JOB, events.length);
+    let stored: Awaited<ReturnType<typeof storeEvents>>;
+    try {
+      stored = await storeEvents(this.db, events, this.source, { hold });
+    } catch (err) {
+      queue.adopt(APPLY_EVENT_JOB, hold, []);
+      throw err;
+    }
+    queue.adopt(APPLY_EVENT_JOB, hold, stored.held);
+    // Once this batch is settled the worker looks again: events may wait in the table, and the
+    // pressure may be over.
+    if (stored.fresh.size > 0) setImmediate(() => queue.poke());
+    // An event id twice in one batch: the first is new, later ones are duplicates.
+    const claimed = new Set<string>();
+    return events.map(({ head: { id } }) => {
+      const isNew = stored.fresh.has(id) && !claimed.has(id);
+      if (isNew) claimed.add(id);
+      return isNew ? 'new' : 'duplicate';
+    });
   }
 
   /**
@@ -69,9 +106,9 @@ export class EventIngestor {
     return this.isPressed;
   }
 
-  /** `raw`: the body the event was verified from, stored as it is (no second serialisation). */
-  submit(event: Stripe.Event, raw?: Buffer): Promise<'new' | 'duplicate'> {
-    return this.batcher.submit({ event, raw });
+  /** A verified delivery: stored (with its apply-job) once this resolves, unless it is 'invalid'. */
+  submit(event: ReceivedEvent): Promise<IngestOutcome> {
+    return this.batcher.submit(event);
   }
 }
 

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { binaryArray } from '../platform/db/binary-array.js';
 import type { Queryable } from '../platform/db/types.js';
 import type { HandOff, Job } from '../platform/queue/types.js';
+import type { EventHead } from './event-head.js';
 import { eventJob } from './event-queue.js';
 
 export type EventSource = 'webhook' | 'reconcile' | 'replay';
@@ -51,23 +52,53 @@ const INSERT_EVENTS = `INSERT INTO stripe_events (id, type, created, livemode, a
   RETURNING seq, id, attempts, max_attempts`;
 
 /**
+ * An event as a delivery brings it: the fields its row needs (read from the body without parsing it,
+ * webhooks/event-head.ts) and the body as received, which is stored as it is.
+ */
+export interface ReceivedEvent {
+  head: EventHead;
+  raw: Buffer;
+}
+
+/** `event` as a delivery would bring it (its body serialised once). */
+export function receivedEvent(event: Stripe.Event): ReceivedEvent {
+  return { head: headOf(event), raw: Buffer.from(JSON.stringify(event)) };
+}
+
+function isReceived(e: Stripe.Event | ReceivedEvent): e is ReceivedEvent {
+  return 'head' in e && 'raw' in e && Buffer.isBuffer(e.raw);
+}
+
+function headOf(e: Stripe.Event): EventHead {
+  const object = e.data.object as { id?: unknown };
+  return {
+    id: e.id,
+    type: e.type,
+    created: e.created,
+    livemode: e.livemode,
+    api_version: e.api_version ?? null,
+    object_id: typeof object.id === 'string' ? object.id : null,
+  };
+}
+
+/**
  * Stores a batch of events in one statement (its own transaction when called outside one): each new
  * event is a pending row, its own apply-job (webhooks/event-queue.ts). With `hold`, the first
  * `hold.slots` of the batch are written already leased to `hold.worker` (JobQueue.reserve), and come
- * back in `held` for it to apply from memory; the others wait in the table for any worker. `raw`, when
- * given, holds each event's body as received (verified JSON of the same event): it is stored as it is
- * instead of serialising the event again. Returns the ids that were new (the others had been stored
- * before: a redelivery).
+ * back in `held` for it to apply from memory; the others wait in the table for any worker. A received
+ * event's body is stored as it came (the database checks that it is JSON: a body that is not fails
+ * the statement with a data exception, SQLSTATE class 22); an event object is serialised. Returns
+ * the ids that were new (the others had been stored before: a redelivery).
  */
 export async function storeEvents(
   db: Queryable,
-  events: readonly Stripe.Event[],
+  events: readonly (Stripe.Event | ReceivedEvent)[],
   source: EventSource,
-  options: { raw?: readonly Buffer[]; hold?: HandOff } = {},
+  options: { hold?: HandOff } = {},
 ): Promise<StoredBatch> {
   if (events.length === 0) return { fresh: new Set(), held: [] };
-  const { raw, hold } = options;
-  const unique = new Map<string, Stripe.Event>();
+  const { hold } = options;
+  const unique = new Map<string, Stripe.Event | Buffer>();
   const ids: string[] = [];
   const types: string[] = [];
   const created: number[] = [];
@@ -75,18 +106,19 @@ export async function storeEvents(
   const apiVersions: (string | null)[] = [];
   const objectIds: (string | null)[] = [];
   const payloads: (Buffer | string)[] = [];
-  events.forEach((e, i) => {
-    if (unique.has(e.id)) return; // the same event twice in one batch
-    unique.set(e.id, e);
-    const object = e.data.object as { id?: unknown };
-    ids.push(e.id);
-    types.push(e.type);
-    created.push(e.created);
-    livemode.push(e.livemode);
-    apiVersions.push(e.api_version ?? null);
-    objectIds.push(typeof object.id === 'string' ? object.id : null);
-    payloads.push(raw?.[i] ?? JSON.stringify(e));
-  });
+  for (const e of events) {
+    const received = isReceived(e);
+    const head = received ? e.head : headOf(e);
+    if (unique.has(head.id)) continue; // the same event twice in one batch
+    unique.set(head.id, received ? e.raw : e);
+    ids.push(head.id);
+    types.push(head.type);
+    created.push(head.created);
+    livemode.push(head.livemode);
+    apiVersions.push(head.api_version);
+    objectIds.push(head.object_id);
+    payloads.push(received ? e.raw : JSON.stringify(e));
+  }
   const inserted = await db.query<{ seq: string; id: string; attempts: number; max_attempts: number }>(
     INSERT_EVENTS,
     [
@@ -106,7 +138,9 @@ export async function storeEvents(
   const held: Job[] = [];
   for (const r of inserted.rows) {
     if (r.attempts > 0)
-      held.push(eventJob(Number(r.seq), unique.get(r.id) as Stripe.Event, r.attempts, r.max_attempts));
+      held.push(
+        eventJob(Number(r.seq), r.id, unique.get(r.id) as Stripe.Event | Buffer, r.attempts, r.max_attempts),
+      );
   }
   return { fresh: new Set(inserted.rows.map((r) => r.id)), held };
 }
