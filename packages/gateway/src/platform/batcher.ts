@@ -8,6 +8,12 @@ export interface BatcherOptions {
   maxBatch: number;
   /** Batches being written at once (more than one needs a database with several connections). */
   maxInFlight: number;
+  /**
+   * For work nobody waits on at once (applying events, recording their outcome): while fewer than
+   * `fill` items wait, a batch waits up to `ms` for more. At a steady, moderate rate natural batching
+   * writes a statement for every item or two; this lets a few milliseconds gather them.
+   */
+  linger?: { ms: number; fill: number };
 }
 
 interface Waiting<T, R> {
@@ -21,6 +27,9 @@ export class Batcher<T, R> {
   private inFlight = 0;
   /** Items in the batches being written. */
   private writing = 0;
+  /** The linger under way (see BatcherOptions.linger), and whether it just ran out. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lingered = false;
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
@@ -41,7 +50,21 @@ export class Batcher<T, R> {
   }
 
   private pump(): void {
+    const { linger } = this.options;
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
+      if (linger && this.waiting.length < linger.fill && !this.lingered) {
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.lingered = true;
+          this.pump();
+          this.lingered = false;
+        }, linger.ms);
+        return;
+      }
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.inFlight++;
       this.writing += batch.length;

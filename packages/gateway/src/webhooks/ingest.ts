@@ -82,9 +82,10 @@ export class EventIngestor {
       throw err;
     }
     queue.adopt(APPLY_EVENT_JOB, hold, stored.held);
-    // Once this batch is settled the worker looks again: events may wait in the table, and the
-    // pressure may be over.
-    if (stored.fresh.size > 0) setImmediate(() => queue.poke());
+    // Once this batch is settled the worker looks again: the pressure may be over, and events it
+    // had no room for wait in the table.
+    if (stored.fresh.size > stored.held.length) setImmediate(() => queue.poke());
+    else if (stored.fresh.size > 0) setImmediate(() => queue.recheck());
     // An event id twice in one batch: the first is new, later ones are duplicates.
     const claimed = new Set<string>();
     return events.map(({ head: { id } }) => {

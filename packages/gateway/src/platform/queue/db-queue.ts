@@ -58,6 +58,10 @@ export class DbJobQueue implements JobQueue {
   private wake: (() => void) | undefined;
   /** A poke that came while the loop was awake (claiming): the next sleep returns at once. */
   private poked = false;
+  /** How many pokes said work was written to a table (see shouldClaim). */
+  private written = 0;
+  /** Per kind, its last claim: when, the pokes counted before it, and whether it came back short. */
+  private readonly lastClaim = new Map<string, { at: number; written: number; short: boolean }>();
   private loop: Promise<void> | undefined;
   private lastReap = 0;
   private lastRenew = Date.now();
@@ -91,17 +95,44 @@ export class DbJobQueue implements JobQueue {
         else await options.db.transaction(write);
         return done.map(() => undefined);
       },
-      { maxBatch: 500, maxInFlight: options.db.kind === 'postgres' ? 2 : 1 },
+      // Nobody waits on a completion but the job's slot: a few milliseconds gather a steady stream
+      // of them into one statement and one commit instead of one per job or two.
+      { maxBatch: 500, maxInFlight: options.db.kind === 'postgres' ? 2 : 1, linger: { ms: 5, fill: 32 } },
     );
   }
 
-  enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined> {
-    return insertJob(tx ?? this.options.db, spec, this.maxAttempts);
+  async enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined> {
+    const id = await insertJob(tx ?? this.options.db, spec, this.maxAttempts);
+    // Outside a transaction it is committed now; inside one the caller pokes after its commit.
+    if (!tx && id !== undefined) this.poke();
+    return id;
   }
 
   poke(): void {
+    this.written++;
+    this.recheck();
+  }
+
+  recheck(): void {
     if (this.wake) this.wake();
     else this.poked = true;
+  }
+
+  /**
+   * Whether to look in `kind`'s table now. A claim that came back with fewer jobs than it asked for
+   * found the table empty of due work; until something is written there (poke) or the poll interval
+   * has passed (retries coming due, another worker's expired lease), another claim would find the
+   * same, and a wake for a freed slot or a hand-off is no reason to ask again: at a steady rate those
+   * came a few times per event, each claim a statement.
+   */
+  private shouldClaim(kind: string): boolean {
+    const last = this.lastClaim.get(kind);
+    return (
+      last === undefined ||
+      !last.short ||
+      last.written !== this.written ||
+      Date.now() - last.at >= this.pollMs
+    );
   }
 
   reserve(kind: string, n: number): HandOff {
@@ -121,7 +152,7 @@ export class DbJobQueue implements JobQueue {
     const waiting = this.backlog.get(kind) ?? [];
     waiting.push(...jobs);
     this.backlog.set(kind, waiting);
-    this.poke();
+    this.recheck();
   }
 
   start(kinds: Readonly<Record<string, KindOptions>>): void {
@@ -146,7 +177,7 @@ export class DbJobQueue implements JobQueue {
   async stop(drainMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.poke();
+    this.recheck();
     await this.loop;
     // The drain timer is cancelled once the jobs are done: a pending timer would keep the process
     // alive for the whole bound after a clean stop.
@@ -210,8 +241,10 @@ export class DbJobQueue implements JobQueue {
           this.lastReap = Date.now();
           let n = 0;
           for (const table of this.tables) n += await table.release(this.options.db, 'expired');
-          if (n > 0)
+          if (n > 0) {
+            this.written++; // due again, in the tables
             this.options.logger.warn({ jobs: n }, 'took back jobs whose worker stopped (lease expired)');
+          }
         }
         for (const [kind, opts] of Object.entries(this.kinds)) {
           // Under pressure (see KindOptions.yieldTo) the kind leaves the CPU to what presses.
@@ -232,6 +265,8 @@ export class DbJobQueue implements JobQueue {
           // more than half of the kind's slots are still busy, wait for more to free up (each job that
           // ends pokes this loop) instead of claiming one job per finished job.
           if (free <= 0 || this.stopped || (running > 0 && free < Math.ceil(concurrency / 2))) continue;
+          if (!this.shouldClaim(kind)) continue;
+          const written = this.written;
           const jobs = await (opts.table ?? jobsTable).claim(
             this.options.db,
             kind,
@@ -239,6 +274,7 @@ export class DbJobQueue implements JobQueue {
             this.worker,
             this.leaseMs,
           );
+          this.lastClaim.set(kind, { at: Date.now(), written, short: jobs.length < free });
           claimed += jobs.length;
           for (const job of jobs) this.launch(job, opts);
         }
@@ -275,7 +311,7 @@ export class DbJobQueue implements JobQueue {
     const p = this.execute(job, opts).finally(() => {
       this.running.set(job.kind, (this.running.get(job.kind) ?? 1) - 1);
       this.inFlight.delete(p);
-      this.poke(); // a slot is free
+      this.recheck(); // a slot is free
     });
     this.inFlight.add(p);
   }

@@ -81,6 +81,57 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.ok(ran, 'the job ran within 5 s although the worker polls once a minute');
   });
 
+  test('hand-offs and freed slots do not make the worker ask a table it found empty again; a poke does', async () => {
+    const q = queue({ pollMs: 60_000 });
+    let claims = 0;
+    let ran = 0;
+    const table = {
+      ...jobsTable,
+      claim: async (...a: Parameters<typeof jobsTable.claim>) => {
+        claims++;
+        return jobsTable.claim(...a);
+      },
+    };
+    q.start({
+      handed: {
+        handler: async () => {
+          ran++;
+        },
+        concurrency: 4,
+        handOffLimit: 10,
+        table,
+      },
+    });
+    const until = async (done: () => boolean) => {
+      const started = Date.now();
+      while (!done() && Date.now() - started < 5_000) await sleep(5);
+      assert.ok(done());
+    };
+    await until(() => claims === 1); // the first look finds the table empty
+    for (let i = 1; i <= 30; i++) {
+      const hold = q.reserve('handed', 1);
+      assert.equal(hold.slots, 1);
+      q.adopt('handed', hold, [
+        {
+          id: -i,
+          kind: 'handed',
+          key: null,
+          payload: {},
+          attempts: 1,
+          maxAttempts: 3,
+          createdAt: new Date(),
+        },
+      ]);
+      q.recheck();
+      await until(() => ran === i);
+    }
+    assert.equal(claims, 1, '30 hand-offs run, the table asked once');
+    // Work written to the table: the poke makes the worker look again, long before its poll.
+    await q.enqueue({ kind: 'handed' });
+    await until(() => ran === 31);
+    assert.equal(claims, 2);
+  });
+
   test('a kind gives way while yieldTo says so, and runs again once it does not', async () => {
     const q = queue();
     let pressed = true;

@@ -110,8 +110,13 @@ export interface JobQueue {
   enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined>;
   /** Starts working on the given kinds. */
   start(kinds: Readonly<Record<string, KindOptions>>): void;
-  /** Tells the local worker there may be new work (after an enqueue that committed). */
+  /** Tells the local worker there may be new work in a table (after an enqueue that committed). */
   poke(): void;
+  /**
+   * Tells the local worker to look again at what it holds and may run (a pressure it yields to may
+   * be over), without looking in the tables for new work.
+   */
+  recheck(): void;
   /**
    * Room for `n` jobs of `kind` that the caller is about to write already leased to this worker (see
    * HandOff); every reservation is settled by adopt(), with the jobs that were written.
