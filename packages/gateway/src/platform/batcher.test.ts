@@ -66,3 +66,22 @@ test('with a linger, a few items wait for more (up to ms); enough to fill start 
   release.shift()?.();
   await Promise.all(full);
 });
+
+test('with minBatchWhileBusy, a batch started while another is written waits for that many items', async () => {
+  const { batcher, batches, release } = recording({ maxBatch: 100, maxInFlight: 3, minBatchWhileBusy: 3 });
+  const first = batcher.submit(1);
+  assert.deepEqual(batches, [[1]], 'alone in flight: at once');
+  const next = [2, 3].map((i) => batcher.submit(i));
+  assert.deepEqual(batches, [[1]], 'two wait: fewer than three while a batch is written');
+  const third = batcher.submit(4);
+  assert.deepEqual(batches, [[1], [2, 3, 4]], 'three: a second batch in flight');
+  const straggler = batcher.submit(5);
+  release.shift()?.();
+  await first;
+  assert.deepEqual(batches.length, 2, 'one batch still written: the straggler waits');
+  release.shift()?.();
+  await Promise.all([...next, third]);
+  assert.deepEqual(batches.at(-1), [5], 'none in flight: it goes, however few');
+  release.shift()?.();
+  assert.equal(await straggler, 'done 5');
+});

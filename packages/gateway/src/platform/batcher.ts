@@ -9,6 +9,14 @@ export interface BatcherOptions {
   /** Batches being written at once (more than one needs a database with several connections). */
   maxInFlight: number;
   /**
+   * While another batch is being written, a new one starts only once this many items wait (a batch
+   * alone in flight starts with any). Without it, a batch that finished left a slot that the next
+   * delivery or two took at once, as a statement and a commit of their own: at 100 concurrent
+   * deliveries half of the batches held a single event. They wait instead for the batches in flight,
+   * a few milliseconds at most.
+   */
+  minBatchWhileBusy?: number;
+  /**
    * For work nobody waits on at once (applying events, recording their outcome): while fewer than
    * `fill` items wait, a batch waits up to `ms` for more. At a steady, moderate rate natural batching
    * writes a statement for every item or two; this lets a few milliseconds gather them.
@@ -61,6 +69,8 @@ export class Batcher<T, R> {
         }, linger.ms);
         return;
       }
+      const { minBatchWhileBusy } = this.options;
+      if (minBatchWhileBusy && this.inFlight > 0 && this.waiting.length < minBatchWhileBusy) return;
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
