@@ -13,6 +13,7 @@
 // Prints one JSON line with the counts and the latency percentiles of the measured window.
 import { createHmac } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventTemplate } from './fixtures.js';
 
 export interface LoadInput {
@@ -43,6 +44,9 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** The generator's own event-loop delay in the window, ms (a stall here would count as latency). */
+  loopDelayP99: number;
+  loopDelayMax: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
@@ -192,6 +196,8 @@ async function main(): Promise<LoadResult> {
   let okTotal = 0;
   const start = performance.now();
   const measureFrom = start + input.warmupMs;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  setTimeout(() => loopDelay.enable(), input.warmupMs).unref();
   const stopAt = measureFrom + input.measureMs;
 
   const record = (dueAt: number, status: number) => {
@@ -255,6 +261,7 @@ async function main(): Promise<LoadResult> {
     late = backlog.filter((d) => d >= measureFrom).length;
     await Promise.allSettled(inFlight);
   }
+  loopDelay.disable();
   for (const c of connections) c.close();
   const sorted = Float64Array.from(latencies).sort();
   const seconds = input.measureMs / 1000;
@@ -270,6 +277,8 @@ async function main(): Promise<LoadResult> {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
+    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayMax: loopDelay.max / 1e6,
   };
 }
 

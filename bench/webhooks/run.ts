@@ -257,7 +257,10 @@ function printRow(r: Row): void {
         : `${r.depthAtEnd} → 0 in ${fmt(r.drainSeconds ?? 0)} s`;
   const errors =
     (r.result.failed > 0 ? `  errors ${r.result.failed} ${JSON.stringify(r.result.statuses)}` : '') +
-    (r.result.late > 0 ? `  ${r.result.late} due but not sent (no free socket)` : '');
+    (r.result.late > 0 ? `  ${r.result.late} due but not sent (no free socket)` : '') +
+    (r.mode.endsWith('/s')
+      ? `  generator's loop delay p99 ${fmt(r.result.loopDelayP99, 1)} max ${fmt(r.result.loopDelayMax, 1)} ms`
+      : '');
   console.log(
     `${r.target.padEnd(15)} ${r.event.padEnd(17)} ${r.mode.padEnd(10)} ${fmt(r.result.perSecond, 0).padStart(7)}/s  p50 ${fmt(r.result.p50, 2).padStart(7)}  p99 ${fmt(r.result.p99, 2).padStart(7)} ms  cpu ${fmt(r.cpuUsPerEvent ?? Number.NaN, 0).padStart(4)} µs/event (PostgreSQL ${fmt(r.pgCpuUsPerEvent ?? Number.NaN, 0).padStart(4)})  queue ${q}${errors}`,
   );
