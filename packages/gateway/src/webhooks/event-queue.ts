@@ -60,14 +60,10 @@ export const eventTable: JobTable = {
       max_attempts: number;
       status: string;
     }>(
-      `WITH due AS (
-         SELECT id FROM stripe_events
-         WHERE status = 'pending' AND run_at <= now()
-         ORDER BY run_at, seq
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE stripe_events e
+      // The due ids as an array (not a join): the statement is kept prepared, and its generic plan
+      // then looks each one up by the primary key, where a join was planned as a hash over the
+      // whole table (every claim a scan of it).
+      `UPDATE stripe_events e
        SET attempts = e.attempts + CASE WHEN e.attempts < e.max_attempts THEN 1 ELSE 0 END,
            locked_by = CASE WHEN e.attempts < e.max_attempts THEN $1 END,
            run_at = ${lease},
@@ -75,7 +71,13 @@ export const eventTable: JobTable = {
            status_reason = CASE WHEN e.attempts < e.max_attempts THEN NULL
                                 ELSE COALESCE(e.last_error, 'lease expired: the worker stopped while applying it') END,
            processed_at = CASE WHEN e.attempts < e.max_attempts THEN NULL ELSE now() END
-       FROM due WHERE e.id = due.id
+       WHERE e.id = ANY(ARRAY(
+         SELECT id FROM stripe_events
+         WHERE status = 'pending' AND run_at <= now()
+         ORDER BY run_at, seq
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ))
        RETURNING e.seq, e.id, e.status, e.attempts, e.max_attempts,
                  CASE WHEN e.status = 'pending' THEN e.payload END AS payload`,
       [worker, leaseMs, limit],

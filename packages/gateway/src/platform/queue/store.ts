@@ -53,16 +53,18 @@ export async function claimJobs(
   worker: string,
   leaseMs: number,
 ): Promise<Job[]> {
+  // The due ids as an array, not `IN (subquery)`: kept prepared, its generic plan looks each up by
+  // the primary key instead of joining against the whole table.
   const r = await db.query<JobRow>(
     `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $3,
             locked_until = now() + ($4::int * interval '1 millisecond'), updated_at = now()
-     WHERE id IN (
+     WHERE id = ANY(ARRAY(
        SELECT id FROM jobs
        WHERE status = 'queued' AND kind = $1 AND run_at <= now()
        ORDER BY run_at, id
        LIMIT $2
        FOR UPDATE SKIP LOCKED
-     )
+     ))
      RETURNING id, kind, key, payload, attempts, max_attempts, created_at`,
     [kind, limit, worker, leaseMs],
   );
