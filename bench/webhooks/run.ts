@@ -1,5 +1,6 @@
 // Webhook ingest benchmark: npm run bench:webhooks [-- --seconds 5] [-- --concurrency 1,10,50,100]
 //   [-- --rate 2000] [-- --targets bare,sync-engine,paydesk-pg,paydesk-pglite] [-- --pg URL]
+//   [-- --paydesk-node-args=--perf-basic-prof] (flags for paydesk's node, for profiling)
 //
 // Builds paydesk and the emulator, starts the compiled emulator (its objects make the events: a
 // customer.updated of ~2 KB and an invoice.paid of ~5 KB), creates a fresh PostgreSQL database, and
