@@ -35,9 +35,8 @@ export class Batcher<T, R> {
   private inFlight = 0;
   /** Items in the batches being written. */
   private writing = 0;
-  /** The linger under way (see BatcherOptions.linger), and whether it just ran out. */
+  /** The linger under way (see BatcherOptions.linger). */
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private lingered = false;
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
@@ -57,15 +56,14 @@ export class Batcher<T, R> {
     });
   }
 
-  private pump(): void {
+  /** Starts what batches it can; `lingerDone`: the linger has run out, a small batch may go. */
+  private pump(lingerDone = false): void {
     const { linger } = this.options;
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
-      if (linger && this.waiting.length < linger.fill && !this.lingered) {
+      if (linger && this.waiting.length < linger.fill && !lingerDone) {
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
-          this.lingered = true;
-          this.pump();
-          this.lingered = false;
+          this.pump(true);
         }, linger.ms);
         return;
       }

@@ -21,6 +21,7 @@ const DML = /^\s*(select|insert|update|delete|with)\b/i;
  * e.g. after a pooler's DISCARD ALL) is prepared again under a new name on its next use.
  */
 const STALE_STATEMENT = new Set(['0A000', '26000']);
+const isStale = (err: unknown) => STALE_STATEMENT.has((err as { code?: string } | null)?.code ?? '');
 
 /** Each connection's kept statements: SQL text → the name it was prepared under. Names are never reused. */
 const preparedOn = new WeakMap<Client, Map<string, string>>();
@@ -48,7 +49,7 @@ async function run<R extends object>(client: Client, sql: string, params?: reado
   try {
     return await client.query<R>({ name, text: sql, values });
   } catch (err) {
-    if (STALE_STATEMENT.has((err as { code?: string }).code ?? '')) names.delete(sql);
+    if (isStale(err)) names.delete(sql);
     throw err;
   }
 }
@@ -112,7 +113,7 @@ export function openPostgres(options: PostgresOptions): Db {
           return await run<R>(c, sql, params);
         } catch (err) {
           // Outside a transaction a stale kept statement is simply prepared again, at once.
-          if (!STALE_STATEMENT.has((err as { code?: string }).code ?? '')) throw err;
+          if (!isStale(err)) throw err;
           return run<R>(c, sql, params);
         }
       });
