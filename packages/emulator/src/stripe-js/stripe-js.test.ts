@@ -42,7 +42,9 @@ async function openPay(
 ): Promise<{ page: Page; frame: FrameLocator }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP });
   await page.goto(site.payPage({ pk: PK, ...config }));
-  await page.waitForFunction(() => (globalThis as unknown as { __events: string[] }).__events.includes('ready'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { __events: string[] }).__events.includes('ready'),
+  );
   return { page, frame: page.frameLocator('iframe[title="Secure payment input frame"]') };
 }
 
@@ -56,7 +58,10 @@ async function fillCard(frame: FrameLocator, number: string, zip = true): Promis
 /** Submits the merchant's form and waits for the n-th result of stripe.confirm…(). */
 async function pay(page: Page, n: number): Promise<Result> {
   await page.getByRole('button', { name: /^(Pay|Save card)/ }).click();
-  await page.waitForFunction((k) => (globalThis as unknown as { __results: unknown[] }).__results.length >= k, n);
+  await page.waitForFunction(
+    (k) => (globalThis as unknown as { __results: unknown[] }).__results.length >= k,
+    n,
+  );
   return page.evaluate((k) => (globalThis as unknown as { __results: Result[] }).__results[k - 1]!, n);
 }
 
@@ -304,5 +309,132 @@ test('a secret key is refused in the browser; a publishable key only reaches pub
   }, t.emu.url);
   assert.equal(answer.status, 401);
   assert.match(answer.body.error.message, /cannot be made with a publishable API key/);
+  await page.close();
+});
+
+/** The 3-D Secure modal over the merchant's page, and the button to press in it. */
+async function answerChallenge(
+  page: Page,
+  button: 'Complete authentication' | 'Fail authentication',
+  shot?: string,
+) {
+  const dialog = page.getByRole('dialog', { name: '3D Secure authentication' });
+  await dialog.waitFor();
+  const challenge = page.frameLocator('iframe[title="3D Secure authentication"]');
+  await challenge.getByRole('button', { name: button }).waitFor();
+  if (shot) await screenshots(page, 'stripejs', shot);
+  await challenge.getByRole('button', { name: button }).click();
+}
+
+test("3-D Secure with redirect: 'if_required': the modal, Complete → the promise resolves succeeded", async () => {
+  const pi = await paymentIntent(4200);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+    amount: '$42.00',
+  });
+  await fillCard(frame, '4000002760003184');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Complete authentication', 'three-ds-modal');
+  const result = await submitted;
+  assert.equal(result.error, undefined);
+  assert.equal(result.paymentIntent?.status, 'succeeded');
+  assert.equal(await page.getByRole('dialog').count(), 0, 'the modal is gone');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  const types = (await t.stripe.events.list({ limit: 20 })).data
+    .filter((e) => (e.data.object as { id: string }).id === pi.id)
+    .map((e) => e.type)
+    .reverse();
+  assert.deepEqual(types, [
+    'payment_intent.created',
+    'payment_intent.requires_action',
+    'payment_intent.succeeded',
+  ]);
+  await page.close();
+});
+
+test('3-D Secure failed in the modal answers payment_intent_authentication_failure', async () => {
+  const pi = await paymentIntent(4300);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+  });
+  await fillCard(frame, '4000002760003184');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Fail authentication');
+  const result = await submitted;
+  assert.equal(result.error?.type, 'invalid_request_error');
+  assert.equal(result.error?.code, 'payment_intent_authentication_failure');
+  assert.equal(result.error?.payment_intent?.id, pi.id);
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  assert.equal(await frame.getByLabel('Card number').isEditable(), true);
+  await page.close();
+});
+
+test('3-D Secure with a redirect: after Complete the page lands on return_url with redirect_status', async () => {
+  const pi = await paymentIntent(4400);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'always',
+  });
+  await fillCard(frame, '4000002760003184');
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await answerChallenge(page, 'Complete authentication');
+  await page.waitForURL(/\/return\?/);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('payment_intent_client_secret'), pi.client_secret);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  await page.close();
+});
+
+test('handleNextAction on an intent confirmed server-side with a return_url redirects through the challenge page', async () => {
+  const pi = await t.stripe.paymentIntents.create({
+    amount: 4500,
+    currency: 'usd',
+    payment_method: 'pm_card_authenticationRequired',
+    confirm: true,
+    return_url: `${site.url}/return`,
+  });
+  assert.equal(pi.next_action?.type, 'redirect_to_url');
+  const page = await browser.newPage();
+  await page.goto(site.checkoutPage(PK, 'cs_test_unused'));
+  // The page navigates away while this runs (the promise never settles), which ends the evaluation.
+  const navigating = page.evaluate(
+    (secret) =>
+      (globalThis as unknown as { Stripe: (k: string) => { handleNextAction(o: object): Promise<unknown> } })
+        .Stripe('pk_test_merchant')
+        .handleNextAction({ clientSecret: secret }),
+    pi.client_secret!,
+  );
+  navigating.catch(() => {});
+  await page.getByRole('button', { name: 'Complete authentication' }).click();
+  await page.waitForURL(/\/return\?/);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  await page.close();
+});
+
+test('confirmSetup with a card that asks for 3-D Secure: the modal, then the card is saved', async () => {
+  const customer = await t.stripe.customers.create({ email: 'setup3ds@example.com' });
+  const si = await t.stripe.setupIntents.create({ customer: customer.id });
+  const { page, frame } = await openPay({
+    kind: 'setup',
+    clientSecret: si.client_secret!,
+    redirect: 'if_required',
+  });
+  await fillCard(frame, '4000002500003155');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Complete authentication');
+  const result = await submitted;
+  assert.equal(result.setupIntent?.status, 'succeeded');
+  const methods = await t.stripe.customers.listPaymentMethods(customer.id);
+  assert.equal(methods.data[0]?.card?.last4, '3155');
   await page.close();
 });
