@@ -108,14 +108,20 @@ test('the Payment Element confirms a PaymentIntent from another origin; the card
   assert.equal(await page.locator('input').count(), 0);
 
   const result = await pay(page, 1);
+  const events = await page.evaluate(() => (globalThis as unknown as { __events: string[] }).__events);
+  assert.deepEqual(
+    events.slice(0, 3),
+    ['ready', 'focus', 'blur'],
+    'typing focuses the element, Pay blurs it',
+  );
   assert.equal(result.error, undefined);
   assert.equal(result.paymentIntent?.id, pi.id);
   assert.equal(result.paymentIntent?.status, 'succeeded');
   const after = await t.stripe.paymentIntents.retrieve(pi.id, { expand: ['payment_method'] });
   assert.equal(after.status, 'succeeded');
   assert.equal((after.payment_method as { card?: { last4: string } }).card?.last4, '4242');
-  const events = await t.stripe.events.list({ type: 'payment_intent.succeeded', limit: 10 });
-  assert.ok(events.data.some((e) => (e.data.object as { id: string }).id === pi.id));
+  const succeeded = await t.stripe.events.list({ type: 'payment_intent.succeeded', limit: 10 });
+  assert.ok(succeeded.data.some((e) => (e.data.object as { id: string }).id === pi.id));
   await page.close();
 });
 
@@ -135,6 +141,7 @@ test('a decline answers Stripe.js error shape, the card stays editable, and 4242
   assert.match(declined.error?.message ?? '', /insufficient funds/);
   assert.equal(declined.error?.payment_intent?.id, pi.id);
   await page.getByText(/insufficient funds/).waitFor();
+  await screenshots(page, 'stripejs', 'payment-declined');
   assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
 
   const number = frame.getByLabel('Card number');
@@ -160,6 +167,20 @@ test('an invalid card number is shown inline and nothing is sent', async () => {
     () => (globalThis as unknown as { __changes: { error?: { code: string } }[] }).__changes,
   );
   assert.equal(changes.at(-1)?.error?.code, 'invalid_number');
+  const submitted = await page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      __elements: { submit(): Promise<unknown>; getElement(t: string): unknown };
+      __element: unknown;
+    };
+    return { result: await g.__elements.submit(), same: g.__elements.getElement('payment') === g.__element };
+  });
+  assert.deepEqual(submitted, {
+    result: {
+      error: { type: 'validation_error', code: 'invalid_number', message: 'Your card number is invalid.' },
+    },
+    same: true,
+  });
+  assert.equal(await page.locator('#payment-element.StripeElement--invalid').count(), 1);
   const result = await pay(page, 1);
   assert.equal(result.error?.type, 'validation_error');
   assert.equal(result.error?.code, 'invalid_number');
@@ -226,7 +247,25 @@ test('confirmSetup saves a card to the customer', async () => {
     kind: 'setup',
     clientSecret: si.client_secret!,
     redirect: 'if_required',
+    appearance: {
+      theme: 'flat',
+      variables: { colorPrimary: '#7c3aed', borderRadius: '12px', fontFamily: 'Georgia, serif' },
+    },
   });
+  const look = await frame.getByLabel('Card number').evaluate((input) => {
+    // Runs in the iframe; this file is compiled without the DOM library.
+    const w = globalThis as unknown as {
+      getComputedStyle(e: unknown): { borderTopLeftRadius: string; fontFamily: string };
+      document: { documentElement: { dataset: Record<string, string> } };
+    };
+    const style = w.getComputedStyle(input);
+    return {
+      radius: style.borderTopLeftRadius,
+      font: style.fontFamily,
+      theme: w.document.documentElement.dataset.theme,
+    };
+  });
+  assert.deepEqual(look, { radius: '12px', font: 'Georgia, serif', theme: 'flat' });
   await fillCard(frame, '5555555555554444');
   const result = await pay(page, 1);
   assert.equal(result.error, undefined);
@@ -436,5 +475,46 @@ test('confirmSetup with a card that asks for 3-D Secure: the modal, then the car
   assert.equal(result.setupIntent?.status, 'succeeded');
   const methods = await t.stripe.customers.listPaymentMethods(customer.id);
   assert.equal(methods.data[0]?.card?.last4, '3155');
+  await page.close();
+});
+
+test('the Address Element: change events and getValue()', async () => {
+  const pi = await paymentIntent();
+  const { page } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+    address: true,
+  });
+  const address = page.frameLocator('iframe[src*="/v3/elements/address"]');
+  await address.getByLabel('Full name').fill('Ada Lovelace');
+  await address.getByLabel('Address line 1').fill('1 Main St');
+  await address.getByLabel('City').fill('Springfield');
+  await address.getByLabel('Postal code').fill('12345');
+  const value = await page.evaluate(() =>
+    (globalThis as unknown as { __address: { getValue(): Promise<unknown> } }).__address.getValue(),
+  );
+  assert.deepEqual(value, {
+    complete: true,
+    isNewAddress: true,
+    value: {
+      name: 'Ada Lovelace',
+      address: {
+        line1: '1 Main St',
+        line2: null,
+        city: 'Springfield',
+        state: '',
+        postal_code: '12345',
+        country: 'US',
+      },
+    },
+  });
+  const last = await page.evaluate(() =>
+    (globalThis as unknown as { __changes: { elementType: string; complete: boolean }[] }).__changes
+      .filter((c) => c.elementType === 'address')
+      .at(-1),
+  );
+  assert.equal(last?.complete, true);
+  await screenshots(page, 'stripejs', 'address-and-payment');
   await page.close();
 });
