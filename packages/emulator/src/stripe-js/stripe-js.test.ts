@@ -491,6 +491,7 @@ test('the Address Element: change events and getValue()', async () => {
   await address.getByLabel('Address line 1').fill('1 Main St');
   await address.getByLabel('City').fill('Springfield');
   await address.getByLabel('Postal code').fill('12345');
+  await page.frameLocator('iframe[src*="/v3/elements/payment"]').getByLabel('Card number').fill('4242');
   const value = await page.evaluate(() =>
     (globalThis as unknown as { __address: { getValue(): Promise<unknown> } }).__address.getValue(),
   );
@@ -516,5 +517,26 @@ test('the Address Element: change events and getValue()', async () => {
   );
   assert.equal(last?.complete, true);
   await screenshots(page, 'stripejs', 'address-and-payment');
+
+  // elements.update() reaches the iframes: the night theme; element.clear() empties the card form.
+  await page.evaluate(() => {
+    const g = globalThis as unknown as {
+      __elements: { update(o: object): void };
+      __element: { clear(): void };
+    };
+    g.__elements.update({ appearance: { theme: 'night' } });
+    g.__element.clear();
+  });
+  const paymentFrame = page.frames().find((f) => f.url().includes('/v3/elements/payment'))!;
+  await paymentFrame.waitForFunction(() => {
+    const d = (
+      globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }
+    ).document;
+    return d.documentElement.dataset.theme === 'night';
+  });
+  assert.equal(
+    await page.frameLocator('iframe[src*="/v3/elements/payment"]').getByLabel('Card number').inputValue(),
+    '',
+  );
   await page.close();
 });
