@@ -9,6 +9,7 @@ import type { RequestLog } from './core/http.js';
 import { ApiServer } from './core/http-front.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
+import { setMerchantName } from './resources/common/account.js';
 import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
 import { paymentPagesHandler } from './resources/payment-pages.js';
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   webhookSchedule?: Partial<RetrySchedule>;
   /** Faults active from the start (also settable through `/_emulator/faults`). */
   faults?: FaultConfig;
+  /** The business name on the hosted pages (default `paydesk test store`). */
+  merchantName?: string | undefined;
 }
 
 /**
@@ -70,6 +73,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const { dataFile } = options;
   if (dataFile) loadSnapshot(app, dataFile);
 
+  if (options.merchantName) setMerchantName(app, options.merchantName);
   const faults = new Faults();
   if (options.faults) faults.configure(options.faults);
   app.interceptors.push((method, pattern) => faults.apiFault(method, pattern));
