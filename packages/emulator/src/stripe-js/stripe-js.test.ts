@@ -339,6 +339,19 @@ test('a secret key is refused in the browser; a publishable key only reaches pub
   ]);
   assert.equal(refused[1]?.[0], 'IntegrationError');
   assert.equal(refused[2]?.[0], 'IntegrationError');
+  // A client secret of the wrong kind is an integration mistake, refused before any request.
+  const misuse = await page.evaluate(async () => {
+    const stripe = (
+      globalThis as unknown as { Stripe: (k: string) => { confirmCardPayment(s: string): Promise<unknown> } }
+    ).Stripe('pk_test_merchant');
+    try {
+      await stripe.confirmCardPayment('seti_123_secret_456');
+      return 'resolved';
+    } catch (err) {
+      return (err as Error).name;
+    }
+  });
+  assert.equal(misuse, 'IntegrationError');
   // From the merchant's origin, with the publishable key: CORS lets the page read Stripe's refusal.
   const answer = await page.evaluate(async (base) => {
     const res = await fetch(`${base}/v1/customers`, {
