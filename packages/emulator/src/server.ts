@@ -80,6 +80,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const delivery = new WebhookDelivery(app, faults, options.webhookSchedule);
 
   let dirty = false;
+  const pages = paymentPagesHandler(app);
   const onRequest = options.onRequest;
   const server = new ApiServer(
     app,
@@ -91,7 +92,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       extra: [
         corsPreflightHandler(),
         stripeJsHandler(),
-        paymentPagesHandler(app),
+        // A page's form post changes state too (a payment on the hosted Checkout page): save it.
+        (req, res, path, query) => {
+          const handled = pages(req, res, path, query);
+          if (handled && req.method !== 'GET' && req.method !== 'HEAD') dirty = true;
+          return handled;
+        },
         controlHandler({ app, faults, delivery, dataFile }),
       ],
       delayFor: (method, pattern) => faults.latency(method, pattern),
