@@ -1,6 +1,5 @@
 import type { Invoice } from '../resources/billing/invoice-engine.js';
 import type { Subscription } from '../resources/billing/subscription-model.js';
-import type { PortalConfiguration } from '../resources/billing-portal.js';
 import type { PaymentMethod } from '../resources/payment-methods.js';
 import type { Price } from '../resources/prices.js';
 import { cardFields, type FieldErrors, testCardsHint } from './card-form.js';

@@ -93,7 +93,7 @@ function choices(app: App, p: Portal, sub: Subscription): PlanChoice[] {
     const product = app.store.c('product').get(entry.product);
     for (const priceId of entry.prices) {
       const price = app.store.c('price').get(priceId);
-      if (!price || !price.active || !price.recurring || price.currency !== sub.currency) continue;
+      if (!price?.active || !price.recurring || price.currency !== sub.currency) continue;
       out.push({ price, productName: product?.name ?? price.nickname ?? price.id });
     }
   }
