@@ -18,9 +18,14 @@ export function testBadge(): Html {
   return html`<span class="badge" title="No real money moves: this is the paydesk Stripe emulator">Test mode</span>`;
 }
 
-/** A centred card page: the 3-D Secure page, closed sessions, errors. */
-export function cardPage(title: string, inner: Html): string {
-  return documentPage(title, html`<main class="center"><div class="card narrow">${inner}</div></main>`);
+/**
+ * A centred card page: the 3-D Secure page, closed sessions, errors. `embedded`: shown inside the
+ * Stripe.js stand-in's modal, which is the card already (no second border and shadow).
+ */
+export function cardPage(title: string, inner: Html, options: { embedded?: boolean } = {}): string {
+  return documentPage(title, html`<main class="center"><div class="card narrow">${inner}</div></main>`, {
+    bodyClass: options.embedded ? 'embedded' : undefined,
+  });
 }
 
 /** "Not found" for an unknown id, as a page (never JSON in a browser). */

@@ -125,6 +125,8 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .page{max-width:760px;margin:0 auto;padding:40px 24px 64px}
 .center{min-height:100vh;display:grid;place-items:center;padding:24px}
 .card{background:var(--bg);border:1px solid var(--line);border-radius:12px;box-shadow:var(--shadow);padding:28px}
+.embedded .card{border:0;box-shadow:none;border-radius:0}
+.embedded .center{min-height:0;padding:0}
 .narrow{width:100%;max-width:440px}
 .topbar{display:flex;align-items:center;justify-content:space-between;gap:1rem;margin-bottom:2rem;flex-wrap:wrap}
 .stack>*+*{margin-top:1rem}

@@ -59,6 +59,7 @@ function challenge(app: App, r: AuthenticationResult, embedded: boolean): string
     <button class="btn btn-secondary" type="submit" id="fail">Fail authentication</button></form>
 </div>
 <p class="fineprint">A real bank would show its own check here (an app approval or a one-time code).</p>`,
+    { embedded },
   );
 }
 
@@ -78,6 +79,7 @@ function resultPage(r: AuthenticationResult, embedded: boolean): string {
         : 'There is no page to return to (the intent has no return_url). You can close this window.'
     }</p>
 <p class="small muted">${testBadge()}</p>`,
+    { embedded },
   );
 }
 
