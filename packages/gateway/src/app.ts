@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type onRequestAsyncHookHandler,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -16,6 +21,7 @@ import { AppError } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { FastPathServer } from './platform/http/fast-path.js';
+import { guardFastPath, ReproducedHooks } from './platform/http/fast-path-guard.js';
 import { type Metrics, registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId, requestIdFor } from './platform/http/request-id.js';
@@ -82,28 +88,38 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // The hooks the fast path does the work of: a route with any other hook is left to Fastify.
+  const reproduced = new ReproducedHooks();
+  if (app.server instanceof FastPathServer) guardFastPath(app, app.server, reproduced);
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  const requestIdAndClosing: onRequestAsyncHookHandler = async (request, reply) => {
     reply.header('request-id', request.id);
     if (closing) {
       reply.header('connection', 'close');
       throw new AppError('not_ready', 'The service is shutting down; retry on another instance.');
     }
-  });
+  };
+  app.addHook('onRequest', requestIdAndClosing);
+  // The fast path writes the same request-id header, and leaves every request to Fastify once closing.
+  reproduced.add('onRequest', requestIdAndClosing);
 
   registerErrorHandling(app);
-  registerSecurityHeaders(app);
+  // The fast path writes the same headers (API_SECURITY_HEADERS).
+  reproduced.add('onSend', registerSecurityHeaders(app));
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
+  // The fast path counts its answers with the same `observe`.
+  reproduced.add('onResponse', metrics.onResponse);
   registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
   await registerOpenApi(app);
 
-  registerAuth(app, {
+  const authenticate = registerAuth(app, {
     db: ctx.db,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
@@ -113,6 +129,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       audience: ctx.config.jwtAudience,
     }),
   });
+  // It does nothing on a route that declares no `config.auth`, as the webhook routes do not.
+  reproduced.add('preHandler', authenticate, (route) => !route.config?.auth);
 
   await app.register(opsRoutes(ctx, metrics));
   await app.register(catalogRoutes(ctx));

@@ -76,43 +76,48 @@ export function webhookRoutes(s: AppContext): FastifyPluginAsync {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-    /** Verify, store, acknowledge: the outcome, or the error to answer. */
-    const ingest = async (
-      raw: Buffer,
-      header: string | undefined,
+    /** The `webhook stored` line (with Fastify's request logger, or the fast path's request id). */
+    const logStored = (
       log: FastifyBaseLogger,
+      event: ReceivedEvent,
+      outcome: IngestOutcome,
       requestId?: string,
-    ) => {
+    ) =>
+      log.info(
+        {
+          request_id: requestId,
+          event_id: event.head.id,
+          event_type: event.head.type,
+          duplicate: outcome === 'duplicate',
+        },
+        'webhook stored',
+      );
+
+    /** Verify, store, acknowledge: the outcome, or the error to answer. */
+    const ingest = async (raw: Buffer, header: string | undefined, log: FastifyBaseLogger) => {
       const event = verifyDelivery(raw, header, s.webhookSecrets, s.now());
-      const { head } = event;
       let outcome: IngestOutcome;
       try {
         outcome = await ingestor.submit(event);
       } catch (err) {
         log.error(
-          { err, event_id: head.id, request_id: requestId },
+          { err, event_id: event.head.id },
           'could not store a webhook event; answering 503 so Stripe retries',
         );
         throw new AppError('storage_unavailable');
       }
       if (outcome === 'invalid') {
-        log.warn({ event_id: head.id, request_id: requestId }, 'a signed webhook body is not JSON; refused');
+        log.warn({ event_id: event.head.id }, 'a signed webhook body is not JSON; refused');
         throw notAnEvent();
       }
-      log.info(
-        {
-          event_id: head.id,
-          event_type: head.type,
-          duplicate: outcome === 'duplicate',
-          request_id: requestId,
-        },
-        'webhook stored',
-      );
+      logStored(log, event, outcome);
       return outcome;
     };
 
-    // Deliveries on a connection that carries nothing else are served by the fast path; anything it
-    // declines (every error: a bad signature or body, a failed store) is answered below instead.
+    // Deliveries on a connection that carries nothing else are served by the fast path. What it
+    // declines — before it has logged anything: a bad signature or body, a body the database refuses,
+    // a failed store — is answered below instead, from the start (verified and stored again), so every
+    // error answer and its log lines are Fastify's.
     if (app.server instanceof FastPathServer) {
       const answers = {
         new: JSON.stringify({ received: true, duplicate: false }),
@@ -122,13 +127,22 @@ export function webhookRoutes(s: AppContext): FastifyPluginAsync {
       const fastLog = s.logger as FastifyBaseLogger;
       for (const url of webhookPaths) {
         app.server.addRoute(url, ['stripe-signature'], async (request) => {
-          const outcome = await ingest(
-            request.body,
-            request.headers['stripe-signature'],
-            fastLog,
-            request.id,
-          ).catch(() => undefined);
-          return outcome && { status: 200, body: answers[outcome] };
+          let event: ReceivedEvent;
+          try {
+            event = verifyDelivery(
+              request.body,
+              request.headers['stripe-signature'],
+              s.webhookSecrets,
+              s.now(),
+            );
+          } catch {
+            return undefined;
+          }
+          const outcome = await ingestor.submit(event).catch(() => undefined);
+          if (outcome === undefined || outcome === 'invalid') return undefined;
+          request.logIncoming();
+          logStored(fastLog, event, outcome, request.id);
+          return { status: 200, body: answers[outcome] };
         });
       }
     }

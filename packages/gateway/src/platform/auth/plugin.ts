@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../errors.js';
 import { looksLikeApiKey, verifyApiKey } from './api-keys.js';
@@ -53,13 +53,13 @@ async function identify(
 
 /**
  * Authenticates every request to a route that declares `config.auth`, and authorizes its kind and
- * scopes. Routes without `config.auth` are public.
+ * scopes. Routes without `config.auth` are public. Returns the preHandler hook that does it.
  */
-export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
+export function registerAuth(app: FastifyInstance, auth: Authenticator): preHandlerAsyncHookHandler {
   app.decorateRequest('principal', undefined);
   // Hashed once here rather than on every request.
   const adminKeyHash = auth.adminKey ? sha256(auth.adminKey) : undefined;
-  app.addHook('preHandler', async (request) => {
+  const preHandler: preHandlerAsyncHookHandler = async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (!requirement) return;
     const token = bearer(request);
@@ -77,7 +77,9 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
         throw new AppError('forbidden', `This API key lacks the scope(s): ${missing.join(', ')}.`);
     }
     request.principal = principal;
-  });
+  };
+  app.addHook('preHandler', preHandler);
+  return preHandler;
 }
 
 /** The authenticated principal of a route that declared `config.auth` (throws if misused on a public route). */
