@@ -38,6 +38,11 @@ export type App = FastifyInstance;
 export interface BuildOptions {
   /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /**
+   * Extra plugins run on the app before paydesk's routes are registered, so that their hooks apply to
+   * every route (tests use this for a stand-in of a rate-limit plugin).
+   */
+  beforeRoutes?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -132,6 +137,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // It does nothing on a route that declares no `config.auth`, as the webhook routes do not.
   reproduced.add('preHandler', authenticate, (route) => !route.config?.auth);
 
+  for (const plugin of options.beforeRoutes ?? []) await plugin(app);
   await app.register(opsRoutes(ctx, metrics));
   await app.register(catalogRoutes(ctx));
   await app.register(customerRoutes(ctx));
