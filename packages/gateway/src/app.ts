@@ -84,7 +84,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Every route's schemas are zod schemas, compiled by the zod type provider. Giving its compilers
     // here (rather than only through setValidatorCompiler) keeps Fastify from loading its default
-    // ones, Ajv and fast-json-stringify, which nothing here uses (~50 ms of a start).
+    // ones, Ajv and fast-json-stringify, which nothing here uses (their loading showed in start-up
+    // profiles: docs/benchmarks.md).
     schemaController: {
       compilersFactory: {
         buildValidator: () => validatorCompiler as never,

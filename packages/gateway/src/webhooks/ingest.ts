@@ -15,7 +15,7 @@ import { type EventSource, type ReceivedEvent, storeEvents } from './store.js';
 /**
  * Deliveries waiting on storage (queued for a batch or in one being written) from which ingest
  * counts as pressed, and below which it no longer does. By Little's law that count is the arrival
- * rate times the time to store: a few at a steady 2,000/s (a commit takes milliseconds), dozens to
+ * rate times the time to store: a few at a steady rate (a commit takes milliseconds), dozens to
  * hundreds in a burst the database cannot keep up with.
  */
 export const PRESSED_AT = 32;
@@ -64,8 +64,8 @@ export class EventIngestor {
           return outcomes;
         }
       },
-      // PostgreSQL: three batches commit at once over the pool, overlapping their disk flushes (at
-      // 100 concurrent deliveries 2 and 3 stored alike, 8,700-9,000/s; 4 made batches too small),
+      // PostgreSQL: three batches commit at once over the pool, overlapping their disk flushes (in
+      // the webhook benchmark 2 and 3 stored alike, 4 made batches too small: docs/benchmarks.md),
       // and while one is being written the next waits for 16 deliveries (or for the others to end).
       // PGlite has one connection: one batch at a time.
       { maxBatch: 500, maxInFlight: db.kind === 'postgres' ? 3 : 1, minBatchWhileBusy: 16 },
