@@ -41,6 +41,14 @@ export function setOnce<K extends PropertyKey>(
   return true;
 }
 
+const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'];
+
+/** The request line's method (`text` up to `end`): a constant for the common ones, so no new string. */
+function methodOf(text: string, end: number): string {
+  for (const m of METHODS) if (m.length === end && text.startsWith(m)) return m;
+  return text.slice(0, end);
+}
+
 /** Strips optional whitespace (SP / HTAB only, as HTTP defines it) around a header value. */
 function ows(s: string, from: number): string {
   let a = from;
@@ -64,8 +72,8 @@ export function parseRequestHead<H extends RequestHead>(text: string, rules: Hea
   const sp1 = text.indexOf(' ');
   if (sp1 === -1 || sp1 > eol) return undefined;
   const sp2 = text.indexOf(' ', sp1 + 1);
-  if (sp2 === -1 || sp2 > eol || text.slice(sp2 + 1, eol) !== 'HTTP/1.1') return undefined;
-  const head = rules.begin(text.slice(0, sp1), text.slice(sp1 + 1, sp2));
+  if (sp2 === -1 || sp2 + 9 !== eol || !text.startsWith('HTTP/1.1', sp2 + 1)) return undefined;
+  const head = rules.begin(methodOf(text, sp1), text.slice(sp1 + 1, sp2));
   if (head === undefined) return undefined;
 
   let seenLength = false;
