@@ -20,13 +20,6 @@ interface Head {
   stripeVersion: string | undefined;
 }
 
-/** The headers the API reads, and where `Head` keeps them. */
-const API_HEADERS = new Map<string, 'authorization' | 'idempotencyKey' | 'stripeVersion'>([
-  ['authorization', 'authorization'],
-  ['idempotency-key', 'idempotencyKey'],
-  ['stripe-version', 'stripeVersion'],
-]);
-
 const apiRules = {
   bodyLimit: MAX_BODY_BYTES,
   begin(method: string, target: string): Head | undefined {
@@ -44,8 +37,15 @@ const apiRules = {
   },
   /** The three headers the API reads, each at most once. */
   header(head: Head, name: string, value: string): boolean {
-    const field = API_HEADERS.get(name);
-    return field === undefined || setOnce(head, field, value);
+    switch (name) {
+      case 'authorization':
+        return setOnce(head, 'authorization', value);
+      case 'idempotency-key':
+        return setOnce(head, 'idempotencyKey', value);
+      case 'stripe-version':
+        return setOnce(head, 'stripeVersion', value);
+    }
+    return true;
   },
 };
 

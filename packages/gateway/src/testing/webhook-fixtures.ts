@@ -15,6 +15,21 @@ export function signature(payload: string, options: { secret?: string; timestamp
   });
 }
 
+/** A `customer.updated` event's body as Stripe sends it, about `cus_<tag>_<n>`, with the id `evt_<tag>_<time>_<n>`. */
+export function customerUpdatedBody(tag: string, n: number): string {
+  return JSON.stringify({
+    id: `evt_${tag}_${Date.now()}_${n}`,
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.updated',
+    data: { object: { id: `cus_${tag}_${n}`, object: 'customer', name: 'Zoë', metadata: {} } },
+  });
+}
+
 /** The newest event of `type` the emulator created about `objectId` (or any object). */
 export async function emulatorEvent(t: TestApp, type: string, objectId?: string): Promise<Stripe.Event> {
   for await (const e of t.stripe.events.list({ type, limit: 100 })) {

@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import Stripe from 'stripe';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp, type TestAppOptions } from '../../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { type Answer, RawClient } from '../../testing/raw-client.js';
-import { signature } from '../../testing/webhook-fixtures.js';
+import { customerUpdatedBody, signature } from '../../testing/webhook-fixtures.js';
 import { webhookPaths } from '../../webhooks/routes.js';
 import { FastPathServer } from './fast-path.js';
 
@@ -46,19 +45,8 @@ after(async () => {
 let seq = 0;
 function newEvent(): { id: string; body: string } {
   seq++;
-  const id = `evt_parity_${Date.now()}_${seq}`;
-  const body = JSON.stringify({
-    id,
-    object: 'event',
-    api_version: Stripe.API_VERSION,
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type: 'customer.updated',
-    data: { object: { id: `cus_parity_${seq}`, object: 'customer', name: 'Zoë', metadata: {} } },
-  });
-  return { id, body };
+  const body = customerUpdatedBody('parity', seq);
+  return { id: (JSON.parse(body) as { id: string }).id, body };
 }
 
 function delivery(body: string, headers: string[], path = '/webhooks/stripe'): string {

@@ -7,6 +7,7 @@ import Stripe from 'stripe';
 import { createTestApp, TEST_ADMIN_KEY, TEST_WEBHOOK_SECRET, type TestApp } from '../../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { RawClient } from '../../testing/raw-client.js';
+import { customerUpdatedBody } from '../../testing/webhook-fixtures.js';
 import { FastPathServer } from './fast-path.js';
 
 let tdb: TestDatabase;
@@ -30,17 +31,7 @@ after(async () => {
 let seq = 0;
 function eventBody(): string {
   seq++;
-  return JSON.stringify({
-    id: `evt_fast_${Date.now()}_${seq}`,
-    object: 'event',
-    api_version: Stripe.API_VERSION,
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type: 'customer.updated',
-    data: { object: { id: `cus_fast_${seq}`, object: 'customer', name: 'Zoë', metadata: {} } },
-  });
+  return customerUpdatedBody('fast', seq);
 }
 
 function request(
