@@ -3,6 +3,7 @@ import Fastify, {
   type FastifyInstance,
   LogController,
   type onRequestAsyncHookHandler,
+  type RouteOptions,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
@@ -30,7 +31,6 @@ import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
-import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -43,6 +43,8 @@ export interface BuildOptions {
    * every route (tests use this for a stand-in of a rate-limit plugin).
    */
   beforeRoutes?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Called for every route as it is registered (the route-inventory test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -97,6 +99,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // The hooks the fast path does the work of: a route with any other hook is left to Fastify.
   const reproduced = new ReproducedHooks();
   if (app.server instanceof FastPathServer) guardFastPath(app, app.server, reproduced);
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -122,11 +125,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   observe = metrics.observe;
   // The fast path counts its answers with the same `observe`.
   reproduced.add('onResponse', metrics.onResponse);
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => ctx.applied);
   await registerOpenApi(app);
 
   const authenticate = registerAuth(app, {
     db: ctx.db,
+    verifiedKeys: ctx.verifiedKeys,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
       secret: ctx.secrets.jwtSecret,
