@@ -31,8 +31,8 @@ const args = process.argv.slice(2);
 const command = args.length > 0 ? args : ['serve'];
 const cli = `${root}packages/gateway/dist/cli.js`;
 
-// Embedded mode copies this template instead of running initdb (6.5 s, ~850 MB) in the server
-// process. Made in its own short-lived process so that memory is returned before paydesk starts.
+// Embedded mode copies this template instead of running initdb (seconds, and more memory than a start
+// may take: docs/benchmarks.md) in the server process. Made in its own short-lived process so that memory is returned before paydesk starts.
 if (!process.env.DATABASE_URL) {
   const template = run(process.execPath, [
     '--input-type=module',

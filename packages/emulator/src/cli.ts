@@ -16,7 +16,7 @@ Serves the offline Stripe emulator in the foreground, one log line per request.
  * The emulator runs in a worker thread of this process whose young generation V8 caps at this size
  * (node's default lets it grow to 32 MB, two 16 MB semi-spaces, and keeps it there after a burst of
  * requests that keeps most of what it allocates, as creating objects does). 3 MB means 1 MB semi-spaces:
- * ~25 MB less RSS after a fill, for a few more scavenges. The main thread only parses the arguments,
+ * less RSS after a fill (docs/benchmarks.md, Emulator), for a few more scavenges. The main thread only parses the arguments,
  * forwards signals and prints what the worker logs.
  */
 const YOUNG_GENERATION_MB = 3;

@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type onRequestAsyncHookHandler,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -16,6 +22,7 @@ import { AppError } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { FastPathServer } from './platform/http/fast-path.js';
+import { guardFastPath, ReproducedHooks } from './platform/http/fast-path-guard.js';
 import { type Metrics, registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { genRequestId, requestIdFor } from './platform/http/request-id.js';
@@ -24,7 +31,6 @@ import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
-import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -32,6 +38,13 @@ export type App = FastifyInstance;
 export interface BuildOptions {
   /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /**
+   * Extra plugins run on the app before paydesk's routes are registered, so that their hooks apply to
+   * every route (tests use this for a stand-in of a rate-limit plugin).
+   */
+  beforeRoutes?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Called for every route as it is registered (the route-inventory test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -73,7 +86,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Every route's schemas are zod schemas, compiled by the zod type provider. Giving its compilers
     // here (rather than only through setValidatorCompiler) keeps Fastify from loading its default
-    // ones, Ajv and fast-json-stringify, which nothing here uses (~50 ms of a start).
+    // ones, Ajv and fast-json-stringify, which nothing here uses (their loading showed in start-up
+    // profiles: docs/benchmarks.md).
     schemaController: {
       compilersFactory: {
         buildValidator: () => validatorCompiler as never,
@@ -82,29 +96,41 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // The hooks the fast path does the work of: a route with any other hook is left to Fastify.
+  const reproduced = new ReproducedHooks();
+  if (app.server instanceof FastPathServer) guardFastPath(app, app.server, reproduced);
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  const requestIdAndClosing: onRequestAsyncHookHandler = async (request, reply) => {
     reply.header('request-id', request.id);
     if (closing) {
       reply.header('connection', 'close');
       throw new AppError('not_ready', 'The service is shutting down; retry on another instance.');
     }
-  });
+  };
+  app.addHook('onRequest', requestIdAndClosing);
+  // The fast path writes the same request-id header, and leaves every request to Fastify once closing.
+  reproduced.add('onRequest', requestIdAndClosing);
 
   registerErrorHandling(app);
-  registerSecurityHeaders(app);
+  // The fast path writes the same headers (API_SECURITY_HEADERS).
+  reproduced.add('onSend', registerSecurityHeaders(app));
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
+  // The fast path counts its answers with the same `observe`.
+  reproduced.add('onResponse', metrics.onResponse);
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => ctx.applied);
   await registerOpenApi(app);
 
-  registerAuth(app, {
+  const authenticate = registerAuth(app, {
     db: ctx.db,
+    verifiedKeys: ctx.verifiedKeys,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
       secret: ctx.secrets.jwtSecret,
@@ -113,7 +139,10 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       audience: ctx.config.jwtAudience,
     }),
   });
+  // It does nothing on a route that declares no `config.auth`, as the webhook routes do not.
+  reproduced.add('preHandler', authenticate, (route) => !route.config?.auth);
 
+  for (const plugin of options.beforeRoutes ?? []) await plugin(app);
   await app.register(opsRoutes(ctx, metrics));
   await app.register(catalogRoutes(ctx));
   await app.register(customerRoutes(ctx));

@@ -2,8 +2,8 @@
 // secret as Stripe signs them, injected into POST /webhooks/stripe.
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
-import type { StoredEvent } from '../webhooks/store.js';
-import { eventById } from '../webhooks/store.js';
+import type { StoredEvent } from '../webhooks/service.js';
+import { eventById } from '../webhooks/service.js';
 import { TEST_WEBHOOK_SECRET, type TestApp } from './app.js';
 
 /** A Stripe-Signature header for `payload`, as Stripe would send it at `timestamp` (seconds). */
@@ -12,6 +12,21 @@ export function signature(payload: string, options: { secret?: string; timestamp
     payload,
     secret: options.secret ?? TEST_WEBHOOK_SECRET,
     timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
+  });
+}
+
+/** A `customer.updated` event's body as Stripe sends it, about `cus_<tag>_<n>`, with the id `evt_<tag>_<time>_<n>`. */
+export function customerUpdatedBody(tag: string, n: number): string {
+  return JSON.stringify({
+    id: `evt_${tag}_${Date.now()}_${n}`,
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.updated',
+    data: { object: { id: `cus_${tag}_${n}`, object: 'customer', name: 'Zoë', metadata: {} } },
   });
 }
 

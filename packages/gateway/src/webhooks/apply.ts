@@ -3,14 +3,14 @@
 // are the pending events themselves (webhooks/event-queue.ts): each carries its event, so applying
 // one reads nothing back, and its outcome is written when the job completes.
 import type Stripe from 'stripe';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import type { Job, KindOptions } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
-import { type EventResult, eventTable } from './event-queue.js';
+import type { EventResult } from './event-queue.js';
 
 export type EventOutcome = { status: 'processed' } | { status: 'ignored'; reason: string };
 
-export type EventHandler = (s: Services, event: Stripe.Event) => Promise<EventOutcome>;
+export type EventHandler = (s: AppContext, event: Stripe.Event) => Promise<EventOutcome>;
 
 export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
 
@@ -18,8 +18,8 @@ export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
  * The job kind APPLY_EVENT_JOB: the handler applies one event and throws to retry (the event stays
  * pending meanwhile, with the error); the outcomes of many are written in one statement.
  */
-export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOptions, 'handler' | 'table'> {
-  const tally = appliedBy(s);
+export function applyEventJob(s: AppContext, handlers: EventHandlers): Pick<KindOptions, 'handler'> {
+  const tally = s.applied;
   const handler = async (job: Job): Promise<EventResult> => {
     const result = await apply(job);
     tally[result.status]++;
@@ -40,17 +40,12 @@ export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOp
     }
     return { status: outcome.status, reason: outcome.status === 'ignored' ? outcome.reason : null };
   };
-  return { handler, table: eventTable };
+  return { handler };
 }
 
-const tallies = new WeakMap<Services, Record<EventResult['status'], number>>();
+/** The outcomes of the events this process applied, by status (a context member, for /metrics). */
+export type EventTally = Record<EventResult['status'], number>;
 
-/** The outcomes of the events this process applied, by status (for /metrics). */
-export function appliedBy(s: Services): Record<EventResult['status'], number> {
-  let tally = tallies.get(s);
-  if (!tally) {
-    tally = { processed: 0, ignored: 0 };
-    tallies.set(s, tally);
-  }
-  return tally;
+export function newEventTally(): EventTally {
+  return { processed: 0, ignored: 0 };
 }

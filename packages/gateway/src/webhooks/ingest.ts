@@ -2,19 +2,18 @@
 // statement (its own transaction: one row per event, which is also its apply-job), and each caller is
 // answered only after the statement holding its event committed, so a 2xx always means "stored
 // durably". The events are written leased to this process's worker as far as it has room
-// (JobQueue.reserve) and handed to it once committed, so it applies them without claiming or reading
-// them back.
+// (DbJobQueue.reserve) and handed to it once committed, so it applies them without claiming or
+// reading them back: this hand-off is the database backend's, which is why the ingestor names it.
 import { Batcher } from '../platform/batcher.js';
 import type { Db } from '../platform/db/types.js';
-import type { JobQueue } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
+import type { DbJobQueue } from '../platform/queue/db/queue.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
 import { type EventSource, type ReceivedEvent, storeEvents } from './store.js';
 
 /**
  * Deliveries waiting on storage (queued for a batch or in one being written) from which ingest
  * counts as pressed, and below which it no longer does. By Little's law that count is the arrival
- * rate times the time to store: a few at a steady 2,000/s (a commit takes milliseconds), dozens to
+ * rate times the time to store: a few at a steady rate (a commit takes milliseconds), dozens to
  * hundreds in a burst the database cannot keep up with.
  */
 export const PRESSED_AT = 32;
@@ -35,7 +34,7 @@ export class EventIngestor {
 
   constructor(
     private readonly db: Db,
-    private readonly queue: JobQueue,
+    private readonly queue: DbJobQueue,
     private readonly source: EventSource = 'webhook',
   ) {
     this.batcher = new Batcher(
@@ -63,8 +62,8 @@ export class EventIngestor {
           return outcomes;
         }
       },
-      // PostgreSQL: three batches commit at once over the pool, overlapping their disk flushes (at
-      // 100 concurrent deliveries 2 and 3 stored alike, 8,700-9,000/s; 4 made batches too small),
+      // PostgreSQL: three batches commit at once over the pool, overlapping their disk flushes (in
+      // the webhook benchmark 2 and 3 stored alike, 4 made batches too small: docs/benchmarks.md),
       // and while one is being written the next waits for 16 deliveries (or for the others to end).
       // PGlite has one connection: one batch at a time.
       { maxBatch: 500, maxInFlight: db.kind === 'postgres' ? 3 : 1, minBatchWhileBusy: 16 },
@@ -112,16 +111,9 @@ export class EventIngestor {
   submit(event: ReceivedEvent): Promise<IngestOutcome> {
     return this.batcher.submit(event);
   }
-}
 
-const ingestors = new WeakMap<Services, EventIngestor>();
-
-/** The one ingestor of a paydesk app (its routes store through it; its queue watches its pressure). */
-export function ingestorOf(s: Services): EventIngestor {
-  let ingestor = ingestors.get(s);
-  if (!ingestor) {
-    ingestor = new EventIngestor(s.db, s.queue);
-    ingestors.set(s, ingestor);
+  /** Resolves once every delivery submitted so far is stored (or refused). */
+  close(): Promise<void> {
+    return this.batcher.settled();
   }
-  return ingestor;
 }

@@ -4,13 +4,13 @@
 // event has exactly the effects its webhook would have had, and a duplicate has none.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
-import { applySubscription } from '../fulfilment/subscription.js';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import { applySubscription } from '../subscriptions/apply.js';
+import type { SubscriptionRow } from '../subscriptions/service.js';
 import { planOf } from '../subscriptions/service.js';
-import type { SubscriptionRow } from '../subscriptions/store.js';
-import { eventById, storeEvents } from './store.js';
+import { eventById, requeueEvent, storeFetchedEvents } from './service.js';
 
 /** Stripe keeps events for 30 days: `/v1/events` cannot go further back. */
 export const EVENT_RETENTION_SECONDS = 30 * 86_400;
@@ -34,7 +34,7 @@ export function parseSince(text: string, now: Date): Date | undefined {
 }
 
 /** The newest stored event's time minus the safety margin, or DEFAULT_LOOKBACK when none is stored. */
-export async function defaultSince(s: Services): Promise<Date> {
+export async function defaultSince(s: AppContext): Promise<Date> {
   const r = await s.db.query<{ newest: Date | null }>('SELECT max(created) AS newest FROM stripe_events');
   const newest = r.rows[0]?.newest;
   const now = s.now().getTime();
@@ -80,7 +80,7 @@ export interface ReconcileOptions {
  * missed event gets its apply-job; events already stored are no-ops), then waits for the queue —
  * this process's or another's — to apply the new ones.
  */
-export async function reconcileEvents(s: Services, options: ReconcileOptions): Promise<ReconcileSummary> {
+export async function reconcileEvents(s: AppContext, options: ReconcileOptions): Promise<ReconcileSummary> {
   const now = s.now();
   const oldest = new Date(now.getTime() - EVENT_RETENTION_SECONDS * 1000);
   const clipped = options.since < oldest;
@@ -101,13 +101,8 @@ export async function reconcileEvents(s: Services, options: ReconcileOptions): P
     if (page.data.length > 0) {
       seen += page.data.length;
       // Oldest first within a page, so their jobs are claimed in the order Stripe created them.
-      const { fresh: stored } = await s.db.transaction((tx) =>
-        storeEvents(tx, [...page.data].reverse(), 'reconcile'),
-      );
-      if (stored.size > 0) {
-        fresh.push(...stored);
-        s.queue.poke();
-      }
+      const stored = await storeFetchedEvents(s, [...page.data].reverse(), 'reconcile');
+      fresh.push(...stored);
       const last = page.data[page.data.length - 1]!;
       const covered = Math.floor(now.getTime() / 1000) - last.created;
       options.onProgress?.(page.has_more ? Math.min(0.99, covered / span) : 1, { seen, new: fresh.length });
@@ -155,7 +150,11 @@ function tally(rows: readonly EventJobState[], final: boolean): Outcomes | undef
  * Waits until each event is processed or ignored, or its apply-job has failed an attempt (the
  * queue retries it with backoff; waiting for that is not the operator's business), or the time is up.
  */
-export async function waitForEvents(s: Services, ids: readonly string[], waitMs: number): Promise<Outcomes> {
+export async function waitForEvents(
+  s: AppContext,
+  ids: readonly string[],
+  waitMs: number,
+): Promise<Outcomes> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const r = await s.db.query<EventJobState>(
@@ -165,7 +164,6 @@ export async function waitForEvents(s: Services, ids: readonly string[], waitMs:
     );
     const done = tally(r.rows, Date.now() >= deadline);
     if (done) return done;
-    s.queue.poke();
     await sleep(25);
   }
 }
@@ -186,25 +184,18 @@ export interface ReplayResult {
  * handlers are idempotent, so only what is missing happens). An event paydesk never stored is fetched
  * from Stripe and stored with source 'replay'. Waits for the outcome of the next attempt.
  */
-export async function replayEvent(s: Services, eventId: string, waitMs = 60_000): Promise<ReplayResult> {
+export async function replayEvent(s: AppContext, eventId: string, waitMs = 60_000): Promise<ReplayResult> {
   let stored = await eventById(s.db, eventId);
   let fetched = false;
   if (!stored) {
     const event: Stripe.Event = await callStripe(() => s.stripe.events.retrieve(eventId));
-    await s.db.transaction((tx) => storeEvents(tx, [event], 'replay'));
+    await storeFetchedEvents(s, [event], 'replay');
     fetched = true;
     stored = await eventById(s.db, eventId);
     if (!stored) throw new Error(`event ${eventId} could not be stored`);
   } else {
-    await s.db.query(
-      `UPDATE stripe_events
-       SET status = 'pending', status_reason = NULL, processed_at = NULL, attempts = 0, run_at = now(),
-           locked_by = NULL, last_error = NULL
-       WHERE id = $1`,
-      [eventId],
-    );
+    await requeueEvent(s, eventId);
   }
-  s.queue.poke();
   const outcome = (await waitForEvents(s, [eventId], waitMs)).errors[eventId] ?? null;
   const after = await eventById(s.db, eventId);
   const status =
@@ -252,7 +243,7 @@ function iso(d: Date | null): string | null {
 
 /** The fields paydesk keeps of a subscription, as Stripe has them now, compared with the record. */
 export function compareSubscription(
-  s: Services,
+  s: AppContext,
   row: SubscriptionRow,
   sub: Stripe.Subscription,
 ): SubscriptionDrift['fields'] {
@@ -284,7 +275,7 @@ export function compareSubscription(
  * Stripe's state through applySubscription, so entitlements and notifications follow.
  */
 export async function checkSubscriptions(
-  s: Services,
+  s: AppContext,
   options: { fix: boolean; onProgress?: (done: number, total: number, label: string) => void },
 ): Promise<CheckSummary> {
   const rows = (

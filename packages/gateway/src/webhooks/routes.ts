@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { FastPathServer } from '../platform/http/fast-path.js';
-import type { Services } from '../services.js';
 import { readEventHead } from './event-head.js';
-import { type IngestOutcome, ingestorOf } from './ingest.js';
+import type { IngestOutcome } from './ingest.js';
 import type { ReceivedEvent } from './store.js';
 
 /** paydesk's own path, and the seed systems' paths for the same endpoint. */
@@ -69,50 +69,55 @@ const ackSchema = z.object({ received: z.literal(true), duplicate: z.boolean() }
  * apply-job (group commit) → 200. Processing happens later, in a job. 400 only for a bad signature or
  * body; 503 when the event could not be stored, so Stripe retries.
  */
-export function webhookRoutes(s: Services): FastifyPluginAsync {
+export function webhookRoutes(s: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const ingestor = ingestorOf(s);
+    const { ingestor } = s;
     // This plugin's own body parsing: the raw bytes, whatever the content type, for the signature.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-    /** Verify, store, acknowledge: the outcome, or the error to answer. */
-    const ingest = async (
-      raw: Buffer,
-      header: string | undefined,
+    /** The `webhook stored` line (with Fastify's request logger, or the fast path's request id). */
+    const logStored = (
       log: FastifyBaseLogger,
+      event: ReceivedEvent,
+      outcome: IngestOutcome,
       requestId?: string,
-    ) => {
+    ) =>
+      log.info(
+        {
+          request_id: requestId,
+          event_id: event.head.id,
+          event_type: event.head.type,
+          duplicate: outcome === 'duplicate',
+        },
+        'webhook stored',
+      );
+
+    /** Verify, store, acknowledge: the outcome, or the error to answer. */
+    const ingest = async (raw: Buffer, header: string | undefined, log: FastifyBaseLogger) => {
       const event = verifyDelivery(raw, header, s.webhookSecrets, s.now());
-      const { head } = event;
       let outcome: IngestOutcome;
       try {
         outcome = await ingestor.submit(event);
       } catch (err) {
         log.error(
-          { err, event_id: head.id, request_id: requestId },
+          { err, event_id: event.head.id },
           'could not store a webhook event; answering 503 so Stripe retries',
         );
         throw new AppError('storage_unavailable');
       }
       if (outcome === 'invalid') {
-        log.warn({ event_id: head.id, request_id: requestId }, 'a signed webhook body is not JSON; refused');
+        log.warn({ event_id: event.head.id }, 'a signed webhook body is not JSON; refused');
         throw notAnEvent();
       }
-      log.info(
-        {
-          event_id: head.id,
-          event_type: head.type,
-          duplicate: outcome === 'duplicate',
-          request_id: requestId,
-        },
-        'webhook stored',
-      );
+      logStored(log, event, outcome);
       return outcome;
     };
 
-    // Deliveries on a connection that carries nothing else are served by the fast path; anything it
-    // declines (every error: a bad signature or body, a failed store) is answered below instead.
+    // Deliveries on a connection that carries nothing else are served by the fast path. What it
+    // declines — before it has logged anything: a bad signature or body, a body the database refuses,
+    // a failed store — is answered below instead, from the start (verified and stored again), so every
+    // error answer and its log lines are Fastify's.
     if (app.server instanceof FastPathServer) {
       const answers = {
         new: JSON.stringify({ received: true, duplicate: false }),
@@ -122,13 +127,22 @@ export function webhookRoutes(s: Services): FastifyPluginAsync {
       const fastLog = s.logger as FastifyBaseLogger;
       for (const url of webhookPaths) {
         app.server.addRoute(url, ['stripe-signature'], async (request) => {
-          const outcome = await ingest(
-            request.body,
-            request.headers['stripe-signature'],
-            fastLog,
-            request.id,
-          ).catch(() => undefined);
-          return outcome && { status: 200, body: answers[outcome] };
+          let event: ReceivedEvent;
+          try {
+            event = verifyDelivery(
+              request.body,
+              request.headers['stripe-signature'],
+              s.webhookSecrets,
+              s.now(),
+            );
+          } catch {
+            return undefined;
+          }
+          const outcome = await ingestor.submit(event).catch(() => undefined);
+          if (outcome === undefined || outcome === 'invalid') return undefined;
+          request.logIncoming();
+          logStored(fastLog, event, outcome, request.id);
+          return { status: 200, body: answers[outcome] };
         });
       }
     }

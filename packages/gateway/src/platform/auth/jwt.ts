@@ -3,7 +3,8 @@
 // external_id in the host product.
 import type { JWTPayload } from 'jose';
 
-// jose is loaded on the first token, not at start-up (it is ~60 ms of module loading).
+// jose is loaded on the first token, not at start-up: its module loading is a visible part of a warm
+// start (docs/benchmarks.md, "Figures behind choices in the code").
 let joseModule: Promise<typeof import('jose')> | undefined;
 const jose = () => {
   joseModule ??= import('jose');

@@ -1,13 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../errors.js';
-import { looksLikeApiKey, verifyApiKey } from './api-keys.js';
+import { looksLikeApiKey, type VerifiedKeys, verifyApiKey } from './api-keys.js';
 import type { JwtVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
 
 export interface Authenticator {
   db: Queryable;
+  /** The app's cache of verified API keys (embedded database only; see VerifiedKeys). */
+  verifiedKeys: VerifiedKeys;
   verifyJwt: JwtVerifier | undefined;
   adminKey: string | undefined;
 }
@@ -36,7 +38,7 @@ async function identify(
 ): Promise<Principal> {
   if (adminKeyHash && timingSafeEqual(sha256(token), adminKeyHash)) return { kind: 'admin' };
   if (looksLikeApiKey(token)) {
-    const check = await verifyApiKey(auth.db, token);
+    const check = await verifyApiKey(auth.db, token, auth.verifiedKeys);
     if (!check.ok)
       throw unauthorized(
         check.reason === 'revoked' ? 'This API key has been revoked.' : 'The API key is not valid.',
@@ -53,13 +55,13 @@ async function identify(
 
 /**
  * Authenticates every request to a route that declares `config.auth`, and authorizes its kind and
- * scopes. Routes without `config.auth` are public.
+ * scopes. Routes without `config.auth` are public. Returns the preHandler hook that does it.
  */
-export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
+export function registerAuth(app: FastifyInstance, auth: Authenticator): preHandlerAsyncHookHandler {
   app.decorateRequest('principal', undefined);
   // Hashed once here rather than on every request.
   const adminKeyHash = auth.adminKey ? sha256(auth.adminKey) : undefined;
-  app.addHook('preHandler', async (request) => {
+  const preHandler: preHandlerAsyncHookHandler = async (request) => {
     const requirement = request.routeOptions.config.auth;
     if (!requirement) return;
     const token = bearer(request);
@@ -77,7 +79,9 @@ export function registerAuth(app: FastifyInstance, auth: Authenticator): void {
         throw new AppError('forbidden', `This API key lacks the scope(s): ${missing.join(', ')}.`);
     }
     request.principal = principal;
-  });
+  };
+  app.addHook('preHandler', preHandler);
+  return preHandler;
 }
 
 /** The authenticated principal of a route that declared `config.auth` (throws if misused on a public route). */

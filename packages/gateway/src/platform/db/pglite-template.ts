@@ -1,6 +1,7 @@
 // A pristine PGlite data directory, made once per installed PGlite version and kept in
-// node_modules/.cache. Copying it into an empty data directory replaces initdb (which runs in
-// WebAssembly: ~6.5 s and ~850 MB peak RSS on a 2-core machine) with a ~40 MB file copy.
+// node_modules/.cache. Copying it into an empty data directory replaces initdb, which runs in
+// WebAssembly and alone would take seconds and more memory than embedded mode's start-up budget (the
+// figures: docs/benchmarks.md, "Figures behind choices in the code"), with a file copy.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -223,7 +223,7 @@ export interface PgliteOptions {
   dataDir?: string;
   /**
    * An initialised but otherwise empty data directory (see pglite-template.ts). When dataDir is
-   * empty it is copied there first, which saves initdb: ~6.5 s and ~850 MB of peak memory.
+   * empty it is copied there first, which saves initdb's time and peak memory (docs/benchmarks.md).
    */
   templateDir?: string;
 }

@@ -2,11 +2,12 @@
 // keep-alive connection are answered there, with what Fastify would have answered; everything else,
 // errors included, is answered by Fastify itself on the same connection.
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { createTestApp, TEST_ADMIN_KEY, TEST_WEBHOOK_SECRET, type TestApp } from '../../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
+import { RawClient } from '../../testing/raw-client.js';
+import { customerUpdatedBody } from '../../testing/webhook-fixtures.js';
 import { FastPathServer } from './fast-path.js';
 
 let tdb: TestDatabase;
@@ -30,17 +31,7 @@ after(async () => {
 let seq = 0;
 function eventBody(): string {
   seq++;
-  return JSON.stringify({
-    id: `evt_fast_${Date.now()}_${seq}`,
-    object: 'event',
-    api_version: Stripe.API_VERSION,
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type: 'customer.updated',
-    data: { object: { id: `cus_fast_${seq}`, object: 'customer', name: 'Zoë', metadata: {} } },
-  });
+  return customerUpdatedBody('fast', seq);
 }
 
 function request(
@@ -58,72 +49,10 @@ function request(
   );
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A raw connection that reads answers in order (Content-Length bodies). */
-class Client {
-  readonly socket: Socket;
-  #buf = Buffer.alloc(0);
-  #waiting: ((a: Answer) => void)[] = [];
-  #answers: Answer[] = [];
-  ended = false;
-
+/** A raw connection to this test's app. */
+class Client extends RawClient {
   constructor() {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (c: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, c]);
-      this.#parse();
-    });
-    this.socket.on('end', () => {
-      this.ended = true;
-    });
-  }
-
-  ready(): Promise<void> {
-    return new Promise((resolve) => this.socket.once('connect', () => resolve()));
-  }
-
-  #parse(): void {
-    for (;;) {
-      const end = this.#buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const lines = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? 0);
-      if (this.#buf.length < end + 4 + length) return;
-      const answer = {
-        status: Number(lines[0]!.split(' ')[1]),
-        headers,
-        body: this.#buf.subarray(end + 4, end + 4 + length).toString('utf8'),
-      };
-      this.#buf = this.#buf.subarray(end + 4 + length);
-      const w = this.#waiting.shift();
-      if (w) w(answer);
-      else this.#answers.push(answer);
-    }
-  }
-
-  next(): Promise<Answer> {
-    const a = this.#answers.shift();
-    if (a) return Promise.resolve(a);
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Whether this connection is still on the fast path. */
-  get fast(): boolean {
-    return [...server.fast].some((c) => c.socket.remotePort === this.socket.localPort);
-  }
-
-  close(): void {
-    this.socket.destroy();
+    super(port, server);
   }
 }
 

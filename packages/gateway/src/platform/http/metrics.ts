@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   /** Counts one answer (also those of the fast path, which bypasses Fastify's hooks). */
   observe(method: string, route: string, status: number, seconds: number): void;
+  /** The onResponse hook that counts Fastify's answers (the fast path calls `observe` itself). */
+  onResponse: onResponseHookHandler;
 }
 
 /**
@@ -34,7 +36,7 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     duration.observe({ method, route }, seconds);
   };
   // A callback hook rather than an async one: no promise per response.
-  app.addHook('onResponse', (request, reply, done) => {
+  const onResponse: onResponseHookHandler = (request, reply, done) => {
     observe(
       request.method,
       request.routeOptions.url ?? 'unmatched',
@@ -42,7 +44,8 @@ export function registerMetrics(app: FastifyInstance): Metrics {
       reply.elapsedTime / 1000,
     );
     done();
-  });
+  };
+  app.addHook('onResponse', onResponse);
 
-  return { registry, observe };
+  return { registry, observe, onResponse };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 
 const always: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -22,12 +22,15 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** The same headers in the order they are set, the API policy last (pages set their own first). */
 const defaults: readonly (readonly [string, string])[] = Object.entries(API_SECURITY_HEADERS);
 
-export function registerSecurityHeaders(app: FastifyInstance): void {
+/** Adds the headers to every answer; returns the onSend hook that does. */
+export function registerSecurityHeaders(app: FastifyInstance): onSendHookHandler {
   // A callback hook rather than an async one: no promise per response.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  const onSend: onSendHookHandler = (_request, reply, payload, done) => {
     for (const [name, value] of defaults) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
     done(null, payload);
-  });
+  };
+  app.addHook('onSend', onSend);
+  return onSend;
 }

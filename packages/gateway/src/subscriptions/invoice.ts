@@ -1,14 +1,13 @@
 // A subscription invoice was paid: the payment goes into the history and the plan's credits for the
 // period are reset (or added), once per invoice, with notifications, in one transaction.
 import type Stripe from 'stripe';
-import { grantCredits, resetCredits } from '../credits/ledger.js';
-import { notifyLedgerChange } from '../credits/notify.js';
-import { notify } from '../notifications/notify.js';
+import type { AppContext } from '../context.js';
+import { grantCredits, resetCredits } from '../credits/service.js';
+import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
-import { subscriptionByStripeId } from '../subscriptions/store.js';
+import { subscriptionByStripeId } from './store.js';
 
 export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
   const ref = invoice.parent?.subscription_details?.subscription;
@@ -18,7 +17,7 @@ export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
 
 /** The payment intent that paid the invoice (through its `payments` list), expanded. */
 async function invoicePaymentIntent(
-  s: Services,
+  s: AppContext,
   invoice: Stripe.Invoice,
 ): Promise<Stripe.PaymentIntent | null> {
   const payments = invoice.payments?.data ?? [];
@@ -31,7 +30,7 @@ async function invoicePaymentIntent(
 
 export type InvoiceOutcome = { applied: true } | { applied: false; reason: string };
 
-export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Promise<InvoiceOutcome> {
+export async function applyPaidInvoice(s: AppContext, invoice: Stripe.Invoice): Promise<InvoiceOutcome> {
   if (invoice.status !== 'paid')
     return { applied: false, reason: `the invoice is ${invoice.status}, not paid` };
   const stripeSubId = invoiceSubscriptionId(invoice);
@@ -40,10 +39,9 @@ export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Pr
   if (!sub) return { applied: false, reason: 'not a subscription of this paydesk instance' };
   const pi = await invoicePaymentIntent(s, invoice);
   const plan = sub.plan ? s.catalog.plan(sub.plan) : undefined;
-  await s.db.transaction(async (tx) => {
-    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+  await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(ts, pi, {
+      const payment = await recordSucceededPayment(tx, pi, {
         source: 'invoice',
         customer_id: sub.customer_id,
         item_kind: 'plan',
@@ -65,13 +63,18 @@ export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Pr
     }
     if (plan && plan.credits > 0) {
       const cause = `invoice:${invoice.id}`;
-      const change =
-        plan.credits_mode === 'reset'
-          ? await resetCredits(tx, sub.customer_id, plan.credits, cause, `plan ${plan.id}`)
-          : await grantCredits(tx, sub.customer_id, plan.credits, 'period_grant', cause, `plan ${plan.id}`);
-      await notifyLedgerChange(s, tx, change, sub.customer_id, { invoice: invoice.id });
+      const note = `plan ${plan.id}`;
+      const context = { invoice: invoice.id };
+      if (plan.credits_mode === 'reset')
+        await resetCredits(s, tx, { customerId: sub.customer_id, to: plan.credits, cause, note }, context);
+      else
+        await grantCredits(
+          s,
+          tx,
+          { customerId: sub.customer_id, amount: plan.credits, reason: 'period_grant', cause, note },
+          context,
+        );
     }
   });
-  s.queue.poke();
   return { applied: true };
 }

@@ -2,9 +2,9 @@
 // report (outbox), then POSTed, signed, with retries. The signature scheme mirrors Stripe's:
 // `Paydesk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the notify secret>`.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Queryable } from '../platform/db/types.js';
+import type { AppContext } from '../context.js';
+import type { Tx } from '../platform/db/tx.js';
 import type { Job } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
 
 export const NOTIFY_JOB = 'notify';
 
@@ -31,8 +31,8 @@ export interface Notification {
  * `credits.updated:<ledger entry id>`). Nothing is queued when no PAYDESK_NOTIFY_URL is configured.
  */
 export async function notify(
-  s: Pick<Services, 'config' | 'queue' | 'now'>,
-  tx: Queryable,
+  s: Pick<AppContext, 'config' | 'queue' | 'now'>,
+  tx: Tx,
   type: NotificationType,
   cause: string,
   data: Record<string, unknown>,
@@ -45,7 +45,7 @@ export async function notify(
     instance: s.config.instanceId,
     data,
   };
-  await s.queue.enqueue({ kind: NOTIFY_JOB, key: `${type}:${cause}`, payload: { notification } }, tx);
+  await s.queue.enqueue(tx, { kind: NOTIFY_JOB, key: `${type}:${cause}`, payload: { notification } });
 }
 
 export function signNotification(secret: string, body: string, timestamp: number): string {
@@ -54,7 +54,7 @@ export function signNotification(secret: string, body: string, timestamp: number
 }
 
 /** The job handler: POST the notification; anything but a 2xx within 10 s is retried with backoff. */
-export function deliverNotificationJob(s: Pick<Services, 'config' | 'now'>): (job: Job) => Promise<void> {
+export function deliverNotificationJob(s: Pick<AppContext, 'config' | 'now'>): (job: Job) => Promise<void> {
   return async (job) => {
     const { notifyUrl, notifySecret } = s.config;
     if (!notifyUrl || !notifySecret) return;
