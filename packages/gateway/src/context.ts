@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Catalog } from './catalog/catalog.js';
 import type { PriceResolver } from './catalog/price-resolver.js';
+import type { BrowserStripe } from './pages/layout.js';
 import type { Config } from './platform/config.js';
 import type { Migration } from './platform/db/migrate.js';
 import type { Db } from './platform/db/types.js';
@@ -31,4 +32,9 @@ export interface AppContext {
    * job queue started); /readyz answers 503 until it has. Absent: nothing left to start.
    */
   started?: () => boolean;
+  /**
+   * Stripe.js for the billing pages (URL, publishable key, CSP origins): pages/stripe-js.ts builds it
+   * from the settings and the emulator's URL. Absent: derived from the settings alone.
+   */
+  browserStripe?: BrowserStripe;
 }

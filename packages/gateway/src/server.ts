@@ -6,6 +6,7 @@ import { PriceResolver } from './catalog/price-resolver.js';
 import { applySync, planSync } from './catalog/sync.js';
 import type { AppContext } from './context.js';
 import { jobKinds } from './jobs.js';
+import { browserStripeFor } from './pages/stripe-js.js';
 import type { Config } from './platform/config.js';
 import { migrate } from './platform/db/migrate.js';
 import { openDatabase, whenOpen } from './platform/db/open.js';
@@ -119,6 +120,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     queue,
     webhookSecrets: [...config.stripeWebhookSecrets],
     started: () => startupDone,
+    browserStripe: browserStripeFor(config, stripe.emulatorUrl),
   };
   let app: App;
   try {

@@ -6,6 +6,7 @@ import { type Catalog, demoCatalogPath, loadCatalog } from '../catalog/catalog.j
 import { PriceResolver } from '../catalog/price-resolver.js';
 import { applySync, planSync } from '../catalog/sync.js';
 import type { AppContext } from '../context.js';
+import { browserStripeFor } from '../pages/stripe-js.js';
 import { createApiKey, type Scope } from '../platform/auth/api-keys.js';
 import { signUserToken } from '../platform/auth/jwt.js';
 import { type Config, loadConfig } from '../platform/config.js';
@@ -97,6 +98,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     // Not started: a test that wants jobs to run calls context.queue.start(…) itself.
     queue: new DbJobQueue({ db, logger, pollMs: 20, retry: { baseMs: 10, factor: 2, maxMs: 200 } }),
     webhookSecrets: [TEST_WEBHOOK_SECRET],
+    browserStripe: browserStripeFor(config, emulator.url),
   };
   const app = await buildApp(context, options);
   app.addHook('onClose', async () => {
