@@ -622,6 +622,7 @@ function paymentPage(ctx: EngineCtx, s: CheckoutSession) {
     success_url: s.success_url,
     cancel_url: s.cancel_url,
     expires_at: s.expires_at,
+    url: s.url,
     line_items: {
       object: 'list',
       data: priv.lineItems,

@@ -111,7 +111,12 @@ const CONFIRMABLE: readonly SetupIntent['status'][] = [
 export function confirmSetupIntent(
   ctx: EngineCtx,
   si: SetupIntent,
-  params: { payment_method?: string | undefined; return_url?: string | undefined },
+  params: {
+    payment_method?: string | undefined;
+    return_url?: string | undefined;
+    /** Stripe.js handles the next action itself (3-D Secure in its modal) even with a return_url. */
+    use_stripe_sdk?: boolean | undefined;
+  },
 ): SetupIntent {
   if (!CONFIRMABLE.includes(si.status)) {
     throw stateError(
@@ -153,7 +158,7 @@ export function confirmSetupIntent(
     const url = `${baseUrl(ctx.app)}/_emulator/3ds/${si.id}`;
     const returnUrl = priv?.returnUrl ?? null;
     si.next_action =
-      returnUrl !== null
+      returnUrl !== null && !params.use_stripe_sdk
         ? { type: 'redirect_to_url', redirect_to_url: { return_url: returnUrl, url } }
         : {
             type: 'use_stripe_sdk',
@@ -338,6 +343,7 @@ export const setupIntents = defineResource('setup_intents', (api) => {
       return confirmSetupIntent(ctx, si, {
         payment_method: str(ctx.params, 'payment_method'),
         return_url: str(ctx.params, 'return_url'),
+        use_stripe_sdk: bool(ctx.params, 'use_stripe_sdk'),
       });
     },
     { publishable: true },
