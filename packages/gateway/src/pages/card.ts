@@ -1,18 +1,18 @@
 // Updating the card: a SetupIntent confirmed in the browser with the Payment Element, then made the
 // customer's default (and the live subscription's) once Stripe says it succeeded.
 
+import type { AppContext } from '../context.js';
 import { withStripeCustomer } from '../customers/access.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 import { listSubscriptions, liveStatuses } from '../subscriptions/service.js';
 import { customerOf, mainSubscription } from './service.js';
 import type { PageSession } from './session.js';
 
 /** A new SetupIntent for the user's Stripe customer; its client secret goes to the Payment Element. */
 export async function startCardUpdate(
-  s: Services,
+  s: AppContext,
   session: PageSession,
 ): Promise<{ id: string; clientSecret: string }> {
   const customer = await withStripeCustomer(s, await customerOf(s, session));
@@ -35,7 +35,7 @@ export type CardOutcome = { ok: true; last4: string | undefined } | { ok: false;
 
 /** The browser says the SetupIntent is done: check with Stripe, then make its card the default. */
 export async function finishCardUpdate(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   setupIntentId: string,
 ): Promise<CardOutcome> {

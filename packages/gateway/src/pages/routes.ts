@@ -4,11 +4,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { intervals } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { demoUsers } from '../customers/store.js';
 import { createJwtVerifier } from '../platform/auth/jwt.js';
 import { AppError } from '../platform/errors.js';
 import { toAppError } from '../platform/http/error-handler.js';
-import type { Services } from '../services.js';
 import { type PageAssets, registerAssets } from './assets.js';
 import { finishCardUpdate, startCardUpdate } from './card.js';
 import { type Html, html } from './html.js';
@@ -59,7 +59,7 @@ function userOf(session: PageSession): PageUser {
   return { email: session.principal.email, externalId: session.principal.externalId, csrf: session.csrf };
 }
 
-export function pageRoutes(s: Services, options: PagesOptions): FastifyPluginAsyncZod {
+export function pageRoutes(s: AppContext, options: PagesOptions): FastifyPluginAsyncZod {
   const env: PageEnv = { productName: s.config.productName, assets: options.assets, stripe: options.stripe };
   const onPage = Boolean(options.stripe?.publishableKey);
   const verifyJwt = createJwtVerifier({

@@ -3,7 +3,8 @@
 import type Stripe from 'stripe';
 import type { Interval } from '../catalog/schema.js';
 import { createCheckoutSession, getCheckoutSession } from '../checkout/service.js';
-import { currentBalance, type LedgerEntry, ledgerPage } from '../credits/ledger.js';
+import type { AppContext } from '../context.js';
+import { currentBalance, type LedgerEntry, ledgerPage } from '../credits/store.js';
 import { customerById } from '../customers/service.js';
 import type { CustomerRow } from '../customers/store.js';
 import { type EntitlementRow, entitlementOf, graceUntil } from '../entitlements/service.js';
@@ -11,7 +12,6 @@ import { listPayments, type PaymentRow } from '../payments/service.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { createPortalSession } from '../portal/service.js';
-import type { Services } from '../services.js';
 import {
   type ChangePreview,
   cancelSubscription,
@@ -30,7 +30,7 @@ import {
 import type { PageSession } from './session.js';
 
 /** Every currency the catalog sells anything in, in the order it first declares them. */
-export function catalogCurrencies(s: Pick<Services, 'catalog'>): string[] {
+export function catalogCurrencies(s: Pick<AppContext, 'catalog'>): string[] {
   return [...new Set(s.catalog.prices.map((p) => p.currency))];
 }
 
@@ -41,7 +41,7 @@ export interface PricingChoice {
 
 /** The interval and currency asked for, or the catalog's first where the request names none (or an unknown one). */
 export function pricingChoice(
-  s: Pick<Services, 'catalog'>,
+  s: Pick<AppContext, 'catalog'>,
   q: { interval?: string | undefined; currency?: string | undefined },
 ): PricingChoice {
   const currencies = catalogCurrencies(s);
@@ -50,14 +50,14 @@ export function pricingChoice(
 }
 
 /** The signed-in user's customer (it exists: sign-in creates it). */
-export async function customerOf(s: Services, session: PageSession): Promise<CustomerRow> {
+export async function customerOf(s: AppContext, session: PageSession): Promise<CustomerRow> {
   const customer = await customerById(s.db, session.customerId);
   if (!customer) throw new AppError('not_found', 'Your account no longer exists; sign in again.');
   return customer;
 }
 
 /** The plan the customer's access comes from (fast: paydesk's entitlement record, no Stripe call). */
-export async function currentEntitlement(s: Services, session: PageSession | undefined) {
+export async function currentEntitlement(s: AppContext, session: PageSession | undefined) {
   return session ? entitlementOf(s.db, session.customerId) : undefined;
 }
 
@@ -101,7 +101,7 @@ export interface AccountModel {
 }
 
 /** Everything the account page shows: Stripe's view of the subscription, card and invoices, paydesk's of the rest. */
-export async function accountModel(s: Services, session: PageSession): Promise<AccountModel> {
+export async function accountModel(s: AppContext, session: PageSession): Promise<AccountModel> {
   const customer = await customerOf(s, session);
   const stripeId = customer.stripe_customer_id;
   const [subs, entitlement, balance, ledger, payments, invoices, stripeCustomer] = await Promise.all([
@@ -148,7 +148,7 @@ export async function accountModel(s: Services, session: PageSession): Promise<A
 }
 
 export async function currentSubscription(
-  s: Services,
+  s: AppContext,
   session: PageSession,
 ): Promise<SubscriptionDetails | undefined> {
   return mainSubscription(await listSubscriptions(s, await customerOf(s, session)));
@@ -156,7 +156,7 @@ export async function currentSubscription(
 
 /** The user's own subscription by paydesk id, as Stripe has it now (another user's is not found). */
 export async function ownSubscription(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   id: string,
 ): Promise<SubscriptionDetails> {
@@ -165,7 +165,7 @@ export async function ownSubscription(
 
 /** Starts (or returns the unpaid) subscription the Payment Element will pay for. */
 export async function startSubscription(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   choice: { plan: string; interval: Interval; currency: string },
 ): Promise<SubscriptionDetails> {
@@ -177,13 +177,13 @@ export function paymentSecretOf(d: SubscriptionDetails): string | null {
   return firstPaymentSecret(d.subscription);
 }
 
-export function resultUrl(s: Pick<Services, 'config'>, query: string): string {
+export function resultUrl(s: Pick<AppContext, 'config'>, query: string): string {
   return `${s.config.publicUrl}/payment/result?${query}`;
 }
 
 /** Opens Checkout for a plan or a pack; the browser is sent to the session's URL. */
 export async function openCheckout(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   item:
     | { kind: 'pack'; pack: string; quantity: number; currency: string }
@@ -205,7 +205,7 @@ export type Outcome =
   | { kind: 'failed'; title: string; detail: string; retry: string | undefined };
 
 function creditsText(
-  s: Services,
+  s: AppContext,
   itemKind: string | null,
   itemId: string | null,
   quantity: number | null,
@@ -217,7 +217,7 @@ function creditsText(
 
 /** The truth about a Checkout session the user came back from (read from Stripe, never from the URL). */
 export async function checkoutOutcome(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   stripeSessionId: string,
 ): Promise<Outcome> {
@@ -261,7 +261,7 @@ export async function checkoutOutcome(
 
 /** The truth about a subscription's first payment after the Payment Element (Stripe's state, not the URL's). */
 export async function subscriptionOutcome(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   subscriptionId: string,
   paymentIntentId: string | undefined,
@@ -312,7 +312,7 @@ export async function subscriptionOutcome(
 }
 
 export async function previewPlanChange(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   id: string,
   target: { plan: string; interval: Interval },
@@ -323,7 +323,7 @@ export async function previewPlanChange(
 }
 
 export async function confirmPlanChange(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   id: string,
   target: { plan: string; interval: Interval; proration_date: number },
@@ -333,18 +333,18 @@ export async function confirmPlanChange(
 }
 
 export async function cancelAtPeriodEnd(
-  s: Services,
+  s: AppContext,
   session: PageSession,
   id: string,
 ): Promise<SubscriptionDetails> {
   return cancelSubscription(s, await ownSubscription(s, session, id), true);
 }
 
-export async function resume(s: Services, session: PageSession, id: string): Promise<SubscriptionDetails> {
+export async function resume(s: AppContext, session: PageSession, id: string): Promise<SubscriptionDetails> {
   return resumeSubscription(s, await ownSubscription(s, session, id));
 }
 
-export async function portalUrl(s: Services, session: PageSession): Promise<string> {
+export async function portalUrl(s: AppContext, session: PageSession): Promise<string> {
   const portal = await createPortalSession(s, await customerOf(s, session), `${s.config.publicUrl}/account`);
   return portal.url;
 }

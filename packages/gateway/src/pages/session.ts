@@ -4,9 +4,9 @@
 // session, carries a double-submit token instead.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
 import { ensureCustomer } from '../customers/service.js';
 import type { Principal } from '../platform/auth/principal.js';
-import type { Services } from '../services.js';
 import {
   deleteExpiredSessions,
   deleteSession,
@@ -54,7 +54,7 @@ export function readCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-export function secureCookies(s: Pick<Services, 'config'>): boolean {
+export function secureCookies(s: Pick<AppContext, 'config'>): boolean {
   return s.config.publicUrl.startsWith('https://');
 }
 
@@ -99,7 +99,7 @@ function fromRow(row: PageSessionRow): PageSession {
 }
 
 /** The request's live session, or undefined (no cookie, unknown, expired or signed out). */
-export async function sessionOf(s: Services, request: FastifyRequest): Promise<PageSession | undefined> {
+export async function sessionOf(s: AppContext, request: FastifyRequest): Promise<PageSession | undefined> {
   const id = readCookies(request.headers.cookie).get(SESSION_COOKIE);
   if (!id || id.length > 100) return undefined;
   const row = await liveSession(s.db, sha256(id), s.now());
@@ -111,7 +111,7 @@ export async function sessionOf(s: Services, request: FastifyRequest): Promise<P
  * the cookie set. Returns the new session.
  */
 export async function startSession(
-  s: Services,
+  s: AppContext,
   reply: FastifyReply,
   user: { externalId: string; email: string | undefined },
   replacing: PageSession | undefined,
@@ -141,7 +141,7 @@ export async function startSession(
 }
 
 export async function endSession(
-  s: Services,
+  s: AppContext,
   reply: FastifyReply,
   session: PageSession | undefined,
 ): Promise<void> {
@@ -150,7 +150,7 @@ export async function endSession(
 }
 
 /** The double-submit token for forms shown before sign-in: the cookie's, or a new one set now. */
-export function preSignInToken(s: Services, request: FastifyRequest, reply: FastifyReply): string {
+export function preSignInToken(s: AppContext, request: FastifyRequest, reply: FastifyReply): string {
   const existing = readCookies(request.headers.cookie).get(PRE_CSRF_COOKIE);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   const token = newToken();

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Catalog } from '../../catalog/catalog.js';
-import type { CreditReason, LedgerEntry } from '../../credits/ledger.js';
+import type { CreditReason, LedgerEntry } from '../../credits/store.js';
 import type { PaymentRow } from '../../payments/service.js';
 import { count, day, money, statusLabel } from '../format.js';
 import { type Html, html } from '../html.js';
