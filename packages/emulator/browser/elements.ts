@@ -99,7 +99,8 @@ export class Element {
     iframe.src = `${host.origin}/v3/elements/${this.elementType}?${q}`;
     const wrapper = document.createElement('div');
     wrapper.className = '__PrivateStripeElement';
-    wrapper.style.margin = '-4px 0';
+    // The iframe's page has 4px around the form for focus rings: the fields line up with the container.
+    wrapper.style.margin = '-4px';
     wrapper.append(iframe);
     this.#listener = (event) => this.#onMessage(event);
     window.addEventListener('message', this.#listener);

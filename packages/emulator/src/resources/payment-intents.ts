@@ -666,7 +666,11 @@ function confirmRoute(ctx: Ctx): PaymentIntent {
   const p = ctx.params;
   const offSession = bool(p, 'off_session');
   const returnUrl = str(p, 'return_url');
-  if (pi.status !== 'requires_action') requireReturnUrl(pi.automatic_payment_methods, offSession, returnUrl);
+  // Stripe.js (a publishable key) handles 3-D Secure itself, so card confirmations from the browser
+  // need no return_url (confirmCardPayment, or confirmPayment with redirect: 'if_required').
+  if (pi.status !== 'requires_action' && !isPublishable(ctx)) {
+    requireReturnUrl(pi.automatic_payment_methods, offSession, returnUrl);
+  }
   const error = confirm(ctx, pi, {
     payment_method: str(p, 'payment_method'),
     off_session: offSession,
