@@ -79,7 +79,7 @@ function planSection(m: AccountModel, catalog: Catalog, user: PageUser): Html {
         ),
     );
     if (options.length > 0) {
-      change = html`<form method="get" action="/account/change" class="row" aria-label="Change plan">
+      change = html`<form method="get" action="/account/change" class="row">
         <input type="hidden" name="subscription" value="${d.record.id}">
         <div><label for="new-plan">Change plan</label><select id="new-plan" name="to">${options}</select></div>
         <button type="submit" class="secondary">Preview the change</button></form>`;
