@@ -61,6 +61,18 @@ export function day(at: Date | string | number): string {
   return dateFormat.format(new Date(at));
 }
 
+const shortDateFormat = new Intl.DateTimeFormat('en', {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
+
+/** "Dec 2, 2026", for table cells. */
+export function shortDay(at: Date | string | number): string {
+  return shortDateFormat.format(new Date(at));
+}
+
 export function dateTime(at: Date | string | number): string {
   return dateTimeFormat.format(new Date(at));
 }

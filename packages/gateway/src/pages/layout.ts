@@ -48,7 +48,7 @@ export function layout(env: PageEnv, o: PageOptions): Html {
       ? html`<script src="${env.stripe.jsUrl}"></script><script src="${env.assets.js.path}" defer></script>`
       : '';
   const who = o.user
-    ? html`<span class="muted small hide-phone">${o.user.email ?? o.user.externalId}</span>
+    ? html`<span class="muted small hide-phone who">${o.user.email ?? o.user.externalId}</span>
       <form method="post" action="/sign-out" class="inline">${csrfField(o.user.csrf)}<button type="submit" class="link">Sign out</button></form>`
     : navLink('/sign-in', 'Sign in', o.nav === 'sign-in');
   return html`<!doctype html>

@@ -74,13 +74,19 @@ async function newUser(): Promise<{ context: BrowserContext; page: Page }> {
  * Screenshots at both widths and axe-core. axe is injected as an inline script, which the pages'
  * CSP refuses, so it runs on the same URL in a second context that bypasses CSP (same cookies).
  */
-async function check(page: Page, name: string): Promise<void> {
+async function check(page: Page, name: string, options: { posted?: boolean } = {}): Promise<void> {
   await screenshots(page, 'pages', name);
   const context = await browser.newContext({ bypassCSP: true });
   try {
     await context.addCookies(await page.context().cookies());
     const copy = await context.newPage();
-    await copy.goto(page.url());
+    if (options.posted) {
+      // The answer to a form post: its markup, loaded on this paydesk's origin (its stylesheet applies).
+      await copy.goto(`${base}/payment/cancelled`);
+      await copy.setContent(await page.content(), { waitUntil: 'load' });
+    } else {
+      await copy.goto(page.url());
+    }
     const violations = await axeViolations(copy);
     assert.deepEqual(violations, [], `axe on ${name}`);
   } finally {
@@ -281,6 +287,15 @@ describe('a host product’s user: signed link, 3-D Secure, Checkout, and what t
     await challenge.getByRole('button', { name: /Fail/ }).click();
     await page.locator('#pay-error').waitFor({ state: 'visible' });
     assert.equal((await subscriptionsOf(user))[0]?.status, 'incomplete');
+    // The failed page tells the truth too (as after a redirect that came back failed).
+    const payUrl = page.url();
+    const subId = payUrl.split('/').pop()!;
+    await page.goto(`${base}/payment/result?subscription=${subId}&redirect_status=failed`);
+    await page.getByRole('heading', { name: 'Payment failed' }).waitFor();
+    await check(page, 'result-failed');
+    await page.getByRole('link', { name: 'Try again' }).click();
+    await page.waitForURL(payUrl);
+    await fillElement(page, '4000 0025 0000 3155');
 
     await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
     await challenge.getByRole('button', { name: /Complete/ }).click();
@@ -304,7 +319,7 @@ describe('a host product’s user: signed link, 3-D Secure, Checkout, and what t
       .evaluate((input) => (input as unknown as { remove(): void }).remove());
     await page.getByRole('button', { name: 'Cancel at period end' }).click();
     await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
-    await check(page, 'csrf-refused');
+    await check(page, 'csrf-refused', { posted: true });
     await page.goto(`${base}/account`);
     await page.locator('form[action="/account/cancel"] input[name="_csrf"]').evaluate((input) => {
       (input as unknown as { value: string }).value = 'forged-token-value';
@@ -328,6 +343,7 @@ describe('a host product’s user: signed link, 3-D Secure, Checkout, and what t
   test('sign out ends the session', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    await check(page, 'signed-out', { posted: true });
     await page.goto(`${base}/account`);
     assert.match(page.url(), /\/sign-in\?next=%2Faccount$/);
   });

@@ -8,6 +8,7 @@ import { idempotencyKey } from '../platform/stripe/client.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { html } from './html.js';
+import { pricingView } from './views/pricing.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
@@ -97,6 +98,34 @@ describe('the escaping template', () => {
       '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">' +
         '<b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</b>1a&lt;b</p>',
     );
+  });
+
+  test('a plan with a trial says so; the current plan is marked and offers management, others a switch', () => {
+    const plan = (id: string, name: string, trial?: number) => ({
+      id,
+      name,
+      entitlements: ['app.basic'],
+      credits: 50,
+      credits_mode: 'add' as const,
+      ...(trial ? { trial_days: trial } : {}),
+      prices: { month: { usd: 1500 } },
+    });
+    const page = pricingView({
+      choice: { interval: 'month', currency: 'usd' },
+      currencies: ['usd'],
+      plans: [plan('team', 'Team <b>', 14), plan('solo', 'Solo')],
+      packs: [],
+      user: { email: 'a@example.com', externalId: 'a', csrf: 'tok' },
+      currentPlan: 'solo',
+      onPage: true,
+      notice: undefined,
+    }).text;
+    assert.match(page, /14-day free trial/);
+    assert.match(page, /50 credits every month \(added to your balance\)/);
+    assert.match(page, /Team &lt;b&gt;/);
+    assert.match(page, /Solo <span class="badge ok">Current plan<\/span>/);
+    assert.match(page, /href="\/account\/change\?plan=team&amp;interval=month">Switch to Team &lt;b&gt;/);
+    assert.match(page, /Manage your plan/);
   });
 
   test('user data on a page is escaped: an email with markup shows as text', async () => {

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { CreditReason, LedgerEntry } from '../../credits/store.js';
 import type { PaymentRow } from '../../payments/service.js';
-import { count, day, money, statusLabel } from '../format.js';
+import { count, day, money, shortDay, statusLabel } from '../format.js';
 import { type Html, html } from '../html.js';
 import { csrfField, type PageUser } from '../layout.js';
 import type { AccountModel } from '../service.js';
@@ -116,7 +116,7 @@ function ledgerRows(entries: readonly LedgerEntry[]): Html {
     <thead><tr><th scope="col">Date</th><th scope="col">What</th><th scope="col" class="num">Change</th><th scope="col" class="num">Balance</th></tr></thead>
     <tbody>${entries.map(
       (e) =>
-        html`<tr><td>${day(e.created_at)}</td><td>${reasons[e.reason] ?? e.reason}</td><td class="num">${e.delta > 0 ? '+' : ''}${count(Number(e.delta))}</td><td class="num">${count(Number(e.balance))}</td></tr>`,
+        html`<tr><td class="nowrap">${shortDay(e.created_at)}</td><td>${reasons[e.reason] ?? e.reason}</td><td class="num">${e.delta > 0 ? '+' : ''}${count(Number(e.delta))}</td><td class="num">${count(Number(e.balance))}</td></tr>`,
     )}</tbody></table></div>`;
 }
 
@@ -133,7 +133,7 @@ function paymentRows(payments: readonly PaymentRow[]): Html {
           : refunded >= amount
             ? html`<span class="badge">Refunded</span>`
             : html`<span class="badge">${money(refunded, p.currency)} refunded</span>`;
-      return html`<tr><td>${day(p.paid_at)}</td><td>${p.description ?? (p.item_id ? `${p.quantity ?? 1} × ${p.item_id}` : 'Payment')}</td><td class="num">${money(amount, p.currency)}</td><td>${refund}</td></tr>`;
+      return html`<tr><td class="nowrap">${shortDay(p.paid_at)}</td><td>${p.description ?? (p.item_id ? `${p.quantity ?? 1} × ${p.item_id}` : 'Payment')}</td><td class="num">${money(amount, p.currency)}</td><td>${refund}</td></tr>`;
     })}</tbody></table></div>`;
 }
 
@@ -152,7 +152,7 @@ function invoiceRows(invoices: readonly Stripe.Invoice[]): Html {
         links.push(
           html`<a href="${i.invoice_pdf}" rel="noopener">PDF<span class="visually-hidden"> of invoice ${label}</span></a>`,
         );
-      return html`<tr><td>${label}</td><td>${day(i.created * 1000)}</td><td class="num">${money(i.total, i.currency)}</td><td>${i.status === 'paid' ? html`<span class="badge ok">Paid</span>` : html`<span class="badge">${i.status ?? 'draft'}</span>`}</td><td>${links.length > 0 ? links.map((l, n) => html`${n > 0 ? ' · ' : ''}${l}`) : html`<span class="muted">—</span>`}</td></tr>`;
+      return html`<tr><td>${label}</td><td class="nowrap">${shortDay(i.created * 1000)}</td><td class="num">${money(i.total, i.currency)}</td><td>${i.status === 'paid' ? html`<span class="badge ok">Paid</span>` : html`<span class="badge">${i.status ?? 'draft'}</span>`}</td><td>${links.length > 0 ? links.map((l, n) => html`${n > 0 ? ' · ' : ''}${l}`) : html`<span class="muted">—</span>`}</td></tr>`;
     })}</tbody></table></div>`;
 }
 
