@@ -13,6 +13,8 @@ export interface PayPageConfig {
   element?: 'payment' | 'card';
   redirect?: 'always' | 'if_required';
   appearance?: Record<string, unknown>;
+  /** Also mount an Address Element (billing) above the payment form. */
+  address?: boolean;
   /** Shown in the order summary. */
   title?: string;
   amount?: string;
@@ -36,7 +38,7 @@ main{max-width:960px;margin:40px auto;padding:0 24px;display:grid;grid-template-
 .summary p{color:#697386;margin:0}
 form{background:#fff;border-radius:12px;padding:28px;box-shadow:0 1px 3px rgba(50,50,93,.15),0 1px 0 rgba(0,0,0,.02)}
 form h2{font-size:18px;margin:0 0 20px}
-#payment-element{margin-bottom:24px}
+#payment-element,#address-element{margin-bottom:24px}
 button{width:100%;padding:12px 16px;border:0;border-radius:6px;background:#0570de;color:#fff;font:600 16px system-ui,sans-serif;cursor:pointer}
 button:disabled{opacity:.6;cursor:default}
 #message{min-height:24px;margin:16px 0 0;color:#df1b41}
@@ -60,6 +62,13 @@ const element = elements.create(cfg.element || 'payment');
 element.on('change', (e) => window.__changes.push(e));
 for (const type of ['ready', 'focus', 'blur']) element.on(type, () => window.__events.push(type));
 element.mount('#payment-element');
+window.__elements = elements; window.__element = element;
+if (cfg.address) {
+  const address = elements.create('address', { mode: 'billing' });
+  address.on('change', (e) => window.__changes.push(e));
+  address.mount('#address-element');
+  window.__address = address;
+}
 const form = document.getElementById('pay-form');
 const button = form.querySelector('button');
 const message = document.getElementById('message');
@@ -117,7 +126,7 @@ export async function startMerchantSite(emulatorUrl: string): Promise<MerchantSi
         `<main><section class="summary"><h1>${escapeHtml(cfg.title ?? 'Acme Cloud Pro')}</h1>` +
           `<p class="amount">${escapeHtml(cfg.amount ?? '')}</p><p>Billed by Acme Cloud. Test mode.</p></section>` +
           `<form id="pay-form"><h2>${cfg.kind === 'setup' ? 'Card details' : 'Payment details'}</h2>` +
-          `<div id="payment-element"></div><button type="submit">${escapeHtml(label)}</button>` +
+          `${cfg.address ? '<div id="address-element"></div>' : ''}<div id="payment-element"></div><button type="submit">${escapeHtml(label)}</button>` +
           '<p id="message" role="status"></p></form></main>',
         cfg,
         PAY_SCRIPT,

@@ -42,7 +42,9 @@ async function openPay(
 ): Promise<{ page: Page; frame: FrameLocator }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP });
   await page.goto(site.payPage({ pk: PK, ...config }));
-  await page.waitForFunction(() => (globalThis as unknown as { __events: string[] }).__events.includes('ready'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as { __events: string[] }).__events.includes('ready'),
+  );
   return { page, frame: page.frameLocator('iframe[title="Secure payment input frame"]') };
 }
 
@@ -56,7 +58,10 @@ async function fillCard(frame: FrameLocator, number: string, zip = true): Promis
 /** Submits the merchant's form and waits for the n-th result of stripe.confirm…(). */
 async function pay(page: Page, n: number): Promise<Result> {
   await page.getByRole('button', { name: /^(Pay|Save card)/ }).click();
-  await page.waitForFunction((k) => (globalThis as unknown as { __results: unknown[] }).__results.length >= k, n);
+  await page.waitForFunction(
+    (k) => (globalThis as unknown as { __results: unknown[] }).__results.length >= k,
+    n,
+  );
   return page.evaluate((k) => (globalThis as unknown as { __results: Result[] }).__results[k - 1]!, n);
 }
 
@@ -103,14 +108,20 @@ test('the Payment Element confirms a PaymentIntent from another origin; the card
   assert.equal(await page.locator('input').count(), 0);
 
   const result = await pay(page, 1);
+  const events = await page.evaluate(() => (globalThis as unknown as { __events: string[] }).__events);
+  assert.deepEqual(
+    events.slice(0, 3),
+    ['ready', 'focus', 'blur'],
+    'typing focuses the element, Pay blurs it',
+  );
   assert.equal(result.error, undefined);
   assert.equal(result.paymentIntent?.id, pi.id);
   assert.equal(result.paymentIntent?.status, 'succeeded');
   const after = await t.stripe.paymentIntents.retrieve(pi.id, { expand: ['payment_method'] });
   assert.equal(after.status, 'succeeded');
   assert.equal((after.payment_method as { card?: { last4: string } }).card?.last4, '4242');
-  const events = await t.stripe.events.list({ type: 'payment_intent.succeeded', limit: 10 });
-  assert.ok(events.data.some((e) => (e.data.object as { id: string }).id === pi.id));
+  const succeeded = await t.stripe.events.list({ type: 'payment_intent.succeeded', limit: 10 });
+  assert.ok(succeeded.data.some((e) => (e.data.object as { id: string }).id === pi.id));
   await page.close();
 });
 
@@ -130,6 +141,7 @@ test('a decline answers Stripe.js error shape, the card stays editable, and 4242
   assert.match(declined.error?.message ?? '', /insufficient funds/);
   assert.equal(declined.error?.payment_intent?.id, pi.id);
   await page.getByText(/insufficient funds/).waitFor();
+  await screenshots(page, 'stripejs', 'payment-declined');
   assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
 
   const number = frame.getByLabel('Card number');
@@ -155,6 +167,20 @@ test('an invalid card number is shown inline and nothing is sent', async () => {
     () => (globalThis as unknown as { __changes: { error?: { code: string } }[] }).__changes,
   );
   assert.equal(changes.at(-1)?.error?.code, 'invalid_number');
+  const submitted = await page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      __elements: { submit(): Promise<unknown>; getElement(t: string): unknown };
+      __element: unknown;
+    };
+    return { result: await g.__elements.submit(), same: g.__elements.getElement('payment') === g.__element };
+  });
+  assert.deepEqual(submitted, {
+    result: {
+      error: { type: 'validation_error', code: 'invalid_number', message: 'Your card number is invalid.' },
+    },
+    same: true,
+  });
+  assert.equal(await page.locator('#payment-element.StripeElement--invalid').count(), 1);
   const result = await pay(page, 1);
   assert.equal(result.error?.type, 'validation_error');
   assert.equal(result.error?.code, 'invalid_number');
@@ -221,7 +247,25 @@ test('confirmSetup saves a card to the customer', async () => {
     kind: 'setup',
     clientSecret: si.client_secret!,
     redirect: 'if_required',
+    appearance: {
+      theme: 'flat',
+      variables: { colorPrimary: '#7c3aed', borderRadius: '12px', fontFamily: 'Georgia, serif' },
+    },
   });
+  const look = await frame.getByLabel('Card number').evaluate((input) => {
+    // Runs in the iframe; this file is compiled without the DOM library.
+    const w = globalThis as unknown as {
+      getComputedStyle(e: unknown): { borderTopLeftRadius: string; fontFamily: string };
+      document: { documentElement: { dataset: Record<string, string> } };
+    };
+    const style = w.getComputedStyle(input);
+    return {
+      radius: style.borderTopLeftRadius,
+      font: style.fontFamily,
+      theme: w.document.documentElement.dataset.theme,
+    };
+  });
+  assert.deepEqual(look, { radius: '12px', font: 'Georgia, serif', theme: 'flat' });
   await fillCard(frame, '5555555555554444');
   const result = await pay(page, 1);
   assert.equal(result.error, undefined);
@@ -304,5 +348,173 @@ test('a secret key is refused in the browser; a publishable key only reaches pub
   }, t.emu.url);
   assert.equal(answer.status, 401);
   assert.match(answer.body.error.message, /cannot be made with a publishable API key/);
+  await page.close();
+});
+
+/** The 3-D Secure modal over the merchant's page, and the button to press in it. */
+async function answerChallenge(
+  page: Page,
+  button: 'Complete authentication' | 'Fail authentication',
+  shot?: string,
+) {
+  const dialog = page.getByRole('dialog', { name: '3D Secure authentication' });
+  await dialog.waitFor();
+  const challenge = page.frameLocator('iframe[title="3D Secure authentication"]');
+  await challenge.getByRole('button', { name: button }).waitFor();
+  if (shot) await screenshots(page, 'stripejs', shot);
+  await challenge.getByRole('button', { name: button }).click();
+}
+
+test("3-D Secure with redirect: 'if_required': the modal, Complete → the promise resolves succeeded", async () => {
+  const pi = await paymentIntent(4200);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+    amount: '$42.00',
+  });
+  await fillCard(frame, '4000002760003184');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Complete authentication', 'three-ds-modal');
+  const result = await submitted;
+  assert.equal(result.error, undefined);
+  assert.equal(result.paymentIntent?.status, 'succeeded');
+  assert.equal(await page.getByRole('dialog').count(), 0, 'the modal is gone');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  const types = (await t.stripe.events.list({ limit: 20 })).data
+    .filter((e) => (e.data.object as { id: string }).id === pi.id)
+    .map((e) => e.type)
+    .reverse();
+  assert.deepEqual(types, [
+    'payment_intent.created',
+    'payment_intent.requires_action',
+    'payment_intent.succeeded',
+  ]);
+  await page.close();
+});
+
+test('3-D Secure failed in the modal answers payment_intent_authentication_failure', async () => {
+  const pi = await paymentIntent(4300);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+  });
+  await fillCard(frame, '4000002760003184');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Fail authentication');
+  const result = await submitted;
+  assert.equal(result.error?.type, 'invalid_request_error');
+  assert.equal(result.error?.code, 'payment_intent_authentication_failure');
+  assert.equal(result.error?.payment_intent?.id, pi.id);
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  assert.equal(await frame.getByLabel('Card number').isEditable(), true);
+  await page.close();
+});
+
+test('3-D Secure with a redirect: after Complete the page lands on return_url with redirect_status', async () => {
+  const pi = await paymentIntent(4400);
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'always',
+  });
+  await fillCard(frame, '4000002760003184');
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await answerChallenge(page, 'Complete authentication');
+  await page.waitForURL(/\/return\?/);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('payment_intent_client_secret'), pi.client_secret);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  await page.close();
+});
+
+test('handleNextAction on an intent confirmed server-side with a return_url redirects through the challenge page', async () => {
+  const pi = await t.stripe.paymentIntents.create({
+    amount: 4500,
+    currency: 'usd',
+    payment_method: 'pm_card_authenticationRequired',
+    confirm: true,
+    return_url: `${site.url}/return`,
+  });
+  assert.equal(pi.next_action?.type, 'redirect_to_url');
+  const page = await browser.newPage();
+  await page.goto(site.checkoutPage(PK, 'cs_test_unused'));
+  // The page navigates away while this runs (the promise never settles), which ends the evaluation.
+  const navigating = page.evaluate(
+    (secret) =>
+      (globalThis as unknown as { Stripe: (k: string) => { handleNextAction(o: object): Promise<unknown> } })
+        .Stripe('pk_test_merchant')
+        .handleNextAction({ clientSecret: secret }),
+    pi.client_secret!,
+  );
+  navigating.catch(() => {});
+  await page.getByRole('button', { name: 'Complete authentication' }).click();
+  await page.waitForURL(/\/return\?/);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  await page.close();
+});
+
+test('confirmSetup with a card that asks for 3-D Secure: the modal, then the card is saved', async () => {
+  const customer = await t.stripe.customers.create({ email: 'setup3ds@example.com' });
+  const si = await t.stripe.setupIntents.create({ customer: customer.id });
+  const { page, frame } = await openPay({
+    kind: 'setup',
+    clientSecret: si.client_secret!,
+    redirect: 'if_required',
+  });
+  await fillCard(frame, '4000002500003155');
+  const submitted = pay(page, 1);
+  await answerChallenge(page, 'Complete authentication');
+  const result = await submitted;
+  assert.equal(result.setupIntent?.status, 'succeeded');
+  const methods = await t.stripe.customers.listPaymentMethods(customer.id);
+  assert.equal(methods.data[0]?.card?.last4, '3155');
+  await page.close();
+});
+
+test('the Address Element: change events and getValue()', async () => {
+  const pi = await paymentIntent();
+  const { page } = await openPay({
+    kind: 'payment',
+    clientSecret: pi.client_secret!,
+    redirect: 'if_required',
+    address: true,
+  });
+  const address = page.frameLocator('iframe[src*="/v3/elements/address"]');
+  await address.getByLabel('Full name').fill('Ada Lovelace');
+  await address.getByLabel('Address line 1').fill('1 Main St');
+  await address.getByLabel('City').fill('Springfield');
+  await address.getByLabel('Postal code').fill('12345');
+  const value = await page.evaluate(() =>
+    (globalThis as unknown as { __address: { getValue(): Promise<unknown> } }).__address.getValue(),
+  );
+  assert.deepEqual(value, {
+    complete: true,
+    isNewAddress: true,
+    value: {
+      name: 'Ada Lovelace',
+      address: {
+        line1: '1 Main St',
+        line2: null,
+        city: 'Springfield',
+        state: '',
+        postal_code: '12345',
+        country: 'US',
+      },
+    },
+  });
+  const last = await page.evaluate(() =>
+    (globalThis as unknown as { __changes: { elementType: string; complete: boolean }[] }).__changes
+      .filter((c) => c.elementType === 'address')
+      .at(-1),
+  );
+  assert.equal(last?.complete, true);
+  await screenshots(page, 'stripejs', 'address-and-payment');
   await page.close();
 });
