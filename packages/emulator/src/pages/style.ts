@@ -129,6 +129,11 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .stack>*+*{margin-top:1rem}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;margin-top:1.25rem}
 .actions .btn{flex:1 1 auto}
+.actions form{flex:1 1 12rem;display:flex}
+.actions form .btn{flex:1;width:auto}
+.section-title{margin-bottom:.9rem}
+.card>h1,.card h1{margin-bottom:.6rem}
+.narrow-center{max-width:520px;margin:0 auto}
 .status-icon{width:44px;height:44px;border-radius:50%;display:grid;place-items:center;font-size:1.3rem;font-weight:700;margin-bottom:1rem}
 .status-icon.ok{background:var(--ok-bg);color:var(--ok)}
 .status-icon.bad{background:var(--danger-bg);color:var(--danger)}
