@@ -113,14 +113,25 @@ function paymentMethodSection(m: AccountModel, user: PageUser, onPage: boolean):
 function ledgerRows(entries: readonly LedgerEntry[]): Html {
   if (entries.length === 0) return html`<p class="muted">No credit activity yet.</p>`;
   return html`<div class="table-wrap"><table><caption class="visually-hidden">Credit history, newest first</caption>
-    <thead><tr><th scope="col">Date</th><th scope="col">What</th><th scope="col" class="num">Change</th><th scope="col" class="num">Balance</th></tr></thead>
+    <thead><tr><th scope="col">Date</th><th scope="col">What</th><th scope="col" class="num">Change</th><th scope="col" class="num hide-phone">Balance</th></tr></thead>
     <tbody>${entries.map(
       (e) =>
-        html`<tr><td class="nowrap">${shortDay(e.created_at)}</td><td>${reasons[e.reason] ?? e.reason}</td><td class="num">${e.delta > 0 ? '+' : ''}${count(Number(e.delta))}</td><td class="num">${count(Number(e.balance))}</td></tr>`,
+        html`<tr><td class="nowrap">${shortDay(e.created_at)}</td><td>${reasons[e.reason] ?? e.reason}</td><td class="num">${e.delta > 0 ? '+' : ''}${count(Number(e.delta))}</td><td class="num hide-phone">${count(Number(e.balance))}</td></tr>`,
     )}</tbody></table></div>`;
 }
 
-function paymentRows(payments: readonly PaymentRow[]): Html {
+function describe(p: PaymentRow, catalog: Catalog): string {
+  const item =
+    p.item_kind === 'pack' && p.item_id
+      ? catalog.pack(p.item_id)?.name
+      : p.item_kind === 'plan' && p.item_id
+        ? catalog.plan(p.item_id)?.name
+        : undefined;
+  if (item) return p.item_kind === 'pack' ? `${p.quantity ?? 1} × ${item}` : `${item} plan`;
+  return p.description ?? 'Payment';
+}
+
+function paymentRows(payments: readonly PaymentRow[], catalog: Catalog): Html {
   if (payments.length === 0) return html`<p class="muted">No payments yet.</p>`;
   return html`<div class="table-wrap"><table><caption class="visually-hidden">Payments, newest first</caption>
     <thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col" class="num">Amount</th><th scope="col">Refunds</th></tr></thead>
@@ -133,14 +144,14 @@ function paymentRows(payments: readonly PaymentRow[]): Html {
           : refunded >= amount
             ? html`<span class="badge">Refunded</span>`
             : html`<span class="badge">${money(refunded, p.currency)} refunded</span>`;
-      return html`<tr><td class="nowrap">${shortDay(p.paid_at)}</td><td>${p.description ?? (p.item_id ? `${p.quantity ?? 1} × ${p.item_id}` : 'Payment')}</td><td class="num">${money(amount, p.currency)}</td><td>${refund}</td></tr>`;
+      return html`<tr><td class="nowrap">${shortDay(p.paid_at)}</td><td>${describe(p, catalog)}</td><td class="num">${money(amount, p.currency)}</td><td>${refund}</td></tr>`;
     })}</tbody></table></div>`;
 }
 
 function invoiceRows(invoices: readonly Stripe.Invoice[]): Html {
   if (invoices.length === 0) return html`<p class="muted">No invoices yet.</p>`;
   return html`<div class="table-wrap"><table><caption class="visually-hidden">Invoices, newest first</caption>
-    <thead><tr><th scope="col">Invoice</th><th scope="col">Date</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Documents</th></tr></thead>
+    <thead><tr><th scope="col" class="hide-phone">Invoice</th><th scope="col">Date</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Documents</th></tr></thead>
     <tbody>${invoices.map((i) => {
       const label = i.number ?? i.id ?? 'invoice';
       const links: Html[] = [];
@@ -152,7 +163,7 @@ function invoiceRows(invoices: readonly Stripe.Invoice[]): Html {
         links.push(
           html`<a href="${i.invoice_pdf}" rel="noopener">PDF<span class="visually-hidden"> of invoice ${label}</span></a>`,
         );
-      return html`<tr><td>${label}</td><td class="nowrap">${shortDay(i.created * 1000)}</td><td class="num">${money(i.total, i.currency)}</td><td>${i.status === 'paid' ? html`<span class="badge ok">Paid</span>` : html`<span class="badge">${i.status ?? 'draft'}</span>`}</td><td>${links.length > 0 ? links.map((l, n) => html`${n > 0 ? ' · ' : ''}${l}`) : html`<span class="muted">—</span>`}</td></tr>`;
+      return html`<tr><td class="hide-phone">${label}</td><td class="nowrap">${shortDay(i.created * 1000)}</td><td class="num">${money(i.total, i.currency)}</td><td>${i.status === 'paid' ? html`<span class="badge ok">Paid</span>` : html`<span class="badge">${i.status ?? 'draft'}</span>`}</td><td>${links.length > 0 ? links.map((l, n) => html`${n > 0 ? ' · ' : ''}${l}`) : html`<span class="muted">—</span>`}</td></tr>`;
     })}</tbody></table></div>`;
 }
 
@@ -170,6 +181,6 @@ export function accountView(
   <section class="card" aria-labelledby="credits-h"><div class="section-head"><h2 id="credits-h">Credits</h2><a href="/pricing#credit-packs">Buy credits</a></div>
     <p class="price" id="credit-balance">${count(m.balance)} <small>credits available</small></p>
     ${ledgerRows(m.ledger)}</section>
-  <section class="card" aria-labelledby="payments-h"><h2 id="payments-h">Payment history</h2>${paymentRows(m.payments)}</section>
+  <section class="card" aria-labelledby="payments-h"><h2 id="payments-h">Payment history</h2>${paymentRows(m.payments, catalog)}</section>
   <section class="card" aria-labelledby="invoices-h"><h2 id="invoices-h">Invoices</h2>${invoiceRows(m.invoices)}</section>`;
 }
