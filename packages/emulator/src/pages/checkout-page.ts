@@ -140,7 +140,7 @@ function buttonLabel(v: CheckoutView): string {
 
 function emailField(v: CheckoutView): Html {
   if (v.customerEmail !== null) {
-    return html`<div class="field"><p class="small muted">Paying as</p><p id="customer-email">${v.customerEmail}</p></div>`;
+    return html`<div class="field"><p class="small muted">${v.session.mode === 'setup' ? 'Customer' : 'Paying as'}</p><p id="customer-email">${v.customerEmail}</p></div>`;
   }
   const prefilled = v.session.customer_email;
   const value = v.keep.email ?? prefilled ?? '';

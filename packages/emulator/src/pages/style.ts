@@ -84,6 +84,7 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .card-group{border:1px solid var(--line);border-radius:var(--radius);box-shadow:var(--shadow);background:var(--field)}
 .card-group input{border:0;box-shadow:none;border-radius:0;background:transparent}
 .card-group input:focus{box-shadow:inset 0 0 0 2px var(--accent);border-radius:var(--radius)}
+.card-group:has([aria-invalid=true]){border-color:var(--danger)}
 .card-group .number-wrap{position:relative;border-bottom:1px solid var(--line)}
 .card-group .number-wrap input{padding-right:4.5rem}
 .card-group .brand{position:absolute;right:.6rem;top:50%;transform:translateY(-50%);font-size:.7rem;font-weight:700;
