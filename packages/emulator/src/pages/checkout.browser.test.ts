@@ -165,6 +165,7 @@ test('subscription Checkout with the 3-D Secure card: challenge completed → su
     mode: 'subscription',
     line_items: [{ price: monthly.id, quantity: 1 }],
     customer_email: 'sub@example.com',
+    allow_promotion_codes: true,
   });
   const mark = await lastEventId();
   const page = await newPage();

@@ -129,7 +129,7 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .topbar{display:flex;align-items:center;justify-content:space-between;gap:1rem;margin-bottom:2rem;flex-wrap:wrap}
 .stack>*+*{margin-top:1rem}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;margin-top:1.25rem}
-.actions .btn{flex:1 1 auto}
+.actions .btn{flex:1 1 10rem;width:auto}
 .actions form{flex:1 1 12rem;display:flex}
 .actions form .btn{flex:1;width:auto}
 .section-title{margin-bottom:.9rem}

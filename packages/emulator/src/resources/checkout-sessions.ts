@@ -702,8 +702,8 @@ export function confirmSession(
     settleCheckoutSession(ctx, s);
     return s;
   }
+  attachPaymentMethod(ctx, pm, customerId!);
   const sub = withRollback(full, () => {
-    attachPaymentMethod(ctx, pm, customerId!);
     const subParams: Params = {
       customer: customerId!,
       default_payment_method: pm.id,
