@@ -27,6 +27,7 @@ import {
   type SubscriptionDetails,
   subscriptionFor,
 } from '../subscriptions/service.js';
+import { day } from './format.js';
 import type { PageSession } from './session.js';
 
 /** Every currency the catalog sells anything in, in the order it first declares them. */
@@ -276,7 +277,7 @@ export async function subscriptionOutcome(
       title: `You are subscribed to ${name}`,
       detail:
         sub.status === 'trialing' && sub.trial_end
-          ? `Your trial runs until ${new Date(sub.trial_end * 1000).toUTCString().slice(5, 16)}; the card is charged then.`
+          ? `Your trial runs until ${day(sub.trial_end * 1000)}; the card is charged then.`
           : 'The payment went through and your plan is active.',
     };
   }
