@@ -3,8 +3,9 @@
 // hash so they can be cached for a year.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../platform/config.js';
+import { AppError } from '../platform/errors.js';
 import { themeCss, themeFor } from './theme.js';
 
 const dir = new URL('../../assets/', import.meta.url);
@@ -36,13 +37,17 @@ export function loadAssets(config: Pick<Config, 'brandColor'>): PageAssets {
 }
 
 export function registerAssets(app: FastifyInstance, assets: PageAssets): void {
-  for (const a of [assets.css, assets.js]) {
-    app.get(a.path, { schema: { hide: true } }, async (_request, reply) =>
-      reply
+  const byPath = new Map([assets.css, assets.js].map((a) => [a.path, a]));
+  app.get(
+    '/assets/:file',
+    { schema: { hide: true } },
+    async (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
+      const a = byPath.get(`/assets/${request.params.file}`);
+      if (!a) throw new AppError('not_found', `No such asset: ${request.params.file}.`);
+      return reply
         .header('content-type', a.type)
         .header('cache-control', 'public, max-age=31536000, immutable')
-        .header('cross-origin-resource-policy', 'same-origin')
-        .send(a.body),
-    );
-  }
+        .send(a.body);
+    },
+  );
 }

@@ -1,6 +1,6 @@
 // Sign-in routes: the host product's signed link, the demo sign-in, signing out.
 import { z } from 'zod';
-import { demoUsers } from '../customers/store.js';
+import { demoUsers } from '../customers/service.js';
 import { AppError } from '../platform/errors.js';
 import { type AppInstance, csrf, hide, type PageKit, safeNext } from './kit.js';
 import { endSession, preSignInToken, preSignInTokenOk, sessionOf, startSession } from './session.js';
