@@ -15,6 +15,9 @@ import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
 import { opsRoutes } from './ops/routes.js';
+import { loadAssets } from './pages/assets.js';
+import { pageRoutes } from './pages/routes.js';
+import { browserStripeFor } from './pages/stripe-js.js';
 import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
 import { registerAuth } from './platform/auth/plugin.js';
@@ -156,6 +159,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(webhookRoutes(ctx));
   await app.register(compatRoutes(ctx));
   await app.register(recoveryAdminRoutes(ctx));
+  await app.register(
+    pageRoutes(ctx, {
+      assets: loadAssets(ctx.config),
+      stripe: browserStripeFor(ctx.config, ctx.connection.emulatorUrl),
+    }),
+  );
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   return app;

@@ -32,6 +32,28 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'POST /webhook': 'Stripe webhooks (alias): authenticated by their signature',
   'POST /api/checkout/webhook': 'Stripe webhooks (alias): authenticated by their signature',
   'POST /billing/stripe/webhook/': 'Stripe webhooks (alias): authenticated by their signature',
+  'GET /': 'billing pages: redirects to /pricing',
+  'GET /pricing': 'billing page: the public price list (a signed-in user is read from the page session)',
+  'GET /sign-in':
+    'billing pages: exchanges a signed link (?token=, a user JWT) for a session, or offers the demo sign-in',
+  'POST /sign-in/demo': 'billing pages: demo sign-in (embedded mode; double-submit CSRF token)',
+  'POST /sign-out': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'POST /subscribe': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'GET /subscribe/:id': 'billing pages: cookie session checked by the page; the user’s own subscription only',
+  'POST /subscribe/checkout': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'POST /buy': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'GET /payment/result': 'billing pages: cookie session checked by the page; the outcome read from Stripe',
+  'GET /payment/cancelled': 'billing pages: where Checkout returns a customer who left it',
+  'GET /account': 'billing pages: cookie session checked by the page (pages/kit.ts)',
+  'GET /account/change': 'billing pages: cookie session checked by the page; a preview changes nothing',
+  'POST /account/change': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'POST /account/cancel': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'POST /account/resume': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'POST /account/portal': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
+  'GET /account/card': 'billing pages: cookie session checked by the page (pages/kit.ts)',
+  'GET /account/card/result':
+    'billing pages: cookie session checked by the page; the SetupIntent read from Stripe',
+  'GET /assets/:file': 'the billing pages’ stylesheet and script',
 };
 
 /** A request each authenticated route would accept but for its credentials. */

@@ -86,3 +86,15 @@ export async function markCustomerDeleted(db: Queryable, id: string): Promise<vo
     [id],
   );
 }
+
+/** The demo users the billing pages' demo sign-in offers (external ids `demo-…`), newest first. */
+export async function demoUsers(
+  db: Queryable,
+  limit = 20,
+): Promise<{ externalId: string; email: string | null }[]> {
+  const r = await db.query<{ external_id: string; email: string | null }>(
+    "SELECT external_id, email FROM customers WHERE external_id LIKE 'demo-%' ORDER BY created_at DESC LIMIT $1",
+    [limit],
+  );
+  return r.rows.map((row) => ({ externalId: row.external_id, email: row.email }));
+}

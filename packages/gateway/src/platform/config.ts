@@ -149,6 +149,43 @@ export const settings = {
     schema: intSetting(1, 200).default(10),
     doc: 'Maximum PostgreSQL connections per instance (ignored on PGlite).',
   },
+  PAYDESK_PRODUCT_NAME: {
+    schema: z.string().min(1).max(60).default('paydesk'),
+    doc: 'The product name the billing pages show in their header and titles.',
+  },
+  PAYDESK_BRAND_COLOR: {
+    schema: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/, 'expected a colour such as #4f46e5')
+      .transform((c) => c.toLowerCase())
+      .default('#4f46e5'),
+    doc: 'The billing pages’ accent colour (buttons, links, the current plan), `#rrggbb`.',
+  },
+  PAYDESK_PAGES_DEMO_SIGNIN: {
+    schema: z.enum(['true', 'false'], 'expected true or false').optional(),
+    doc: 'Offer a demo sign-in (pick or create a demo user) on the billing pages. Default: on in embedded mode (no `STRIPE_SECRET_KEY`), off otherwise.',
+  },
+  PAYDESK_PAGES_SESSION_MINUTES: {
+    schema: intSetting(5, 43_200).default(720),
+    doc: 'How long a billing-pages sign-in lasts before the user must come through a new link.',
+  },
+  STRIPE_JS_URL: {
+    schema: z
+      .string()
+      .regex(
+        /^https?:\/\/[^/?#]+\/[^?#]*$/,
+        'expected an absolute http(s) URL such as https://js.stripe.com/v3/',
+      )
+      .optional(),
+    doc: 'Where the billing pages load Stripe.js from. Default: the emulator’s `/v3/` in embedded mode, `https://js.stripe.com/v3/` with real Stripe.',
+  },
+  STRIPE_PUBLISHABLE_KEY: {
+    schema: z
+      .string()
+      .regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'expected a publishable key (pk_test_… or pk_live_…)')
+      .optional(),
+    doc: 'Publishable key for Stripe.js on the billing pages (the Payment Element). Default in embedded mode: the emulator’s `pk_test_…`; without it in real-Stripe mode, the pages pay through Checkout only.',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -181,6 +218,12 @@ export type Config = Readonly<{
   refundClawback: boolean;
   notifyUrl: string | undefined;
   notifySecret: string | undefined;
+  productName: string;
+  brandColor: string;
+  pagesDemoSignIn: boolean;
+  pagesSessionMinutes: number;
+  stripeJsUrl: string | undefined;
+  stripePublishableKey: string | undefined;
   /** No STRIPE_SECRET_KEY: paydesk runs against the emulator (in-process unless STRIPE_API_BASE). */
   embedded: boolean;
 }>;
@@ -285,6 +328,13 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     refundClawback: v.PAYDESK_REFUND_CLAWBACK,
     notifyUrl: v.PAYDESK_NOTIFY_URL,
     notifySecret: v.PAYDESK_NOTIFY_SECRET,
+    productName: v.PAYDESK_PRODUCT_NAME,
+    brandColor: v.PAYDESK_BRAND_COLOR,
+    pagesDemoSignIn:
+      (v.PAYDESK_PAGES_DEMO_SIGNIN ?? (v.STRIPE_SECRET_KEY === undefined ? 'true' : 'false')) === 'true',
+    pagesSessionMinutes: v.PAYDESK_PAGES_SESSION_MINUTES,
+    stripeJsUrl: v.STRIPE_JS_URL,
+    stripePublishableKey: v.STRIPE_PUBLISHABLE_KEY,
     embedded: v.STRIPE_SECRET_KEY === undefined,
   });
 }
