@@ -18,8 +18,11 @@ import { registerErrorHandling } from './platform/http/error-handler.js';
 import { FastPathServer } from './platform/http/fast-path.js';
 import { type Metrics, registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
+import { registerRateLimits } from './platform/http/rate-limit.js';
 import { genRequestId, requestIdFor } from './platform/http/request-id.js';
+import { registerRouteInventory } from './platform/http/route-inventory.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { registerStorableText } from './platform/http/storable-text.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
@@ -66,6 +69,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     genReqId: genRequestId,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: ctx.config.bodyLimit,
+    trustProxy:
+      typeof ctx.config.trustProxy === 'boolean' ? ctx.config.trustProxy : [...ctx.config.trustProxy],
     // While closing, requests that arrive on kept-alive connections get the catalog's not_ready
     // (below) rather than Fastify's own 503 body.
     return503OnClosing: false,
@@ -95,9 +100,13 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     }
   });
 
+  registerRouteInventory(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   registerBodyParsers(app);
+  // Both add route-level hooks to the routes registered below (none to the webhook routes).
+  registerStorableText(app);
+  await registerRateLimits(app, ctx.config, ctx.logger);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
   registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));

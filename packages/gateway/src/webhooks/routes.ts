@@ -35,8 +35,17 @@ export function verifyDelivery(
   now: Date,
 ): ReceivedEvent {
   if (!header) throw new AppError('invalid_signature', 'The Stripe-Signature header is missing.');
+  // No secret yet: paydesk is starting and has not registered its endpoint in the emulator. The
+  // delivery may well be valid, so 503 (Stripe retries) rather than a 400 it would give up on.
   if (secrets.length === 0)
-    throw new AppError('invalid_signature', 'No webhook secret is configured (STRIPE_WEBHOOK_SECRET).');
+    throw new AppError(
+      'not_ready',
+      'The webhook secret is not known yet (starting up); retry shortly.',
+      undefined,
+      {
+        'retry-after': '1',
+      },
+    );
   let signedAt: string | undefined;
   const candidates: Buffer[] = [];
   for (const part of header.split(',')) {
@@ -137,13 +146,15 @@ export function webhookRoutes(s: Services): FastifyPluginAsync {
       app.post(
         url,
         {
+          // Raw bytes, checked by signature and by the database (no unstorable-text hook, no rate
+          // limit: Stripe delivers in bursts and retries what it is refused).
+          config: { rawBody: true, rateLimit: false },
           schema: {
             tags: ['webhooks'],
             summary:
               url === '/webhooks/stripe'
                 ? 'Stripe webhook endpoint: verify, store, acknowledge; applied asynchronously.'
                 : `Alias of /webhooks/stripe for a seed system (${url}).`,
-            hide: url !== '/webhooks/stripe',
             response: { 200: ackSchema },
           },
         },
