@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -12,7 +17,7 @@ import { opsRoutes } from './ops/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
 import { registerAuth } from './platform/auth/plugin.js';
-import { AppError } from './platform/errors.js';
+import { AppError, errorBody } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { FastPathServer } from './platform/http/fast-path.js';
@@ -74,6 +79,21 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     // While closing, requests that arrive on kept-alive connections get the catalog's not_ready
     // (below) rather than Fastify's own 503 body.
     return503OnClosing: false,
+    // A URL Fastify cannot decode (`%ED%A0%80`, `%zz`) is answered before any hook or route: in
+    // paydesk's error shape, like every other error.
+    frameworkErrors: (error, request, reply) => {
+      const err =
+        error.code === 'FST_ERR_BAD_URL'
+          ? new AppError('bad_request', 'The URL is not valid (bad percent-encoding).')
+          : new AppError('bad_request');
+      // The reply is untyped here (no route); the status and body are the catalog's.
+      const raw = reply as unknown as FastifyReply;
+      raw
+        .code(err.status)
+        .header('request-id', request.id)
+        .type('application/json; charset=utf-8')
+        .send(errorBody(err, request.id));
+    },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Every route's schemas are zod schemas, compiled by the zod type provider. Giving its compilers

@@ -142,7 +142,7 @@ describe('Stripe errors in the log', () => {
     assert.equal(stripe.code, 'amount_too_small');
     assert.equal(stripe.param, 'amount');
     assert.equal(stripe.status, 400);
-    assert.equal(line.level, 50, 'logged as an error');
+    assert.equal(line.level, 'error', 'logged as an error');
     assert.ok('request_id' in stripe && 'request_log_url' in stripe && 'decline_code' in stripe);
     assert.ok(!t.logs.text.includes(EMULATOR_KEY_FOR_TESTS), 'the secret key never reaches the log');
   });

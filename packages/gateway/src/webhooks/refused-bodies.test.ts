@@ -1,5 +1,6 @@
-// Signed deliveries the database will not take as JSON for any reason answer 400 invalid_json (Stripe
-// stops retrying), that delivery alone; deliveries that arrive before paydesk knows its webhook
+// Signed deliveries that are not storable JSON answer 400 invalid_json (Stripe stops retrying), that
+// delivery alone: nested deeper than any Stripe event (refused before the database parses it), or
+// refused by the database for another reason (not JSON, not UTF-8: webhooks/ingest.test.ts); deliveries that arrive before paydesk knows its webhook
 // secret answer 503 (Stripe retries).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -55,7 +56,7 @@ async function storedRows(id: string): Promise<number> {
 }
 
 describe('webhook bodies the database refuses', () => {
-  test('an event nested 100,000 deep → 400 invalid_json, not stored; events around it are stored', async () => {
+  test('an event nested 100,000 deep → 400 invalid_json at once, not stored; events around it are stored', async () => {
     const depth = 100_000;
     const deep = eventText(`${'['.repeat(depth)}${']'.repeat(depth)}`);
     const before = eventText();
@@ -70,6 +71,13 @@ describe('webhook bodies the database refuses', () => {
     assert.equal(await storedRows(deep.id), 0);
     assert.equal(await storedRows(before.id), 1);
     assert.equal(await storedRows(afterIt.id), 1);
+  });
+
+  test('an event nested 200 deep (deeper than Stripe’s own, within the limit) is stored', async () => {
+    const nested = eventText(`${'['.repeat(200)}${']'.repeat(200)}`);
+    const r = await post(nested.body);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(await storedRows(nested.id), 1);
   });
 
   test('a redelivery of the refused event is refused again (final), and stays unstored', async () => {

@@ -6,6 +6,7 @@ import { FastPathServer } from '../platform/http/fast-path.js';
 import type { Services } from '../services.js';
 import { readEventHead } from './event-head.js';
 import { type IngestOutcome, ingestorOf } from './ingest.js';
+import { MAX_EVENT_DEPTH, nestsDeeperThan } from './nesting.js';
 import type { ReceivedEvent } from './store.js';
 
 /** paydesk's own path, and the seed systems' paths for the same endpoint. */
@@ -64,6 +65,11 @@ export function verifyDelivery(
   if (!matches) throw new AppError('invalid_signature', 'The signature does not match.');
   if (Math.abs(Number(signedAt) - now.getTime() / 1000) > SIGNATURE_TOLERANCE_SECONDS)
     throw new AppError('invalid_signature', 'The signature timestamp is outside the tolerance.');
+  if (nestsDeeperThan(raw, MAX_EVENT_DEPTH))
+    throw new AppError(
+      'invalid_json',
+      `The webhook body nests deeper than ${MAX_EVENT_DEPTH} levels; not a Stripe event.`,
+    );
   const head = readEventHead(raw);
   if (!head) throw notAnEvent();
   return { head, raw };

@@ -21,8 +21,9 @@ export function summarizeStripeError(
 ): StripeErrorSummary {
   const raw = (err.raw ?? {}) as { request_log_url?: unknown };
   return {
-    class: err.constructor.name,
-    type: err.type,
+    // The SDK's `type` is its class name; Stripe's own error type is `rawType`.
+    class: err.type,
+    type: err.rawType ?? err.type,
     status: err.statusCode ?? null,
     code: err.code ?? null,
     param: err.param ?? null,
