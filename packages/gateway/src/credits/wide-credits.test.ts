@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
-import { applyOnce, MAX_CREDITS } from './ledger.js';
+import { applyOnce, MAX_CREDITS } from './store.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
