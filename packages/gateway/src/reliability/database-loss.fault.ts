@@ -53,7 +53,7 @@ before(async () => {
       STRIPE_WEBHOOK_SECRET: SECRET,
       PAYDESK_JWT_SECRET: 'fault-test-jwt-secret-0123456789abcdefghij',
       PAYDESK_ADMIN_KEY: 'pda_fault_test_admin_key_0123456789abcdefghij',
-      PAYDESK_LOG_LEVEL: 'warn',
+      PAYDESK_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

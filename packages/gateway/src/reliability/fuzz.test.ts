@@ -168,6 +168,11 @@ after(async () => {
 
 // --- arbitraries ---------------------------------------------------------------------------------
 
+/** Any generated value as text (objects from fc.dictionary have no prototype, so no toString). */
+function asText(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
+}
+
 /**
  * Percent-encodes any string, unpaired surrogates included (encodeURIComponent throws on those):
  * each becomes the three bytes a careless encoder would send (WTF-8), which are not valid UTF-8.
@@ -329,7 +334,7 @@ function bodyFor(route: FuzzRoute): fc.Arbitrary<Body | undefined> {
       arbitrary: shaped.map(
         (obj): Body => ({
           text: Object.entries(obj)
-            .map(([k, v]) => `${encode(k)}=${encode(String(v))}`)
+            .map(([k, v]) => `${encode(k)}=${encode(asText(v))}`)
             .join('&'),
           contentType: 'application/x-www-form-urlencoded',
         }),
@@ -342,7 +347,7 @@ function bodyFor(route: FuzzRoute): fc.Arbitrary<Body | undefined> {
 /** A path segment: a real id, a hostile string (encoded), or raw junk. */
 function segment(name: string): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 3, arbitrary: fieldValue(name, {}).map((v) => encode(String(v))) },
+    { weight: 3, arbitrary: fieldValue(name, {}).map((v) => encode(asText(v))) },
     {
       weight: 1,
       arbitrary: fc.constantFrom(
@@ -363,7 +368,7 @@ function segment(name: string): fc.Arbitrary<string> {
 function queryFor(route: FuzzRoute): fc.Arbitrary<string> {
   const known = route.query.map((q) =>
     fc.option(
-      fieldValue(q.name, q.schema).map((v) => `${q.name}=${encode(String(v))}`),
+      fieldValue(q.name, q.schema).map((v) => `${q.name}=${encode(asText(v))}`),
       { nil: undefined, freq: 2 },
     ),
   );
@@ -458,14 +463,30 @@ const junkPath = fc
 describe('fuzzing every route', () => {
   test(`${RUNS} hostile requests: no 5xx, every JSON error in paydesk's shape`, async () => {
     const request = fc.oneof(
-      { weight: 30, arbitrary: fc.constantFrom(...routes).chain(requestFor) },
+      // The docs and metrics render whole documents per request: each is in the pool once, the
+      // others four times, so that the requests go where the input handling is.
+      {
+        weight: 30,
+        arbitrary: fc
+          .constantFrom(...routes.flatMap((r) => (/^\/(docs|metrics)/.test(r.url) ? [r] : [r, r, r, r])))
+          .chain(requestFor),
+      },
       { weight: 1, arbitrary: junkPath },
     );
     let sent = 0;
+    const profile = new Map<string, { n: number; ms: number }>();
     await fc.assert(
       fc.asyncProperty(request, async (req) => {
         sent++;
+        const started = performance.now();
         const r = await t.app.inject(req);
+        if (process.env.PAYDESK_FUZZ_PROFILE) {
+          const key = `${req.method} ${req.url.split('?')[0]!.slice(0, 40)} ${r.statusCode}`;
+          const p = profile.get(key) ?? { n: 0, ms: 0 };
+          p.n++;
+          p.ms += performance.now() - started;
+          profile.set(key, p);
+        }
         assert.ok(r.statusCode < 500, `${req.method} ${req.url} → ${r.statusCode}: ${r.body.slice(0, 500)}`);
         const json = String(r.headers['content-type'] ?? '').startsWith('application/json');
         // HEAD answers carry the headers of the GET, without its body.
@@ -481,6 +502,10 @@ describe('fuzzing every route', () => {
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: false },
     );
     assert.ok(sent >= RUNS, `${sent} requests sent`);
+    if (process.env.PAYDESK_FUZZ_PROFILE) {
+      const top = [...profile].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+      for (const [k, v] of top) console.log(`${Math.round(v.ms)} ms  ${v.n}×  ${k}`);
+    }
   });
 
   test('every route was in the pool, documented ones and listed ones', () => {
