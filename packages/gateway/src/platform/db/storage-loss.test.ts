@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTestApp } from '../../testing/app.js';
 import { createTestDatabase } from '../../testing/db.js';
-import { StorageUnavailableError } from './errors.js';
+import { isStorageUnavailable, StorageUnavailableError } from './errors.js';
 
 describe('storage lost under a running app', () => {
   test('API requests → 503 storage_unavailable with Retry-After; the log says why at warn level', async () => {
@@ -55,5 +55,25 @@ describe('storage lost under a running app', () => {
     } finally {
       await own.destroy();
     }
+  });
+});
+
+describe('which driver errors mean the database is lost', () => {
+  test('too many connections, shutdown, restart, refused or reset connections: unavailable; a bad statement: not', () => {
+    for (const code of [
+      '53300',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08006',
+      '08001',
+      '3D000',
+      'ECONNREFUSED',
+      'ECONNRESET',
+    ])
+      assert.equal(isStorageUnavailable({ code }), true, code);
+    for (const code of ['22021', '23505', '42P01', '40001', undefined])
+      assert.equal(isStorageUnavailable({ code }), false, String(code));
+    assert.equal(isStorageUnavailable(new StorageUnavailableError(new Error('gone'))), true);
   });
 });
