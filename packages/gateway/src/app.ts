@@ -32,7 +32,6 @@ import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
-import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -129,11 +128,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await registerRateLimits(app, ctx.config, ctx.logger);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => ctx.applied);
   await registerOpenApi(app);
 
   registerAuth(app, {
     db: ctx.db,
+    verifiedKeys: ctx.verifiedKeys,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
       secret: ctx.secrets.jwtSecret,
