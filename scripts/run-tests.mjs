@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the repository's tests with node's own test runner (through tsx, so tests are TypeScript).
 // Usage: node scripts/run-tests.mjs [path ...]   (default: every *.test.ts under packages/ and bench/)
+// A folder contributes its *.test.ts files; a file named explicitly runs whatever its name (the
+// PostgreSQL fault tests, *.fault.ts, are only ever run that way, by .ci/run).
 // Each test file runs in its own process, as node's runner does; files are found here because
 // Node 20's runner does not expand globs itself.
 import { spawn } from 'node:child_process';
@@ -14,12 +16,14 @@ const skip = new Set(['node_modules', 'dist', '.paydesk', '.bench', '.git']);
 function collect(path, out) {
   const st = statSync(path);
   if (st.isFile()) {
-    if (path.endsWith('.test.ts')) out.push(path);
+    if (path.endsWith('.ts')) out.push(path);
     return out;
   }
   for (const name of readdirSync(path).sort()) {
     if (skip.has(name)) continue;
-    collect(join(path, name), out);
+    const inner = join(path, name);
+    if (statSync(inner).isFile() && !name.endsWith('.test.ts')) continue;
+    collect(inner, out);
   }
   return out;
 }

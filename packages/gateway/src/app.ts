@@ -1,6 +1,7 @@
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
   type onRequestAsyncHookHandler,
   type RouteOptions,
@@ -21,15 +22,18 @@ import { browserStripeFor } from './pages/stripe-js.js';
 import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
 import { registerAuth } from './platform/auth/plugin.js';
-import { AppError } from './platform/errors.js';
+import { AppError, errorBody } from './platform/errors.js';
 import { registerBodyParsers } from './platform/http/body-parsers.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { FastPathServer } from './platform/http/fast-path.js';
 import { guardFastPath, ReproducedHooks } from './platform/http/fast-path-guard.js';
 import { type Metrics, registerMetrics } from './platform/http/metrics.js';
 import { registerOpenApi } from './platform/http/openapi.js';
+import { registerRateLimits } from './platform/http/rate-limit.js';
 import { genRequestId, requestIdFor } from './platform/http/request-id.js';
+import { registerRouteInventory } from './platform/http/route-inventory.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { registerStorableText } from './platform/http/storable-text.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
@@ -82,9 +86,26 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     genReqId: genRequestId,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: ctx.config.bodyLimit,
+    trustProxy:
+      typeof ctx.config.trustProxy === 'boolean' ? ctx.config.trustProxy : [...ctx.config.trustProxy],
     // While closing, requests that arrive on kept-alive connections get the catalog's not_ready
     // (below) rather than Fastify's own 503 body.
     return503OnClosing: false,
+    // A URL Fastify cannot decode (`%ED%A0%80`, `%zz`) is answered before any hook or route: in
+    // paydesk's error shape, like every other error.
+    frameworkErrors: (error, request, reply) => {
+      const err =
+        error.code === 'FST_ERR_BAD_URL'
+          ? new AppError('bad_request', 'The URL is not valid (bad percent-encoding).')
+          : new AppError('bad_request');
+      // The reply is untyped here (no route); the status and body are the catalog's.
+      const raw = reply as unknown as FastifyReply;
+      raw
+        .code(err.status)
+        .header('request-id', request.id)
+        .type('application/json; charset=utf-8')
+        .send(errorBody(err, request.id));
+    },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Every route's schemas are zod schemas, compiled by the zod type provider. Giving its compilers
@@ -120,10 +141,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // The fast path writes the same request-id header, and leaves every request to Fastify once closing.
   reproduced.add('onRequest', requestIdAndClosing);
 
+  registerRouteInventory(app);
   registerErrorHandling(app);
   // The fast path writes the same headers (API_SECURITY_HEADERS).
   reproduced.add('onSend', registerSecurityHeaders(app));
   registerBodyParsers(app);
+  // Both add route-level hooks to the routes registered below (none to the webhook routes).
+  registerStorableText(app);
+  await registerRateLimits(app, ctx.config, ctx.logger);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
   // The fast path counts its answers with the same `observe`.

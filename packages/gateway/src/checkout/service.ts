@@ -12,8 +12,9 @@ import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { checkRedirect, checkRedirectTemplate } from '../platform/redirects.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
+import { checkChargeAmount } from '../platform/stripe/currencies.js';
 import { fulfilCheckout } from './fulfil.js';
-import { type ItemRequest, MAX_AMOUNT, type PricedItem, priceItem } from './items.js';
+import { type ItemRequest, type PricedItem, priceItem } from './items.js';
 import {
   type CheckoutRow,
   checkoutByRef,
@@ -123,9 +124,11 @@ function planFor(s: AppContext, principal: Principal, item: CheckoutItem): Plan 
       });
     }
     const total = item.lines.reduce((sum, l) => sum + l.unit_amount * l.quantity, 0);
-    if (total > MAX_AMOUNT) {
-      throw new AppError('validation_failed', `Invalid body.line_items: the total exceeds ${MAX_AMOUNT}.`);
-    }
+    // Stripe's limits apply to what the session charges: the lines' total, in their one currency.
+    checkChargeAmount(item.lines[0]!.currency, total, {
+      currency: 'line_items.0.price_data.currency',
+      amount: 'line_items',
+    });
     return {
       kind: 'custom',
       itemId: null,

@@ -64,6 +64,13 @@ async function append(
   return r.rows[0]!;
 }
 
+/**
+ * The largest balance (and change) the ledger holds: its columns are bigint, and paydesk reads them
+ * as JavaScript numbers, exact up to 2^53 - 1. A change that would pass it is refused before the
+ * database sees it.
+ */
+export const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
+
 export interface LedgerChange {
   entry: LedgerEntry;
   /** False when this cause had already been applied (the entry returned is the earlier one). */
@@ -84,11 +91,19 @@ export async function applyOnce(
   if (prior) return { entry: prior, applied: false };
   const balance = await currentBalance(tx, change.customerId);
   const delta = compute(balance);
+  const after = balance + delta;
+  if (!Number.isSafeInteger(delta) || !Number.isSafeInteger(after) || after > MAX_CREDITS) {
+    throw new AppError(
+      'conflict',
+      `The balance would pass the largest one paydesk holds (${MAX_CREDITS}): it is ${balance}, the change ${delta}.`,
+      { balance, requested: delta, max_balance: MAX_CREDITS },
+    );
+  }
   const entry = await append(
     tx,
     change.customerId,
     delta,
-    balance + delta,
+    after,
     change.reason,
     change.cause,
     change.note ?? null,

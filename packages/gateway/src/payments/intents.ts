@@ -11,6 +11,7 @@ import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
+import { checkChargeAmount } from '../platform/stripe/currencies.js';
 import { recordSucceededPayment } from './service.js';
 import {
   insertPaymentIntent,
@@ -77,6 +78,7 @@ export async function createPaymentIntent(
     }
     amount = input.amount.amount;
     currency = input.amount.currency;
+    checkChargeAmount(currency, amount, { currency: 'currency', amount: 'amount' });
   } else {
     const priced = priceItem(s, { ...input.amount, kind: 'pack' });
     amount = priced.total;

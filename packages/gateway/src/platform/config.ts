@@ -186,6 +186,35 @@ export const settings = {
       .optional(),
     doc: 'Publishable key for Stripe.js on the billing pages (the Payment Element). Default in embedded mode: the emulator’s `pk_test_…`; without it in real-Stripe mode, the pages pay through Checkout only.',
   },
+  REDIS_URL: {
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .optional(),
+    doc: 'Redis URL; when set, rate-limit counters are kept there, shared by every instance (else in memory, per instance).',
+  },
+  PAYDESK_RATE_LIMIT_PUBLIC: {
+    schema: intSetting(0, 1_000_000).default(300),
+    doc: 'Requests per client address per window on public routes (pages, catalog, the seed systems’ routes); 0 turns the limit off.',
+  },
+  PAYDESK_RATE_LIMIT_USER: {
+    schema: intSetting(0, 1_000_000).default(300),
+    doc: 'Requests per end user (JWT subject) per window on routes that accept user tokens; 0 turns the limit off. API keys and the admin key are not limited.',
+  },
+  PAYDESK_RATE_LIMIT_WINDOW_SECONDS: {
+    schema: intSetting(1, 86_400).default(60),
+    doc: 'The rate limits’ window, in seconds.',
+  },
+  PAYDESK_TRUST_PROXY: {
+    schema: z
+      .string()
+      .regex(
+        /^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/,
+        'expected true, false, or comma-separated proxy addresses/CIDRs',
+      )
+      .default('false'),
+    doc: 'Whether to take the client address from `X-Forwarded-For` (behind a reverse proxy): `true`, `false`, or the proxies’ addresses/CIDRs (comma-separated). Rate limits count per client address.',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -224,6 +253,12 @@ export type Config = Readonly<{
   pagesSessionMinutes: number;
   stripeJsUrl: string | undefined;
   stripePublishableKey: string | undefined;
+  redisUrl: string | undefined;
+  rateLimitPublic: number;
+  rateLimitUser: number;
+  rateLimitWindowSeconds: number;
+  /** Fastify's trustProxy: whether (and which) X-Forwarded-For hops to believe. */
+  trustProxy: boolean | readonly string[];
   /** No STRIPE_SECRET_KEY: paydesk runs against the emulator (in-process unless STRIPE_API_BASE). */
   embedded: boolean;
 }>;
@@ -335,6 +370,17 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     pagesSessionMinutes: v.PAYDESK_PAGES_SESSION_MINUTES,
     stripeJsUrl: v.STRIPE_JS_URL,
     stripePublishableKey: v.STRIPE_PUBLISHABLE_KEY,
+    redisUrl: v.REDIS_URL,
+    rateLimitPublic: v.PAYDESK_RATE_LIMIT_PUBLIC,
+    rateLimitUser: v.PAYDESK_RATE_LIMIT_USER,
+    rateLimitWindowSeconds: v.PAYDESK_RATE_LIMIT_WINDOW_SECONDS,
+    trustProxy: trustProxyOf(v.PAYDESK_TRUST_PROXY),
     embedded: v.STRIPE_SECRET_KEY === undefined,
   });
+}
+
+function trustProxyOf(value: string): Config['trustProxy'] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return Object.freeze(value.split(','));
 }

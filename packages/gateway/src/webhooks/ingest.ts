@@ -22,10 +22,14 @@ export const RELIEVED_BELOW = 8;
 /** What became of a delivered event: stored now, stored before, or refused by the database. */
 export type IngestOutcome = 'new' | 'duplicate' | 'invalid';
 
-/** A data exception (SQLSTATE class 22): the database refused a value, here a body that is not JSON. */
+/**
+ * The database refused the value itself, here a body it will not take as JSON: a data exception
+ * (SQLSTATE class 22: not JSON, not UTF-8) or a program limit (class 54: nested deeper than its
+ * stack allows, too large). Refusing that delivery (400) is final; Stripe retrying it would not help.
+ */
 function isDataException(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
 export class EventIngestor {

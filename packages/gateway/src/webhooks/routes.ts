@@ -6,6 +6,7 @@ import { AppError } from '../platform/errors.js';
 import { FastPathServer } from '../platform/http/fast-path.js';
 import { readEventHead } from './event-head.js';
 import type { IngestOutcome } from './ingest.js';
+import { MAX_EVENT_DEPTH, nestsDeeperThan } from './nesting.js';
 import type { ReceivedEvent } from './store.js';
 
 /** paydesk's own path, and the seed systems' paths for the same endpoint. */
@@ -35,8 +36,17 @@ export function verifyDelivery(
   now: Date,
 ): ReceivedEvent {
   if (!header) throw new AppError('invalid_signature', 'The Stripe-Signature header is missing.');
+  // No secret yet: paydesk is starting and has not registered its endpoint in the emulator. The
+  // delivery may well be valid, so 503 (Stripe retries) rather than a 400 it would give up on.
   if (secrets.length === 0)
-    throw new AppError('invalid_signature', 'No webhook secret is configured (STRIPE_WEBHOOK_SECRET).');
+    throw new AppError(
+      'not_ready',
+      'The webhook secret is not known yet (starting up); retry shortly.',
+      undefined,
+      {
+        'retry-after': '1',
+      },
+    );
   let signedAt: string | undefined;
   const candidates: Buffer[] = [];
   for (const part of header.split(',')) {
@@ -55,6 +65,11 @@ export function verifyDelivery(
   if (!matches) throw new AppError('invalid_signature', 'The signature does not match.');
   if (Math.abs(Number(signedAt) - now.getTime() / 1000) > SIGNATURE_TOLERANCE_SECONDS)
     throw new AppError('invalid_signature', 'The signature timestamp is outside the tolerance.');
+  if (nestsDeeperThan(raw, MAX_EVENT_DEPTH))
+    throw new AppError(
+      'invalid_json',
+      `The webhook body nests deeper than ${MAX_EVENT_DEPTH} levels; not a Stripe event.`,
+    );
   const head = readEventHead(raw);
   if (!head) throw notAnEvent();
   return { head, raw };
@@ -151,13 +166,15 @@ export function webhookRoutes(s: AppContext): FastifyPluginAsync {
       app.post(
         url,
         {
+          // Raw bytes, checked by signature and by the database (no unstorable-text hook, no rate
+          // limit: Stripe delivers in bursts and retries what it is refused).
+          config: { rawBody: true, rateLimit: false },
           schema: {
             tags: ['webhooks'],
             summary:
               url === '/webhooks/stripe'
                 ? 'Stripe webhook endpoint: verify, store, acknowledge; applied asynchronously.'
                 : `Alias of /webhooks/stripe for a seed system (${url}).`,
-            hide: url !== '/webhooks/stripe',
             response: { 200: ackSchema },
           },
         },

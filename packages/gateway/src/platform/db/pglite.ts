@@ -1,6 +1,7 @@
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type messages, PGlite, parse, protocol, type Results, types } from '@electric-sql/pglite';
+import { StorageUnavailableError } from './errors.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 const parsers = {
@@ -193,10 +194,15 @@ async function runScript(pg: PGlite, cache: StatementCache, sql: string, inTrans
  * the transaction's own statements take too).
  */
 function queryable(pg: PGlite, cache: StatementCache, inTransaction: boolean): Queryable {
-  const locked = <T>(fn: () => Promise<T>): Promise<T> =>
+  const run = <T>(fn: () => Promise<T>): Promise<T> =>
     inTransaction
       ? pg._runExclusiveQuery(fn)
       : pg._checkReady().then(() => pg._runExclusiveTransaction(() => pg._runExclusiveQuery(fn)));
+  // A closed database (the app outlived it, or it was taken away) is unavailable storage (503), not a bug.
+  const locked = <T>(fn: () => Promise<T>): Promise<T> =>
+    run(fn).catch((err: unknown) => {
+      throw pg.closed ? new StorageUnavailableError(err) : err;
+    });
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const r = await locked(() => runStatement<R>(pg, cache, sql, params ?? [], inTransaction));
@@ -246,21 +252,27 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   const transaction: Db['transaction'] = (fn) =>
     // PGlite's transaction() holds its transaction lock and sends BEGIN and COMMIT or ROLLBACK; the
     // statements inside run here, under its query lock.
-    pglite.transaction(async () => {
-      let open = true;
-      const inside = queryable(pglite, statements, true);
-      const view: Queryable = {
-        // A statement sent after the transaction ended fails, as PGlite's own transaction object does.
-        query: (sql, params) =>
-          open ? inside.query(sql, params) : Promise.reject(new Error('Transaction is closed')),
-        exec: (sql) => (open ? inside.exec(sql) : Promise.reject(new Error('Transaction is closed'))),
-      };
-      try {
-        return await fn(view);
-      } finally {
-        open = false;
-      }
-    });
+    pglite
+      .transaction(async () => {
+        let open = true;
+        const inside = queryable(pglite, statements, true);
+        const view: Queryable = {
+          // A statement sent after the transaction ended fails, as PGlite's own transaction object does.
+          query: (sql, params) =>
+            open ? inside.query(sql, params) : Promise.reject(new Error('Transaction is closed')),
+          exec: (sql) => (open ? inside.exec(sql) : Promise.reject(new Error('Transaction is closed'))),
+        };
+        try {
+          return await fn(view);
+        } finally {
+          open = false;
+        }
+      })
+      .catch((err: unknown) => {
+        throw pglite.closed && !(err instanceof StorageUnavailableError)
+          ? new StorageUnavailableError(err)
+          : err;
+      });
   const db: Db = {
     kind: 'pglite',
     ...direct,

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isUnavailableCode, StorageUnavailableError } from './errors.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 // bigint columns (int8) as JS bigint would leak into JSON; paydesk stores money and counters in
@@ -96,12 +97,37 @@ export function openPostgres(options: PostgresOptions): Db {
   // would crash the process. The next query reports the problem instead.
   pool.on('error', () => {});
 
+  /**
+   * Runs fn on a pooled connection. While it is checked out, a client whose connection drops (its
+   * backend terminated, the server restarting) emits 'error' on itself, not on the pool: the listener
+   * here keeps that from ending the process, and such a client is discarded, not returned. A failure
+   * to connect, or a call that failed because the connection was lost, becomes a
+   * StorageUnavailableError (503 storage_unavailable); errors of the statement itself pass through.
+   */
   const withClient = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw new StorageUnavailableError(err);
+    }
+    let lost: unknown;
+    const onError = (err: unknown) => {
+      lost ??= err;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
+    } catch (err) {
+      if (lost !== undefined || isUnavailableCode(err)) {
+        lost ??= err;
+        throw err instanceof StorageUnavailableError ? err : new StorageUnavailableError(err);
+      }
+      throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A lost connection is closed and removed from the pool rather than handed out again.
+      client.release(lost === undefined ? undefined : (lost as Error));
     }
   };
 
@@ -120,7 +146,7 @@ export function openPostgres(options: PostgresOptions): Db {
       return { rows: r.rows, rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
-      await pool.query(sql);
+      await withClient((c) => c.query(sql));
     },
     transaction: (fn) => withClient((c) => inTransaction(c, fn)),
     withAdvisoryLock: (key, fn) =>

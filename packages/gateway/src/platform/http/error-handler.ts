@@ -1,10 +1,27 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isStorageUnavailable } from '../db/errors.js';
 import { AppError, errorBody } from '../errors.js';
+import { stripeCauseOf } from '../stripe/errors.js';
+
+/**
+ * Statement errors a value in the request caused, should one get past the checks made before the
+ * database (platform/http/storable-text.ts, the schemas' bounds): text PostgreSQL cannot store, a
+ * number out of its column's range. A client error, never a 500.
+ */
+const REFUSED_VALUE: Readonly<Record<string, string>> = {
+  '22021': 'contains a character that cannot be stored',
+  '22P05': 'contains a character that cannot be stored',
+  '22003': 'a number is out of range',
+};
 
 /** Turns any thrown value into the AppError the client sees; unexpected errors become internal_error. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isStorageUnavailable(err))
+    return new AppError('storage_unavailable', undefined, undefined, { 'retry-after': '1' });
+  const refused = REFUSED_VALUE[(err as { code?: string } | null)?.code ?? ''];
+  if (refused) return new AppError('validation_failed', `Invalid request: ${refused}.`);
   const e = err as Partial<FastifyError> & { status?: number };
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issues = err.validation.map((v) => ({
@@ -69,7 +86,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) {
+    const stripe = stripeCauseOf(error);
+    if (stripe) {
+      // Stripe's own fields (type, code, param, decline code, request id and log URL), for whoever
+      // reads the log after a 502 stripe_error or another answer mapped from a Stripe error.
+      request.log[appError.status >= 500 ? 'error' : 'info'](
+        { code: appError.code, stripe },
+        `Stripe refused a request: ${stripe.type}${stripe.code ? ` (${stripe.code})` : ''}`,
+      );
+    } else if (appError.code === 'storage_unavailable') {
+      request.log.warn({ err: error }, 'the database is unavailable; answered 503');
+    } else if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {
       request.log.info({ code: appError.code, reason: (error as Error).message }, 'request rejected');
