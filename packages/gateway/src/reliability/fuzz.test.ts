@@ -30,6 +30,27 @@ const UNDOCUMENTED_ROUTES = [
   'GET /docs/static/swagger-initializer.js',
   'GET /docs/static/*',
   'HEAD /docs/static/*',
+  // The billing pages (HTML, pages/): form posts and pages, no OpenAPI entry.
+  'GET /assets/:file',
+  'GET /',
+  'GET /sign-in',
+  'POST /sign-in/demo',
+  'POST /sign-out',
+  'GET /pricing',
+  'POST /subscribe',
+  'GET /subscribe/:id',
+  'POST /subscribe/checkout',
+  'POST /buy',
+  'GET /payment/result',
+  'GET /payment/cancelled',
+  'GET /account',
+  'GET /account/change',
+  'POST /account/change',
+  'POST /account/cancel',
+  'POST /account/resume',
+  'POST /account/portal',
+  'GET /account/card',
+  'GET /account/card/result',
 ];
 
 let tdb: TestDatabase;
