@@ -7,10 +7,10 @@ import { syncCheckout } from '../checkout/service.js';
 import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
 import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../fulfilment/invoice.js';
-import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../fulfilment/refund.js';
 import { applySubscription } from '../fulfilment/subscription.js';
 import { notify } from '../notifications/notify.js';
 import { recordSucceededPayment } from '../payments/service.js';
+import { chargeIdOf, NO_PAYMENT, syncChargeRefunds } from '../refunds/stripe-sync.js';
 import { paymentIntentByRef } from '../payments/store.js';
 import { Batcher } from '../platform/batcher.js';
 import { inTransaction } from '../platform/db/tx.js';
@@ -226,9 +226,9 @@ const paymentIntentCanceled: EventHandler = async (s, event) => {
 const refundChanged: EventHandler = async (s, event) => {
   const chargeId = chargeIdOf(event.data.object as Stripe.Charge | Stripe.Refund);
   if (!chargeId) return ignored('the refund names no charge');
-  let r = await applyChargeRefunds(s, chargeId);
+  let r = await syncChargeRefunds(s, chargeId);
   if (!r.applied && r.reason === NO_PAYMENT && (await recordPaymentOfCharge(s, chargeId))) {
-    r = await applyChargeRefunds(s, chargeId);
+    r = await syncChargeRefunds(s, chargeId);
   }
   return r.applied ? processed : ignored(r.reason);
 };
