@@ -14,10 +14,10 @@ import {
   createCheckoutSession,
   getCheckoutSession,
 } from '../checkout/service.js';
+import type { AppContext } from '../context.js';
 import { createPaymentIntent, getPaymentIntent, type IntentResult } from '../payments/intents.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { catalogPriceForId, itemForPrice, priceIdPattern } from './price-id.js';
 
 const currency = z.string().regex(/^[a-z]{3}$/, 'expected a lowercase ISO 4217 code such as usd');
@@ -61,7 +61,7 @@ function invalid(path: string, message: string): AppError {
 }
 
 /** Exactly one of priceId, pack, plan or amount, with only the fields that go with it. */
-async function itemOf(s: Services, b: CreateSessionBody): Promise<CheckoutItem> {
+async function itemOf(s: AppContext, b: CreateSessionBody): Promise<CheckoutItem> {
   const chosen = [b.priceId, b.pack, b.plan, b.amount].filter((v) => v !== undefined).length;
   if (chosen !== 1) throw invalid('priceId', 'send exactly one of priceId, pack, plan or amount');
   if (b.interval !== undefined && b.plan === undefined) throw invalid('interval', 'only with plan');
@@ -194,7 +194,7 @@ function intentStatusView(r: IntentResult): z.infer<typeof intentStatusSchema> {
 
 const security = [{ bearer: [] }];
 
-export function paymentServiceRoutes(s: Services): FastifyPluginAsyncZod {
+export function paymentServiceRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/create-checkout-session',

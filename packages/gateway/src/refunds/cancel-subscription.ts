@@ -1,9 +1,9 @@
 // The job a succeeded refund with `cancel_subscription: true` queues (in the refund's transaction):
 // the subscription the refunded invoice paid for is cancelled now in Stripe (idempotency key derived
 // from the refund), and its new state recorded as a webhook would (entitlements, notifications).
-import { applySubscription } from '../fulfilment/subscription.js';
+import { applySubscription } from '../subscriptions/apply.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import type { AppContext as Services } from '../context.js';
 import { subscriptionByStripeId } from '../subscriptions/store.js';
 import { refundById } from './store.js';
 

@@ -9,7 +9,7 @@ import { randomToken } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { mapStripeError } from '../platform/stripe/errors.js';
-import type { Services } from '../services.js';
+import type { AppContext as Services } from '../context.js';
 import { changeRefund } from './effects.js';
 import {
   heldAmount,

@@ -6,7 +6,7 @@
 import type Stripe from 'stripe';
 import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import type { AppContext as Services } from '../context.js';
 import { changeRefund } from './effects.js';
 import { newRefundId } from './service.js';
 import { insertRefund, paymentByRef, refundById, refundByStripeId, updateRefund } from './store.js';
