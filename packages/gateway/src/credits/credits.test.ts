@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activeKeys } from '../entitlements/service.js';
-import { creditsToTakeBack } from '../payments/refunds.js';
+import { creditsToTakeBack } from '../refunds/effects.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';

@@ -10,7 +10,6 @@
 //   - notifications: `refund.succeeded` and `refund.failed` (failed or canceled), once each.
 import { applyOnce } from '../credits/store.js';
 import { notifyLedgerChange } from '../credits/service.js';
-import { creditsToTakeBack } from '../payments/refunds.js';
 import { notify } from '../notifications/service.js';
 import type { Queryable } from '../platform/db/types.js';
 import type { AppContext as Services } from '../context.js';
@@ -24,6 +23,12 @@ import {
   succeededAmount,
   updateRefund,
 } from './store.js';
+
+/** Credits to have taken back once `refunded` of `amount` is refunded (cumulative, so rounding never drifts). */
+export function creditsToTakeBack(credits: number, amount: number, refunded: number): number {
+  if (amount <= 0) return 0;
+  return Math.floor((credits * Math.min(refunded, amount)) / amount);
+}
 
 export const CANCEL_SUBSCRIPTION_JOB = 'refund.cancel_subscription';
 
