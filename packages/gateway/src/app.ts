@@ -22,6 +22,7 @@ import { genRequestId, requestIdFor } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
+import { refundRoutes } from './refunds/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
 import { appliedBy } from './webhooks/apply.js';
@@ -121,6 +122,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(checkoutRoutes(ctx));
   await app.register(checkoutPageRoutes(ctx));
   await app.register(paymentRoutes(ctx));
+  await app.register(refundRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));

@@ -1,9 +1,10 @@
 // The job a succeeded refund with `cancel_subscription: true` queues (in the refund's transaction):
 // the subscription the refunded invoice paid for is cancelled now in Stripe (idempotency key derived
 // from the refund), and its new state recorded as a webhook would (entitlements, notifications).
-import { applySubscription } from '../subscriptions/apply.js';
-import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
+
 import type { AppContext as Services } from '../context.js';
+import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
+import { applySubscription } from '../subscriptions/apply.js';
 import { subscriptionByStripeId } from '../subscriptions/store.js';
 import { refundById } from './store.js';
 
@@ -12,7 +13,10 @@ const ENDED = new Set(['canceled', 'incomplete_expired']);
 /** The Stripe subscription a payment intent paid an invoice of, if any. */
 export async function subscriptionOfPayment(s: Services, paymentIntentId: string): Promise<string | null> {
   const payments = await callStripe(() =>
-    s.stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 }),
+    s.stripe.invoicePayments.list({
+      payment: { type: 'payment_intent', payment_intent: paymentIntentId },
+      limit: 1,
+    }),
   );
   const invoiceRef = payments.data[0]?.invoice;
   if (!invoiceRef) return null;
@@ -23,13 +27,18 @@ export async function subscriptionOfPayment(s: Services, paymentIntentId: string
   return ref ? (typeof ref === 'string' ? ref : ref.id) : null;
 }
 
-export function cancelSubscriptionJob(s: Services): (job: { payload: Record<string, unknown> }) => Promise<void> {
+export function cancelSubscriptionJob(
+  s: Services,
+): (job: { payload: Record<string, unknown> }) => Promise<void> {
   return async (job) => {
     const refund = await refundById(s.db, String(job.payload.refund));
     if (!refund?.cancel_subscription || refund.status !== 'succeeded') return;
     const stripeSubId = await subscriptionOfPayment(s, refund.stripe_payment_intent_id);
     if (!stripeSubId) {
-      s.logger.warn({ refund: refund.id }, 'refund asked to cancel a subscription, but the payment paid none');
+      s.logger.warn(
+        { refund: refund.id },
+        'refund asked to cancel a subscription, but the payment paid none',
+      );
       return;
     }
     const local = await subscriptionByStripeId(s.db, stripeSubId);

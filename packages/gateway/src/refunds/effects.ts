@@ -8,11 +8,12 @@
 //     the balance never goes below zero. A succeeded refund that fails later gives them back;
 //   - subscription: a succeeded refund asked with `cancel_subscription` queues the cancellation;
 //   - notifications: `refund.succeeded` and `refund.failed` (failed or canceled), once each.
-import { applyOnce } from '../credits/store.js';
+
+import type { AppContext as Services } from '../context.js';
 import { notifyLedgerChange } from '../credits/service.js';
+import { applyOnce } from '../credits/store.js';
 import { notify } from '../notifications/service.js';
 import type { Queryable } from '../platform/db/types.js';
-import type { AppContext as Services } from '../context.js';
 import {
   paymentByRef,
   type RefundablePayment,

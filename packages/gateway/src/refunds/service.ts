@@ -5,11 +5,11 @@
 // a crash or a second instance never make a second refund.
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
+import type { AppContext as Services } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { mapStripeError } from '../platform/stripe/errors.js';
-import type { AppContext as Services } from '../context.js';
 import { changeRefund } from './effects.js';
 import {
   heldAmount,
@@ -200,7 +200,9 @@ function createInStripe(s: Services, r: RefundRow): Promise<Stripe.Refund> {
   );
 }
 
-type Attempt = { ok: true; refund: RefundRow } | { ok: false; refund: RefundRow; failure: RefundFailure; error: unknown };
+type Attempt =
+  | { ok: true; refund: RefundRow }
+  | { ok: false; refund: RefundRow; failure: RefundFailure; error: unknown };
 
 /** One attempt at Stripe; on success the refund's new state and its effects are committed. */
 async function attempt(s: Services, r: RefundRow, attempts: number): Promise<Attempt | undefined> {
@@ -236,7 +238,9 @@ async function fail(s: Services, r: RefundRow, reason: string, attempts: number)
 /** What is left to refund of a payment, by Stripe's charge (for a 409 after Stripe said too much). */
 async function stripeRemainder(s: Services, r: RefundRow): Promise<number | undefined> {
   try {
-    const pi = await s.stripe.paymentIntents.retrieve(r.stripe_payment_intent_id, { expand: ['latest_charge'] });
+    const pi = await s.stripe.paymentIntents.retrieve(r.stripe_payment_intent_id, {
+      expand: ['latest_charge'],
+    });
     const ch = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
     return ch ? ch.amount - ch.amount_refunded : undefined;
   } catch {
@@ -301,7 +305,9 @@ export function awaitingStripe(r: Pick<RefundRow, 'status'>): boolean {
  * retries with backoff); on the last attempt the refund is marked failed first ("gave up"), and the job
  * goes dead. A permanent failure marks it failed and ends the job.
  */
-export function refundJob(s: Services): (job: { payload: Record<string, unknown>; attempts: number; maxAttempts: number }) => Promise<void> {
+export function refundJob(
+  s: Services,
+): (job: { payload: Record<string, unknown>; attempts: number; maxAttempts: number }) => Promise<void> {
   return async (job) => {
     const id = String(job.payload.refund);
     const r = await refundById(s.db, id);
@@ -332,18 +338,27 @@ export async function retryRefund(s: Services, ref: string, deadJob?: number): P
   const refund = await s.db.transaction(async (tx) => {
     const payment = await paymentByRef(tx, { id: found.payment_id }, { lock: true });
     const r = (await refundById(tx, found.id, { lock: true }))!;
-    const retryable = r.origin === 'api' && (awaitingStripe(r) || (r.status === 'failed' && r.stripe_refund_id === null));
+    const retryable =
+      r.origin === 'api' && (awaitingStripe(r) || (r.status === 'failed' && r.stripe_refund_id === null));
     if (!retryable) {
-      throw new AppError('conflict', `Refund ${r.id} is ${r.status}${r.stripe_refund_id ? ' in Stripe' : ''}: nothing to retry.`, {
-        status: r.status,
-      });
+      throw new AppError(
+        'conflict',
+        `Refund ${r.id} is ${r.status}${r.stripe_refund_id ? ' in Stripe' : ''}: nothing to retry.`,
+        {
+          status: r.status,
+        },
+      );
     }
     const refundable = payment ? payment.amount - (await heldAmount(tx, payment.id, r.id)) : 0;
     if (r.amount > refundable) {
-      throw new AppError('conflict', `The amount (${r.amount}) is more than the refundable remainder (${refundable}).`, {
-        refundable,
-        requested: r.amount,
-      });
+      throw new AppError(
+        'conflict',
+        `The amount (${r.amount}) is more than the refundable remainder (${refundable}).`,
+        {
+          refundable,
+          requested: r.amount,
+        },
+      );
     }
     const updated = await updateRefund(tx, r.id, { status: 'queued', failure_reason: null });
     const requeued =

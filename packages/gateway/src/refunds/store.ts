@@ -127,9 +127,10 @@ export async function refundByStripeId(
   db: Queryable,
   stripeRefundId: string,
 ): Promise<RefundRow | undefined> {
-  const r = await db.query<RefundRow>(`SELECT ${columns} FROM refunds WHERE stripe_refund_id = $1 FOR UPDATE`, [
-    stripeRefundId,
-  ]);
+  const r = await db.query<RefundRow>(
+    `SELECT ${columns} FROM refunds WHERE stripe_refund_id = $1 FOR UPDATE`,
+    [stripeRefundId],
+  );
   return r.rows[0] ? toRow(r.rows[0]) : undefined;
 }
 
@@ -263,7 +264,8 @@ export async function paymentByRef(
   ref: { id?: string; paymentIntent?: string },
   options: { lock?: boolean } = {},
 ): Promise<RefundablePayment | undefined> {
-  const [where, value] = ref.id !== undefined ? ['id', ref.id] : ['stripe_payment_intent_id', ref.paymentIntent];
+  const [where, value] =
+    ref.id !== undefined ? ['id', ref.id] : ['stripe_payment_intent_id', ref.paymentIntent];
   const r = await db.query<RefundablePayment>(
     `SELECT ${paymentColumns} FROM payments WHERE ${where} = $1${options.lock ? ' FOR UPDATE' : ''}`,
     [value],

@@ -16,14 +16,17 @@ export function classifyRefundError(err: unknown): RefundFailure {
   if (!(err instanceof Stripe.errors.StripeError)) {
     return { kind: 'retry', reason: `error: ${err instanceof Error ? err.name : 'unknown'}` };
   }
-  const code = err.code ?? err.type;
+  // rawType is Stripe's own error type (api_error, invalid_request_error…); type is the SDK's class name.
+  const type = err.rawType ?? err.type;
+  const code = err.code ?? type;
   if (
     err instanceof Stripe.errors.StripeConnectionError ||
     err instanceof Stripe.errors.StripeAPIError ||
     err instanceof Stripe.errors.StripeRateLimitError ||
     (typeof err.statusCode === 'number' && (err.statusCode >= 500 || err.statusCode === 429))
   ) {
-    return { kind: 'retry', reason: `${err.type}${err.statusCode ? ` (${err.statusCode})` : ''}` };
+    const what = err instanceof Stripe.errors.StripeConnectionError ? 'connection_error' : type;
+    return { kind: 'retry', reason: `${what}${err.statusCode ? ` (${err.statusCode})` : ''}` };
   }
   // An idempotency conflict with status 409: the same key's first request is still running.
   if (err instanceof Stripe.errors.StripeIdempotencyError && err.statusCode === 409) {

@@ -4,9 +4,9 @@
 // refund whose answer paydesk never got) — or recorded as a refund made in Stripe (its dashboard,
 // another tool). State moves and their effects go through changeRefund, once each.
 import type Stripe from 'stripe';
+import type { AppContext as Services } from '../context.js';
 import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { AppContext as Services } from '../context.js';
 import { changeRefund } from './effects.js';
 import { newRefundId } from './service.js';
 import { insertRefund, paymentByRef, refundById, refundByStripeId, updateRefund } from './store.js';
