@@ -8,6 +8,7 @@ import { compatRoutes } from './compat/index.js';
 import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
+import { disputeRoutes } from './disputes/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
@@ -123,6 +124,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(checkoutPageRoutes(ctx));
   await app.register(paymentRoutes(ctx));
   await app.register(refundRoutes(ctx));
+  await app.register(disputeRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));

@@ -7,6 +7,7 @@ import { syncCheckout } from '../checkout/service.js';
 import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
 import type { AppContext } from '../context.js';
 import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
+import { applyDispute, NO_DISPUTED_PAYMENT } from '../disputes/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { paymentIntentByRef } from '../payments/store.js';
@@ -233,6 +234,16 @@ const refundChanged: EventHandler = async (s, event) => {
   return r.applied ? processed : ignored(r.reason);
 };
 
+const disputeChanged: EventHandler = async (s, event) => {
+  const dispute = event.data.object as Stripe.Dispute;
+  const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id;
+  let r = await applyDispute(s, dispute.id, event.type);
+  if (!r.applied && r.reason === NO_DISPUTED_PAYMENT && (await recordPaymentOfCharge(s, chargeId))) {
+    r = await applyDispute(s, dispute.id, event.type);
+  }
+  return r.applied ? processed : ignored(r.reason);
+};
+
 type CustomerContact = Pick<CustomerRow, 'id' | 'email' | 'name'>;
 
 /**
@@ -314,6 +325,11 @@ export const eventHandlers: EventHandlers = {
   'refund.created': refundChanged,
   'refund.updated': refundChanged,
   'refund.failed': refundChanged,
+  'charge.dispute.created': disputeChanged,
+  'charge.dispute.updated': disputeChanged,
+  'charge.dispute.closed': disputeChanged,
+  'charge.dispute.funds_withdrawn': disputeChanged,
+  'charge.dispute.funds_reinstated': disputeChanged,
   'customer.updated': customerUpdated,
   'customer.deleted': customerUpdated,
 };
