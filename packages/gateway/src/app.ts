@@ -23,6 +23,7 @@ import { genRequestId, requestIdFor } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
+import { queueAdminRoutes } from './queue-admin/routes.js';
 import { refundRoutes } from './refunds/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
@@ -125,6 +126,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(paymentRoutes(ctx));
   await app.register(refundRoutes(ctx));
   await app.register(disputeRoutes(ctx));
+  await app.register(queueAdminRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));
