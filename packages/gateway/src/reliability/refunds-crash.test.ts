@@ -66,7 +66,8 @@ test(`${REFUNDS} async refunds, paydesk killed with SIGKILL while they run: each
       stderr = (stderr + d.toString('utf8')).slice(-20_000);
     });
     child = c;
-    for (let i = 0; i < 1_200; i++) {
+    // Up to 3 minutes: a first start creates the PGlite data directory, on a machine shared with other work.
+    for (let i = 0; i < 3_600; i++) {
       if (c.exitCode !== null) throw new Error(`paydesk exited with ${c.exitCode}: ${stderr}`);
       const ok = await fetch(`${base}/readyz`).then(
         (r) => r.ok,
@@ -219,14 +220,13 @@ test(`${REFUNDS} async refunds, paydesk killed with SIGKILL while they run: each
       );
     });
     assert.deepEqual(wrong, []);
-    const attempts = await db.query<{ retried: number }>(
-      `SELECT count(*)::int AS retried FROM refunds WHERE attempts > 1`,
+    // The first kill came while Stripe held at least one refund call: its job ran again after the
+    // restart (and met the refund Stripe had made, by its idempotency key).
+    const rerun = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE kind = 'refund.execute' AND attempts > 1`,
     );
-    assert.ok(stderr.length >= 0);
-    // Not an assertion on timing: reported so that a run shows how many refunds the kills interrupted.
-    process.stdout.write(
-      `# refunds attempted more than once after the kills: ${attempts.rows[0]!.retried}\n`,
-    );
+    assert.ok(rerun.rows[0]!.n >= 1, 'a refund job interrupted by a kill ran again');
+    process.stdout.write(`# refund jobs run again after the kills: ${rerun.rows[0]!.n}\n`);
   } finally {
     await stop('SIGKILL');
     if (db && !tdb) await db.close().catch(() => {});
