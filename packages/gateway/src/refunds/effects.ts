@@ -7,7 +7,8 @@
 //     cover (credits already spent) is recorded on the refund as a shortfall, logged and notified —
 //     the balance never goes below zero. A succeeded refund that fails later gives them back;
 //   - subscription: a succeeded refund asked with `cancel_subscription` queues the cancellation;
-//   - notifications: `refund.succeeded` and `refund.failed` (failed or canceled), once each.
+//   - notifications: `refund.succeeded` and `refund.failed` (failed or canceled), once each, and
+//     `refund.updated` for every status Stripe gives the refund.
 
 import type { AppContext as Services } from '../context.js';
 import { notifyLedgerChange } from '../credits/service.js';
@@ -81,6 +82,16 @@ export async function changeRefund(
   let updated = await updateRefund(tx, row.id, fields);
   if (!move || !payment) return updated;
   await settleRefundedAmount(tx, payment.id);
+  if (updated.stripe_refund_id && change.status !== 'queued' && change.status !== 'processing') {
+    // Every status Stripe gives a refund, as paydesk has always sent it (keyed as before, so never twice).
+    await notify(
+      s,
+      tx,
+      'refund.updated',
+      `${updated.stripe_refund_id}:${change.status}`,
+      refundData(updated),
+    );
+  }
   if (change.status === 'succeeded') {
     updated = await takeCredits(s, tx, updated, payment);
     await notify(s, tx, 'refund.succeeded', `${updated.id}:succeeded`, refundData(updated));
