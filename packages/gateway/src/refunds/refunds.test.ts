@@ -3,6 +3,7 @@
 // their retry, refunds failing later and refunds made in Stripe's dashboard (through webhooks).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
 import { createStripeClient } from '../platform/stripe/client.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
@@ -12,6 +13,7 @@ import { EMULATOR_KEY_FOR_TESTS } from '../testing/stripe.js';
 import { deliverAndApply, emulatorEvent } from '../testing/webhook-fixtures.js';
 import {
   auth,
+  buyerOf,
   buyPack,
   creditsOf,
   errorOf,
@@ -19,6 +21,7 @@ import {
   json,
   newCustomer,
   payDirect,
+  paymentIdOf,
   stripeRefundsOf,
 } from './test-support.js';
 
@@ -375,6 +378,37 @@ describe('refunds kept current from Stripe', () => {
       1000,
       "the dashboard's refund counts against the remainder",
     );
+  });
+});
+
+describe('cancel_subscription', () => {
+  test('a refunded subscription payment with cancel_subscription cancels the subscription now', async () => {
+    const token = await t.userToken('refund-sub', { email: 'refund-sub@example.com' });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/subscriptions',
+      headers: auth(token),
+      payload: { plan: 'starter', interval: 'month', currency: 'usd' },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const subscription = json(r).id as string;
+    const piId = String(json(r).client_secret).split('_secret_')[0]!;
+    await buyerOf(t).paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' });
+    const paidEvent = (await t.stripe.events.list({ type: 'invoice.paid', limit: 1 })).data[0]!;
+    const invoice = paidEvent.data.object as Stripe.Invoice;
+    const stripeSub = String(invoice.parent?.subscription_details?.subscription);
+    await deliverAndApply(t, paidEvent);
+    const payment = await paymentIdOf(t, piId);
+    const refunded = await refund({ payment, cancel_subscription: true, reason: 'requested_by_customer' });
+    assert.equal(refunded.statusCode, 201, refunded.body);
+    assert.deepEqual([json(refunded).status, json(refunded).cancel_subscription], ['succeeded', true]);
+    await settle();
+    assert.equal((await t.stripe.subscriptions.retrieve(stripeSub)).status, 'canceled');
+    const local = await t.context.db.query<{ status: string }>(
+      'SELECT status FROM subscriptions WHERE id = $1',
+      [subscription],
+    );
+    assert.equal(local.rows[0]!.status, 'canceled');
   });
 });
 
