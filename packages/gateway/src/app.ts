@@ -27,7 +27,6 @@ import { queueAdminRoutes } from './queue-admin/routes.js';
 import { refundRoutes } from './refunds/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
-import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -103,11 +102,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => ctx.applied);
   await registerOpenApi(app);
 
   registerAuth(app, {
     db: ctx.db,
+    verifiedKeys: ctx.verifiedKeys,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
       secret: ctx.secrets.jwtSecret,

@@ -4,11 +4,10 @@
 // "stale success page") both come through here, so whichever comes first applies it.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { grantCredits } from '../credits/store.js';
+import { grantCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import type { CheckoutRow } from './store.js';
 
 export function isPaid(session: Pick<Stripe.Checkout.Session, 'status' | 'payment_status'>): boolean {
@@ -26,10 +25,9 @@ export async function fulfilCheckout(
   pi: Stripe.PaymentIntent | null,
 ): Promise<void> {
   if (!isPaid(session)) return;
-  await s.db.transaction(async (tx) => {
-    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
+  await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(ts, pi, {
+      const payment = await recordSucceededPayment(tx, pi, {
         source: 'checkout',
         customer_id: record.customer_id,
         checkout_session_id: record.id,
@@ -58,16 +56,17 @@ export async function fulfilCheckout(
         );
         return;
       }
-      const credits = pack.credits * record.quantity;
-      const change = await grantCredits(
+      await grantCredits(
+        s,
         tx,
-        record.customer_id,
-        credits,
-        'pack_purchase',
-        `checkout:${record.id}`,
+        {
+          customerId: record.customer_id,
+          amount: pack.credits * record.quantity,
+          reason: 'pack_purchase',
+          cause: `checkout:${record.id}`,
+        },
+        { checkout: record.id },
       );
-      await notifyLedgerChange(s, tx, change, record.customer_id, { checkout: record.id });
     }
   });
-  s.queue.poke();
 }

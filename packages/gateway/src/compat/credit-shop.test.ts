@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestApp } from '../testing/app.js';
+import { describe, test } from 'node:test';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import {
   auth,
   errorOf,
@@ -15,17 +14,7 @@ import {
   sessionIdOf,
 } from './testing.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+const t = useTestApp();
 
 const link = (token: string, query: string) =>
   t.app.inject({ method: 'GET', url: `/api/checkout/session?${query}`, headers: auth(token) });

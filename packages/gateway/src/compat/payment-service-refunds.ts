@@ -6,8 +6,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { requestIdSchema } from '../refunds/routes.js';
-import { getRefund, refundReasons, requestRefund } from '../refunds/service.js';
-import { refundStatuses } from '../refunds/store.js';
+import { getRefund, refundReasons, refundStatuses, requestRefund } from '../refunds/service.js';
 
 const paymentIntentId = z
   .string()

@@ -8,35 +8,50 @@
 //     (PAYDESK_DISPUTE_ACCESS=suspend) while the dispute is open and after it is lost; won, they return;
 //   - the product is notified (`dispute.updated`) once per status.
 import type { AppContext } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { applyOnce } from '../credits/store.js';
+import { applyOnce, notifyLedgerChange } from '../credits/service.js';
 import { refreshEntitlements } from '../entitlements/service.js';
 import { notify } from '../notifications/service.js';
-import type { Queryable } from '../platform/db/types.js';
+import type { Tx } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { creditsToTakeBack } from '../refunds/effects.js';
-import { paymentByRef, type RefundablePayment } from '../refunds/store.js';
-import { type DisputeRow, disputeById, listDisputeRows, updateDispute, upsertDispute } from './store.js';
+import { paymentByRef, type RefundablePayment } from '../refunds/service.js';
+import {
+  accessSuspended,
+  type DisputeRow,
+  disputeById,
+  listDisputeRows,
+  markPaymentDisputed,
+  updateDispute,
+  upsertDispute,
+} from './store.js';
+
+/** Whether an open or lost dispute of one of the customer's subscription payments suspends their access. */
+export { accessSuspended };
 
 export type DisputeOutcome = { applied: true } | { applied: false; reason: string };
 
 export const NO_DISPUTED_PAYMENT = 'no paydesk payment for the disputed charge';
 
 /** Statuses of a dispute the bank has not decided yet. */
-const OPEN = new Set([
+const OPEN: readonly string[] = [
   'needs_response',
   'under_review',
   'warning_needs_response',
   'warning_under_review',
   'appeal_needs_response',
   'appeal_under_review',
-]);
+];
 /** Closed in the merchant's favour: the money (and so the credits, and access) come back. */
-const WON = new Set(['won', 'warning_closed', 'prevented']);
+const WON_STATUSES: readonly string[] = ['won', 'warning_closed', 'prevented'];
 
 export function isOpen(status: string): boolean {
-  return OPEN.has(status);
+  return OPEN.includes(status);
+}
+
+function won(status: string): boolean {
+  return WON_STATUSES.includes(status);
 }
 
 function idOf(ref: string | { id: string } | null): string | null {
@@ -59,7 +74,7 @@ export async function applyDispute(
   }
   if (!piId) return { applied: false, reason: 'the disputed charge has no payment intent' };
   const paymentIntent = piId;
-  const outcome = await s.db.transaction(async (tx): Promise<DisputeOutcome> => {
+  const outcome = await withTransaction(s, async (tx): Promise<DisputeOutcome> => {
     const payment = await paymentByRef(tx, { paymentIntent }, { lock: true });
     if (!payment) return { applied: false, reason: NO_DISPUTED_PAYMENT };
     let row = await upsertDispute(tx, {
@@ -81,7 +96,7 @@ export async function applyDispute(
         funds_withdrawn: eventType === 'charge.dispute.funds_withdrawn',
       });
     }
-    await tx.query('UPDATE payments SET dispute_status = $2 WHERE id = $1', [payment.id, row.status]);
+    await markPaymentDisputed(tx, payment.id, row.status);
     row = await applyCredits(s, tx, row, payment);
     row = await applyAccess(s, tx, row, payment);
     await notify(
@@ -93,7 +108,6 @@ export async function applyDispute(
     );
     return { applied: true };
   });
-  s.queue.poke();
   return outcome;
 }
 
@@ -116,14 +130,14 @@ function disputeData(d: DisputeRow): Record<string, unknown> {
 
 async function applyCredits(
   s: AppContext,
-  tx: Queryable,
+  tx: Tx,
   row: DisputeRow,
   payment: RefundablePayment,
 ): Promise<DisputeRow> {
   const pack = payment.item_kind === 'pack' && payment.item_id ? s.catalog.pack(payment.item_id) : undefined;
   if (row.credits_mode === 'off' || !pack || !payment.customer_id) return row;
   const customerId = payment.customer_id;
-  if (row.credits_held === 0 && !WON.has(row.status)) {
+  if (row.credits_held === 0 && !won(row.status)) {
     const credits = creditsToTakeBack(pack.credits * (payment.quantity ?? 1), payment.amount, row.amount);
     if (credits <= 0) return row;
     let shortfall = 0;
@@ -151,7 +165,7 @@ async function applyCredits(
     await notifyLedgerChange(s, tx, change, customerId, { dispute: row.id, shortfall });
     return updateDispute(tx, row.id, { credits_held: credits, credits_shortfall: shortfall });
   }
-  if (WON.has(row.status) && row.credits_mode === 'freeze' && row.credits_held > 0 && !row.credits_released) {
+  if (won(row.status) && row.credits_mode === 'freeze' && row.credits_held > 0 && !row.credits_released) {
     const back = row.credits_held - row.credits_shortfall;
     if (back > 0) {
       const change = await applyOnce(
@@ -173,12 +187,12 @@ async function applyCredits(
 
 async function applyAccess(
   s: AppContext,
-  tx: Queryable,
+  tx: Tx,
   row: DisputeRow,
   payment: RefundablePayment,
 ): Promise<DisputeRow> {
   if (payment.source !== 'invoice' || !payment.customer_id) return row;
-  const suspend = s.config.disputeAccess === 'suspend' && !WON.has(row.status);
+  const suspend = s.config.disputeAccess === 'suspend' && !won(row.status);
   if (suspend === row.access_suspended) return row;
   const updated = await updateDispute(tx, row.id, { access_suspended: suspend });
   const at = s.now();

@@ -155,3 +155,8 @@ export async function listDisputeRows(
   );
   return r.rows.map(toRow);
 }
+
+/** The payment's dispute status, as the payment history shows it. */
+export async function markPaymentDisputed(db: Queryable, paymentId: string, status: string): Promise<void> {
+  await db.query('UPDATE payments SET dispute_status = $2 WHERE id = $1', [paymentId, status]);
+}

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import { refundSummaries } from '../refunds/store.js';
+import { refundSummaries } from '../refunds/service.js';
 import { createPaymentIntent, getPaymentIntent, type IntentAmount, type IntentResult } from './intents.js';
 import { listPayments, type PaymentRow } from './service.js';
 

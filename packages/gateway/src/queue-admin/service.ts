@@ -2,6 +2,7 @@
 // A dead refund job is retried through its refund (refunds/service.ts retryRefund), which first checks
 // that the amount is still refundable and queues the refund again with the same request_id.
 import type { AppContext } from '../context.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { REFUND_JOB, retryRefund } from '../refunds/service.js';
 import { type JobRow, type JobStatus, jobById, listJobRows, requeueDeadJob } from './store.js';
@@ -30,10 +31,12 @@ export async function retryJob(s: AppContext, id: number): Promise<JobRow> {
     });
   }
   if (job.kind === REFUND_JOB && typeof job.payload.refund === 'string') {
-    await retryRefund(s, job.payload.refund, id);
-  } else if (!(await requeueDeadJob(s.db, id))) {
-    throw new AppError('conflict', `Job ${id} is no longer dead.`);
+    await retryRefund(s, job.payload.refund, (tx) => requeueDeadJob(tx, id));
+  } else {
+    await withTransaction(s, async (tx) => {
+      if (!(await requeueDeadJob(tx, id))) throw new AppError('conflict', `Job ${id} is no longer dead.`);
+      s.queue.enqueued(tx, job.kind);
+    });
   }
-  s.queue.poke();
   return (await jobById(s.db, id))!;
 }

@@ -5,10 +5,10 @@
 import type { AppContext as Services } from '../context.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { applySubscription } from '../subscriptions/apply.js';
-import { subscriptionByStripeId } from '../subscriptions/store.js';
+import { subscriptionByStripeId } from '../subscriptions/service.js';
 import { refundById } from './store.js';
 
-const ENDED = new Set(['canceled', 'incomplete_expired']);
+const ENDED: readonly string[] = ['canceled', 'incomplete_expired'];
 
 /** The Stripe subscription a payment intent paid an invoice of, if any. */
 export async function subscriptionOfPayment(s: Services, paymentIntentId: string): Promise<string | null> {
@@ -42,7 +42,7 @@ export function cancelSubscriptionJob(
       return;
     }
     const local = await subscriptionByStripeId(s.db, stripeSubId);
-    if (!local || ENDED.has(local.status)) return;
+    if (!local || ENDED.includes(local.status)) return;
     const observedAt = s.now();
     const sub = await callStripe(() =>
       s.stripe.subscriptions.cancel(

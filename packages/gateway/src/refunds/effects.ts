@@ -11,10 +11,9 @@
 //     `refund.updated` for every status Stripe gives the refund.
 
 import type { AppContext as Services } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { applyOnce } from '../credits/store.js';
+import { applyOnce, notifyLedgerChange } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
-import type { Queryable } from '../platform/db/types.js';
+import type { Tx } from '../platform/db/tx.js';
 import {
   paymentByRef,
   type RefundablePayment,
@@ -61,7 +60,7 @@ function mayMove(row: RefundRow, next: RefundChange): boolean {
  */
 export async function changeRefund(
   s: EffectServices,
-  tx: Queryable,
+  tx: Tx,
   refundId: string,
   change: RefundChange,
 ): Promise<RefundRow> {
@@ -96,10 +95,11 @@ export async function changeRefund(
     updated = await takeCredits(s, tx, updated, payment);
     await notify(s, tx, 'refund.succeeded', `${updated.id}:succeeded`, refundData(updated));
     if (updated.cancel_subscription) {
-      await s.queue.enqueue(
-        { kind: CANCEL_SUBSCRIPTION_JOB, key: updated.id, payload: { refund: updated.id } },
-        tx,
-      );
+      await s.queue.enqueue(tx, {
+        kind: CANCEL_SUBSCRIPTION_JOB,
+        key: updated.id,
+        payload: { refund: updated.id },
+      });
     }
   } else if (change.status === 'failed' || change.status === 'canceled') {
     if (row.status === 'succeeded') updated = await giveCreditsBack(s, tx, updated);
@@ -133,7 +133,7 @@ function packCredits(s: EffectServices, payment: RefundablePayment): number {
 
 async function takeCredits(
   s: EffectServices,
-  tx: Queryable,
+  tx: Tx,
   refund: RefundRow,
   payment: RefundablePayment,
 ): Promise<RefundRow> {
@@ -179,7 +179,7 @@ async function takeCredits(
   return updateRefund(tx, refund.id, { credits_taken: take, credits_shortfall: shortfall });
 }
 
-async function giveCreditsBack(s: EffectServices, tx: Queryable, refund: RefundRow): Promise<RefundRow> {
+async function giveCreditsBack(s: EffectServices, tx: Tx, refund: RefundRow): Promise<RefundRow> {
   const taken = refund.credits_taken - refund.credits_shortfall;
   if (refund.credits_taken === 0 || refund.credits_restored || !refund.customer_id) return refund;
   if (taken > 0) {

@@ -244,8 +244,10 @@ describe('async refunds', () => {
     test(`${fault.name} are retried to exactly one refund each`, async () => {
       const paid = await Promise.all(Array.from({ length: 6 }, () => payDirect(t, key)));
       const stripe = t.context.stripe;
+      // The context's client is read-only for the app; the test swaps it for one with a short timeout.
+      const context = t.context as { stripe: Stripe };
       if (fault.timeoutMs) {
-        t.context.stripe = createStripeClient({
+        context.stripe = createStripeClient({
           secretKey: EMULATOR_KEY_FOR_TESTS,
           apiBase: t.emulator.url,
           maxNetworkRetries: 0,
@@ -281,7 +283,7 @@ describe('async refunds', () => {
         await settle();
       } finally {
         t.emulator.faults.clear();
-        t.context.stripe = stripe;
+        context.stripe = stripe;
       }
       await settle();
       let retried = 0;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { AppContext as Services } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
+import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { mapStripeError } from '../platform/stripe/errors.js';
@@ -27,6 +28,9 @@ import {
   updateRefund,
 } from './store.js';
 import { classifyRefundError, type RefundFailure, statusOf } from './stripe-outcome.js';
+
+/** What other features read of payments and refunds (disputes, the payment history). */
+export { paymentByRef, type RefundablePayment, refundStatuses, refundSummaries } from './store.js';
 
 export const REFUND_JOB = 'refund.execute';
 /** Attempts of a refund job before it is dead (about 4 minutes of backoff with the default policy). */
@@ -105,7 +109,7 @@ export async function requestRefund(s: Services, input: RefundRequest): Promise<
   const { ref, chargeId } = await paymentIntentOf(s, input.target);
   const requestId = input.requestId ?? `rq_${randomToken(20)}`;
   const isAsync = input.async === true;
-  const recorded = await s.db.transaction(async (tx): Promise<RefundResult> => {
+  const recorded = await withTransaction(s, async (tx): Promise<RefundResult> => {
     const payment = await paymentByRef(tx, ref, { lock: true });
     if (!payment) throw notFound(Object.values(input.target)[0] as string);
     const hash = hashOf(payment, input);
@@ -164,20 +168,16 @@ export async function requestRefund(s: Services, input: RefundRequest): Promise<
       cancel_subscription: input.cancelSubscription ?? false,
     });
     if (!refund) throw new Error(`refund insert for ${requestId} conflicted under the payment lock`);
-    await s.queue.enqueue(
-      {
-        kind: REFUND_JOB,
-        key: refund.id,
-        payload: { refund: refund.id },
-        maxAttempts: REFUND_MAX_ATTEMPTS,
-        ...(isAsync ? {} : { runAt: new Date(s.now().getTime() + SYNC_SAFETY_NET_MS) }),
-      },
-      tx,
-    );
+    await s.queue.enqueue(tx, {
+      kind: REFUND_JOB,
+      key: refund.id,
+      payload: { refund: refund.id },
+      maxAttempts: REFUND_MAX_ATTEMPTS,
+      ...(isAsync ? {} : { runAt: new Date(s.now().getTime() + SYNC_SAFETY_NET_MS) }),
+    });
     return { refund, replayed: false };
   });
   if (recorded.replayed) return recorded;
-  s.queue.poke();
   if (isAsync) return recorded;
   return { refund: await refundNow(s, recorded.refund), replayed: false };
 }
@@ -213,7 +213,7 @@ async function attempt(s: Services, r: RefundRow, attempts: number): Promise<Att
   } catch (error) {
     return { ok: false, refund: r, failure: classifyRefundError(error), error };
   }
-  const refund = await s.db.transaction((tx) =>
+  const refund = await withTransaction(s, (tx) =>
     changeRefund(s, tx, r.id, {
       status: statusOf(created),
       stripe_refund_id: created.id,
@@ -222,16 +222,14 @@ async function attempt(s: Services, r: RefundRow, attempts: number): Promise<Att
       attempts,
     }),
   );
-  s.queue.poke();
   return { ok: true, refund };
 }
 
 /** Marks a refund failed (with its effects), unless Stripe already settled it meanwhile. */
 async function fail(s: Services, r: RefundRow, reason: string, attempts: number): Promise<RefundRow> {
-  const refund = await s.db.transaction((tx) =>
+  const refund = await withTransaction(s, (tx) =>
     changeRefund(s, tx, r.id, { status: 'failed', failure_reason: reason, attempts }),
   );
-  s.queue.poke();
   return refund;
 }
 
@@ -256,19 +254,15 @@ async function refundNow(s: Services, r: RefundRow): Promise<RefundRow> {
   const { failure } = a;
   if (failure.kind === 'retry') {
     // Left to a job, due now, with the same idempotency key: the refund happens once either way.
-    await s.db.transaction(async (tx) => {
+    await withTransaction(s, async (tx) => {
       await markQueued(tx, r.id, failure.reason);
-      await s.queue.enqueue(
-        {
-          kind: REFUND_JOB,
-          key: `${r.id}:retry`,
-          payload: { refund: r.id },
-          maxAttempts: REFUND_MAX_ATTEMPTS,
-        },
-        tx,
-      );
+      await s.queue.enqueue(tx, {
+        kind: REFUND_JOB,
+        key: `${r.id}:retry`,
+        payload: { refund: r.id },
+        maxAttempts: REFUND_MAX_ATTEMPTS,
+      });
     });
-    s.queue.poke();
     const mapped = mapStripeError(a.error);
     const code = mapped instanceof AppError ? mapped.code : 'stripe_unavailable';
     throw new AppError(
@@ -330,12 +324,17 @@ export function refundJob(
 
 /**
  * Queues a failed refund (that never reached Stripe) or a queued one again, after checking that its
- * amount is still refundable. `deadJob`: the dead job to run again instead of writing a new one.
+ * amount is still refundable. `deadJob` queues the refund's dead job again in the transaction (true
+ * when it did); without it, or when it did not, a new job is written.
  */
-export async function retryRefund(s: Services, ref: string, deadJob?: number): Promise<RefundRow> {
+export async function retryRefund(
+  s: Services,
+  ref: string,
+  deadJob?: (tx: Tx) => Promise<boolean>,
+): Promise<RefundRow> {
   const found = await refundByRef(s.db, ref);
   if (!found) throw new AppError('not_found', `No such refund: ${ref}.`);
-  const refund = await s.db.transaction(async (tx) => {
+  const refund = await withTransaction(s, async (tx) => {
     const payment = await paymentByRef(tx, { id: found.payment_id }, { lock: true });
     const r = (await refundById(tx, found.id, { lock: true }))!;
     const retryable =
@@ -361,30 +360,19 @@ export async function retryRefund(s: Services, ref: string, deadJob?: number): P
       );
     }
     const updated = await updateRefund(tx, r.id, { status: 'queued', failure_reason: null });
-    const requeued =
-      deadJob !== undefined
-        ? (
-            await tx.query(
-              `UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), locked_by = NULL, locked_until = NULL,
-                 updated_at = now() WHERE id = $1 AND status = 'dead'`,
-              [deadJob],
-            )
-          ).rowCount > 0
-        : false;
+    // The dead job itself, run again (operator tooling passes how), or else a new job.
+    const requeued = deadJob ? await deadJob(tx) : false;
+    if (requeued) s.queue.enqueued(tx, REFUND_JOB);
     if (!requeued) {
-      await s.queue.enqueue(
-        {
-          kind: REFUND_JOB,
-          key: `${r.id}:retry:${r.attempts}:${randomToken(6)}`,
-          payload: { refund: r.id },
-          maxAttempts: REFUND_MAX_ATTEMPTS,
-        },
-        tx,
-      );
+      await s.queue.enqueue(tx, {
+        kind: REFUND_JOB,
+        key: `${r.id}:retry:${r.attempts}:${randomToken(6)}`,
+        payload: { refund: r.id },
+        maxAttempts: REFUND_MAX_ATTEMPTS,
+      });
     }
     return updated;
   });
-  s.queue.poke();
   return refund;
 }
 

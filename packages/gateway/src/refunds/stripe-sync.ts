@@ -5,7 +5,7 @@
 // another tool). State moves and their effects go through changeRefund, once each.
 import type Stripe from 'stripe';
 import type { AppContext as Services } from '../context.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { changeRefund } from './effects.js';
 import { newRefundId } from './service.js';
@@ -30,10 +30,9 @@ export async function syncChargeRefunds(s: Services, chargeId: string): Promise<
   const refunds = [...(charge.refunds?.data ?? [])].sort(
     (a, b) => a.created - b.created || a.id.localeCompare(b.id),
   );
-  const outcome = await s.db.transaction(async (tx): Promise<SyncOutcome> => {
+  const outcome = await withTransaction(s, async (tx): Promise<SyncOutcome> => {
     const payment = await paymentByRef(tx, { paymentIntent: piId }, { lock: true });
     if (!payment) return { applied: false, reason: NO_PAYMENT };
-    const ts = { ...s, db: inTransaction(s.db, tx) };
     for (const refund of refunds) {
       let row = await refundByStripeId(tx, refund.id);
       const claimed = refund.metadata?.paydesk_refund_id;
@@ -65,7 +64,7 @@ export async function syncChargeRefunds(s: Services, chargeId: string): Promise<
         });
         if (!row) continue;
       }
-      await changeRefund(ts, tx, row.id, {
+      await changeRefund(s, tx, row.id, {
         status: statusOf(refund),
         stripe_refund_id: refund.id,
         stripe_charge_id: charge.id,
@@ -74,6 +73,5 @@ export async function syncChargeRefunds(s: Services, chargeId: string): Promise<
     }
     return { applied: true };
   });
-  s.queue.poke();
   return outcome;
 }
