@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -34,6 +39,8 @@ export type App = FastifyInstance;
 export interface BuildOptions {
   /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Called for every route as it is registered (the route-inventory test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -84,6 +91,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preClose', async () => {
