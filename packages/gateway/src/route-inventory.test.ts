@@ -113,6 +113,17 @@ const samples: Readonly<Record<string, { url: string; payload?: Record<string, u
   },
   'POST /billing/stripe/customer-portal/': { url: '/billing/stripe/customer-portal/', payload: {} },
   'GET /billing/payments/': { url: '/billing/payments/' },
+  'POST /v1/refunds': { url: '/v1/refunds', payload: { payment: 'pay_x' } },
+  'GET /v1/refunds': { url: '/v1/refunds' },
+  'GET /v1/refunds/:id': { url: '/v1/refunds/rf_x' },
+  'POST /v1/refunds/:id/retry': { url: '/v1/refunds/rf_x/retry' },
+  'GET /v1/disputes': { url: '/v1/disputes' },
+  'GET /v1/disputes/:id': { url: '/v1/disputes/dp_x' },
+  'GET /admin/jobs': { url: '/admin/jobs' },
+  'POST /admin/jobs/:id/retry': { url: '/admin/jobs/1/retry' },
+  'POST /refund': { url: '/refund', payload: { payment_intent_id: 'pi_x' } },
+  'POST /refund-async': { url: '/refund-async', payload: { payment_intent_id: 'pi_x' } },
+  'GET /refund-status/:request_id': { url: '/refund-status/req-x' },
 };
 
 interface Registered {

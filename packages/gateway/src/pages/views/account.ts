@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Catalog } from '../../catalog/catalog.js';
-import type { CreditReason, LedgerEntry } from '../../credits/store.js';
+import type { CreditReason, LedgerEntry } from '../../credits/service.js';
 import type { PaymentRow } from '../../payments/service.js';
 import { count, day, money, shortDay, statusLabel } from '../format.js';
 import { type Html, html } from '../html.js';
@@ -14,6 +14,10 @@ const reasons: Record<CreditReason, string> = {
   consume: 'Used',
   refund: 'Refund',
   adjustment: 'Adjustment',
+  refund_reversed: 'Refund reversed',
+  dispute_hold: 'Held (payment disputed)',
+  dispute_release: 'Released (dispute won)',
+  dispute_clawback: 'Taken back (payment disputed)',
 };
 
 function statusBadge(status: string): Html {
