@@ -1,5 +1,5 @@
 import type { AppContext } from './context.js';
-import { deliverNotificationJob, NOTIFY_JOB } from './notifications/notify.js';
+import { deliverNotificationJob, NOTIFY_JOB } from './notifications/service.js';
 import type { KindOptions } from './platform/queue/types.js';
 import { applyEventJob } from './webhooks/apply.js';
 import { eventHandlers } from './webhooks/handlers.js';

@@ -2,6 +2,7 @@
 // the embedded database is held by a running paydesk.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import {
   type ApiKeyRecord,
   createApiKey,
@@ -11,7 +12,6 @@ import {
   scopes,
 } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 
 export const apiKeySchema = z.object({
   id: z.string(),
@@ -36,7 +36,7 @@ export function apiKeyView(k: ApiKeyRecord): z.infer<typeof apiKeySchema> {
 
 const admin = { auth: { allow: ['admin'] as const } };
 
-export function adminRoutes(s: Services): FastifyPluginAsyncZod {
+export function adminRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/admin/api-keys',

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../services.js';
+import type { AppContext } from '../context.js';
 import { etagMatches, listingEtag, type PlansListing, plansListing, plansListingSchema } from './listing.js';
 
 /** Browsers and proxies may keep the listing a minute; the ETag makes revalidation cheap after that. */
 const CACHE_CONTROL = 'public, max-age=60';
 
-export function catalogRoutes(s: Services): FastifyPluginAsyncZod {
+export function catalogRoutes(s: AppContext): FastifyPluginAsyncZod {
   // The catalog is fixed for the life of the process: each answer (all, or one currency the catalog
   // sells) is built once. Other well-formed currencies get the empty listing, built on demand.
   const sold = new Set(s.catalog.prices.map((p) => p.currency));

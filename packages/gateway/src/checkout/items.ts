@@ -2,8 +2,8 @@
 // The amount is always the catalog's; a currency the item is not sold in is a 400 that names it.
 import type { CatalogPrice } from '../catalog/catalog.js';
 import type { Interval } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 
 /** Stripe's ceiling for one charge, in minor units. */
 export const MAX_AMOUNT = 99_999_999;
@@ -29,7 +29,7 @@ function invalid(param: string, message: string): AppError {
  * Prices an item from the catalog. Without a currency, the first one the catalog declares for the
  * item is used. Unknown items are a 404 (`not_found`), unsold currencies and intervals a 400.
  */
-export function priceItem(s: Pick<Services, 'catalog'>, item: ItemRequest): PricedItem {
+export function priceItem(s: Pick<AppContext, 'catalog'>, item: ItemRequest): PricedItem {
   if (item.kind === 'pack') {
     const pack = s.catalog.pack(item.pack);
     if (!pack) throw new AppError('not_found', `No such pack: ${item.pack}.`);

@@ -6,8 +6,8 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { intervals } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { principalOf } from '../platform/auth/plugin.js';
-import type { Services } from '../services.js';
 import { itemFromBody } from './routes.js';
 import { createCheckoutSession, returnFromCheckout } from './service.js';
 
@@ -74,7 +74,7 @@ const linkQuery = z.strictObject({
     ),
 });
 
-export function checkoutPageRoutes(s: Services): FastifyPluginAsyncZod {
+export function checkoutPageRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/checkout',

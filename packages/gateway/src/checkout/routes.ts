@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import { intervals } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { MAX_AMOUNT } from './items.js';
 import {
   type CheckoutItem,
@@ -168,7 +168,7 @@ export function sessionView(r: CheckoutResult): z.infer<typeof sessionSchema> {
   };
 }
 
-export function checkoutRoutes(s: Services): FastifyPluginAsyncZod {
+export function checkoutRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/checkout/sessions',

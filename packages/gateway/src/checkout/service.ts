@@ -4,15 +4,15 @@
 // every Stripe object can be traced back to this instance and record.
 
 import type Stripe from 'stripe';
+import type { AppContext } from '../context.js';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
 import { customerByExternalId, customerById } from '../customers/store.js';
-import { fulfilCheckout } from '../fulfilment/checkout.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { checkRedirect, checkRedirectTemplate } from '../platform/redirects.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import { fulfilCheckout } from './fulfil.js';
 import { type ItemRequest, MAX_AMOUNT, type PricedItem, priceItem } from './items.js';
 import {
   type CheckoutRow,
@@ -63,7 +63,7 @@ export function newCheckoutId(): string {
 /** Stripe accepts expires_at 30 min to 24 h ahead; a margin keeps clock skew from crossing either bound. */
 const SKEW_MARGIN_S = 30;
 
-export function checkoutExpiry(s: Pick<Services, 'config' | 'now'>): Date {
+export function checkoutExpiry(s: Pick<AppContext, 'config' | 'now'>): Date {
   const seconds = Math.min(
     Math.max(s.config.checkoutExpiryMinutes * 60, 30 * 60 + SKEW_MARGIN_S),
     24 * 3600 - SKEW_MARGIN_S,
@@ -71,11 +71,11 @@ export function checkoutExpiry(s: Pick<Services, 'config' | 'now'>): Date {
   return new Date((Math.ceil(s.now().getTime() / 1000) + seconds) * 1000);
 }
 
-export function defaultSuccessUrl(s: Pick<Services, 'config'>): string {
+export function defaultSuccessUrl(s: Pick<AppContext, 'config'>): string {
   return `${s.config.publicUrl}/checkout/return?session_id={CHECKOUT_SESSION_ID}`;
 }
 
-export function defaultCancelUrl(s: Pick<Services, 'config'>): string {
+export function defaultCancelUrl(s: Pick<AppContext, 'config'>): string {
   return `${s.config.publicUrl}/checkout/cancelled`;
 }
 
@@ -105,10 +105,10 @@ interface Plan {
   total: number;
   mode: 'payment' | 'subscription';
   trialDays: number | undefined;
-  lineItems(s: Services): Promise<Stripe.Checkout.SessionCreateParams.LineItem[]>;
+  lineItems(s: AppContext): Promise<Stripe.Checkout.SessionCreateParams.LineItem[]>;
 }
 
-function planFor(s: Services, principal: Principal, item: CheckoutItem): Plan {
+function planFor(s: AppContext, principal: Principal, item: CheckoutItem): Plan {
   if (item.kind === 'custom') {
     if (principal.kind !== 'api_key' || !principal.scopes.includes('custom_amounts')) {
       throw new AppError('forbidden', 'Ad-hoc line_items need an API key with the custom_amounts scope.');
@@ -162,7 +162,7 @@ function planFor(s: Services, principal: Principal, item: CheckoutItem): Plan {
  * lines); every caller-supplied URL is checked against the allowed origins.
  */
 export async function createCheckoutSession(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   input: CreateCheckoutInput,
 ): Promise<CheckoutResult> {
@@ -275,7 +275,7 @@ function notFound(ref: string): AppError {
  * knows the unguessable Stripe session id (and only that id is accepted then).
  */
 export async function checkoutFor(
-  s: Services,
+  s: AppContext,
   principal: Principal | undefined,
   ref: string,
 ): Promise<CheckoutRow> {
@@ -293,7 +293,7 @@ export async function checkoutFor(
  * Reads the session from Stripe (the truth), checks it is this paydesk's, stores its state, and
  * records the payment once it is paid.
  */
-export async function syncCheckout(s: Services, record: CheckoutRow): Promise<CheckoutResult> {
+export async function syncCheckout(s: AppContext, record: CheckoutRow): Promise<CheckoutResult> {
   const sessionId = record.stripe_session_id;
   if (!sessionId) throw notFound(record.id);
   const session = await callStripe(() =>
@@ -325,7 +325,7 @@ export async function syncCheckout(s: Services, record: CheckoutRow): Promise<Ch
 
 /** GET /v1/checkout/sessions/:id: the session as Stripe says it is now, if the principal may see it. */
 export async function getCheckoutSession(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   ref: string,
 ): Promise<CheckoutResult> {
@@ -334,7 +334,7 @@ export async function getCheckoutSession(
 
 /** The browser came back from Stripe with `session_id`: verify with Stripe and say where it goes next. */
 export async function returnFromCheckout(
-  s: Services,
+  s: AppContext,
   stripeSessionId: string,
 ): Promise<CheckoutResult & { paid: boolean; redirect: string | null }> {
   const result = await syncCheckout(s, await checkoutFor(s, undefined, stripeSessionId));

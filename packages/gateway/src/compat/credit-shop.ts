@@ -8,9 +8,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ItemRequest } from '../checkout/items.js';
 import { createCheckoutSession } from '../checkout/service.js';
+import type { AppContext } from '../context.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { frontendRelative } from './frontend-url.js';
 import { catalogPriceForId, itemForPrice, priceIdPattern } from './price-id.js';
 
@@ -67,7 +67,7 @@ function invalid(path: string, message: string): AppError {
   });
 }
 
-async function itemOf(s: Services, q: CreditShopQuery): Promise<ItemRequest> {
+async function itemOf(s: AppContext, q: CreditShopQuery): Promise<ItemRequest> {
   if ((q.qty === undefined) === (q.price_id === undefined))
     throw invalid('qty', 'send exactly one of qty (credits) or price_id (subscription)');
   if (q.price_id !== undefined) {
@@ -98,7 +98,7 @@ async function itemOf(s: Services, q: CreditShopQuery): Promise<ItemRequest> {
   return { kind: 'pack', pack: pack.id, quantity: credits / pack.credits, currency: q.currency };
 }
 
-export function creditShopRoutes(s: Services): FastifyPluginAsyncZod {
+export function creditShopRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/checkout/session',

@@ -14,11 +14,11 @@ import {
   createCheckoutSession,
   getCheckoutSession,
 } from '../checkout/service.js';
+import type { AppContext } from '../context.js';
 import { createPaymentIntent, getPaymentIntent, type IntentResult } from '../payments/intents.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { frontendRelative } from './frontend-url.js';
 import { catalogPriceForId, itemForPrice, priceIdPattern } from './price-id.js';
 
@@ -111,7 +111,7 @@ const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().t
  * catalog price id), or a `price_data` whose name, currency, amount (and interval) are a catalog
  * item's. The amount is then the catalog's; a line that matches nothing is a 400 listing what does.
  */
-async function catalogItemOfLine(s: Services, line: LineItem, path: string): Promise<CheckoutItem> {
+async function catalogItemOfLine(s: AppContext, line: LineItem, path: string): Promise<CheckoutItem> {
   if (line.price !== undefined) {
     const price = await catalogPriceForId(s, line.price, { in: 'body', path: `${path}.price` });
     if (price.kind === 'plan' && line.quantity !== 1)
@@ -142,7 +142,7 @@ async function catalogItemOfLine(s: Services, line: LineItem, path: string): Pro
 
 /** The item of a Stripe-shaped `line_items` request. */
 async function itemOfLines(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   lines: readonly LineItem[],
   mode: 'payment' | 'subscription' | undefined,
@@ -181,7 +181,7 @@ async function itemOfLines(
 }
 
 /** Exactly one of line_items, priceId, pack, plan or amount, with only the fields that go with it. */
-async function itemOf(s: Services, principal: Principal, b: CreateSessionBody): Promise<CheckoutItem> {
+async function itemOf(s: AppContext, principal: Principal, b: CreateSessionBody): Promise<CheckoutItem> {
   const chosen = [b.line_items, b.priceId, b.pack, b.plan, b.amount].filter((v) => v !== undefined).length;
   if (chosen !== 1)
     throw invalid('line_items', 'send exactly one of line_items, priceId, pack, plan or amount');
@@ -332,7 +332,7 @@ function intentStatusView(r: IntentResult): z.infer<typeof intentStatusSchema> {
 
 const security = [{ bearer: [] }];
 
-export function paymentServiceRoutes(s: Services): FastifyPluginAsyncZod {
+export function paymentServiceRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/create-checkout-session',

@@ -7,12 +7,12 @@ import type { Catalog } from '../catalog/catalog.js';
 import { type Interval, planTypeSchema } from '../catalog/schema.js';
 import type { ItemRequest } from '../checkout/items.js';
 import { createCheckoutSession } from '../checkout/service.js';
+import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { listPayments, type PaymentRow } from '../payments/service.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
 import { createPortalSession } from '../portal/service.js';
-import type { Services } from '../services.js';
 import { frontendRelative } from './frontend-url.js';
 
 /** The plan types every catalog has; the catalog's `compat.plans_backend` may add more (`full`). */
@@ -238,7 +238,7 @@ function historyEntry(catalog: Catalog, p: PaymentRow): z.infer<typeof historyEn
 
 const security = [{ bearer: [] }];
 
-export function plansBackendRoutes(s: Services): FastifyPluginAsyncZod {
+export function plansBackendRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/billing/stripe/checkout-session/',

@@ -3,9 +3,9 @@
 // from the catalog like any other item: the price id only chooses *what*, never *how much*.
 import type { CatalogPrice } from '../catalog/catalog.js';
 import type { ItemRequest } from '../checkout/items.js';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 
 export const priceIdPattern = /^price_[A-Za-z0-9_]{1,200}$/;
 
@@ -27,7 +27,7 @@ function refused(param: ParamRef, priceId: string, why: string): AppError {
  * is a 400 naming `param`.
  */
 export async function catalogPriceForId(
-  s: Pick<Services, 'stripe' | 'catalog'>,
+  s: Pick<AppContext, 'stripe' | 'catalog'>,
   priceId: string,
   param: ParamRef,
 ): Promise<CatalogPrice> {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activeKeys } from '../entitlements/service.js';
-import { creditsToTakeBack } from '../fulfilment/refund.js';
+import { creditsToTakeBack } from '../payments/refunds.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
-import { consumeCredits, grantCredits } from './ledger.js';
+import { consumeCredits, grantCredits } from './store.js';
 
 let tdb: TestDatabase;
 let t: TestApp;

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import type { CustomerRow } from '../customers/store.js';
 import { activeKeys, entitlementOf, graceUntil } from '../entitlements/service.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
+import { notifyLedgerChange } from './service.js';
 import {
   applyOnce,
   consumeCredits,
@@ -14,8 +15,7 @@ import {
   type LedgerChange,
   type LedgerEntry,
   ledgerPage,
-} from './ledger.js';
-import { notifyLedgerChange } from './notify.js';
+} from './store.js';
 
 const entrySchema = z.object({
   id: z.number().int(),
@@ -54,7 +54,7 @@ const idempotencyKey = z
  * is a conflict; a new entry notifies the host product in the same transaction.
  */
 async function ledgerRequest(
-  s: Services,
+  s: AppContext,
   customer: CustomerRow,
   delta: number,
   change: (tx: Queryable) => Promise<LedgerChange>,
@@ -73,7 +73,7 @@ async function ledgerRequest(
   return result;
 }
 
-export function creditRoutes(s: Services): FastifyPluginAsyncZod {
+export function creditRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/v1/customers/:id/entitlements',

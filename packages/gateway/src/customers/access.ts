@@ -1,9 +1,10 @@
 // Who may act on which customer: a user only ever on their own; an API key on any customer of this
 // paydesk, named by id. Another user's customer is reported as not found, never as forbidden, so ids
 // cannot be probed.
+
+import type { AppContext } from '../context.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { ensureCustomer } from './service.js';
 import { type CustomerRow, customerByExternalId, customerById } from './store.js';
 
@@ -16,7 +17,7 @@ function notFound(ref: string): AppError {
  * customer yet get one created from their token (`create: true`), as the first checkout needs.
  */
 export async function customerFor(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   ref: string | undefined,
   options: { create?: boolean } = {},
@@ -41,7 +42,7 @@ export async function customerFor(
 
 /** A customer that exists in Stripe (created there on demand). */
 export async function withStripeCustomer(
-  s: Services,
+  s: AppContext,
   customer: CustomerRow,
 ): Promise<CustomerRow & { stripe_customer_id: string }> {
   if (customer.stripe_customer_id) return customer as CustomerRow & { stripe_customer_id: string };

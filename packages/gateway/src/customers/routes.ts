@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { customerFor } from './access.js';
 import { ensureCustomer } from './service.js';
 import type { CustomerRow } from './store.js';
@@ -38,7 +38,7 @@ const createBody = z.strictObject({
   name: z.string().min(1).max(256).optional(),
 });
 
-export function customerRoutes(s: Services): FastifyPluginAsyncZod {
+export function customerRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/customers',

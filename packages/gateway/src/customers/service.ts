@@ -1,6 +1,6 @@
+import type { AppContext } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 import {
   type CustomerRow,
   customerByExternalId,
@@ -26,7 +26,7 @@ export function newCustomerId(): string {
  * derived from paydesk's own customer id, so a retry never makes a second Stripe customer.
  */
 export async function ensureCustomer(
-  s: Services,
+  s: AppContext,
   input: CustomerInput,
 ): Promise<{ customer: CustomerRow; created: boolean }> {
   let { customer, created } = await insertCustomer(s.db, {

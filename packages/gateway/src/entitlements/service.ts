@@ -1,8 +1,9 @@
 // Entitlements: what a customer may use, derived from their subscription's status and plan.
 // active and trialing grant the plan's keys; past_due grants them for PAYDESK_GRACE_PERIOD_DAYS after
 // it began; unpaid, canceled, incomplete, incomplete_expired and paused grant nothing.
+
+import type { AppContext } from '../context.js';
 import type { Queryable } from '../platform/db/types.js';
-import type { Services } from '../services.js';
 
 export interface EntitlementRow {
   customer_id: string;
@@ -68,7 +69,7 @@ export async function entitlementOf(db: Queryable, customerId: string): Promise<
  * says whether what they may use changed.
  */
 export async function refreshEntitlements(
-  s: Pick<Services, 'catalog' | 'config'>,
+  s: Pick<AppContext, 'catalog' | 'config'>,
   tx: Queryable,
   customerId: string,
   at: Date,

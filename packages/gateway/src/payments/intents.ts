@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { priceItem } from '../checkout/items.js';
+import type { AppContext } from '../context.js';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
 import { customerByExternalId } from '../customers/store.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 import { recordSucceededPayment } from './service.js';
 import {
   insertPaymentIntent,
@@ -61,7 +61,7 @@ function requestHash(input: CreateIntentInput): string {
 
 /** Creates (or, for a repeated Idempotency-Key, returns) a payment intent. API keys only. */
 export async function createPaymentIntent(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   input: CreateIntentInput,
 ): Promise<IntentResult> {
@@ -188,7 +188,7 @@ function notFound(ref: string): AppError {
  * users only those of their own customer. Records the payment once it succeeded.
  */
 export async function getPaymentIntent(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   ref: string,
 ): Promise<IntentResult> {

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_AMOUNT } from '../checkout/items.js';
 import { metadataSchema } from '../checkout/routes.js';
+import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { createPaymentIntent, getPaymentIntent, type IntentAmount, type IntentResult } from './intents.js';
 import { listPayments, type PaymentRow } from './service.js';
 
@@ -143,7 +143,7 @@ function amountFromBody(b: z.infer<typeof intentBody>): IntentAmount {
   return { kind: 'custom', amount: b.amount!, currency: b.currency };
 }
 
-export function paymentRoutes(s: Services): FastifyPluginAsyncZod {
+export function paymentRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/payment_intents',

@@ -1,9 +1,9 @@
 // Payment history: paydesk's own record of every succeeded payment, written when paydesk verifies a
 // payment with Stripe (and, later, by the webhook pipeline), read newest first with a cursor.
 import type Stripe from 'stripe';
+import type { AppContext } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { insertPayment, listPaymentRows, type NewPayment, type PaymentRow } from './store.js';
 
 export type { PaymentRow };
@@ -29,7 +29,7 @@ export interface PaymentContext {
  * (the first writer wins, later writers get the stored row). Returns undefined when it did not succeed.
  */
 export async function recordSucceededPayment(
-  s: Pick<Services, 'db'>,
+  s: Pick<AppContext, 'db'>,
   pi: Stripe.PaymentIntent,
   link: PaymentContext,
 ): Promise<PaymentRow | undefined> {
@@ -64,7 +64,7 @@ export interface PaymentPage {
  * `cursor` is the `next_cursor` of the previous page.
  */
 export async function listPayments(
-  s: Pick<Services, 'db'>,
+  s: Pick<AppContext, 'db'>,
   q: { customerId?: string | undefined; cursor?: string | undefined; limit: number },
 ): Promise<PaymentPage> {
   const rows = await listPaymentRows(s.db, {

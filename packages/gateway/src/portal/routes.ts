@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { principalOf } from '../platform/auth/plugin.js';
-import type { Services } from '../services.js';
 import { createPortalSession } from './service.js';
 
-export function portalRoutes(s: Services): FastifyPluginAsyncZod {
+export function portalRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/portal/sessions',

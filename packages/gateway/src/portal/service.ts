@@ -1,11 +1,12 @@
 // The Stripe customer portal: a short-lived URL where the customer manages payment methods, invoices
 // and subscriptions, coming back to a checked return URL.
+
+import type { AppContext } from '../context.js';
 import { withStripeCustomer } from '../customers/access.js';
 import type { CustomerRow } from '../customers/store.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { checkRedirect } from '../platform/redirects.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 
 export interface PortalSession {
   id: string;
@@ -18,7 +19,7 @@ export interface PortalSession {
  * invalid_redirect naming return_url); by default the customer comes back to PAYDESK_PUBLIC_URL.
  */
 export async function createPortalSession(
-  s: Services,
+  s: AppContext,
   customerRow: CustomerRow,
   returnUrl?: string,
 ): Promise<PortalSession> {

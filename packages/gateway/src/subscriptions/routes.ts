@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { intervals } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { principalOf } from '../platform/auth/plugin.js';
-import type { Services } from '../services.js';
 import {
   cancelSubscription,
   changePlan,
@@ -45,7 +45,7 @@ const auth = (scopes: 'read' | 'write') => ({
 });
 const security = [{ bearer: [] }];
 
-export function subscriptionRoutes(s: Services): FastifyPluginAsyncZod {
+export function subscriptionRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/subscriptions',

@@ -4,6 +4,7 @@
 import type Stripe from 'stripe';
 import type { CatalogPrice } from '../catalog/catalog.js';
 import type { Interval } from '../catalog/schema.js';
+import type { AppContext } from '../context.js';
 import { withStripeCustomer } from '../customers/access.js';
 import {
   type CustomerRow,
@@ -15,7 +16,6 @@ import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 import {
   deletePending,
   insertPending,
@@ -68,7 +68,7 @@ export function fieldError(where: Where, field: string, message: string): AppErr
 
 /** The catalog price of a plan in an interval and currency; an unknown one is a 400 naming the field. */
 export function planPrice(
-  s: Services,
+  s: AppContext,
   choice: PlanChoice,
   where: Where = 'body',
   currencyField = 'currency',
@@ -92,7 +92,7 @@ export function planPrice(
 }
 
 /** Whether a Stripe subscription belongs to this paydesk (its metadata, or a price of its catalog). */
-export function isOurs(s: Services, sub: Stripe.Subscription): boolean {
+export function isOurs(s: AppContext, sub: Stripe.Subscription): boolean {
   if (sub.metadata?.paydesk_instance === s.config.instanceId) return true;
   return sub.items.data.some((i) => i.price.metadata?.paydesk_instance === s.config.instanceId);
 }
@@ -107,7 +107,7 @@ function date(seconds: number | null | undefined): Date | null {
 
 /** The catalog plan and interval a Stripe subscription is on, from its price's paydesk metadata. */
 export function planOf(
-  s: Services,
+  s: AppContext,
   sub: Stripe.Subscription,
 ): { plan: string | null; interval: Interval | null; amount: number | null } {
   const price = sub.items.data[0]?.price;
@@ -123,7 +123,7 @@ export function planOf(
 }
 
 function stateOf(
-  s: Services,
+  s: AppContext,
   sub: Stripe.Subscription,
   ids: { id: string; customer_id: string },
   at: Date,
@@ -149,7 +149,7 @@ function stateOf(
  * sight when their customer is paydesk's. Undefined for a subscription of someone else's customer.
  */
 export async function recordSubscriptionState(
-  s: Services,
+  s: AppContext,
   sub: Stripe.Subscription,
   observedAt: Date,
 ): Promise<SubscriptionRow | undefined> {
@@ -170,7 +170,7 @@ export async function recordSubscriptionState(
 }
 
 async function record(
-  s: Services,
+  s: AppContext,
   sub: Stripe.Subscription,
   at: Date,
   row: SubscriptionRow,
@@ -180,7 +180,7 @@ async function record(
 
 /** Creates in Stripe the subscription a pending record describes (again, after a crash: same key). */
 async function createInStripe(
-  s: Services,
+  s: AppContext,
   customer: CustomerRow & { stripe_customer_id: string },
   row: SubscriptionRow,
 ): Promise<SubscriptionDetails> {
@@ -232,7 +232,10 @@ async function createInStripe(
 }
 
 /** The customer's subscriptions in Stripe that belong to this paydesk, newest first, each recorded. */
-export async function listSubscriptions(s: Services, customer: CustomerRow): Promise<SubscriptionDetails[]> {
+export async function listSubscriptions(
+  s: AppContext,
+  customer: CustomerRow,
+): Promise<SubscriptionDetails[]> {
   if (!customer.stripe_customer_id) return [];
   const stripeCustomer = customer.stripe_customer_id;
   const at = s.now();
@@ -260,7 +263,7 @@ export async function listSubscriptions(s: Services, customer: CustomerRow): Pro
  * (`created: false`); for another price it is cancelled and replaced.
  */
 export async function createSubscription(
-  s: Services,
+  s: AppContext,
   customerRow: CustomerRow,
   choice: PlanChoice,
 ): Promise<{ details: SubscriptionDetails; created: boolean }> {
@@ -312,7 +315,7 @@ export async function createSubscription(
  * forbidden, so ids cannot be probed); API keys any subscription of this paydesk.
  */
 export async function subscriptionFor(
-  s: Services,
+  s: AppContext,
   principal: Principal,
   id: string,
 ): Promise<SubscriptionRow> {
@@ -327,7 +330,7 @@ export async function subscriptionFor(
 }
 
 /** Reads the subscription from Stripe (finishing a pending creation first) and records what it saw. */
-export async function readSubscription(s: Services, row: SubscriptionRow): Promise<SubscriptionDetails> {
+export async function readSubscription(s: AppContext, row: SubscriptionRow): Promise<SubscriptionDetails> {
   if (row.status === 'pending' || !row.stripe_subscription_id) {
     const customer = await customerById(s.db, row.customer_id);
     if (!customer) throw new Error(`subscription ${row.id} has no customer`);
@@ -351,7 +354,7 @@ const changeable: ReadonlySet<string> = new Set(['active', 'trialing', 'past_due
 
 /** The Stripe price a plan change moves to, in the subscription's own currency. */
 async function targetPrice(
-  s: Services,
+  s: AppContext,
   d: SubscriptionDetails,
   target: { plan: string; interval: Interval },
   where: Where,
@@ -398,7 +401,7 @@ function isProration(line: Stripe.InvoiceLineItem): boolean {
 
 /** What a plan change would cost, from Stripe's invoice preview. Nothing changes. */
 export async function previewChange(
-  s: Services,
+  s: AppContext,
   d: SubscriptionDetails,
   target: {
     plan: string;
@@ -462,7 +465,7 @@ export async function previewChange(
 
 /** One change paydesk asks Stripe for, keyed by the record's next revision. */
 async function applyChange(
-  s: Services,
+  s: AppContext,
   d: SubscriptionDetails,
   operation: string,
   call: (key: string, stripeId: string) => Promise<Stripe.Subscription>,
@@ -476,7 +479,7 @@ async function applyChange(
 
 /** Moves the subscription to another plan or interval (same currency), prorated. */
 export async function changePlan(
-  s: Services,
+  s: AppContext,
   d: SubscriptionDetails,
   target: {
     plan: string;
@@ -503,7 +506,7 @@ export async function changePlan(
 
 /** Cancels now, or at the end of the current period (undone by resume until then). */
 export async function cancelSubscription(
-  s: Services,
+  s: AppContext,
   d: SubscriptionDetails,
   atPeriodEnd: boolean,
 ): Promise<SubscriptionDetails> {
@@ -525,7 +528,10 @@ export async function cancelSubscription(
  * Undoes what stops a subscription that has not ended: a scheduled cancellation
  * (`cancel_at_period_end` or `cancel_at`), a paused subscription, or paused collection.
  */
-export async function resumeSubscription(s: Services, d: SubscriptionDetails): Promise<SubscriptionDetails> {
+export async function resumeSubscription(
+  s: AppContext,
+  d: SubscriptionDetails,
+): Promise<SubscriptionDetails> {
   const sub = d.subscription;
   if (sub.status === 'paused') {
     return applyChange(s, d, 'subscription.resume', (key, id) =>

@@ -1,6 +1,6 @@
 // What the API answers for a subscription and a plan-change preview.
 import { z } from 'zod';
-import type { Services } from '../services.js';
+import type { AppContext } from '../context.js';
 import { firstPaymentSecret, planOf, type SubscriptionDetails } from './service.js';
 
 const iso = z.string().describe('ISO 8601 time');
@@ -37,7 +37,7 @@ export type SubscriptionView = z.infer<typeof subscriptionSchema>;
 const time = (seconds: number | null | undefined) =>
   seconds === null || seconds === undefined ? null : new Date(seconds * 1000).toISOString();
 
-export function subscriptionView(s: Services, d: SubscriptionDetails): SubscriptionView {
+export function subscriptionView(s: AppContext, d: SubscriptionDetails): SubscriptionView {
   const sub = d.subscription;
   const { plan, interval, amount } = planOf(s, sub);
   return {

@@ -3,8 +3,8 @@
 // work then runs here, and this process's queue applies the events.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import type { Services } from '../services.js';
 import { checkSubscriptions, defaultSince, parseSince, reconcileEvents, replayEvent } from './reconcile.js';
 
 const admin = { auth: { allow: ['admin'] as const } };
@@ -18,7 +18,7 @@ const outcomes = {
   errors: z.record(z.string(), z.string()),
 };
 
-export function recoveryAdminRoutes(s: Services): FastifyPluginAsyncZod {
+export function recoveryAdminRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/admin/webhooks/reconcile',

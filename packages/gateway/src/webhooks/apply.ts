@@ -3,14 +3,14 @@
 // are the pending events themselves (webhooks/event-queue.ts): each carries its event, so applying
 // one reads nothing back, and its outcome is written when the job completes.
 import type Stripe from 'stripe';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import type { Job, KindOptions } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
 import { type EventResult, eventTable } from './event-queue.js';
 
 export type EventOutcome = { status: 'processed' } | { status: 'ignored'; reason: string };
 
-export type EventHandler = (s: Services, event: Stripe.Event) => Promise<EventOutcome>;
+export type EventHandler = (s: AppContext, event: Stripe.Event) => Promise<EventOutcome>;
 
 export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
 
@@ -18,7 +18,10 @@ export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
  * The job kind APPLY_EVENT_JOB: the handler applies one event and throws to retry (the event stays
  * pending meanwhile, with the error); the outcomes of many are written in one statement.
  */
-export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOptions, 'handler' | 'table'> {
+export function applyEventJob(
+  s: AppContext,
+  handlers: EventHandlers,
+): Pick<KindOptions, 'handler' | 'table'> {
   const tally = appliedBy(s);
   const handler = async (job: Job): Promise<EventResult> => {
     const result = await apply(job);
@@ -43,10 +46,10 @@ export function applyEventJob(s: Services, handlers: EventHandlers): Pick<KindOp
   return { handler, table: eventTable };
 }
 
-const tallies = new WeakMap<Services, Record<EventResult['status'], number>>();
+const tallies = new WeakMap<AppContext, Record<EventResult['status'], number>>();
 
 /** The outcomes of the events this process applied, by status (for /metrics). */
-export function appliedBy(s: Services): Record<EventResult['status'], number> {
+export function appliedBy(s: AppContext): Record<EventResult['status'], number> {
   let tally = tallies.get(s);
   if (!tally) {
     tally = { processed: 0, ignored: 0 };

@@ -5,27 +5,27 @@
 import type Stripe from 'stripe';
 import { syncCheckout } from '../checkout/service.js';
 import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
+import type { AppContext } from '../context.js';
 import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
-import { applyPaidInvoice, invoiceSubscriptionId } from '../fulfilment/invoice.js';
-import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../fulfilment/refund.js';
-import { applySubscription } from '../fulfilment/subscription.js';
-import { notify } from '../notifications/notify.js';
+import { notify } from '../notifications/service.js';
+import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../payments/refunds.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { paymentIntentByRef } from '../payments/store.js';
 import { Batcher } from '../platform/batcher.js';
 import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import { applySubscription } from '../subscriptions/apply.js';
+import { applyPaidInvoice, invoiceSubscriptionId } from '../subscriptions/invoice.js';
 import type { EventHandler, EventHandlers, EventOutcome } from './apply.js';
 
 const processed: EventOutcome = { status: 'processed' };
 const ignored = (reason: string): EventOutcome => ({ status: 'ignored', reason });
 
-function ours(s: Services, metadata: Stripe.Metadata | null | undefined): boolean {
+function ours(s: AppContext, metadata: Stripe.Metadata | null | undefined): boolean {
   return metadata?.paydesk_instance === s.config.instanceId;
 }
 
-async function refreshSubscription(s: Services, subscriptionId: string): Promise<EventOutcome> {
+async function refreshSubscription(s: AppContext, subscriptionId: string): Promise<EventOutcome> {
   const observedAt = s.now();
   const sub = await callStripe(() => s.stripe.subscriptions.retrieve(subscriptionId));
   const r = await applySubscription(s, sub, observedAt);
@@ -118,7 +118,7 @@ const invoiceFailed: EventHandler = async (s, event) => {
  * Records a payment intent paydesk created directly (POST /v1/payment_intents) once it succeeded, with
  * its notification. False when the intent is not one of those.
  */
-async function recordDirectPayment(s: Services, piId: string, metadata: Stripe.Metadata): Promise<boolean> {
+async function recordDirectPayment(s: AppContext, piId: string, metadata: Stripe.Metadata): Promise<boolean> {
   const recordId = metadata.paydesk_payment_intent_id;
   const record = recordId ? await paymentIntentByRef(s.db, recordId) : undefined;
   if (!record || record.stripe_payment_intent_id !== piId) return false;
@@ -147,7 +147,7 @@ async function recordDirectPayment(s: Services, piId: string, metadata: Stripe.M
 }
 
 /** Applies the checkout a payment intent paid for (through the shared checkout path). */
-async function recordCheckoutPayment(s: Services, metadata: Stripe.Metadata): Promise<boolean> {
+async function recordCheckoutPayment(s: AppContext, metadata: Stripe.Metadata): Promise<boolean> {
   const record = metadata.paydesk_checkout_id
     ? await checkoutByRef(s.db, metadata.paydesk_checkout_id)
     : undefined;
@@ -174,7 +174,7 @@ const paymentIntentSucceeded: EventHandler = async (s, event) => {
  * dropped until reconcile): record the payment from Stripe first, by its own path, so the refund is
  * never lost. True when a payment could be recorded.
  */
-async function recordPaymentOfCharge(s: Services, chargeId: string): Promise<boolean> {
+async function recordPaymentOfCharge(s: AppContext, chargeId: string): Promise<boolean> {
   const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['payment_intent'] }));
   const pi = typeof charge.payment_intent === 'object' ? charge.payment_intent : null;
   if (pi?.status !== 'succeeded') return false;
@@ -239,9 +239,9 @@ type CustomerContact = Pick<CustomerRow, 'id' | 'email' | 'name'>;
  * The local customers of many Stripe customers, one statement for the events applied at once (the
  * events of one claim start together): at most as many lookups in flight as ingest batches.
  */
-const customerLookups = new WeakMap<Services, Batcher<string, CustomerContact | undefined>>();
+const customerLookups = new WeakMap<AppContext, Batcher<string, CustomerContact | undefined>>();
 
-function localCustomerOf(s: Services, stripeId: string): Promise<CustomerContact | undefined> {
+function localCustomerOf(s: AppContext, stripeId: string): Promise<CustomerContact | undefined> {
   let lookups = customerLookups.get(s);
   if (!lookups) {
     lookups = new Batcher(

@@ -4,10 +4,11 @@
 // durably". The events are written leased to this process's worker as far as it has room
 // (JobQueue.reserve) and handed to it once committed, so it applies them without claiming or reading
 // them back.
+
+import type { AppContext } from '../context.js';
 import { Batcher } from '../platform/batcher.js';
 import type { Db } from '../platform/db/types.js';
 import type { JobQueue } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
 import { type EventSource, type ReceivedEvent, storeEvents } from './store.js';
 
@@ -114,10 +115,10 @@ export class EventIngestor {
   }
 }
 
-const ingestors = new WeakMap<Services, EventIngestor>();
+const ingestors = new WeakMap<AppContext, EventIngestor>();
 
 /** The one ingestor of a paydesk app (its routes store through it; its queue watches its pressure). */
-export function ingestorOf(s: Services): EventIngestor {
+export function ingestorOf(s: AppContext): EventIngestor {
   let ingestor = ingestors.get(s);
   if (!ingestor) {
     ingestor = new EventIngestor(s.db, s.queue);

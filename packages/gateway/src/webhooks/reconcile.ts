@@ -4,10 +4,10 @@
 // event has exactly the effects its webhook would have had, and a duplicate has none.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
-import { applySubscription } from '../fulfilment/subscription.js';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
+import { applySubscription } from '../subscriptions/apply.js';
 import { planOf } from '../subscriptions/service.js';
 import type { SubscriptionRow } from '../subscriptions/store.js';
 import { eventById, storeEvents } from './store.js';
@@ -34,7 +34,7 @@ export function parseSince(text: string, now: Date): Date | undefined {
 }
 
 /** The newest stored event's time minus the safety margin, or DEFAULT_LOOKBACK when none is stored. */
-export async function defaultSince(s: Services): Promise<Date> {
+export async function defaultSince(s: AppContext): Promise<Date> {
   const r = await s.db.query<{ newest: Date | null }>('SELECT max(created) AS newest FROM stripe_events');
   const newest = r.rows[0]?.newest;
   const now = s.now().getTime();
@@ -80,7 +80,7 @@ export interface ReconcileOptions {
  * missed event gets its apply-job; events already stored are no-ops), then waits for the queue —
  * this process's or another's — to apply the new ones.
  */
-export async function reconcileEvents(s: Services, options: ReconcileOptions): Promise<ReconcileSummary> {
+export async function reconcileEvents(s: AppContext, options: ReconcileOptions): Promise<ReconcileSummary> {
   const now = s.now();
   const oldest = new Date(now.getTime() - EVENT_RETENTION_SECONDS * 1000);
   const clipped = options.since < oldest;
@@ -155,7 +155,11 @@ function tally(rows: readonly EventJobState[], final: boolean): Outcomes | undef
  * Waits until each event is processed or ignored, or its apply-job has failed an attempt (the
  * queue retries it with backoff; waiting for that is not the operator's business), or the time is up.
  */
-export async function waitForEvents(s: Services, ids: readonly string[], waitMs: number): Promise<Outcomes> {
+export async function waitForEvents(
+  s: AppContext,
+  ids: readonly string[],
+  waitMs: number,
+): Promise<Outcomes> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const r = await s.db.query<EventJobState>(
@@ -186,7 +190,7 @@ export interface ReplayResult {
  * handlers are idempotent, so only what is missing happens). An event paydesk never stored is fetched
  * from Stripe and stored with source 'replay'. Waits for the outcome of the next attempt.
  */
-export async function replayEvent(s: Services, eventId: string, waitMs = 60_000): Promise<ReplayResult> {
+export async function replayEvent(s: AppContext, eventId: string, waitMs = 60_000): Promise<ReplayResult> {
   let stored = await eventById(s.db, eventId);
   let fetched = false;
   if (!stored) {
@@ -252,7 +256,7 @@ function iso(d: Date | null): string | null {
 
 /** The fields paydesk keeps of a subscription, as Stripe has them now, compared with the record. */
 export function compareSubscription(
-  s: Services,
+  s: AppContext,
   row: SubscriptionRow,
   sub: Stripe.Subscription,
 ): SubscriptionDrift['fields'] {
@@ -284,7 +288,7 @@ export function compareSubscription(
  * Stripe's state through applySubscription, so entitlements and notifications follow.
  */
 export async function checkSubscriptions(
-  s: Services,
+  s: AppContext,
   options: { fix: boolean; onProgress?: (done: number, total: number, label: string) => void },
 ): Promise<CheckSummary> {
   const rows = (

@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { FastPathServer } from '../platform/http/fast-path.js';
-import type { Services } from '../services.js';
 import { readEventHead } from './event-head.js';
 import { type IngestOutcome, ingestorOf } from './ingest.js';
 import type { ReceivedEvent } from './store.js';
@@ -69,7 +69,7 @@ const ackSchema = z.object({ received: z.literal(true), duplicate: z.boolean() }
  * apply-job (group commit) → 200. Processing happens later, in a job. 400 only for a bad signature or
  * body; 503 when the event could not be stored, so Stripe retries.
  */
-export function webhookRoutes(s: Services): FastifyPluginAsync {
+export function webhookRoutes(s: AppContext): FastifyPluginAsync {
   return async (app) => {
     const ingestor = ingestorOf(s);
     // This plugin's own body parsing: the raw bytes, whatever the content type, for the signature.

@@ -1,14 +1,14 @@
 // A subscription invoice was paid: the payment goes into the history and the plan's credits for the
 // period are reset (or added), once per invoice, with notifications, in one transaction.
 import type Stripe from 'stripe';
-import { grantCredits, resetCredits } from '../credits/ledger.js';
-import { notifyLedgerChange } from '../credits/notify.js';
-import { notify } from '../notifications/notify.js';
+import type { AppContext } from '../context.js';
+import { notifyLedgerChange } from '../credits/service.js';
+import { grantCredits, resetCredits } from '../credits/store.js';
+import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
-import { subscriptionByStripeId } from '../subscriptions/store.js';
+import { subscriptionByStripeId } from './store.js';
 
 export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
   const ref = invoice.parent?.subscription_details?.subscription;
@@ -18,7 +18,7 @@ export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
 
 /** The payment intent that paid the invoice (through its `payments` list), expanded. */
 async function invoicePaymentIntent(
-  s: Services,
+  s: AppContext,
   invoice: Stripe.Invoice,
 ): Promise<Stripe.PaymentIntent | null> {
   const payments = invoice.payments?.data ?? [];
@@ -31,7 +31,7 @@ async function invoicePaymentIntent(
 
 export type InvoiceOutcome = { applied: true } | { applied: false; reason: string };
 
-export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Promise<InvoiceOutcome> {
+export async function applyPaidInvoice(s: AppContext, invoice: Stripe.Invoice): Promise<InvoiceOutcome> {
   if (invoice.status !== 'paid')
     return { applied: false, reason: `the invoice is ${invoice.status}, not paid` };
   const stripeSubId = invoiceSubscriptionId(invoice);
@@ -41,7 +41,7 @@ export async function applyPaidInvoice(s: Services, invoice: Stripe.Invoice): Pr
   const pi = await invoicePaymentIntent(s, invoice);
   const plan = sub.plan ? s.catalog.plan(sub.plan) : undefined;
   await s.db.transaction(async (tx) => {
-    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
     if (pi) {
       const payment = await recordSucceededPayment(ts, pi, {
         source: 'invoice',

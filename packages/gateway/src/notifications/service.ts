@@ -2,9 +2,9 @@
 // report (outbox), then POSTed, signed, with retries. The signature scheme mirrors Stripe's:
 // `Paydesk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the notify secret>`.
 import { createHmac, randomBytes } from 'node:crypto';
+import type { AppContext } from '../context.js';
 import type { Queryable } from '../platform/db/types.js';
 import type { Job } from '../platform/queue/types.js';
-import type { Services } from '../services.js';
 
 export const NOTIFY_JOB = 'notify';
 
@@ -31,7 +31,7 @@ export interface Notification {
  * `credits.updated:<ledger entry id>`). Nothing is queued when no PAYDESK_NOTIFY_URL is configured.
  */
 export async function notify(
-  s: Pick<Services, 'config' | 'queue' | 'now'>,
+  s: Pick<AppContext, 'config' | 'queue' | 'now'>,
   tx: Queryable,
   type: NotificationType,
   cause: string,
@@ -54,7 +54,7 @@ export function signNotification(secret: string, body: string, timestamp: number
 }
 
 /** The job handler: POST the notification; anything but a 2xx within 10 s is retried with backoff. */
-export function deliverNotificationJob(s: Pick<Services, 'config' | 'now'>): (job: Job) => Promise<void> {
+export function deliverNotificationJob(s: Pick<AppContext, 'config' | 'now'>): (job: Job) => Promise<void> {
   return async (job) => {
     const { notifyUrl, notifySecret } = s.config;
     if (!notifyUrl || !notifySecret) return;

@@ -1,14 +1,14 @@
-import { type Notification, notify } from '../notifications/notify.js';
+import type { AppContext } from '../context.js';
+import { type Notification, notify } from '../notifications/service.js';
 import type { Queryable } from '../platform/db/types.js';
-import type { Services } from '../services.js';
-import type { LedgerChange } from './ledger.js';
+import type { LedgerChange } from './store.js';
 
 /**
  * Tells the host product about a new ledger entry (`credits.updated`), in the same transaction,
  * once per entry. Nothing is sent for a change whose cause had already been applied.
  */
 export async function notifyLedgerChange(
-  s: Pick<Services, 'config' | 'queue' | 'now'>,
+  s: Pick<AppContext, 'config' | 'queue' | 'now'>,
   tx: Queryable,
   change: LedgerChange,
   customerId: string,

@@ -1,24 +1,24 @@
 // A subscription changed in Stripe: record its state (never older over newer), recompute the
 // customer's entitlements, and notify — in one transaction.
 import type Stripe from 'stripe';
+import type { AppContext } from '../context.js';
 import { refreshEntitlements } from '../entitlements/service.js';
-import { notify } from '../notifications/notify.js';
+import { notify } from '../notifications/service.js';
 import { inTransaction } from '../platform/db/tx.js';
-import type { Services } from '../services.js';
-import { isOurs, recordSubscriptionState } from '../subscriptions/service.js';
+import { isOurs, recordSubscriptionState } from './service.js';
 
 export type Applied = { applied: true; customerId: string } | { applied: false; reason: string };
 
 /** Records `sub` as observed at `observedAt` (when paydesk fetched it from Stripe). */
 export async function applySubscription(
-  s: Services,
+  s: AppContext,
   sub: Stripe.Subscription,
   observedAt: Date,
 ): Promise<Applied> {
   if (!isOurs(s, sub))
     return { applied: false, reason: 'the subscription belongs to another paydesk instance or to none' };
   const outcome = await s.db.transaction(async (tx): Promise<Applied> => {
-    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
     const row = await recordSubscriptionState(ts, sub, observedAt);
     if (!row) return { applied: false, reason: 'no paydesk customer for this subscription' };
     // Notified per state paydesk stored; a stale write (an older state) changes nothing and says nothing.

@@ -3,13 +3,13 @@
 // notifications in the same transaction. The webhook handler and the verified return page (the
 // "stale success page") both come through here, so whichever comes first applies it.
 import type Stripe from 'stripe';
-import type { CheckoutRow } from '../checkout/store.js';
-import { grantCredits } from '../credits/ledger.js';
-import { notifyLedgerChange } from '../credits/notify.js';
-import { notify } from '../notifications/notify.js';
+import type { AppContext } from '../context.js';
+import { notifyLedgerChange } from '../credits/service.js';
+import { grantCredits } from '../credits/store.js';
+import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { inTransaction } from '../platform/db/tx.js';
-import type { Services } from '../services.js';
+import type { CheckoutRow } from './store.js';
 
 export function isPaid(session: Pick<Stripe.Checkout.Session, 'status' | 'payment_status'>): boolean {
   return (
@@ -20,14 +20,14 @@ export function isPaid(session: Pick<Stripe.Checkout.Session, 'status' | 'paymen
 
 /** Applies a paid checkout session (idempotent). `pi` is the session's payment intent, expanded. */
 export async function fulfilCheckout(
-  s: Services,
+  s: AppContext,
   record: CheckoutRow,
   session: Stripe.Checkout.Session,
   pi: Stripe.PaymentIntent | null,
 ): Promise<void> {
   if (!isPaid(session)) return;
   await s.db.transaction(async (tx) => {
-    const ts: Services = { ...s, db: inTransaction(s.db, tx) };
+    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
     if (pi) {
       const payment = await recordSucceededPayment(ts, pi, {
         source: 'checkout',

@@ -2,12 +2,12 @@
 // PAYDESK_REFUND_CLAWBACK is on — a refunded credit pack takes its credits back in proportion (never
 // below a zero balance), once per refund, with notifications, in one transaction.
 import type Stripe from 'stripe';
-import { clawbackCredits } from '../credits/ledger.js';
-import { notifyLedgerChange } from '../credits/notify.js';
-import { notify } from '../notifications/notify.js';
+import type { AppContext } from '../context.js';
+import { notifyLedgerChange } from '../credits/service.js';
+import { clawbackCredits } from '../credits/store.js';
+import { notify } from '../notifications/service.js';
 import type { Queryable } from '../platform/db/types.js';
 import { callStripe } from '../platform/stripe/client.js';
-import type { Services } from '../services.js';
 
 interface PaymentFacts {
   id: string;
@@ -39,7 +39,7 @@ export type RefundOutcome = { applied: true } | { applied: false; reason: string
 export const NO_PAYMENT = 'no paydesk payment for this charge';
 
 /** Re-reads the charge with its refunds and applies what is new. */
-export async function applyChargeRefunds(s: Services, chargeId: string): Promise<RefundOutcome> {
+export async function applyChargeRefunds(s: AppContext, chargeId: string): Promise<RefundOutcome> {
   const charge = await callStripe(() => s.stripe.charges.retrieve(chargeId, { expand: ['refunds'] }));
   const piId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
   if (!piId) return { applied: false, reason: 'the charge has no payment intent' };
