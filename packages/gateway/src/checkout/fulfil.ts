@@ -4,8 +4,7 @@
 // "stale success page") both come through here, so whichever comes first applies it.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { grantCredits } from '../credits/store.js';
+import { grantPackCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { inTransaction } from '../platform/db/tx.js';
@@ -50,23 +49,17 @@ export async function fulfilCheckout(
       }
     }
     if (record.kind === 'pack' && record.item_id && record.customer_id) {
-      const pack = s.catalog.pack(record.item_id);
-      if (!pack) {
-        s.logger.error(
-          { checkout: record.id, pack: record.item_id },
-          'paid pack is no longer in the catalog; no credits granted',
-        );
-        return;
-      }
-      const credits = pack.credits * record.quantity;
-      const change = await grantCredits(
+      await grantPackCredits(
+        s,
         tx,
-        record.customer_id,
-        credits,
-        'pack_purchase',
-        `checkout:${record.id}`,
+        {
+          customerId: record.customer_id,
+          packId: record.item_id,
+          quantity: record.quantity,
+          cause: `checkout:${record.id}`,
+        },
+        { checkout: record.id },
       );
-      await notifyLedgerChange(s, tx, change, record.customer_id, { checkout: record.id });
     }
   });
   s.queue.poke();

@@ -8,11 +8,10 @@ import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
 import type { AppContext } from '../context.js';
 import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
 import { notify } from '../notifications/service.js';
+import { fulfilPackInvoice, fulfilPaymentIntent } from '../payments/fulfil.js';
 import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../payments/refunds.js';
-import { recordSucceededPayment } from '../payments/service.js';
 import { paymentIntentByRef } from '../payments/store.js';
 import { Batcher } from '../platform/batcher.js';
-import { inTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { applySubscription } from '../subscriptions/apply.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../subscriptions/invoice.js';
@@ -87,7 +86,8 @@ const invoicePaid: EventHandler = async (s, event) => {
   const subId = invoiceSubscriptionId(invoice);
   const subOutcome = subId ? await refreshSubscription(s, subId) : ignored('not a subscription invoice');
   const r = await applyPaidInvoice(s, invoice);
-  if (r.applied) return processed;
+  const packs = await fulfilPackInvoice(s, invoice);
+  if (r.applied || packs) return processed;
   return subOutcome.status === 'processed' ? processed : ignored(r.reason);
 };
 
@@ -116,33 +116,14 @@ const invoiceFailed: EventHandler = async (s, event) => {
 
 /**
  * Records a payment intent paydesk created directly (POST /v1/payment_intents) once it succeeded, with
- * its notification. False when the intent is not one of those.
+ * its notification and, for a credit pack, its credits. False when the intent is not one of those.
  */
 async function recordDirectPayment(s: AppContext, piId: string, metadata: Stripe.Metadata): Promise<boolean> {
   const recordId = metadata.paydesk_payment_intent_id;
   const record = recordId ? await paymentIntentByRef(s.db, recordId) : undefined;
   if (!record || record.stripe_payment_intent_id !== piId) return false;
   const fresh = await callStripe(() => s.stripe.paymentIntents.retrieve(piId, { expand: ['latest_charge'] }));
-  await s.db.transaction(async (tx) => {
-    const payment = await recordSucceededPayment({ db: inTransaction(s.db, tx) }, fresh, {
-      source: 'payment_intent',
-      customer_id: record.customer_id,
-      payment_intent_record_id: record.id,
-      item_kind: record.kind,
-      item_id: record.item_id,
-      quantity: record.quantity,
-    });
-    if (payment) {
-      await notify(s, tx, 'payment.succeeded', fresh.id, {
-        payment: payment.id,
-        customer: record.customer_id,
-        amount: Number(payment.amount),
-        currency: payment.currency,
-        source: 'payment_intent',
-      });
-    }
-  });
-  s.queue.poke();
+  await fulfilPaymentIntent(s, record, fresh);
   return true;
 }
 
