@@ -5,11 +5,13 @@ import type { AppContext } from '../context.js';
 import { creditShopRoutes } from './credit-shop.js';
 import { paymentServiceRoutes } from './payment-service.js';
 import { plansBackendRoutes } from './plans-backend.js';
+import { subscriptionPrototypeRoutes } from './subscription-prototype.js';
 
 export function compatRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(paymentServiceRoutes(s));
     await app.register(creditShopRoutes(s));
     await app.register(plansBackendRoutes(s));
+    await app.register(subscriptionPrototypeRoutes(s));
   };
 }
