@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { controlHandler } from './control/routes.js';
 import { App } from './core/app.js';
 import type { Clock } from './core/clock.js';
+import { corsPreflightHandler } from './core/cors.js';
 import { type FaultConfig, Faults } from './core/faults.js';
 import type { RequestLog } from './core/http.js';
 import { ApiServer } from './core/http-front.js';
@@ -11,6 +12,7 @@ import type { Resource } from './core/resource.js';
 import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
 import { paymentPagesHandler } from './resources/payment-pages.js';
+import { stripeJsHandler } from './stripe-js/routes.js';
 import { type RetrySchedule, WebhookDelivery } from './webhooks/delivery.js';
 
 export interface EmulatorOptions {
@@ -82,7 +84,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         if (log.method !== 'GET') dirty = true;
         onRequest?.(log);
       },
-      extra: [paymentPagesHandler(app), controlHandler({ app, faults, delivery, dataFile })],
+      extra: [
+        corsPreflightHandler(),
+        stripeJsHandler(),
+        paymentPagesHandler(app),
+        controlHandler({ app, faults, delivery, dataFile }),
+      ],
       delayFor: (method, pattern) => faults.latency(method, pattern),
     },
     65_000,

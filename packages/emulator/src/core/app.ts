@@ -145,6 +145,9 @@ export class App {
     let paramsKey = '';
     try {
       key = authenticate(req.authorization);
+      // Browsers call publishable-key endpoints from the merchant's origin (Stripe.js does), so those
+      // answers may be read by any origin; the preflight is answered in core/cors.ts.
+      if (key.kind === 'publishable') headers['Access-Control-Allow-Origin'] = '*';
       const match = this.#router.match(req.method, req.path);
       if (match === undefined) {
         throw new StripeError({

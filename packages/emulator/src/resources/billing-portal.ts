@@ -11,7 +11,6 @@ import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { baseUrl } from './common/base-url.js';
 import type { EngineCtx } from './common/engine.js';
-import { escapeHtml, page, pageRoute } from './payment-pages.js';
 
 export type PortalConfiguration = Wire<Stripe.BillingPortal.Configuration>;
 export type PortalSession = Wire<Stripe.BillingPortal.Session>;
@@ -277,20 +276,4 @@ export const billingPortal = defineResource('billing_portal', (api) => {
   api.expandable('billing_portal.session', 'configuration', (id) =>
     api.store.c('billing_portal.configuration').get(id),
   );
-});
-
-// The portal page (a placeholder until the real portal lands in part 2): a real URL that answers.
-pageRoute('GET', /^\/p\/session\/(bps_[A-Za-z0-9]+)$/, (app, [id]) => {
-  const s = app.store.c('billing_portal.session').get(id!);
-  if (s === undefined) return { status: 404, html: page('Not found', '<h1>No such portal session</h1>') };
-  const customer = app.store.c('customer').get(String(s.customer));
-  return {
-    status: 200,
-    html: page(
-      'Billing portal',
-      `<h1>Billing portal</h1><p id="customer">${escapeHtml(customer?.email ?? String(s.customer))}</p>` +
-        '<p>The customer portal comes with the emulator\u2019s part 2.</p>' +
-        `<p><a id="return" href="${escapeHtml(s.return_url ?? '/')}">Return</a></p>`,
-    ),
-  };
 });

@@ -69,6 +69,8 @@ export interface ConfirmPaymentIntentParams {
   off_session?: boolean | undefined;
   return_url?: string | undefined;
   setup_future_usage?: SetupFutureUsage | null | undefined;
+  /** Stripe.js handles the next action itself (3-D Secure in its modal) even when a return_url is set. */
+  use_stripe_sdk?: boolean | undefined;
 }
 
 type Listener = (ctx: EngineCtx, pi: PaymentIntent) => void;
@@ -293,7 +295,7 @@ function confirm(
   if (needs3ds) {
     if (priv.offSession) return fail(ctx, pi, pm, AUTHENTICATION_REQUIRED, true);
     pi.status = 'requires_action';
-    pi.next_action = nextAction(ctx, pi, priv.returnUrl);
+    pi.next_action = nextAction(ctx, pi, params.use_stripe_sdk ? null : priv.returnUrl);
     ctx.emit('payment_intent.requires_action', pi);
     notify('requires_action', ctx, pi);
     return undefined;
@@ -664,12 +666,17 @@ function confirmRoute(ctx: Ctx): PaymentIntent {
   const p = ctx.params;
   const offSession = bool(p, 'off_session');
   const returnUrl = str(p, 'return_url');
-  if (pi.status !== 'requires_action') requireReturnUrl(pi.automatic_payment_methods, offSession, returnUrl);
+  // Stripe.js (a publishable key) handles 3-D Secure itself, so card confirmations from the browser
+  // need no return_url (confirmCardPayment, or confirmPayment with redirect: 'if_required').
+  if (pi.status !== 'requires_action' && !isPublishable(ctx)) {
+    requireReturnUrl(pi.automatic_payment_methods, offSession, returnUrl);
+  }
   const error = confirm(ctx, pi, {
     payment_method: str(p, 'payment_method'),
     off_session: offSession,
     return_url: returnUrl,
     setup_future_usage: readSetupFutureUsage(p),
+    use_stripe_sdk: bool(p, 'use_stripe_sdk'),
   });
   if (error) throw error;
   return pi;
