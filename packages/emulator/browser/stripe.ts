@@ -2,7 +2,7 @@
 // emulator), confirmations with 3-D Secure in a modal, intent retrieval and redirectToCheckout. Its
 // surface is checked against @stripe/stripe-js's types in type-check.ts.
 import type * as StripeJs from '@stripe/stripe-js';
-import { Api, IntegrationError } from './api.js';
+import { Api, IntegrationError, intentIdOf } from './api.js';
 import { type Element, ElementsGroup } from './elements.js';
 import { type IntentResult, Intents, NEVER } from './intents.js';
 
@@ -125,6 +125,8 @@ export function createStripe(publishableKey: string, options: StripeJs.StripeCon
         `${method}(): the \`confirmParams.return_url\` argument is required unless passing \`redirect: 'if_required'\``,
       );
     }
+    // A wrong client secret is an integration mistake: refused before the card is sent anywhere.
+    intentIdOf(clientSecret, method, kind === 'payment' ? 'pi' : 'seti');
     const pm = await paymentMethodParams(group, confirmParams, method);
     if ('error' in pm) return { error: pm.error };
     return intents.confirm(kind, clientSecret, method, pm.params, {
@@ -141,6 +143,7 @@ export function createStripe(publishableKey: string, options: StripeJs.StripeCon
     data: Record<string, unknown> | undefined,
     handleActions: boolean,
   ): Promise<IntentResult> {
+    intentIdOf(clientSecret, method, kind === 'payment' ? 'pi' : 'seti');
     const { payment_method: pm, ...rest } = (data ?? {}) as { payment_method?: unknown };
     let params: Record<string, unknown> = rest;
     if (typeof pm === 'string') params = { ...rest, payment_method: pm };

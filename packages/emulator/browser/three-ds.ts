@@ -32,9 +32,9 @@ export function threeDSecureModal(
     frame.src = target.toString();
     Object.assign(frame.style, {
       width: '100%',
-      maxWidth: '480px',
+      maxWidth: '460px',
       height: '100%',
-      maxHeight: '640px',
+      maxHeight: '560px',
       border: '0',
       borderRadius: '12px',
       background: '#fff',

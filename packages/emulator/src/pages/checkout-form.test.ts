@@ -201,3 +201,100 @@ test('zero-decimal currencies are shown without minor units', async () => {
   assert.match(body, /¥1,500/);
   assert.match(body, /¥500 each/);
 });
+
+test('a trial shows "N days free, then $X per month" and starts the subscription trialing', async () => {
+  const s = await session({
+    mode: 'subscription',
+    line_items: [{ price: monthly.id, quantity: 1 }],
+    subscription_data: { trial_period_days: 14 },
+  });
+  const page = await (await fetch(s.url!)).text();
+  assert.match(page, /14 days free/);
+  assert.match(page, /Then \$9\.00 per month, starting /);
+  assert.match(page, /Start trial/);
+  const res = await post(s.url!, { action: 'pay', card_number: '4242 4242 4242 4242', ...CARD });
+  assert.equal(res.status, 303);
+  const cs = await t.stripe.checkout.sessions.retrieve(s.id, { expand: ['subscription'] });
+  assert.equal(cs.status, 'complete');
+  assert.equal((cs.subscription as Stripe.Subscription).status, 'trialing');
+});
+
+test('payment mode with the 3-D Secure card, challenge failed: back on the page with the error, then paid', async () => {
+  const s = await session({});
+  const res = await post(s.url!, { action: 'pay', card_number: '4000 0027 6000 3184', ...CARD });
+  assert.equal(res.status, 303);
+  const challenge = res.headers.get('location')!;
+  const failed = await post(challenge, { outcome: 'fail' });
+  const back = new URL(failed.headers.get('location')!);
+  assert.equal(back.searchParams.get('redirect_status'), 'failed');
+  const page = await fetch(back, { redirect: 'manual' });
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /failed authentication/);
+  assert.equal((await t.stripe.checkout.sessions.retrieve(s.id)).status, 'open');
+  const paid = await post(s.url!, { action: 'pay', card_number: '4242 4242 4242 4242', ...CARD });
+  assert.equal(paid.status, 303);
+  assert.equal((await t.stripe.checkout.sessions.retrieve(s.id)).payment_status, 'paid');
+});
+
+test('setup mode with the 3-D Secure card: challenge completed → session complete, card saved', async () => {
+  const s = await t.stripe.checkout.sessions.create({
+    mode: 'setup',
+    currency: 'eur',
+    success_url: 'https://shop.example/ok?session_id={CHECKOUT_SESSION_ID}',
+  });
+  const res = await post(s.url!, { action: 'pay', card_number: '4000 0027 6000 3184', ...CARD });
+  assert.equal(res.status, 303);
+  const challenge = res.headers.get('location')!;
+  assert.match(challenge, /\/_emulator\/3ds\/seti_/);
+  const done = await post(challenge, { outcome: 'succeed' });
+  const back = new URL(done.headers.get('location')!);
+  assert.equal(back.searchParams.get('redirect_status'), 'succeeded');
+  assert.match(back.searchParams.get('setup_intent') ?? '', /^seti_/);
+  const final = await fetch(back, { redirect: 'manual' });
+  assert.equal(final.headers.get('location'), `https://shop.example/ok?session_id=${s.id}`);
+  const cs = await t.stripe.checkout.sessions.retrieve(s.id, { expand: ['setup_intent'] });
+  assert.equal(cs.status, 'complete');
+  const si = cs.setup_intent as Stripe.SetupIntent;
+  assert.equal(si.status, 'succeeded');
+  const pms = await t.stripe.paymentMethods.list({ customer: cs.customer as string, type: 'card' });
+  assert.equal(pms.data[0]?.card?.last4, '3184');
+});
+
+test('the 3-D Secure page without a return_url shows the outcome, never raw JSON', async () => {
+  const pi = await t.stripe.paymentIntents.create({
+    amount: 700,
+    currency: 'usd',
+    payment_method: 'pm_card_authenticationRequired',
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    confirm: true,
+  });
+  const url = `${t.emu.url}/_emulator/3ds/${pi.id}`;
+  const res = await post(url, { outcome: 'succeed' });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await res.text(), /Authentication complete/);
+  assert.equal((await t.stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  const unknown = await fetch(`${t.emu.url}/_emulator/3ds/pi_doesnotexist`);
+  assert.equal(unknown.status, 404);
+});
+
+test('expires_at is honoured on the emulator clock: the page then says the session expired', async () => {
+  const s = await session({});
+  const clock = (body: object) =>
+    fetch(`${t.emu.url}/_emulator/clock`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await clock({ advance: 25 * 3600 });
+  try {
+    const res = await fetch(s.url!);
+    assert.equal(res.status, 410);
+    assert.match(await res.text(), /This checkout session has expired/);
+    const pay = await post(s.url!, { action: 'pay', card_number: '4242 4242 4242 4242', ...CARD });
+    assert.equal(pay.status, 410);
+    assert.equal((await t.stripe.checkout.sessions.retrieve(s.id)).status, 'expired');
+  } finally {
+    await clock({ real: true });
+  }
+});

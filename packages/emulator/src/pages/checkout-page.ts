@@ -140,7 +140,7 @@ function buttonLabel(v: CheckoutView): string {
 
 function emailField(v: CheckoutView): Html {
   if (v.customerEmail !== null) {
-    return html`<div class="field"><p class="small muted">Paying as</p><p id="customer-email">${v.customerEmail}</p></div>`;
+    return html`<div class="field"><p class="small muted">${v.session.mode === 'setup' ? 'Customer' : 'Paying as'}</p><p id="customer-email">${v.customerEmail}</p></div>`;
   }
   const prefilled = v.session.customer_email;
   const value = v.keep.email ?? prefilled ?? '';
@@ -162,7 +162,6 @@ function paymentForm(v: CheckoutView): Html {
 <input type="hidden" name="action" value="pay">
 ${v.alert ? html`<div class="alert error" role="alert" id="payment-error"><strong>${s.mode === 'setup' ? 'Your card could not be saved' : 'Your payment did not go through'}</strong>${v.alert}</div>` : ''}
 <h2 class="section-title">${s.mode === 'setup' ? 'Card details' : 'Contact and payment'}</h2>
-<div class="stack-sm"></div>
 ${emailField(v)}
 ${cardFields(v.errors, { name: v.keep.name, expiry: v.keep.expiry })}
 <button class="btn btn-primary" type="submit" id="submit" data-pay-button data-busy-label="Processing…">

@@ -22,7 +22,12 @@ export interface PageResult {
   frameable?: boolean;
 }
 
-export type PageRoute = (app: App, args: string[], body: Params, query: URLSearchParams) => PageResult;
+export type PageRoute = (
+  app: App,
+  args: string[],
+  body: Params,
+  query: URLSearchParams,
+) => PageResult | Promise<PageResult>;
 
 interface Route {
   method: string;
@@ -136,15 +141,8 @@ export function pagesHandler(app: App): ExtraHandler {
       const m = route.pattern.exec(path);
       if (m === null) continue;
       readBody(req)
-        .then((body) => {
-          let r: PageResult;
-          try {
-            r = route.run(app, m.slice(1), body, new URLSearchParams(query));
-          } catch (err) {
-            r = errorResult(err);
-          }
-          send(res, r);
-        })
+        .then((body) => route.run(app, m.slice(1), body, new URLSearchParams(query)))
+        .then((r) => send(res, r))
         .catch((err: unknown) => send(res, errorResult(err)));
       return true;
     }

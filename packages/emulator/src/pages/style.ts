@@ -84,6 +84,7 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .card-group{border:1px solid var(--line);border-radius:var(--radius);box-shadow:var(--shadow);background:var(--field)}
 .card-group input{border:0;box-shadow:none;border-radius:0;background:transparent}
 .card-group input:focus{box-shadow:inset 0 0 0 2px var(--accent);border-radius:var(--radius)}
+.card-group:has([aria-invalid=true]){border-color:var(--danger)}
 .card-group .number-wrap{position:relative;border-bottom:1px solid var(--line)}
 .card-group .number-wrap input{padding-right:4.5rem}
 .card-group .brand{position:absolute;right:.6rem;top:50%;transform:translateY(-50%);font-size:.7rem;font-weight:700;
@@ -129,6 +130,11 @@ input[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(192,18,60,.25)}
 .stack>*+*{margin-top:1rem}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;margin-top:1.25rem}
 .actions .btn{flex:1 1 auto}
+.actions form{flex:1 1 12rem;display:flex}
+.actions form .btn{flex:1;width:auto}
+.section-title{margin-bottom:.9rem}
+.card>h1,.card h1{margin-bottom:.6rem}
+.narrow-center{max-width:520px;margin:0 auto}
 .status-icon{width:44px;height:44px;border-radius:50%;display:grid;place-items:center;font-size:1.3rem;font-weight:700;margin-bottom:1rem}
 .status-icon.ok{background:var(--ok-bg);color:var(--ok)}
 .status-icon.bad{background:var(--danger-bg);color:var(--danger)}

@@ -6,7 +6,7 @@ import type { Params } from '../core/form.js';
 import { newId, randomString } from '../core/ids.js';
 import { allOf, paginate } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
+import { arr, bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { baseUrl } from './common/base-url.js';
@@ -150,6 +150,18 @@ function applyFeatures(current: Features, p: Params): Features {
       'features[subscription_update][proration_behavior]',
     );
     if (pr !== undefined) out.subscription_update.proration_behavior = pr;
+    const products = arr(su, 'products', 'features[subscription_update][products]');
+    if (products !== undefined) {
+      out.subscription_update.products = products.map((entry, i) => {
+        const name = `features[subscription_update][products][${i}]`;
+        if (typeof entry === 'string' || Array.isArray(entry)) throw invalidRequest(`Invalid ${name}.`, name);
+        return {
+          adjustable_quantity: { enabled: false, maximum: null, minimum: 1 },
+          prices: strArr(entry, 'prices', `${name}[prices]`) ?? [],
+          product: reqStr(entry, 'product', `${name}[product]`),
+        };
+      });
+    }
   }
   return out;
 }

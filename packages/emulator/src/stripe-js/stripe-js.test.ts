@@ -339,6 +339,19 @@ test('a secret key is refused in the browser; a publishable key only reaches pub
   ]);
   assert.equal(refused[1]?.[0], 'IntegrationError');
   assert.equal(refused[2]?.[0], 'IntegrationError');
+  // A client secret of the wrong kind is an integration mistake, refused before any request.
+  const misuse = await page.evaluate(async () => {
+    const stripe = (
+      globalThis as unknown as { Stripe: (k: string) => { confirmCardPayment(s: string): Promise<unknown> } }
+    ).Stripe('pk_test_merchant');
+    try {
+      await stripe.confirmCardPayment('seti_123_secret_456');
+      return 'resolved';
+    } catch (err) {
+      return (err as Error).name;
+    }
+  });
+  assert.equal(misuse, 'IntegrationError');
   // From the merchant's origin, with the publishable key: CORS lets the page read Stripe's refusal.
   const answer = await page.evaluate(async (base) => {
     const res = await fetch(`${base}/v1/customers`, {
@@ -480,12 +493,15 @@ test('confirmSetup with a card that asks for 3-D Secure: the modal, then the car
 
 test('the Address Element: change events and getValue()', async () => {
   const pi = await paymentIntent();
-  const { page } = await openPay({
-    kind: 'payment',
-    clientSecret: pi.client_secret!,
-    redirect: 'if_required',
-    address: true,
-  });
+  const { page } = await openPay(
+    {
+      kind: 'payment',
+      clientSecret: pi.client_secret!,
+      redirect: 'if_required',
+      address: true,
+    },
+    true,
+  );
   const address = page.frameLocator('iframe[src*="/v3/elements/address"]');
   await address.getByLabel('Full name').fill('Ada Lovelace');
   await address.getByLabel('Address line 1').fill('1 Main St');
@@ -517,6 +533,8 @@ test('the Address Element: change events and getValue()', async () => {
   );
   assert.equal(last?.complete, true);
   await screenshots(page, 'stripejs', 'address-and-payment');
+  const addressFrame = page.frames().find((f) => f.url().includes('/v3/elements/address'));
+  assert.deepEqual(await axeViolations(addressFrame as unknown as Page), []);
 
   // elements.update() reaches the iframes: the night theme; element.clear() empties the card form.
   await page.evaluate(() => {
@@ -538,5 +556,64 @@ test('the Address Element: change events and getValue()', async () => {
     await page.frameLocator('iframe[src*="/v3/elements/payment"]').getByLabel('Card number').inputValue(),
     '',
   );
+  await page.close();
+});
+
+test('unmount, mount again, focus(), off() and destroy()', async () => {
+  const pi = await paymentIntent();
+  const { page, frame } = await openPay({
+    kind: 'payment',
+    element: 'card',
+    clientSecret: pi.client_secret!,
+  });
+  type G = {
+    __events: string[];
+    __changes: unknown[];
+    __element: {
+      unmount(): void;
+      mount(s: string): void;
+      focus(): void;
+      off(t: string): void;
+      destroy(): void;
+    };
+    __elements: { create(t: string): unknown; getElement(t: string): unknown };
+  };
+  await page.evaluate(() => (globalThis as unknown as G).__element.unmount());
+  assert.equal(await page.locator('#payment-element iframe').count(), 0);
+  assert.equal(await page.locator('#payment-element.StripeElement').count(), 0);
+  await page.evaluate(() => (globalThis as unknown as G).__element.mount('#payment-element'));
+  await page.waitForFunction(
+    () => (globalThis as unknown as G).__events.filter((e) => e === 'ready').length === 2,
+  );
+  await page.evaluate(() => (globalThis as unknown as G).__element.focus());
+  await page.waitForFunction(() => (globalThis as unknown as G).__events.includes('focus'));
+
+  const before = await page.evaluate(() => (globalThis as unknown as G).__changes.length);
+  await page.evaluate(() => (globalThis as unknown as G).__element.off('change'));
+  await frame.getByLabel('Card number').fill('4242');
+  await frame.getByLabel('ZIP code').fill('1');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as G).__changes.length), before);
+
+  const recreated = await page.evaluate(() => {
+    const g = globalThis as unknown as G;
+    let again = '';
+    try {
+      g.__elements.create('card');
+    } catch (err) {
+      again = (err as Error).message;
+    }
+    g.__element.destroy();
+    return {
+      again,
+      gone: g.__elements.getElement('card') === null,
+      fresh: g.__elements.create('card') !== null,
+    };
+  });
+  assert.deepEqual(recreated, {
+    again: 'Can only create one Element of type card.',
+    gone: true,
+    fresh: true,
+  });
+  assert.equal(await page.locator('#payment-element iframe').count(), 0);
   await page.close();
 });
