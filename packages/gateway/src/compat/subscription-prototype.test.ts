@@ -2,7 +2,7 @@
 // bodies byte for byte, the customer in the `customer` cookie), answering the sample's shapes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../platform/config.js';
+import { loadConfig, publishableKeyOf } from '../platform/config.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
@@ -251,11 +251,10 @@ describe('subscription prototype: the sample front end’s calls', () => {
 
   test('publishable key: STRIPE_PUBLISHABLE_KEY with real Stripe, in the same mode as the secret key', () => {
     const real = { STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' };
-    assert.equal(loadConfig(real).stripePublishableKey, undefined, 'GET /config answers 503 until it is set');
-    assert.equal(
-      loadConfig({ ...real, STRIPE_PUBLISHABLE_KEY: 'pk_test_xyz' }).stripePublishableKey,
-      'pk_test_xyz',
-    );
+    assert.equal(publishableKeyOf(loadConfig(real)), undefined, 'GET /config answers 503 until it is set');
+    const set = loadConfig({ ...real, STRIPE_PUBLISHABLE_KEY: 'pk_test_xyz' });
+    assert.equal(publishableKeyOf(set), 'pk_test_xyz');
+    assert.equal(publishableKeyOf(loadConfig({})), 'pk_test_paydesk_embedded', 'embedded: the emulator’s');
     assert.throws(
       () => loadConfig({ ...real, STRIPE_PUBLISHABLE_KEY: 'pk_live_xyz' }),
       /STRIPE_PUBLISHABLE_KEY: is not in the same mode/,

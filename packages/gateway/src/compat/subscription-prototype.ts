@@ -15,6 +15,7 @@ import { customerFor, withStripeCustomer } from '../customers/access.js';
 import { ensureCustomer } from '../customers/service.js';
 import type { CustomerRow } from '../customers/store.js';
 import { principalOf } from '../platform/auth/plugin.js';
+import { publishableKeyOf } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import {
@@ -166,7 +167,7 @@ export function subscriptionPrototypeRoutes(s: AppContext): FastifyPluginAsyncZo
         },
       },
       async (request, reply) => {
-        const publishableKey = s.config.stripePublishableKey;
+        const publishableKey = publishableKeyOf(s.config);
         if (!publishableKey) {
           throw new AppError('not_ready', 'Set STRIPE_PUBLISHABLE_KEY: browsers need it to load Stripe.js.');
         }

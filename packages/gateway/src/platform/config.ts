@@ -5,6 +5,16 @@ import { z } from 'zod';
 /** The publishable key browsers use with an emulator (it takes any `pk_test_…`). */
 export const EMULATOR_PUBLISHABLE_KEY = 'pk_test_paydesk_embedded';
 
+/** The publishable key browsers get: STRIPE_PUBLISHABLE_KEY, else (no secret key: an emulator) the emulator's. */
+export function publishableKeyOf(
+  config: Pick<Config, 'stripePublishableKey' | 'stripeSecretKey'>,
+): string | undefined {
+  return (
+    config.stripePublishableKey ??
+    (config.stripeSecretKey === undefined ? EMULATOR_PUBLISHABLE_KEY : undefined)
+  );
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const intSetting = (min: number, max: number) =>
@@ -68,7 +78,7 @@ export const settings = {
   STRIPE_PUBLISHABLE_KEY: {
     schema: z
       .string()
-      .regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'expected a Stripe publishable key (pk_test_…, pk_live_…)')
+      .regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'expected a publishable key (pk_test_… or pk_live_…)')
       .optional(),
     doc: 'Stripe publishable key (`pk_…`) handed to browsers (the subscription prototype’s `GET /config`). In embedded mode the emulator’s `pk_test_…` is used when unset.',
   },
@@ -183,7 +193,7 @@ export type Config = Readonly<{
   stripeSecretKey: string | undefined;
   stripeWebhookSecrets: readonly string[];
   stripeApiBase: string | undefined;
-  /** The publishable key browsers get; undefined with real Stripe when STRIPE_PUBLISHABLE_KEY is unset. */
+  /** STRIPE_PUBLISHABLE_KEY as set (publishableKeyOf applies the emulator's in embedded mode). */
   stripePublishableKey: string | undefined;
   emulatorPort: number;
   instanceId: string;
@@ -301,8 +311,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     stripeSecretKey: v.STRIPE_SECRET_KEY,
     stripeWebhookSecrets: Object.freeze(v.STRIPE_WEBHOOK_SECRET ? v.STRIPE_WEBHOOK_SECRET.split(',') : []),
     stripeApiBase: v.STRIPE_API_BASE?.replace(/\/$/, ''),
-    stripePublishableKey:
-      v.STRIPE_PUBLISHABLE_KEY ?? (v.STRIPE_SECRET_KEY === undefined ? EMULATOR_PUBLISHABLE_KEY : undefined),
+    stripePublishableKey: v.STRIPE_PUBLISHABLE_KEY,
     emulatorPort: v.PAYDESK_EMULATOR_PORT,
     instanceId: v.PAYDESK_INSTANCE_ID,
     publicUrl,
