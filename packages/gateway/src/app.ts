@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -24,7 +29,6 @@ import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
-import { appliedBy } from './webhooks/apply.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export type App = FastifyInstance;
@@ -32,6 +36,8 @@ export type App = FastifyInstance;
 export interface BuildOptions {
   /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Called for every route as it is registered (the route-inventory test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -82,6 +88,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preClose', async () => {
@@ -100,11 +107,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerBodyParsers(app);
   const metrics = registerMetrics(app);
   observe = metrics.observe;
-  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => appliedBy(ctx));
+  registerQueueMetrics(metrics.registry, ctx.queue, ctx.db, () => ctx.applied);
   await registerOpenApi(app);
 
   registerAuth(app, {
     db: ctx.db,
+    verifiedKeys: ctx.verifiedKeys,
     adminKey: ctx.secrets.adminKey,
     verifyJwt: createJwtVerifier({
       secret: ctx.secrets.jwtSecret,

@@ -2,9 +2,8 @@ import type { AppContext } from './context.js';
 import { deliverNotificationJob, NOTIFY_JOB } from './notifications/service.js';
 import type { KindOptions } from './platform/queue/types.js';
 import { applyEventJob } from './webhooks/apply.js';
+import { APPLY_EVENT_JOB } from './webhooks/event-queue.js';
 import { eventHandlers } from './webhooks/handlers.js';
-import { ingestorOf } from './webhooks/ingest.js';
-import { APPLY_EVENT_JOB } from './webhooks/store.js';
 
 /** Every kind of job paydesk runs, with its handler and how many run at once per instance. */
 export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
@@ -14,14 +13,11 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
     [APPLY_EVENT_JOB]: {
       ...applyEventJob(ctx, eventHandlers),
       concurrency: ctx.db.kind === 'postgres' ? 64 : 4,
-      // Events this process received wait here (leased to it) until a slot is free, instead of
-      // being claimed back from the table; beyond this many, they wait in the table for any worker.
-      handOffLimit: ctx.db.kind === 'postgres' ? 4_000 : 500,
       // A burst of deliveries is acknowledged first: while they wait on storage, no event is applied
       // (they are stored; nothing is lost by applying them a moment later). Only the holder of the
       // webhook secret can cause that pressure: a delivery that fails verification never waits on
       // storage. Applying resumes at full concurrency as soon as the deliveries are stored.
-      yieldTo: () => ingestorOf(ctx).pressed(),
+      yieldTo: () => ctx.ingestor.pressed(),
       yieldConcurrency: 0,
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },

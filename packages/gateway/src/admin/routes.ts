@@ -90,7 +90,7 @@ export function adminRoutes(s: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        if (!(await revokeApiKey(s.db, request.params.id))) {
+        if (!(await revokeApiKey(s.db, request.params.id, s.verifiedKeys))) {
           throw new AppError('not_found', `No active API key ${request.params.id}.`);
         }
         request.log.info({ key_id: request.params.id }, 'API key revoked');

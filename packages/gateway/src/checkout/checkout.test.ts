@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestApp } from '../testing/app.js';
+import { describe, test } from 'node:test';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { createCheckoutSession } from './service.js';
 import {
   checkoutByRef,
@@ -12,17 +11,7 @@ import {
   updateCheckoutFromStripe,
 } from './store.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+const t = useTestApp();
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 type Json = Record<string, unknown>;

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { grantPackCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import type { CheckoutRow } from './store.js';
 
 export function isPaid(session: Pick<Stripe.Checkout.Session, 'status' | 'payment_status'>): boolean {
@@ -25,10 +25,9 @@ export async function fulfilCheckout(
   pi: Stripe.PaymentIntent | null,
 ): Promise<void> {
   if (!isPaid(session)) return;
-  await s.db.transaction(async (tx) => {
-    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
+  await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(ts, pi, {
+      const payment = await recordSucceededPayment(tx, pi, {
         source: 'checkout',
         customer_id: record.customer_id,
         checkout_session_id: record.id,
@@ -62,5 +61,4 @@ export async function fulfilCheckout(
       );
     }
   });
-  s.queue.poke();
 }

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestApp } from '../testing/app.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { describe, test } from 'node:test';
+import { useTestApp } from '../testing/setup.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+const t = useTestApp();
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 

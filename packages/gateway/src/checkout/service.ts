@@ -6,7 +6,7 @@
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
-import { customerByExternalId, customerById } from '../customers/store.js';
+import { customerByExternalId, customerById } from '../customers/service.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
@@ -18,12 +18,15 @@ import {
   type CheckoutRow,
   checkoutByRef,
   insertCheckout,
+  markCheckoutCreated,
   markCheckoutFailed,
   recordStripeSession,
   updateCheckoutFromStripe,
 } from './store.js';
 
 export type { CheckoutRow };
+/** Other features (the webhook handlers) read and complete checkouts through these. */
+export { checkoutByRef, markCheckoutCreated };
 
 /** An ad-hoc line: a name, an amount in minor units and a quantity (API keys with custom_amounts). */
 export interface CustomLine {

@@ -6,24 +6,19 @@
 //   and Stripe itself and runs the apply-jobs in this process until they are done. On PostgreSQL,
 //   running paydesk instances work the same queue alongside it (jobs are claimed with SKIP LOCKED).
 import { join, resolve } from 'node:path';
-import { demoCatalogPath, loadCatalog } from '../catalog/catalog.js';
-import { PriceResolver } from '../catalog/price-resolver.js';
-import type { AppContext } from '../context.js';
+import { type Context, createContext } from '../context.js';
 import { jobKinds } from '../jobs.js';
 import type { Config } from '../platform/config.js';
 import { migrate } from '../platform/db/migrate.js';
-import { openDatabase } from '../platform/db/open.js';
-import type { Db } from '../platform/db/types.js';
 import { createLogger } from '../platform/logger.js';
-import { DbJobQueue } from '../platform/queue/db-queue.js';
 import { resolveSecrets } from '../platform/secrets.js';
 import { createStripeClient } from '../platform/stripe/client.js';
-import { connectStripe, EMULATOR_KEY } from '../platform/stripe/connect.js';
+import { connectStripe, EMULATOR_KEY, type StripeConnection } from '../platform/stripe/connect.js';
 import { emulatorUrlOf, runningServer } from './running-server.js';
 
 export interface LocalTarget {
   kind: 'local';
-  context: AppContext;
+  context: Context;
   /** Said to the person running the command. */
   description: string;
   close(): Promise<void>;
@@ -98,66 +93,70 @@ export async function openTarget(config: Config): Promise<Target> {
   const emulatorOwner =
     config.stripeSecretKey || config.stripeApiBase ? undefined : await runningServer(config);
   const logger = createLogger({ logLevel: 'silent' });
-  const db: Db = await openDatabase(config);
-  const closers: (() => Promise<void>)[] = [() => db.close()];
-  let queue: DbJobQueue | undefined;
-  // The queue first (its running jobs need Stripe and the database), then the rest, the database last.
-  const closeAll = async () => {
-    await queue?.stop(10_000).catch(() => {});
-    for (const c of [...closers].reverse()) await c().catch(() => {});
-  };
+  let stripe: StripeConnection;
+  let stripeDescription: string;
+  if (emulatorOwner) {
+    const url = emulatorUrlOf(emulatorOwner, config);
+    stripe = {
+      stripe: createStripeClient({ secretKey: EMULATOR_KEY, apiBase: url }),
+      mode: 'external-emulator',
+      emulatorUrl: url,
+      close: async () => {},
+    };
+    stripeDescription = `the emulator of the paydesk running at ${emulatorOwner.url}`;
+  } else if (config.stripeSecretKey || config.stripeApiBase) {
+    stripe = await connectStripe(config, logger);
+    stripeDescription = stripe.mode === 'stripe' ? 'Stripe' : `the Stripe API at ${config.stripeApiBase}`;
+  } else {
+    const { startEmulator } = await import('@paydesk/emulator');
+    const dataFile = join(resolve(config.dataDir), 'emulator.json');
+    const emulator = await startEmulator({ port: 0, host: '127.0.0.1', dataFile });
+    stripe = {
+      stripe: createStripeClient({ secretKey: EMULATOR_KEY, apiBase: emulator.url }),
+      mode: 'external-emulator',
+      emulatorUrl: emulator.url,
+      close: () => emulator.close(),
+    };
+    stripeDescription = `the embedded emulator (data in ${dataFile})`;
+  }
+  let context: Context;
   try {
+    context = await createContext(config, {
+      logger,
+      stripe,
+      secrets: await resolveSecrets(config, { create: false }),
+      queue: { pollMs: 100 },
+      webhookSecrets: [],
+      syncCatalog: false,
+    });
+  } catch (err) {
+    await stripe.close().catch(() => {});
+    throw err;
+  }
+  // The context closes in its order: the queue first (its running jobs need Stripe and the
+  // database), Stripe, the database last.
+  const close = () => context.close({ drainMs: 10_000 });
+  try {
+    await context.opened();
     if (config.databaseUrl) {
-      const r = await db.query<{ ok: boolean }>(`SELECT to_regclass('stripe_events') IS NOT NULL AS ok`);
+      const r = await context.db.query<{ ok: boolean }>(
+        `SELECT to_regclass('stripe_events') IS NOT NULL AS ok`,
+      );
       if (!r.rows[0]?.ok)
         throw new Error('the database has no stripe_events table yet: run `paydesk migrate` first.');
     } else {
-      await migrate(db);
+      await migrate(context.db);
     }
-    let stripeDescription: string;
-    let stripe: AppContext['stripe'];
-    if (emulatorOwner) {
-      const url = emulatorUrlOf(emulatorOwner, config);
-      stripe = createStripeClient({ secretKey: EMULATOR_KEY, apiBase: url });
-      stripeDescription = `the emulator of the paydesk running at ${emulatorOwner.url}`;
-    } else if (config.stripeSecretKey || config.stripeApiBase) {
-      const c = await connectStripe(config, logger);
-      closers.push(() => c.close());
-      stripe = c.stripe;
-      stripeDescription = c.mode === 'stripe' ? 'Stripe' : `the Stripe API at ${config.stripeApiBase}`;
-    } else {
-      const { startEmulator } = await import('@paydesk/emulator');
-      const dataFile = join(resolve(config.dataDir), 'emulator.json');
-      const emulator = await startEmulator({ port: 0, host: '127.0.0.1', dataFile });
-      closers.push(() => emulator.close());
-      stripe = createStripeClient({ secretKey: EMULATOR_KEY, apiBase: emulator.url });
-      stripeDescription = `the embedded emulator (data in ${dataFile})`;
-    }
-    const catalog = await loadCatalog(config.catalogPath ?? demoCatalogPath, config.instanceId);
-    queue = new DbJobQueue({ db, logger, pollMs: 100 });
-    const context: AppContext = {
-      config,
-      db,
-      logger,
-      migrations: [],
-      stripe,
-      catalog,
-      prices: new PriceResolver(stripe),
-      secrets: await resolveSecrets(config, { create: false }),
-      now: () => new Date(),
-      queue,
-      webhookSecrets: [],
-    };
     // This process works the queue while the command runs (apply-jobs and the notifications they cause).
-    queue.start(jobKinds(context));
+    context.queue.start(jobKinds(context));
     return {
       kind: 'local',
       context,
       description: `${config.databaseUrl ? 'the PostgreSQL database' : `the embedded database in ${config.dataDir}`} and ${stripeDescription}`,
-      close: closeAll,
+      close,
     };
   } catch (err) {
-    await closeAll();
+    await close();
     throw err;
   }
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestApp } from '../testing/app.js';
+import { describe, test } from 'node:test';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import {
   auth,
   errorOf,
@@ -15,18 +14,8 @@ import {
   sessionIdOf,
 } from './testing.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  // The shop's front end lives on the allowed origin; its relative redirects resolve there.
-  t = await createTestApp(await tdb.open(), { env: { PAYDESK_FRONTEND_URL: 'https://app.example.com' } });
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+// The shop's front end lives on the allowed origin; its relative redirects resolve there.
+const t = useTestApp({ env: { PAYDESK_FRONTEND_URL: 'https://app.example.com' } });
 
 const link = (token: string, query: string) =>
   t.app.inject({ method: 'GET', url: `/api/checkout/session?${query}`, headers: auth(token) });

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jobKinds } from '../jobs.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { auth, errorOf, hostileUrls, type Json, json, once, paySession } from './testing.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp();
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
+  await t.ready;
   // The backend's Stripe webhooks arrive on its own path, as the seed system registered them.
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (t.app.server.address() as AddressInfo).port;
@@ -33,10 +30,6 @@ async function settle() {
     await sleep(20);
   }
 }
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
 
 const checkout = (token: string, payload: Json) =>
   t.app.inject({ method: 'POST', url: '/billing/stripe/checkout-session/', headers: auth(token), payload });

@@ -12,8 +12,7 @@ import type { CatalogPrice } from '../catalog/catalog.js';
 import type { Interval } from '../catalog/schema.js';
 import type { AppContext } from '../context.js';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
-import { ensureCustomer } from '../customers/service.js';
-import type { CustomerRow } from '../customers/store.js';
+import { type CustomerRow, ensureCustomer } from '../customers/service.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { publishableKeyOf } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
@@ -27,8 +26,8 @@ import {
   readSubscription,
   recordSubscriptionState,
   type SubscriptionDetails,
+  subscriptionByStripeId,
 } from '../subscriptions/service.js';
-import { subscriptionByStripeId } from '../subscriptions/store.js';
 import { catalogPriceForId, priceIdPattern } from './price-id.js';
 import { cookieAsBearer, setSessionCookie, signUpToken, userOfAuthorization } from './prototype-session.js';
 
@@ -398,7 +397,7 @@ export function subscriptionPrototypeRoutes(s: AppContext): FastifyPluginAsyncZo
         const data: Stripe.Subscription[] = [];
         for (const sub of page.data) {
           if (!isOurs(s, sub)) continue;
-          await recordSubscriptionState(s, sub, at);
+          await recordSubscriptionState(s, s.db, sub, at);
           data.push(withPeriodEnd(sub));
         }
         return {

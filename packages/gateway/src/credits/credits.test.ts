@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { activeKeys } from '../entitlements/service.js';
 import { creditsToTakeBack } from '../payments/refunds.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { consumeCredits, grantCredits } from './store.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp({ syncCatalog: false });
 let key: string;
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open(), { syncCatalog: false });
+  await t.ready;
   key = await t.apiKey(['read', 'write']);
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
 });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
-import type { CustomerRow } from '../customers/store.js';
+import type { CustomerRow } from '../customers/service.js';
 import { activeKeys, entitlementOf, graceUntil } from '../entitlements/service.js';
 import { principalOf } from '../platform/auth/plugin.js';
-import type { Queryable } from '../platform/db/types.js';
+import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { notifyLedgerChange } from './service.js';
 import {
@@ -57,9 +57,9 @@ async function ledgerRequest(
   s: AppContext,
   customer: CustomerRow,
   delta: number,
-  change: (tx: Queryable) => Promise<LedgerChange>,
+  change: (tx: Tx) => Promise<LedgerChange>,
 ): Promise<LedgerChange> {
-  const result = await s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const c = await change(tx);
     if (!c.applied && c.entry.delta !== delta) {
       throw new AppError('conflict', 'This idempotency_key was used for a different amount.', {
@@ -69,8 +69,6 @@ async function ledgerRequest(
     await notifyLedgerChange(s, tx, c, customer.id, { external_id: customer.external_id });
     return c;
   });
-  if (result.applied) s.queue.poke();
-  return result;
 }
 
 export function creditRoutes(s: AppContext): FastifyPluginAsyncZod {

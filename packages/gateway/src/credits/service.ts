@@ -1,15 +1,28 @@
+// Credits: changes to a customer's balance, each told to the host product (`credits.updated`) in the
+// transaction that makes it. Other features grant, reset, take back and read credits through here.
 import type { AppContext } from '../context.js';
 import { type Notification, notify } from '../notifications/service.js';
-import type { Queryable } from '../platform/db/types.js';
-import { grantCredits, type LedgerChange } from './store.js';
+import type { Tx } from '../platform/db/tx.js';
+import {
+  type CreditReason,
+  clawbackCredits as clawback,
+  grantCredits as grant,
+  type LedgerChange,
+  resetCredits as reset,
+} from './store.js';
+
+export type { CreditReason, LedgerChange, LedgerEntry } from './store.js';
+export { currentBalance } from './store.js';
+
+type Notifier = Pick<AppContext, 'config' | 'queue' | 'now'>;
 
 /**
  * Tells the host product about a new ledger entry (`credits.updated`), in the same transaction,
  * once per entry. Nothing is sent for a change whose cause had already been applied.
  */
 export async function notifyLedgerChange(
-  s: Pick<AppContext, 'config' | 'queue' | 'now'>,
-  tx: Queryable,
+  s: Notifier,
+  tx: Tx,
   change: LedgerChange,
   customerId: string,
   context: Notification['data'] = {},
@@ -24,14 +37,63 @@ export async function notifyLedgerChange(
   });
 }
 
+/** Adds credits once per cause (a paid pack, a plan's credits in `add` mode), and notifies. */
+export async function grantCredits(
+  s: Notifier,
+  tx: Tx,
+  grantTo: { customerId: string; amount: number; reason: CreditReason; cause: string; note?: string },
+  context: Notification['data'] = {},
+): Promise<LedgerChange> {
+  const change = await grant(
+    tx,
+    grantTo.customerId,
+    grantTo.amount,
+    grantTo.reason,
+    grantTo.cause,
+    grantTo.note,
+  );
+  await notifyLedgerChange(s, tx, change, grantTo.customerId, context);
+  return change;
+}
+
+/** Sets the balance to `to` once per cause (a plan's credits in `reset` mode), and notifies. */
+export async function resetCredits(
+  s: Notifier,
+  tx: Tx,
+  resetTo: { customerId: string; to: number; cause: string; note?: string },
+  context: Notification['data'] = {},
+): Promise<LedgerChange> {
+  const change = await reset(tx, resetTo.customerId, resetTo.to, resetTo.cause, resetTo.note);
+  await notifyLedgerChange(s, tx, change, resetTo.customerId, context);
+  return change;
+}
+
+/**
+ * Takes back up to `amount` credits once per cause (a refunded pack; never below zero), and notifies
+ * with the shortfall (credits already spent).
+ */
+export async function clawbackCredits(
+  s: Notifier,
+  tx: Tx,
+  takeBack: { customerId: string; amount: number; cause: string },
+  context: Notification['data'] = {},
+): Promise<LedgerChange> {
+  const change = await clawback(tx, takeBack.customerId, takeBack.amount, takeBack.cause);
+  await notifyLedgerChange(s, tx, change, takeBack.customerId, {
+    ...context,
+    shortfall: takeBack.amount + change.entry.delta,
+  });
+  return change;
+}
+
 /**
  * Grants a paid credit pack's credits (pack credits × quantity) once per `cause`, with its
  * notification, inside the caller's transaction — however the pack was paid (Checkout, a payment
  * intent, an invoice line). A pack no longer in the catalog grants nothing and is logged.
  */
 export async function grantPackCredits(
-  s: Pick<AppContext, 'config' | 'queue' | 'now' | 'catalog' | 'logger'>,
-  tx: Queryable,
+  s: Notifier & Pick<AppContext, 'catalog' | 'logger'>,
+  tx: Tx,
   purchase: { customerId: string; packId: string; quantity: number; cause: string },
   context: Notification['data'] = {},
 ): Promise<LedgerChange | undefined> {
@@ -43,13 +105,15 @@ export async function grantPackCredits(
     );
     return undefined;
   }
-  const change = await grantCredits(
+  return grantCredits(
+    s,
     tx,
-    purchase.customerId,
-    pack.credits * purchase.quantity,
-    'pack_purchase',
-    purchase.cause,
+    {
+      customerId: purchase.customerId,
+      amount: pack.credits * purchase.quantity,
+      reason: 'pack_purchase',
+      cause: purchase.cause,
+    },
+    context,
   );
-  await notifyLedgerChange(s, tx, change, purchase.customerId, context);
-  return change;
 }

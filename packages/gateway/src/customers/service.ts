@@ -1,14 +1,23 @@
+// Customers: paydesk's record of each customer of the host product and its Stripe customer. Other
+// features read and change customers through this module (never through store.ts).
 import type { AppContext } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
+import { Batcher } from '../platform/batcher.js';
+import type { Db } from '../platform/db/types.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import {
   type CustomerRow,
+  contactsByStripeIds,
   customerByExternalId,
   customerById,
+  customerByStripeId,
   insertCustomer,
+  markCustomerDeleted,
   setStripeCustomerId,
   updateCustomerContact,
 } from './store.js';
+
+export type { CustomerRow };
 
 export interface CustomerInput {
   external_id: string;
@@ -81,4 +90,50 @@ export async function ensureCustomer(
   return { customer, created };
 }
 
-export { customerByExternalId, customerById };
+export {
+  customerByExternalId,
+  customerById,
+  customerByStripeId,
+  insertCustomer,
+  markCustomerDeleted,
+  setStripeCustomerId,
+  updateCustomerContact,
+};
+
+export type CustomerContact = Pick<CustomerRow, 'id' | 'email' | 'name'>;
+
+/**
+ * The local customers of many Stripe customers, one statement for the lookups made at once (the
+ * events of one claim are applied together): at most as many statements in flight as ingest batches.
+ * One per context (AppContext.customers).
+ */
+export class CustomerLookup {
+  private readonly batcher: Batcher<string, CustomerContact | undefined>;
+
+  constructor(db: Db) {
+    this.batcher = new Batcher(
+      async (ids) => {
+        const found = new Map((await contactsByStripeIds(db, ids)).map((c) => [c.stripe_customer_id, c]));
+        return ids.map((id) => {
+          const c = found.get(id);
+          return c ? { id: c.id, email: c.email, name: c.name } : undefined;
+        });
+      },
+      // Applying waits on nobody: on PostgreSQL (64 apply-jobs at once) a few milliseconds gather a
+      // steady stream of lookups into one statement; PGlite runs 4 at once, which would wait out
+      // every linger.
+      db.kind === 'postgres'
+        ? { maxBatch: 500, maxInFlight: 2, linger: { ms: 5, fill: 32 } }
+        : { maxBatch: 500, maxInFlight: 1 },
+    );
+  }
+
+  byStripeId(stripeId: string): Promise<CustomerContact | undefined> {
+    return this.batcher.submit(stripeId);
+  }
+
+  /** Resolves once every lookup made so far has been answered. */
+  close(): Promise<void> {
+    return this.batcher.settled();
+  }
+}

@@ -66,3 +66,23 @@ export async function updateCustomerContact(
   );
   return r.rows[0]!;
 }
+
+/** The contact fields of the customers with these Stripe ids (one statement for many). */
+export async function contactsByStripeIds(
+  db: Queryable,
+  stripeIds: readonly string[],
+): Promise<(Pick<CustomerRow, 'id' | 'email' | 'name'> & { stripe_customer_id: string })[]> {
+  const r = await db.query<Pick<CustomerRow, 'id' | 'email' | 'name'> & { stripe_customer_id: string }>(
+    'SELECT id, email, name, stripe_customer_id FROM customers WHERE stripe_customer_id = ANY($1::text[])',
+    [stripeIds],
+  );
+  return r.rows;
+}
+
+/** Marks a customer deleted in Stripe (the first time only). */
+export async function markCustomerDeleted(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    'UPDATE customers SET deleted_at = COALESCE(deleted_at, now()), updated_at = now() WHERE id = $1',
+    [id],
+  );
+}

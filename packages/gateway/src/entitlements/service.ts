@@ -4,25 +4,16 @@
 
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../platform/db/types.js';
+import {
+  type EntitlementRow,
+  entitlementOf,
+  type SubscriptionFacts,
+  subscriptionFactsOf,
+  upsertEntitlement,
+} from './store.js';
 
-export interface EntitlementRow {
-  customer_id: string;
-  subscription_id: string | null;
-  plan: string | null;
-  status: string | null;
-  keys: string[];
-  current_period_end: Date | null;
-  past_due_since: Date | null;
-  updated_at: Date;
-}
-
-interface SubscriptionFacts {
-  id: string;
-  status: string;
-  plan: string | null;
-  current_period_end: Date | null;
-  created_at: Date;
-}
+export type { EntitlementRow };
+export { entitlementOf };
 
 const rank: Record<string, number> = {
   active: 0,
@@ -59,11 +50,6 @@ export function activeKeys(
   return [];
 }
 
-export async function entitlementOf(db: Queryable, customerId: string): Promise<EntitlementRow | undefined> {
-  return (await db.query<EntitlementRow>('SELECT * FROM entitlements WHERE customer_id = $1', [customerId]))
-    .rows[0];
-}
-
 /**
  * Recomputes a customer's entitlement from their subscriptions (inside the caller's transaction) and
  * says whether what they may use changed.
@@ -74,12 +60,9 @@ export async function refreshEntitlements(
   customerId: string,
   at: Date,
 ): Promise<{ row: EntitlementRow; changed: boolean }> {
-  const subs = await tx.query<SubscriptionFacts>(
-    `SELECT id, status, plan, current_period_end, created_at FROM subscriptions WHERE customer_id = $1 AND status <> 'pending'`,
-    [customerId],
-  );
+  const subs = await subscriptionFactsOf(tx, customerId);
   const before = await entitlementOf(tx, customerId);
-  const sub = decisive(subs.rows);
+  const sub = decisive(subs);
   const plan = sub?.plan ? s.catalog.plan(sub.plan) : undefined;
   const status = sub?.status ?? null;
   const keys =
@@ -92,24 +75,15 @@ export async function refreshEntitlements(
         ? before.past_due_since
         : at
       : null;
-  const r = await tx.query<EntitlementRow>(
-    `INSERT INTO entitlements (customer_id, subscription_id, plan, status, keys, current_period_end, past_due_since, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-     ON CONFLICT (customer_id) DO UPDATE SET subscription_id = excluded.subscription_id, plan = excluded.plan,
-       status = excluded.status, keys = excluded.keys, current_period_end = excluded.current_period_end,
-       past_due_since = excluded.past_due_since, updated_at = now()
-     RETURNING *`,
-    [
-      customerId,
-      sub?.id ?? null,
-      sub?.plan ?? null,
-      status,
-      keys,
-      sub?.current_period_end ?? null,
-      pastDueSince,
-    ],
-  );
-  const row = r.rows[0]!;
+  const row = await upsertEntitlement(tx, {
+    customer_id: customerId,
+    subscription_id: sub?.id ?? null,
+    plan: sub?.plan ?? null,
+    status,
+    keys,
+    current_period_end: sub?.current_period_end ?? null,
+    past_due_since: pastDueSince,
+  });
   const grace = s.config.gracePeriodDays;
   const changed =
     !before ||

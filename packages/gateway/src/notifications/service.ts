@@ -3,7 +3,7 @@
 // `Paydesk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the notify secret>`.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import type { Queryable } from '../platform/db/types.js';
+import type { Tx } from '../platform/db/tx.js';
 import type { Job } from '../platform/queue/types.js';
 
 export const NOTIFY_JOB = 'notify';
@@ -32,7 +32,7 @@ export interface Notification {
  */
 export async function notify(
   s: Pick<AppContext, 'config' | 'queue' | 'now'>,
-  tx: Queryable,
+  tx: Tx,
   type: NotificationType,
   cause: string,
   data: Record<string, unknown>,
@@ -45,7 +45,7 @@ export async function notify(
     instance: s.config.instanceId,
     data,
   };
-  await s.queue.enqueue({ kind: NOTIFY_JOB, key: `${type}:${cause}`, payload: { notification } }, tx);
+  await s.queue.enqueue(tx, { kind: NOTIFY_JOB, key: `${type}:${cause}`, payload: { notification } });
 }
 
 export function signNotification(secret: string, body: string, timestamp: number): string {

@@ -5,9 +5,9 @@
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { grantPackCredits } from '../credits/service.js';
-import { customerByStripeId } from '../customers/store.js';
+import { customerByStripeId } from '../customers/service.js';
 import { notify } from '../notifications/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { invoicePaymentIntent, invoiceSubscriptionId } from '../subscriptions/invoice.js';
 import { recordSucceededPayment } from './service.js';
@@ -19,8 +19,8 @@ export async function fulfilPaymentIntent(
   pi: Stripe.PaymentIntent,
 ): Promise<void> {
   if (pi.status !== 'succeeded') return;
-  await s.db.transaction(async (tx) => {
-    const payment = await recordSucceededPayment({ db: inTransaction(s.db, tx) }, pi, {
+  await withTransaction(s, async (tx) => {
+    const payment = await recordSucceededPayment(tx, pi, {
       source: 'payment_intent',
       customer_id: record.customer_id,
       payment_intent_record_id: record.id,
@@ -51,7 +51,6 @@ export async function fulfilPaymentIntent(
       );
     }
   });
-  s.queue.poke();
 }
 
 /** The credit packs an invoice's lines sell (lines whose price carries a pack lookup key of this catalog). */
@@ -92,10 +91,10 @@ export async function fulfilPackInvoice(s: AppContext, invoice: Stripe.Invoice):
   const packs = await packLines(s, invoiceId);
   if (packs.length === 0) return false;
   const pi = invoiceSubscriptionId(invoice) ? null : await invoicePaymentIntent(s, invoice);
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     if (pi) {
       const only = packs.length === 1 ? packs[0] : undefined;
-      const payment = await recordSucceededPayment({ db: inTransaction(s.db, tx) }, pi, {
+      const payment = await recordSucceededPayment(tx, pi, {
         source: 'invoice',
         customer_id: customer.id,
         item_kind: only ? 'pack' : null,
@@ -128,6 +127,5 @@ export async function fulfilPackInvoice(s: AppContext, invoice: Stripe.Invoice):
       );
     }
   });
-  s.queue.poke();
   return true;
 }

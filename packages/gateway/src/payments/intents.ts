@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import { priceItem } from '../checkout/items.js';
 import type { AppContext } from '../context.js';
 import { customerFor, withStripeCustomer } from '../customers/access.js';
-import { customerByExternalId } from '../customers/store.js';
+import { customerByExternalId } from '../customers/service.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
@@ -162,7 +162,7 @@ export async function createPaymentIntent(
     throw err;
   }
   await updatePaymentIntent(s.db, record.id, { stripe_payment_intent_id: intent.id, status: intent.status });
-  await recordSucceededPayment(s, intent, {
+  await recordSucceededPayment(s.db, intent, {
     source: 'payment_intent',
     customer_id: record.customer_id,
     payment_intent_record_id: record.id,
@@ -211,7 +211,7 @@ export async function getPaymentIntent(
   if (!record && own && intent.metadata.paydesk_customer_id !== own.id) throw notFound(ref);
   if (record) {
     await updatePaymentIntent(s.db, record.id, { status: intent.status });
-    await recordSucceededPayment(s, intent, {
+    await recordSucceededPayment(s.db, intent, {
       source: 'payment_intent',
       customer_id: record.customer_id,
       payment_intent_record_id: record.id,

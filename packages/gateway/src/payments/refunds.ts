@@ -3,30 +3,11 @@
 // below a zero balance), once per refund, with notifications, in one transaction.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { clawbackCredits } from '../credits/store.js';
+import { clawbackCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
-import type { Queryable } from '../platform/db/types.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
-
-interface PaymentFacts {
-  id: string;
-  customer_id: string | null;
-  amount: number;
-  amount_refunded: number;
-  item_kind: string | null;
-  item_id: string | null;
-  quantity: number | null;
-}
-
-async function paymentFor(db: Queryable, paymentIntentId: string): Promise<PaymentFacts | undefined> {
-  const r = await db.query<PaymentFacts>(
-    `SELECT id, customer_id, amount, amount_refunded, item_kind, item_id, quantity FROM payments
-     WHERE stripe_payment_intent_id = $1 FOR UPDATE`,
-    [paymentIntentId],
-  );
-  return r.rows[0];
-}
+import { paymentForUpdate, setAmountRefunded } from './store.js';
 
 /** Credits to have taken back once `refunded` of `amount` is refunded (cumulative, so rounding never drifts). */
 export function creditsToTakeBack(credits: number, amount: number, refunded: number): number {
@@ -46,11 +27,11 @@ export async function applyChargeRefunds(s: AppContext, chargeId: string): Promi
   const refunds = [...(charge.refunds?.data ?? [])].sort(
     (a, b) => a.created - b.created || a.id.localeCompare(b.id),
   );
-  const outcome = await s.db.transaction(async (tx): Promise<RefundOutcome> => {
-    const payment = await paymentFor(tx, piId);
+  return withTransaction(s, async (tx): Promise<RefundOutcome> => {
+    const payment = await paymentForUpdate(tx, piId);
     if (!payment) return { applied: false, reason: NO_PAYMENT };
     const refunded = Math.max(Number(payment.amount_refunded), charge.amount_refunded);
-    await tx.query('UPDATE payments SET amount_refunded = $2 WHERE id = $1', [payment.id, refunded]);
+    await setAmountRefunded(tx, payment.id, refunded);
     for (const refund of refunds) {
       await notify(s, tx, 'refund.updated', `${refund.id}:${refund.status}`, {
         refund: refund.id,
@@ -73,16 +54,15 @@ export async function applyChargeRefunds(s: AppContext, chargeId: string): Promi
       cumulative += refund.amount;
       const take = creditsToTakeBack(credits, Number(payment.amount), cumulative) - before;
       if (take <= 0) continue;
-      const change = await clawbackCredits(tx, payment.customer_id, take, `refund:${refund.id}`);
-      await notifyLedgerChange(s, tx, change, payment.customer_id, {
-        refund: refund.id,
-        shortfall: take + change.entry.delta,
-      });
+      await clawbackCredits(
+        s,
+        tx,
+        { customerId: payment.customer_id, amount: take, cause: `refund:${refund.id}` },
+        { refund: refund.id },
+      );
     }
     return { applied: true };
   });
-  s.queue.poke();
-  return outcome;
 }
 
 export function chargeIdOf(object: Stripe.Charge | Stripe.Refund): string | null {

@@ -3,10 +3,20 @@
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { randomToken } from '../platform/auth/api-keys.js';
+import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
-import { insertPayment, listPaymentRows, type NewPayment, type PaymentRow } from './store.js';
+import {
+  insertPayment,
+  listPaymentRows,
+  markIntentCanceled,
+  type NewPayment,
+  type PaymentRow,
+  paymentIntentByRef,
+} from './store.js';
 
 export type { PaymentRow };
+/** Other features (the webhook handlers) read and update paydesk's payment intents through these. */
+export { markIntentCanceled, paymentIntentByRef };
 
 export function newPaymentId(): string {
   return `pay_${randomToken(16)}`;
@@ -27,15 +37,16 @@ export interface PaymentContext {
 /**
  * Records a Stripe payment intent in the history if it succeeded; idempotent by the payment intent id
  * (the first writer wins, later writers get the stored row). Returns undefined when it did not succeed.
+ * `db`: the caller's transaction when the payment is part of a larger change (a fulfilment).
  */
 export async function recordSucceededPayment(
-  s: Pick<AppContext, 'db'>,
+  db: Queryable,
   pi: Stripe.PaymentIntent,
   link: PaymentContext,
 ): Promise<PaymentRow | undefined> {
   if (pi.status !== 'succeeded') return undefined;
   const charge = typeof pi.latest_charge === 'object' && pi.latest_charge !== null ? pi.latest_charge : null;
-  const { payment } = await insertPayment(s.db, {
+  const { payment } = await insertPayment(db, {
     id: newPaymentId(),
     stripe_payment_intent_id: pi.id,
     customer_id: link.customer_id,

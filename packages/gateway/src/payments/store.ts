@@ -181,3 +181,38 @@ export async function updatePaymentIntent(
     [id, fields.stripe_payment_intent_id ?? null, fields.status],
   );
 }
+
+/** A payment intent paydesk created was canceled in Stripe. */
+export async function markIntentCanceled(db: Queryable, id: string, stripeId: string): Promise<void> {
+  await db.query(
+    `UPDATE payment_intents SET status = 'canceled', updated_at = now() WHERE id = $1 AND stripe_payment_intent_id = $2`,
+    [id, stripeId],
+  );
+}
+
+export interface PaymentFacts {
+  id: string;
+  customer_id: string | null;
+  amount: number;
+  amount_refunded: number;
+  item_kind: string | null;
+  item_id: string | null;
+  quantity: number | null;
+}
+
+/** The payment of a payment intent, locked for the rest of the transaction (refunds change it). */
+export async function paymentForUpdate(
+  db: Queryable,
+  paymentIntentId: string,
+): Promise<PaymentFacts | undefined> {
+  const r = await db.query<PaymentFacts>(
+    `SELECT id, customer_id, amount, amount_refunded, item_kind, item_id, quantity FROM payments
+     WHERE stripe_payment_intent_id = $1 FOR UPDATE`,
+    [paymentIntentId],
+  );
+  return r.rows[0];
+}
+
+export async function setAmountRefunded(db: Queryable, id: string, refunded: number): Promise<void> {
+  await db.query('UPDATE payments SET amount_refunded = $2 WHERE id = $1', [id, refunded]);
+}

@@ -37,6 +37,8 @@ export class Batcher<T, R> {
   private writing = 0;
   /** The linger under way (see BatcherOptions.linger). */
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers of settled() waiting for nothing to be pending. */
+  private drained: (() => void)[] = [];
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
@@ -47,6 +49,12 @@ export class Batcher<T, R> {
   /** Items submitted and not yet settled: waiting for a batch, or in one being written. */
   get pending(): number {
     return this.waiting.length + this.writing;
+  }
+
+  /** Resolves once nothing is pending: every item submitted so far has been written (or failed). */
+  settled(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
   submit(item: T): Promise<R> {
@@ -92,6 +100,11 @@ export class Batcher<T, R> {
       this.inFlight--;
       this.writing -= batch.length;
       this.pump();
+      if (this.drained.length > 0 && this.pending === 0) {
+        const waiting = this.drained;
+        this.drained = [];
+        for (const resolve of waiting) resolve();
+      }
     }
   }
 }

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { customerByExternalId } from '../customers/store.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
+import { describe, test } from 'node:test';
+import { customerByExternalId } from '../customers/service.js';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+const t = useTestApp();
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 

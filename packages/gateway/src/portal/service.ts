@@ -3,7 +3,7 @@
 
 import type { AppContext } from '../context.js';
 import { withStripeCustomer } from '../customers/access.js';
-import type { CustomerRow } from '../customers/store.js';
+import type { CustomerRow } from '../customers/service.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { checkRedirect } from '../platform/redirects.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';

@@ -6,11 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, type WebhookFaults } from '@paydesk/emulator';
 import Stripe from 'stripe';
-import { insertCustomer, setStripeCustomerId } from '../customers/store.js';
+import { insertCustomer, setStripeCustomerId } from '../customers/service.js';
 import { jobKinds } from '../jobs.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase } from '../testing/db.js';
-import { storeEvents } from '../webhooks/store.js';
+import { storeFetchedEvents } from '../webhooks/service.js';
 import type { CreditStep } from './model.js';
 import {
   type CustomerUnderTest,
@@ -134,10 +134,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const reconcile = async () => {
       const events = await eventsSince(stripe, cursor);
       if (events.length === 0) return;
-      const { fresh } = await app.context.db.transaction((tx) => storeEvents(tx, events, 'reconcile'));
+      const fresh = await storeFetchedEvents(app.context, events, 'reconcile');
       recovered += fresh.size;
       cursor = events[events.length - 1]!.id;
-      app.context.queue.poke();
     };
     const settle = async () => {
       const s0 = performance.now();

@@ -15,7 +15,7 @@ import { startEmulator } from '@paydesk/emulator';
 import Stripe from 'stripe';
 import { demoCatalogPath, loadCatalog } from '../catalog/catalog.js';
 import { applySync, planSync } from '../catalog/sync.js';
-import { currentBalance } from '../credits/store.js';
+import { currentBalance } from '../credits/service.js';
 import { activeKeys, entitlementOf } from '../entitlements/service.js';
 import { signUserToken } from '../platform/auth/jwt.js';
 import { openPglite } from '../platform/db/pglite.js';

@@ -3,7 +3,7 @@
 // the only passing result. Shared by the chaos test and the crash test.
 import type Stripe from 'stripe';
 import type { Catalog } from '../catalog/catalog.js';
-import { currentBalance } from '../credits/store.js';
+import { currentBalance } from '../credits/service.js';
 import type { Queryable } from '../platform/db/types.js';
 import { type CreditStep, replayCredits } from './model.js';
 

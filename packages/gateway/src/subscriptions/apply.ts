@@ -4,7 +4,7 @@ import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { refreshEntitlements } from '../entitlements/service.js';
 import { notify } from '../notifications/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { isOurs, recordSubscriptionState } from './service.js';
 
 export type Applied = { applied: true; customerId: string } | { applied: false; reason: string };
@@ -17,9 +17,8 @@ export async function applySubscription(
 ): Promise<Applied> {
   if (!isOurs(s, sub))
     return { applied: false, reason: 'the subscription belongs to another paydesk instance or to none' };
-  const outcome = await s.db.transaction(async (tx): Promise<Applied> => {
-    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
-    const row = await recordSubscriptionState(ts, sub, observedAt);
+  return withTransaction(s, async (tx): Promise<Applied> => {
+    const row = await recordSubscriptionState(s, tx, sub, observedAt);
     if (!row) return { applied: false, reason: 'no paydesk customer for this subscription' };
     // Notified per state paydesk stored; a stale write (an older state) changes nothing and says nothing.
     await notify(
@@ -55,6 +54,4 @@ export async function applySubscription(
     }
     return { applied: true, customerId: row.customer_id };
   });
-  s.queue.poke();
-  return outcome;
 }

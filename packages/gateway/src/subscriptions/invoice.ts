@@ -2,11 +2,10 @@
 // period are reset (or added), once per invoice, with notifications, in one transaction.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
-import { notifyLedgerChange } from '../credits/service.js';
-import { grantCredits, resetCredits } from '../credits/store.js';
+import { grantCredits, resetCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
-import { inTransaction } from '../platform/db/tx.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { subscriptionByStripeId } from './store.js';
 
@@ -40,10 +39,9 @@ export async function applyPaidInvoice(s: AppContext, invoice: Stripe.Invoice): 
   if (!sub) return { applied: false, reason: 'not a subscription of this paydesk instance' };
   const pi = await invoicePaymentIntent(s, invoice);
   const plan = sub.plan ? s.catalog.plan(sub.plan) : undefined;
-  await s.db.transaction(async (tx) => {
-    const ts: AppContext = { ...s, db: inTransaction(s.db, tx) };
+  await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(ts, pi, {
+      const payment = await recordSucceededPayment(tx, pi, {
         source: 'invoice',
         customer_id: sub.customer_id,
         item_kind: 'plan',
@@ -65,13 +63,18 @@ export async function applyPaidInvoice(s: AppContext, invoice: Stripe.Invoice): 
     }
     if (plan && plan.credits > 0) {
       const cause = `invoice:${invoice.id}`;
-      const change =
-        plan.credits_mode === 'reset'
-          ? await resetCredits(tx, sub.customer_id, plan.credits, cause, `plan ${plan.id}`)
-          : await grantCredits(tx, sub.customer_id, plan.credits, 'period_grant', cause, `plan ${plan.id}`);
-      await notifyLedgerChange(s, tx, change, sub.customer_id, { invoice: invoice.id });
+      const note = `plan ${plan.id}`;
+      const context = { invoice: invoice.id };
+      if (plan.credits_mode === 'reset')
+        await resetCredits(s, tx, { customerId: sub.customer_id, to: plan.credits, cause, note }, context);
+      else
+        await grantCredits(
+          s,
+          tx,
+          { customerId: sub.customer_id, amount: plan.credits, reason: 'period_grant', cause, note },
+          context,
+        );
     }
   });
-  s.queue.poke();
   return { applied: true };
 }

@@ -11,9 +11,10 @@ import {
   customerByExternalId,
   customerById,
   customerByStripeId,
-} from '../customers/store.js';
+} from '../customers/service.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
+import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import {
@@ -38,6 +39,10 @@ export const liveStatuses: ReadonlySet<string> = new Set([
 ]);
 const endedStatuses: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
 const expand = ['latest_invoice.confirmation_secret'];
+
+export type { SubscriptionRow };
+/** For the compat routes, which name subscriptions by Stripe id. */
+export { subscriptionByStripeId };
 
 export type ProrationBehavior = 'create_prorations' | 'always_invoice';
 
@@ -150,21 +155,22 @@ function stateOf(
  */
 export async function recordSubscriptionState(
   s: AppContext,
+  db: Queryable,
   sub: Stripe.Subscription,
   observedAt: Date,
 ): Promise<SubscriptionRow | undefined> {
   const named =
     sub.metadata?.paydesk_instance === s.config.instanceId ? sub.metadata.paydesk_subscription_id : undefined;
   const existing =
-    (named ? await subscriptionById(s.db, named) : undefined) ?? (await subscriptionByStripeId(s.db, sub.id));
+    (named ? await subscriptionById(db, named) : undefined) ?? (await subscriptionByStripeId(db, sub.id));
   if (existing) {
-    return upsertState(s.db, stateOf(s, sub, existing, observedAt));
+    return upsertState(db, stateOf(s, sub, existing, observedAt));
   }
   const customerId = idOf(sub.customer);
-  const customer = customerId ? await customerByStripeId(s.db, customerId) : undefined;
+  const customer = customerId ? await customerByStripeId(db, customerId) : undefined;
   if (!customer) return undefined;
   return upsertState(
-    s.db,
+    db,
     stateOf(s, sub, { id: named ?? newSubscriptionId(), customer_id: customer.id }, observedAt),
   );
 }
@@ -250,7 +256,7 @@ export async function listSubscriptions(
   const out: SubscriptionDetails[] = [];
   for (const sub of page.data) {
     if (!isOurs(s, sub)) continue;
-    const row = await recordSubscriptionState(s, sub, at);
+    const row = await recordSubscriptionState(s, s.db, sub, at);
     if (row) out.push({ record: row, subscription: sub });
   }
   return out;

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { customerByExternalId } from '../customers/store.js';
+import { describe, test } from 'node:test';
+import { customerByExternalId } from '../customers/service.js';
 import { idempotencyKey } from '../platform/stripe/client.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
 import { authSuite } from '../testing/auth-suite.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { recordSubscriptionState } from './service.js';
 import { insertPending, subscriptionById } from './store.js';
 import type { SubscriptionView } from './view.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
-});
+const t = useTestApp();
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -587,11 +576,21 @@ describe('reading and authorization', () => {
     const seenAt = new Date();
     await call(token, 'POST', `/v1/subscriptions/${sub.id}/cancel`, { at_period_end: false });
     // The active state, read before the cancellation, arrives late (as a delayed webhook would).
-    const kept = await recordSubscriptionState(t.context, before, new Date(seenAt.getTime() - 60_000));
+    const kept = await recordSubscriptionState(
+      t.context,
+      t.context.db,
+      before,
+      new Date(seenAt.getTime() - 60_000),
+    );
     assert.equal(kept?.status, 'canceled');
     assert.equal((await subscriptionById(t.context.db, sub.id))?.status, 'canceled');
     // A newer one is taken.
-    const newer = await recordSubscriptionState(t.context, before, new Date(Date.now() + 60_000));
+    const newer = await recordSubscriptionState(
+      t.context,
+      t.context.db,
+      before,
+      new Date(Date.now() + 60_000),
+    );
     assert.equal(newer?.status, 'active');
   });
 });

@@ -2,17 +2,15 @@ import { Writable } from 'node:stream';
 import { type RunningEmulator, startEmulator } from '@paydesk/emulator';
 import type Stripe from 'stripe';
 import { type App, type BuildOptions, buildApp } from '../app.js';
-import { type Catalog, demoCatalogPath, loadCatalog } from '../catalog/catalog.js';
-import { PriceResolver } from '../catalog/price-resolver.js';
-import { applySync, planSync } from '../catalog/sync.js';
-import type { AppContext } from '../context.js';
+import { type Catalog, loadCatalog } from '../catalog/catalog.js';
+import { type Context, type ContextOverrides, createContext, ownContext } from '../context.js';
 import { createApiKey, type Scope } from '../platform/auth/api-keys.js';
 import { signUserToken } from '../platform/auth/jwt.js';
+import type { Clock } from '../platform/clock.js';
 import { type Config, loadConfig } from '../platform/config.js';
 import { migrate } from '../platform/db/migrate.js';
 import type { Db } from '../platform/db/types.js';
 import { createLogger } from '../platform/logger.js';
-import { DbJobQueue } from '../platform/queue/db-queue.js';
 import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from './stripe.js';
 
 /** Collects log lines written by a logger, for assertions on what gets logged. */
@@ -43,13 +41,17 @@ export interface TestAppOptions extends BuildOptions {
   syncCatalog?: boolean;
   catalogPath?: string;
   now?: () => Date;
+  /** The job queue's clock (testing/clock.ts: a ManualClock moves only when the test says). */
+  clock?: Clock;
+  /** The job queue's settings, over the tests' (a short poll and back-off). */
+  queue?: ContextOverrides['queue'];
 }
 
 export interface TestApp {
   app: App;
   logs: LogCapture;
   config: Config;
-  context: AppContext;
+  context: Context;
   emulator: RunningEmulator;
   stripe: Stripe;
   catalog: Catalog;
@@ -80,29 +82,31 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     apiBase: emulator.url,
     maxNetworkRetries: 0,
   });
-  const catalog = await loadCatalog(options.catalogPath ?? demoCatalogPath, config.instanceId);
-  if (options.syncCatalog !== false) await applySync(stripe, await planSync(stripe, catalog));
   const result = options.migrateFirst !== false ? await migrate(db) : undefined;
   const { loadMigrations } = await import('../platform/db/migrate.js');
-  const context: AppContext = {
-    config,
-    db,
+  // The database is the test's (it closes it); the emulator is closed with the app unless shared.
+  const context = await createContext(config, {
     logger,
-    migrations: result?.migrations ?? (await loadMigrations()),
-    stripe,
-    catalog,
-    prices: new PriceResolver(stripe),
+    db,
+    stripe: {
+      stripe,
+      mode: 'external-emulator',
+      emulatorUrl: emulator.url,
+      close: () => emulator.close(),
+      owned: !options.emulator,
+    },
+    ...(options.catalogPath ? { catalog: await loadCatalog(options.catalogPath, config.instanceId) } : {}),
     secrets: { jwtSecret: config.jwtSecret, adminKey: config.adminKey },
-    now: options.now ?? (() => new Date()),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     // Not started: a test that wants jobs to run calls context.queue.start(…) itself.
-    queue: new DbJobQueue({ db, logger, pollMs: 20, retry: { baseMs: 10, factor: 2, maxMs: 200 } }),
+    queue: { pollMs: 20, retry: { baseMs: 10, factor: 2, maxMs: 200 }, ...options.queue },
     webhookSecrets: [TEST_WEBHOOK_SECRET],
-  };
-  const app = await buildApp(context, options);
-  app.addHook('onClose', async () => {
-    await context.queue.stop(5_000);
-    if (!options.emulator) await emulator.close();
+    migrations: result?.migrations ?? (await loadMigrations()),
+    syncCatalog: options.syncCatalog !== false,
   });
+  const app = await buildApp(context, options);
+  ownContext(app, context);
   await app.ready();
   return {
     app,
@@ -111,7 +115,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     context,
     emulator,
     stripe,
-    catalog,
+    catalog: context.catalog,
     userToken: (sub, o = {}) =>
       signUserToken(TEST_JWT_SECRET, {
         subject: sub,

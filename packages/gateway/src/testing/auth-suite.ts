@@ -57,7 +57,7 @@ export function authSuite(get: () => TestApp, routes: readonly ProtectedRoute[])
     if (route.allow.includes('api_key')) {
       test(`${name}: a revoked API key → 401`, async () => {
         const key = await get().apiKey(['read', 'write', 'custom_amounts', 'refunds']);
-        await revokeApiKey(get().context.db, key);
+        await revokeApiKey(get().context.db, key, get().context.verifiedKeys);
         expectError(await send({ authorization: `Bearer ${key}` }), 401, 'unauthorized');
       });
       if (route.scopes && route.scopes.length > 0) {

@@ -2,8 +2,8 @@
 // secret as Stripe signs them, injected into POST /webhooks/stripe.
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
-import type { StoredEvent } from '../webhooks/store.js';
-import { eventById } from '../webhooks/store.js';
+import type { StoredEvent } from '../webhooks/service.js';
+import { eventById } from '../webhooks/service.js';
 import { TEST_WEBHOOK_SECRET, type TestApp } from './app.js';
 
 /** A Stripe-Signature header for `payload`, as Stripe would send it at `timestamp` (seconds). */

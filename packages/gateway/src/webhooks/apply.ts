@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import type { Job, KindOptions } from '../platform/queue/types.js';
-import { type EventResult, eventTable } from './event-queue.js';
+import type { EventResult } from './event-queue.js';
 
 export type EventOutcome = { status: 'processed' } | { status: 'ignored'; reason: string };
 
@@ -18,11 +18,8 @@ export type EventHandlers = Readonly<Partial<Record<string, EventHandler>>>;
  * The job kind APPLY_EVENT_JOB: the handler applies one event and throws to retry (the event stays
  * pending meanwhile, with the error); the outcomes of many are written in one statement.
  */
-export function applyEventJob(
-  s: AppContext,
-  handlers: EventHandlers,
-): Pick<KindOptions, 'handler' | 'table'> {
-  const tally = appliedBy(s);
+export function applyEventJob(s: AppContext, handlers: EventHandlers): Pick<KindOptions, 'handler'> {
+  const tally = s.applied;
   const handler = async (job: Job): Promise<EventResult> => {
     const result = await apply(job);
     tally[result.status]++;
@@ -43,17 +40,12 @@ export function applyEventJob(
     }
     return { status: outcome.status, reason: outcome.status === 'ignored' ? outcome.reason : null };
   };
-  return { handler, table: eventTable };
+  return { handler };
 }
 
-const tallies = new WeakMap<AppContext, Record<EventResult['status'], number>>();
+/** The outcomes of the events this process applied, by status (a context member, for /metrics). */
+export type EventTally = Record<EventResult['status'], number>;
 
-/** The outcomes of the events this process applied, by status (for /metrics). */
-export function appliedBy(s: AppContext): Record<EventResult['status'], number> {
-  let tally = tallies.get(s);
-  if (!tally) {
-    tally = { processed: 0, ignored: 0 };
-    tallies.set(s, tally);
-  }
-  return tally;
+export function newEventTally(): EventTally {
+  return { processed: 0, ignored: 0 };
 }

@@ -1,12 +1,13 @@
 // The stored events as the apply-job's queue (a JobTable for platform/queue): a pending event is a
 // job. Ingest writes each event already leased to the worker of the process that received it (see
-// storeEvents and JobQueue.reserve), which applies it from memory: one row written per event, and
+// storeEvents and DbJobQueue.reserve), which applies it from memory: one row written per event, and
 // one update (its outcome) when it has been applied. Events nobody holds — written beyond the local
 // worker's room, by reconcile, replayed, retried after a failure, or left by a worker that stopped
 // (its lease is `run_at`) — are claimed from the table with FOR UPDATE SKIP LOCKED like any job.
 import type Stripe from 'stripe';
-import { type StatsRow, toQueueStats } from '../platform/queue/store.js';
-import type { Job, JobTable } from '../platform/queue/types.js';
+import { type StatsRow, toQueueStats } from '../platform/queue/db/jobs-table.js';
+import type { JobTable } from '../platform/queue/db/table.js';
+import type { Job } from '../platform/queue/types.js';
 
 /** The kind of job that applies one stored event. */
 export const APPLY_EVENT_JOB = 'stripe_event';

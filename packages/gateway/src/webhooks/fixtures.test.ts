@@ -6,16 +6,14 @@
 // real object they are about. Each fixture's stored status is asserted, and the effects at the end.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { deliverAndApply } from '../testing/webhook-fixtures.js';
 import { eventHandlers } from './handlers.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp();
 let buyer: Stripe;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -59,8 +57,7 @@ function retyped(e: Stripe.Event, type: string): Stripe.Event {
 }
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
+  await t.ready;
   t.context.queue.start(jobKinds(t.context));
   buyer = new Stripe('sk_test_buyer', { host: '127.0.0.1', port: t.emulator.port, protocol: 'http' });
 
@@ -105,10 +102,6 @@ before(async () => {
     { name: 'Alice Fixture' },
     { idempotencyKey: 'pd:fx-rename' },
   );
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
 });
 
 /** The emulator's events of a type, oldest first. */

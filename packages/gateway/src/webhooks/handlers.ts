@@ -3,15 +3,14 @@
 // duplicated event can never move state backwards. Events about another instance's objects, or whose
 // metadata points at records that do not match, are acknowledged and marked ignored.
 import type Stripe from 'stripe';
-import { syncCheckout } from '../checkout/service.js';
-import { checkoutByRef, markCheckoutCreated } from '../checkout/store.js';
+import { checkoutByRef, markCheckoutCreated, syncCheckout } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
-import { type CustomerRow, customerByStripeId, updateCustomerContact } from '../customers/store.js';
+import { customerByStripeId, markCustomerDeleted, updateCustomerContact } from '../customers/service.js';
 import { notify } from '../notifications/service.js';
 import { fulfilPackInvoice, fulfilPaymentIntent } from '../payments/fulfil.js';
 import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../payments/refunds.js';
-import { paymentIntentByRef } from '../payments/store.js';
-import { Batcher } from '../platform/batcher.js';
+import { markIntentCanceled, paymentIntentByRef } from '../payments/service.js';
+import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { applySubscription } from '../subscriptions/apply.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../subscriptions/invoice.js';
@@ -38,12 +37,13 @@ const trialWillEnd: EventHandler = async (s, event) => {
   const outcome = await refreshSubscription(s, (event.data.object as Stripe.Subscription).id);
   if (outcome.status !== 'processed') return outcome;
   const sub = event.data.object as Stripe.Subscription;
-  await notify(s, s.db, 'subscription.updated', `${sub.id}:trial_will_end:${sub.trial_end}`, {
-    stripe_subscription: sub.id,
-    trial_will_end: true,
-    trial_end: sub.trial_end ? new Date(sub.trial_end * 1000).toISOString() : null,
-  });
-  s.queue.poke();
+  await withTransaction(s, (tx) =>
+    notify(s, tx, 'subscription.updated', `${sub.id}:trial_will_end:${sub.trial_end}`, {
+      stripe_subscription: sub.id,
+      trial_will_end: true,
+      trial_end: sub.trial_end ? new Date(sub.trial_end * 1000).toISOString() : null,
+    }),
+  );
   return processed;
 };
 
@@ -66,12 +66,13 @@ const checkoutChanged: EventHandler = async (s, event) => {
     return ignored('the session’s metadata points at another checkout');
   const result = await syncCheckout(s, record);
   if (event.type === 'checkout.session.async_payment_failed') {
-    await notify(s, s.db, 'payment.failed', `${session.id}:async`, {
-      customer: record.customer_id,
-      checkout: record.id,
-      reason: 'async_payment_failed',
-    });
-    s.queue.poke();
+    await withTransaction(s, (tx) =>
+      notify(s, tx, 'payment.failed', `${session.id}:async`, {
+        customer: record.customer_id,
+        checkout: record.id,
+        reason: 'async_payment_failed',
+      }),
+    );
   }
   if (result.session.mode === 'subscription' && typeof result.session.subscription === 'string') {
     await refreshSubscription(s, result.session.subscription);
@@ -99,18 +100,19 @@ const invoiceFailed: EventHandler = async (s, event) => {
   if (outcome.status !== 'processed') return outcome;
   const customer = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer?.id;
   const local = customer ? await customerByStripeId(s.db, customer) : undefined;
-  await notify(s, s.db, 'payment.failed', `${invoice.id}:${invoice.attempt_count}:${event.type}`, {
-    customer: local?.id ?? null,
-    invoice: invoice.id,
-    amount: invoice.amount_due,
-    currency: invoice.currency,
-    attempt: invoice.attempt_count,
-    reason: event.type === 'invoice.payment_action_required' ? 'authentication_required' : 'payment_failed',
-    next_attempt: invoice.next_payment_attempt
-      ? new Date(invoice.next_payment_attempt * 1000).toISOString()
-      : null,
-  });
-  s.queue.poke();
+  await withTransaction(s, (tx) =>
+    notify(s, tx, 'payment.failed', `${invoice.id}:${invoice.attempt_count}:${event.type}`, {
+      customer: local?.id ?? null,
+      invoice: invoice.id,
+      amount: invoice.amount_due,
+      currency: invoice.currency,
+      attempt: invoice.attempt_count,
+      reason: event.type === 'invoice.payment_action_required' ? 'authentication_required' : 'payment_failed',
+      next_attempt: invoice.next_payment_attempt
+        ? new Date(invoice.next_payment_attempt * 1000).toISOString()
+        : null,
+    }),
+  );
   return processed;
 };
 
@@ -180,14 +182,15 @@ async function recordPaymentOfCharge(s: AppContext, chargeId: string): Promise<b
 const paymentIntentFailed: EventHandler = async (s, event) => {
   const pi = event.data.object as Stripe.PaymentIntent;
   if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
-  await notify(s, s.db, 'payment.failed', `${pi.id}:${pi.last_payment_error?.charge ?? event.id}`, {
-    customer: pi.metadata.paydesk_customer_id ?? null,
-    payment_intent: pi.id,
-    amount: pi.amount,
-    currency: pi.currency,
-    reason: pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code ?? 'payment_failed',
-  });
-  s.queue.poke();
+  await withTransaction(s, (tx) =>
+    notify(s, tx, 'payment.failed', `${pi.id}:${pi.last_payment_error?.charge ?? event.id}`, {
+      customer: pi.metadata.paydesk_customer_id ?? null,
+      payment_intent: pi.id,
+      amount: pi.amount,
+      currency: pi.currency,
+      reason: pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code ?? 'payment_failed',
+    }),
+  );
   return processed;
 };
 
@@ -196,10 +199,7 @@ const paymentIntentCanceled: EventHandler = async (s, event) => {
   if (!ours(s, pi.metadata)) return ignored('the payment intent is not one this paydesk created directly');
   const recordId = pi.metadata.paydesk_payment_intent_id;
   if (recordId) {
-    await s.db.query(
-      `UPDATE payment_intents SET status = 'canceled', updated_at = now() WHERE id = $1 AND stripe_payment_intent_id = $2`,
-      [recordId, pi.id],
-    );
+    await markIntentCanceled(s.db, recordId, pi.id);
   }
   return processed;
 };
@@ -214,50 +214,12 @@ const refundChanged: EventHandler = async (s, event) => {
   return r.applied ? processed : ignored(r.reason);
 };
 
-type CustomerContact = Pick<CustomerRow, 'id' | 'email' | 'name'>;
-
-/**
- * The local customers of many Stripe customers, one statement for the events applied at once (the
- * events of one claim start together): at most as many lookups in flight as ingest batches.
- */
-const customerLookups = new WeakMap<AppContext, Batcher<string, CustomerContact | undefined>>();
-
-function localCustomerOf(s: AppContext, stripeId: string): Promise<CustomerContact | undefined> {
-  let lookups = customerLookups.get(s);
-  if (!lookups) {
-    lookups = new Batcher(
-      async (ids) => {
-        const r = await s.db.query<CustomerContact & { stripe_customer_id: string }>(
-          'SELECT id, email, name, stripe_customer_id FROM customers WHERE stripe_customer_id = ANY($1::text[])',
-          [ids],
-        );
-        const found = new Map(r.rows.map((c) => [c.stripe_customer_id, c]));
-        return ids.map((id) => {
-          const c = found.get(id);
-          return c ? { id: c.id, email: c.email, name: c.name } : undefined;
-        });
-      },
-      // Applying waits on nobody: on PostgreSQL (64 apply-jobs at once) a few milliseconds gather a
-      // steady stream of lookups into one statement; PGlite runs 4 at once, which would wait out
-      // every linger.
-      s.db.kind === 'postgres'
-        ? { maxBatch: 500, maxInFlight: 2, linger: { ms: 5, fill: 32 } }
-        : { maxBatch: 500, maxInFlight: 1 },
-    );
-    customerLookups.set(s, lookups);
-  }
-  return lookups.submit(stripeId);
-}
-
 const customerUpdated: EventHandler = async (s, event) => {
   const id = (event.data.object as Stripe.Customer).id;
-  const local = await localCustomerOf(s, id);
+  const local = await s.customers.byStripeId(id);
   if (!local) return ignored('not a customer of this paydesk');
   if (event.type === 'customer.deleted') {
-    await s.db.query(
-      'UPDATE customers SET deleted_at = COALESCE(deleted_at, now()), updated_at = now() WHERE id = $1',
-      [local.id],
-    );
+    await markCustomerDeleted(s.db, local.id);
     return processed;
   }
   const fresh = await callStripe(() => s.stripe.customers.retrieve(id));

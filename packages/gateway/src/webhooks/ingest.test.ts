@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
+import type { JobTable } from '../platform/queue/db/table.js';
 import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { applyEventJob } from './apply.js';
-import { APPLY_EVENT_JOB } from './event-queue.js';
+import { APPLY_EVENT_JOB, eventTable } from './event-queue.js';
 import { EventIngestor } from './ingest.js';
 import { webhookPaths } from './routes.js';
 import { receivedEvent } from './store.js';
@@ -137,9 +138,21 @@ describe('POST /webhooks/stripe', () => {
 
   test('with the queue running, received events are applied from memory; beyond its room, from the table', async () => {
     const own = await createTestDatabase();
-    const other = await createTestApp(await own.open(), { syncCatalog: false });
+    const claims: number[] = [];
+    // Counts what is claimed from the table: held events never are.
+    const counting: JobTable = {
+      ...eventTable,
+      claim: async (...a) => {
+        const jobs = await eventTable.claim(...a);
+        claims.push(jobs.length);
+        return jobs;
+      },
+    };
+    const other = await createTestApp(await own.open(), {
+      syncCatalog: false,
+      queue: { tables: { [APPLY_EVENT_JOB]: counting }, handOffLimits: { [APPLY_EVENT_JOB]: 10 } },
+    });
     try {
-      const claims: number[] = [];
       let open: () => void = () => {};
       const gate = new Promise<void>((resolve) => {
         open = resolve;
@@ -151,23 +164,7 @@ describe('POST /webhooks/stripe', () => {
           return { status: 'processed' };
         },
       });
-      const table = kind.table!;
-      other.context.queue.start({
-        [APPLY_EVENT_JOB]: {
-          ...kind,
-          // Counts what is claimed from the table: held events never are.
-          table: {
-            ...table,
-            claim: async (...a) => {
-              const jobs = await table.claim(...a);
-              claims.push(jobs.length);
-              return jobs;
-            },
-          },
-          concurrency: 1,
-          handOffLimit: 10,
-        },
-      });
+      other.context.queue.start({ [APPLY_EVENT_JOB]: { ...kind, concurrency: 1 } });
       const events = Array.from({ length: 30 }, () => event());
       for (const e of events) {
         const body = JSON.stringify(e);
@@ -202,7 +199,7 @@ describe('POST /webhooks/stripe', () => {
   });
 
   test('ingest counts as pressed while a burst waits on storage, not at a steady rate nor once stored', async () => {
-    const ingestor = new EventIngestor(t.context.db, t.context.queue);
+    const ingestor = new EventIngestor(t.context.db, t.context.jobs);
     const burst = () =>
       Promise.all(Array.from({ length: 400 }, () => ingestor.submit(receivedEvent(event()))));
     assert.equal(ingestor.pressed(), false);

@@ -2,13 +2,11 @@
 // statement (its own transaction: one row per event, which is also its apply-job), and each caller is
 // answered only after the statement holding its event committed, so a 2xx always means "stored
 // durably". The events are written leased to this process's worker as far as it has room
-// (JobQueue.reserve) and handed to it once committed, so it applies them without claiming or reading
-// them back.
-
-import type { AppContext } from '../context.js';
+// (DbJobQueue.reserve) and handed to it once committed, so it applies them without claiming or
+// reading them back: this hand-off is the database backend's, which is why the ingestor names it.
 import { Batcher } from '../platform/batcher.js';
 import type { Db } from '../platform/db/types.js';
-import type { JobQueue } from '../platform/queue/types.js';
+import type { DbJobQueue } from '../platform/queue/db/queue.js';
 import { APPLY_EVENT_JOB } from './event-queue.js';
 import { type EventSource, type ReceivedEvent, storeEvents } from './store.js';
 
@@ -36,7 +34,7 @@ export class EventIngestor {
 
   constructor(
     private readonly db: Db,
-    private readonly queue: JobQueue,
+    private readonly queue: DbJobQueue,
     private readonly source: EventSource = 'webhook',
   ) {
     this.batcher = new Batcher(
@@ -113,16 +111,9 @@ export class EventIngestor {
   submit(event: ReceivedEvent): Promise<IngestOutcome> {
     return this.batcher.submit(event);
   }
-}
 
-const ingestors = new WeakMap<AppContext, EventIngestor>();
-
-/** The one ingestor of a paydesk app (its routes store through it; its queue watches its pressure). */
-export function ingestorOf(s: AppContext): EventIngestor {
-  let ingestor = ingestors.get(s);
-  if (!ingestor) {
-    ingestor = new EventIngestor(s.db, s.queue);
-    ingestors.set(s, ingestor);
+  /** Resolves once every delivery submitted so far is stored (or refused). */
+  close(): Promise<void> {
+    return this.batcher.settled();
   }
-  return ingestor;
 }

@@ -1,18 +1,16 @@
 // Events arriving in the worst order: a refund before anything about the payment it refunds.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
-import { createTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/app.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { TEST_WEBHOOK_SECRET } from '../testing/app.js';
+import { useTestApp } from '../testing/setup.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp();
 let buyer: Stripe;
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
+  await t.ready;
   buyer = new Stripe('sk_test_buyer', {
     host: '127.0.0.1',
     port: t.emulator.port,
@@ -20,10 +18,6 @@ before(async () => {
     maxNetworkRetries: 0,
   });
   t.context.queue.start(jobKinds(t.context));
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
 });
 
 async function deliver(event: Stripe.Event) {
@@ -38,7 +32,6 @@ async function deliver(event: Stripe.Event) {
     payload,
   });
   assert.equal(r.statusCode, 200, r.body);
-  t.context.queue.poke();
   await t.context.queue.idle();
 }
 

@@ -2,10 +2,11 @@
 // effect must come from reconcile's pass over /v1/events, exactly once, and replay and the
 // subscription check must add nothing that is already there.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { jobKinds } from '../jobs.js';
-import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { withTransaction } from '../platform/db/tx.js';
+import { TEST_ADMIN_KEY } from '../testing/app.js';
+import { useTestApp } from '../testing/setup.js';
 import {
   checkSubscriptions,
   DEFAULT_LOOKBACK_SECONDS,
@@ -16,17 +17,11 @@ import {
   SAFETY_MARGIN_SECONDS,
 } from './reconcile.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp();
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
+  await t.ready;
   t.context.queue.start(jobKinds(t.context));
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
 });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -270,7 +265,9 @@ describe('/metrics', () => {
     assert.match(r.body, /^paydesk_jobs_oldest_due_age_seconds [\d.e+-]+$/m);
 
     // A job that keeps failing shows up as retrying, then dead; an overdue job ages.
-    await t.context.queue.enqueue({ kind: 'metrics_probe', runAt: new Date(Date.now() - 60_000) });
+    await withTransaction(t.context, (tx) =>
+      t.context.queue.enqueue(tx, { kind: 'metrics_probe', runAt: new Date(Date.now() - 60_000) }),
+    );
     await t.context.db.query(
       `INSERT INTO jobs (kind, payload, status, attempts, max_attempts) VALUES ('metrics_probe', '{}', 'dead', 3, 3)`,
     );

@@ -8,9 +8,9 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { applySubscription } from '../subscriptions/apply.js';
+import type { SubscriptionRow } from '../subscriptions/service.js';
 import { planOf } from '../subscriptions/service.js';
-import type { SubscriptionRow } from '../subscriptions/store.js';
-import { eventById, storeEvents } from './store.js';
+import { eventById, requeueEvent, storeFetchedEvents } from './service.js';
 
 /** Stripe keeps events for 30 days: `/v1/events` cannot go further back. */
 export const EVENT_RETENTION_SECONDS = 30 * 86_400;
@@ -101,13 +101,8 @@ export async function reconcileEvents(s: AppContext, options: ReconcileOptions):
     if (page.data.length > 0) {
       seen += page.data.length;
       // Oldest first within a page, so their jobs are claimed in the order Stripe created them.
-      const { fresh: stored } = await s.db.transaction((tx) =>
-        storeEvents(tx, [...page.data].reverse(), 'reconcile'),
-      );
-      if (stored.size > 0) {
-        fresh.push(...stored);
-        s.queue.poke();
-      }
+      const stored = await storeFetchedEvents(s, [...page.data].reverse(), 'reconcile');
+      fresh.push(...stored);
       const last = page.data[page.data.length - 1]!;
       const covered = Math.floor(now.getTime() / 1000) - last.created;
       options.onProgress?.(page.has_more ? Math.min(0.99, covered / span) : 1, { seen, new: fresh.length });
@@ -169,7 +164,6 @@ export async function waitForEvents(
     );
     const done = tally(r.rows, Date.now() >= deadline);
     if (done) return done;
-    s.queue.poke();
     await sleep(25);
   }
 }
@@ -195,20 +189,13 @@ export async function replayEvent(s: AppContext, eventId: string, waitMs = 60_00
   let fetched = false;
   if (!stored) {
     const event: Stripe.Event = await callStripe(() => s.stripe.events.retrieve(eventId));
-    await s.db.transaction((tx) => storeEvents(tx, [event], 'replay'));
+    await storeFetchedEvents(s, [event], 'replay');
     fetched = true;
     stored = await eventById(s.db, eventId);
     if (!stored) throw new Error(`event ${eventId} could not be stored`);
   } else {
-    await s.db.query(
-      `UPDATE stripe_events
-       SET status = 'pending', status_reason = NULL, processed_at = NULL, attempts = 0, run_at = now(),
-           locked_by = NULL, last_error = NULL
-       WHERE id = $1`,
-      [eventId],
-    );
+    await requeueEvent(s, eventId);
   }
-  s.queue.poke();
   const outcome = (await waitForEvents(s, [eventId], waitMs)).errors[eventId] ?? null;
   const after = await eventById(s.db, eventId);
   const status =

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { FastPathServer } from '../platform/http/fast-path.js';
 import { readEventHead } from './event-head.js';
-import { type IngestOutcome, ingestorOf } from './ingest.js';
+import type { IngestOutcome } from './ingest.js';
 import type { ReceivedEvent } from './store.js';
 
 /** paydesk's own path, and the seed systems' paths for the same endpoint. */
@@ -71,7 +71,7 @@ const ackSchema = z.object({ received: z.literal(true), duplicate: z.boolean() }
  */
 export function webhookRoutes(s: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const ingestor = ingestorOf(s);
+    const { ingestor } = s;
     // This plugin's own body parsing: the raw bytes, whatever the content type, for the signature.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

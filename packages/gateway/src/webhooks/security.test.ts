@@ -2,27 +2,20 @@
 // timestamps, replayed event ids, events about another instance's objects, and events whose
 // metadata points at another customer's records.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
-import { createTestApp, type TestApp } from '../testing/app.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { useTestApp } from '../testing/setup.js';
 import { deliver, deliverAndApply, emulatorEvent } from '../testing/webhook-fixtures.js';
 import { SIGNATURE_TOLERANCE_SECONDS } from './routes.js';
 
-let tdb: TestDatabase;
-let t: TestApp;
+const t = useTestApp();
 let buyer: Stripe;
 
 before(async () => {
-  tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open());
+  await t.ready;
   t.context.queue.start(jobKinds(t.context));
   buyer = new Stripe('sk_test_buyer', { host: '127.0.0.1', port: t.emulator.port, protocol: 'http' });
-});
-after(async () => {
-  await t.app.close();
-  await tdb.destroy();
 });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
 import { binaryArray } from '../platform/db/binary-array.js';
 import type { Queryable } from '../platform/db/types.js';
-import type { HandOff, Job } from '../platform/queue/types.js';
+import type { HandOff } from '../platform/queue/db/table.js';
+import type { Job } from '../platform/queue/types.js';
 import type { EventHead } from './event-head.js';
 import { eventJob } from './event-queue.js';
 
@@ -84,7 +85,7 @@ function headOf(e: Stripe.Event): EventHead {
 /**
  * Stores a batch of events in one statement (its own transaction when called outside one): each new
  * event is a pending row, its own apply-job (webhooks/event-queue.ts). With `hold`, the first
- * `hold.slots` of the batch are written already leased to `hold.worker` (JobQueue.reserve), and come
+ * `hold.slots` of the batch are written already leased to `hold.worker` (DbJobQueue.reserve), and come
  * back in `held` for it to apply from memory; the others wait in the table for any worker. A received
  * event's body is stored as it came (the database checks that it is JSON: a body that is not fails
  * the statement with a data exception, SQLSTATE class 22); an event object is serialised. Returns

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { migrate } from '../db/migrate.js';
 import type { Db } from '../db/types.js';
-import { createApiKey, randomToken, revokeApiKey, verifyApiKey } from './api-keys.js';
+import { createApiKey, randomToken, revokeApiKey, VerifiedKeys, verifyApiKey } from './api-keys.js';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -32,39 +32,42 @@ function counted(kind: Db['kind']): { db: Db; reads: () => number } {
 describe('API key verification cache', () => {
   test('embedded database: a verified key is served from memory; a revocation takes effect at once', async () => {
     const { db: view, reads } = counted('pglite');
+    const cache = new VerifiedKeys();
     const { key, record } = await createApiKey(view, { name: 'cached', scopes: ['read'] });
-    assert.equal((await verifyApiKey(view, key)).ok, true);
+    assert.equal((await verifyApiKey(view, key, cache)).ok, true);
     assert.equal(reads(), 1);
-    const again = await verifyApiKey(view, key);
+    const again = await verifyApiKey(view, key, cache);
     assert.ok(again.ok);
     assert.deepEqual(again.record.scopes, ['read']);
     assert.equal(reads(), 1, 'the second check did not read api_keys');
 
     // The right id with a wrong secret is refused even while the id is cached.
     const forged = `${key.slice(0, -4)}AAAA`;
-    assert.deepEqual(await verifyApiKey(view, forged), { ok: false, reason: 'unknown' });
+    assert.deepEqual(await verifyApiKey(view, forged, cache), { ok: false, reason: 'unknown' });
 
-    assert.equal(await revokeApiKey(view, record.id), true);
-    assert.deepEqual(await verifyApiKey(view, key), { ok: false, reason: 'revoked' });
+    assert.equal(await revokeApiKey(view, record.id, cache), true);
+    assert.deepEqual(await verifyApiKey(view, key, cache), { ok: false, reason: 'revoked' });
   });
 
   test('a revocation racing a verification of the same key is never undone by it', async () => {
     const { db: view } = counted('pglite');
+    const cache = new VerifiedKeys();
     const { key } = await createApiKey(view, { name: 'racing', scopes: ['read'] });
-    const [, revoked] = await Promise.all([verifyApiKey(view, key), revokeApiKey(view, key)]);
+    const [, revoked] = await Promise.all([verifyApiKey(view, key, cache), revokeApiKey(view, key, cache)]);
     assert.equal(revoked, true);
-    assert.deepEqual(await verifyApiKey(view, key), { ok: false, reason: 'revoked' });
+    assert.deepEqual(await verifyApiKey(view, key, cache), { ok: false, reason: 'revoked' });
   });
 
   test('PostgreSQL: every check reads the row (another process may revoke the key)', async () => {
     const { db: view, reads } = counted('postgres');
+    const cache = new VerifiedKeys();
     const { key } = await createApiKey(view, { name: 'shared', scopes: ['read'] });
-    await verifyApiKey(view, key);
-    await verifyApiKey(view, key);
+    await verifyApiKey(view, key, cache);
+    await verifyApiKey(view, key, cache);
     assert.equal(reads(), 2);
     // Revoked by another handle (another process): refused on the next request.
     await revokeApiKey(db, key);
-    assert.deepEqual(await verifyApiKey(view, key), { ok: false, reason: 'revoked' });
+    assert.deepEqual(await verifyApiKey(view, key, cache), { ok: false, reason: 'revoked' });
   });
 });
 

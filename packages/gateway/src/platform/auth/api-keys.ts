@@ -86,24 +86,16 @@ export async function listApiKeys(db: Queryable): Promise<ApiKeyRecord[]> {
 }
 
 /** Revokes by id (or by the whole key); false when there is no such active key. */
-export async function revokeApiKey(db: Queryable, idOrKey: string): Promise<boolean> {
+export async function revokeApiKey(db: Queryable, idOrKey: string, cache?: VerifiedKeys): Promise<boolean> {
   const id = KEY_PATTERN.exec(idOrKey)?.[1] ?? idOrKey;
   // Forget the key before and after the write, and make any verification that read the row in
   // between skip caching it (the generation moves), so no request after this one trusts the key.
-  forgetKey(db, id);
+  cache?.forget(id);
   const r = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [
     id,
   ]);
-  forgetKey(db, id);
+  cache?.forget(id);
   return r.rowCount > 0;
-}
-
-function forgetKey(db: Queryable, id: string): void {
-  const cache = verifiedKeys.get(db);
-  if (cache) {
-    cache.keys.delete(id);
-    cache.generation++;
-  }
 }
 
 /** How long a verified key is trusted without reading api_keys again (embedded database only). */
@@ -117,21 +109,25 @@ interface VerifiedKey {
 }
 
 /**
- * Keys verified recently, per database handle, by key id. Only for the embedded database: one
- * process owns a PGlite directory, so every revocation of it goes through revokeApiKey() on that
- * same handle (the CLI goes through the running paydesk's admin API), which drops the entry at once.
- * On PostgreSQL another process may revoke a key at any moment, so every request reads the row.
+ * Keys verified recently, by key id: one per app (AppContext.verifiedKeys). Used on the embedded
+ * database only: one process owns a PGlite directory, so every revocation of it goes through
+ * revokeApiKey() with this same cache (the CLI goes through the running paydesk's admin API), which
+ * drops the entry at once. On PostgreSQL another process may revoke a key at any moment, so every
+ * request reads the row.
  */
-const verifiedKeys = new WeakMap<Queryable, { keys: Map<string, VerifiedKey>; generation: number }>();
+export class VerifiedKeys {
+  readonly keys = new Map<string, VerifiedKey>();
+  /** Moves on every revocation: a verification that read the row before it does not cache it. */
+  generation = 0;
 
-function cacheFor(db: Queryable) {
-  if (!('kind' in db) || db.kind !== 'pglite') return undefined;
-  let cache = verifiedKeys.get(db);
-  if (!cache) {
-    cache = { keys: new Map(), generation: 0 };
-    verifiedKeys.set(db, cache);
+  forget(id: string): void {
+    this.keys.delete(id);
+    this.generation++;
   }
-  return cache;
+}
+
+function cacheFor(db: Queryable, cache: VerifiedKeys | undefined): VerifiedKeys | undefined {
+  return cache && 'kind' in db && db.kind === 'pglite' ? cache : undefined;
 }
 
 export type KeyCheck =
@@ -139,11 +135,11 @@ export type KeyCheck =
   | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
 
 /** Checks a presented key in constant time with respect to the secret. */
-export async function verifyApiKey(db: Queryable, key: string): Promise<KeyCheck> {
+export async function verifyApiKey(db: Queryable, key: string, verified?: VerifiedKeys): Promise<KeyCheck> {
   const m = KEY_PATTERN.exec(key);
   if (!m) return { ok: false, reason: 'malformed' };
   const presented = Buffer.from(hashSecret(m[2]!), 'hex');
-  const cache = cacheFor(db);
+  const cache = cacheFor(db, verified);
   const cached = cache?.keys.get(m[1]!);
   if (cached && cached.until > Date.now() && timingSafeEqual(presented, cached.secretHash)) {
     return { ok: true, record: cached.record };

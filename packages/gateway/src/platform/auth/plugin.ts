@@ -2,12 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../errors.js';
-import { looksLikeApiKey, verifyApiKey } from './api-keys.js';
+import { looksLikeApiKey, type VerifiedKeys, verifyApiKey } from './api-keys.js';
 import type { JwtVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
 
 export interface Authenticator {
   db: Queryable;
+  /** The app's cache of verified API keys (embedded database only; see VerifiedKeys). */
+  verifiedKeys: VerifiedKeys;
   verifyJwt: JwtVerifier | undefined;
   adminKey: string | undefined;
 }
@@ -36,7 +38,7 @@ async function identify(
 ): Promise<Principal> {
   if (adminKeyHash && timingSafeEqual(sha256(token), adminKeyHash)) return { kind: 'admin' };
   if (looksLikeApiKey(token)) {
-    const check = await verifyApiKey(auth.db, token);
+    const check = await verifyApiKey(auth.db, token, auth.verifiedKeys);
     if (!check.ok)
       throw unauthorized(
         check.reason === 'revoked' ? 'This API key has been revoked.' : 'The API key is not valid.',

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogCapture } from '../../testing/app.js';
+import { ManualClock } from '../../testing/clock.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { migrate } from '../db/migrate.js';
+import { withTransaction } from '../db/tx.js';
 import type { Db } from '../db/types.js';
 import { createLogger } from '../logger.js';
 import { retryDelayMs, shouldRetry } from './backoff.js';
-import { DbJobQueue } from './db-queue.js';
-import { claimJobs, jobsTable } from './store.js';
-import type { Job } from './types.js';
+import { claimJobs, jobsTable } from './db/jobs-table.js';
+import { DbJobQueue } from './db/queue.js';
+import type { JobTable } from './db/table.js';
+import type { Job, JobSpec } from './types.js';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -22,6 +25,33 @@ function queue(options: Partial<ConstructorParameters<typeof DbJobQueue>[0]> = {
   const q = new DbJobQueue({ db: on, logger, pollMs: 20, retry: fast, ...options });
   queues.push(q);
   return q;
+}
+
+/** Enqueues in a transaction of its own, as a service does in the transaction of its change. */
+function enqueue(q: DbJobQueue, spec: JobSpec, on: Db = db): Promise<number | undefined> {
+  return withTransaction({ db: on }, (tx) => q.enqueue(tx, spec));
+}
+
+/** The jobs table, counting the claims made on it. */
+function countingTable(): JobTable & { claims: number } {
+  const table = {
+    ...jobsTable,
+    claims: 0,
+    claim: async (...a: Parameters<JobTable['claim']>) => {
+      table.claims++;
+      return jobsTable.claim(...a);
+    },
+  };
+  return table;
+}
+
+/** Waits (up to 5 s) for something that must happen. */
+async function until(done: () => boolean | Promise<boolean>, what = 'the condition'): Promise<void> {
+  const started = Date.now();
+  while (!(await done())) {
+    if (Date.now() - started > 5_000) assert.fail(`${what} did not happen within 5 s`);
+    await sleep(5);
+  }
 }
 
 before(async () => {
@@ -51,63 +81,45 @@ async function jobRow(id: number) {
 }
 
 describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
-  test('work that arrives while the worker is claiming is taken at once, not after the poll interval', async () => {
-    // A poll interval far longer than the test: only the poke can start the job in time.
-    const q = queue({ pollMs: 60_000 });
+  test('work that arrives while the worker is claiming is taken at once, not at its next poll', async () => {
+    // A clock that never moves: only the poke after the enqueue's commit can start the job.
+    const clock = new ManualClock();
     let claims = 0;
     let ran = false;
-    const table = {
+    const table: JobTable = {
       ...jobsTable,
-      claim: async (...a: Parameters<typeof jobsTable.claim>) => {
+      claim: async (...a) => {
         const jobs = await jobsTable.claim(...a);
-        // The first claim finds nothing; a job is enqueued (and the worker poked) before it returns.
-        if (claims++ === 0) {
-          await q.enqueue({ kind: 'late' });
-          q.poke();
-        }
+        // The first claim finds nothing; a job is enqueued (and committed) before it returns.
+        if (claims++ === 0) await enqueue(q, { kind: 'late' });
         return jobs;
       },
     };
+    const q = queue({ clock, tables: { late: table } });
     q.start({
       late: {
         handler: async () => {
           ran = true;
         },
-        table,
       },
     });
-    const started = Date.now();
-    while (!ran && Date.now() - started < 5_000) await sleep(10);
-    assert.ok(ran, 'the job ran within 5 s although the worker polls once a minute');
+    await until(() => ran, 'the job running without a poll');
   });
 
-  test('hand-offs and freed slots do not make the worker ask a table it found empty again; a poke does', async () => {
-    const q = queue({ pollMs: 60_000 });
-    let claims = 0;
+  test('hand-offs and freed slots do not make the worker ask a table it found empty again; a commit does', async () => {
+    const clock = new ManualClock();
+    const table = countingTable();
+    const q = queue({ clock, tables: { handed: table }, handOffLimits: { handed: 10 } });
     let ran = 0;
-    const table = {
-      ...jobsTable,
-      claim: async (...a: Parameters<typeof jobsTable.claim>) => {
-        claims++;
-        return jobsTable.claim(...a);
-      },
-    };
     q.start({
       handed: {
         handler: async () => {
           ran++;
         },
         concurrency: 4,
-        handOffLimit: 10,
-        table,
       },
     });
-    const until = async (done: () => boolean) => {
-      const started = Date.now();
-      while (!done() && Date.now() - started < 5_000) await sleep(5);
-      assert.ok(done());
-    };
-    await until(() => claims === 1); // the first look finds the table empty
+    await until(() => table.claims === 1, 'the first look'); // it finds the table empty
     for (let i = 1; i <= 30; i++) {
       const hold = q.reserve('handed', 1);
       assert.equal(hold.slots, 1);
@@ -122,19 +134,20 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
           createdAt: new Date(),
         },
       ]);
-      q.recheck();
-      await until(() => ran === i);
+      await until(() => ran === i, `hand-off ${i} running`);
     }
-    assert.equal(claims, 1, '30 hand-offs run, the table asked once');
-    // Work written to the table: the poke makes the worker look again, long before its poll.
-    await q.enqueue({ kind: 'handed' });
-    await until(() => ran === 31);
-    assert.equal(claims, 2);
+    assert.equal(table.claims, 1, '30 hand-offs run, the table asked once');
+    // Work written to the table: the commit makes the worker look again, with the clock standing still.
+    await enqueue(q, { kind: 'handed' });
+    await until(() => ran === 31, 'the enqueued job running');
+    assert.equal(table.claims, 2);
   });
 
   test('a kind gives way while yieldTo says so, and runs again once it does not', async () => {
-    const q = queue();
+    const clock = new ManualClock();
+    const q = queue({ clock });
     let pressed = true;
+    let looks = 0;
     let ran = 0;
     q.start({
       patient: {
@@ -142,13 +155,20 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
           ran++;
         },
         concurrency: 4,
-        yieldTo: () => pressed,
+        yieldTo: () => {
+          looks++;
+          return pressed;
+        },
         yieldConcurrency: 0,
       },
     });
-    for (let i = 0; i < 5; i++) await q.enqueue({ kind: 'patient' });
+    for (let i = 0; i < 5; i++) await enqueue(q, { kind: 'patient' });
+    // The worker looks once more after the jobs were committed, and goes back to sleep: it chose not
+    // to run them.
+    const before = looks;
     q.poke();
-    await sleep(200);
+    await until(() => looks > before, 'a look after the commit');
+    await clock.sleepers(1);
     assert.equal(ran, 0, 'paused while pressed');
     pressed = false;
     q.poke();
@@ -160,8 +180,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     const q = queue();
     const seen: Job[] = [];
     q.start({ greet: { handler: async (job) => void seen.push(job) } });
-    const id = await q.enqueue({ kind: 'greet', payload: { name: 'Ada' } });
-    q.poke();
+    const id = await enqueue(q, { kind: 'greet', payload: { name: 'Ada' } });
     await q.idle();
     assert.equal(seen.length, 1);
     assert.deepEqual(seen[0]!.payload, { name: 'Ada' });
@@ -170,16 +189,16 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
 
   test('a deduplication key keeps one job per (kind, key)', async () => {
     const q = queue();
-    assert.ok(await q.enqueue({ kind: 'k', key: 'evt_1' }));
-    assert.equal(await q.enqueue({ kind: 'k', key: 'evt_1' }), undefined);
-    assert.ok(await q.enqueue({ kind: 'other', key: 'evt_1' }));
+    assert.ok(await enqueue(q, { kind: 'k', key: 'evt_1' }));
+    assert.equal(await enqueue(q, { kind: 'k', key: 'evt_1' }), undefined);
+    assert.ok(await enqueue(q, { kind: 'other', key: 'evt_1' }));
   });
 
   test('a job enqueued in a transaction that rolls back never exists', async () => {
     const q = queue();
     await assert.rejects(
-      db.transaction(async (tx) => {
-        await q.enqueue({ kind: 'outbox', payload: {} }, tx);
+      withTransaction({ db }, async (tx) => {
+        await q.enqueue(tx, { kind: 'outbox', payload: {} });
         throw new Error('the state change failed');
       }),
     );
@@ -199,8 +218,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
         },
       },
     });
-    const id = await q.enqueue({ kind: 'flaky' });
-    q.poke();
+    const id = await enqueue(q, { kind: 'flaky' });
     await q.idle();
     const row = await jobRow(id!);
     assert.equal(row.status, 'done');
@@ -212,8 +230,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
   test('after its last attempt a job is dead, with its last error', async () => {
     const q = queue();
     q.start({ doomed: { handler: async () => Promise.reject(new Error('card network down')) } });
-    const id = await q.enqueue({ kind: 'doomed', maxAttempts: 3 });
-    q.poke();
+    const id = await enqueue(q, { kind: 'doomed', maxAttempts: 3 });
     await q.idle();
     const row = await jobRow(id!);
     assert.equal(row.status, 'dead');
@@ -244,8 +261,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
       },
     });
     const ids: number[] = [];
-    for (let n = 1; n <= 8; n++) ids.push((await q.enqueue({ kind: 'tally', payload: { n } }))!);
-    q.poke();
+    for (let n = 1; n <= 8; n++) ids.push((await enqueue(q, { kind: 'tally', payload: { n } }))!);
     await q.idle();
     // The failed completion's writes were rolled back with it: each result is written once.
     const effects = await db.query<{ job_id: number; n: number }>(
@@ -264,24 +280,30 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.ok(batches.length >= 2);
   });
 
-  test('a scheduled job waits for its time', async () => {
-    const q = queue();
-    let ranAt = 0;
+  test('a scheduled job waits for its time, and the poll takes it once it is due', async () => {
+    const clock = new ManualClock();
+    const table = countingTable();
+    const q = queue({ clock, pollMs: 1_000, tables: { later: table } });
+    let ran = false;
     q.start({
       later: {
         handler: async () => {
-          ranAt = Date.now();
+          ran = true;
         },
       },
     });
-    const due = Date.now() + 300;
-    await q.enqueue({ kind: 'later', runAt: new Date(due) });
+    const id = (await enqueue(q, { kind: 'later', runAt: new Date(Date.now() + 3_600_000) }))!;
+    // The worker looks in the table once more after the commit, finds nothing due, and sleeps.
+    const before = table.claims;
     q.poke();
-    await sleep(100);
-    assert.equal(ranAt, 0);
-    await sleep(400);
-    await q.idle();
-    assert.ok(ranAt >= due - 5, `ran ${due - ranAt} ms early`);
+    await until(() => table.claims > before, 'a look after the commit');
+    await clock.sleepers(1);
+    assert.equal(ran, false);
+    assert.equal((await jobRow(id)).status, 'queued');
+    // The hour has passed for the database; no poke: the next poll (on the worker's clock) takes it.
+    await db.query(`UPDATE jobs SET run_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    clock.advance(1_000);
+    await until(() => ran, 'the job running at the next poll');
   });
 
   test('per-kind concurrency is respected', async () => {
@@ -299,8 +321,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
         },
       },
     });
-    for (let i = 0; i < 8; i++) await q.enqueue({ kind: 'slow' });
-    q.poke();
+    for (let i = 0; i < 8; i++) await enqueue(q, { kind: 'slow' });
     await q.idle();
     assert.equal(peak, 2);
   });
@@ -317,8 +338,7 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     const b = queue({}, other);
     a.start({ work: { handler, concurrency: 4 } });
     b.start({ work: { handler, concurrency: 4 } });
-    for (let i = 0; i < 200; i++) await a.enqueue({ kind: 'work', payload: { i } });
-    a.poke();
+    for (let i = 0; i < 200; i++) await enqueue(a, { kind: 'work', payload: { i } });
     b.poke();
     await a.idle({ timeoutMs: 60_000 });
     const r = await db.query<{ jobs: number; twice: number }>(
@@ -327,16 +347,22 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
     assert.deepEqual(r.rows[0], { jobs: 200, twice: 0 });
   });
 
-  test('a job held by a worker that died is taken back when its lease expires', async () => {
-    // A worker claims the job with a short lease and never finishes (it "crashed").
+  test('a job held by a worker that died is taken back when its lease expires, not before', async () => {
+    // A worker claims the job and never finishes (it "crashed").
     await db.query(`INSERT INTO jobs (kind) VALUES ('orphan')`);
-    const [claimed] = await claimJobs(db, 'orphan', 1, 'w_dead', 100);
+    const [claimed] = await claimJobs(db, 'orphan', 1, 'w_dead', 60_000);
     assert.ok(claimed);
-    const q = queue({ leaseMs: 100 });
+    const clock = new ManualClock();
+    const q = queue({ leaseMs: 60_000, clock });
     let ran = 0;
     q.start({ orphan: { handler: async () => void ran++ } });
-    await sleep(250);
-    q.poke();
+    // The worker looks (reaping expired leases first) and goes to sleep: the lease still runs.
+    await clock.sleepers(1);
+    assert.equal(ran, 0);
+    assert.equal((await jobRow(claimed.id)).status, 'running');
+    // The dead worker's lease runs out; the live worker reaps every quarter of a lease.
+    await db.query(`UPDATE jobs SET locked_until = now() - interval '1 second' WHERE id = $1`, [claimed.id]);
+    clock.advance(15_001);
     await q.idle();
     assert.equal(ran, 1);
     assert.equal((await jobRow(claimed.id)).status, 'done');
@@ -345,37 +371,61 @@ describe(`job queue (${process.env.PAYDESK_TEST_DATABASE_URL ? 'PostgreSQL' : 'P
   test('a live worker renews its leases: a job longer than the lease is not taken by another', async () => {
     const other = await tdb.open();
     let runs = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const handler = async () => {
       runs++;
-      await sleep(600);
+      await gate;
     };
-    const a = queue({ leaseMs: 150 });
+    const clockA = new ManualClock();
+    const a = queue({ leaseMs: 60_000, clock: clockA });
     a.start({ long: { handler } });
-    await a.enqueue({ kind: 'long' });
-    a.poke();
-    await sleep(50);
-    const b = queue({ leaseMs: 150 }, other);
+    const id = (await enqueue(a, { kind: 'long' }))!;
+    await until(() => runs === 1, 'the job starting');
+    const leaseEnd = async () =>
+      (
+        await db.query<{ t: Date }>('SELECT locked_until AS t FROM jobs WHERE id = $1', [id])
+      ).rows[0]!.t.getTime();
+    const first = await leaseEnd();
+    // A third of the lease later (on a's clock) a renews: the lease ends later than it did.
+    clockA.advance(20_001);
+    await until(async () => (await leaseEnd()) > first, 'the lease renewed');
+    // Another worker looks (reaping expired leases, claiming due jobs) and finds nothing to take.
+    const clockB = new ManualClock();
+    const b = queue({ leaseMs: 60_000, clock: clockB }, other);
     b.start({ long: { handler } });
-    await sleep(800);
+    await clockB.sleepers(1);
+    assert.equal(runs, 1);
+    release();
     await a.idle();
     assert.equal(runs, 1);
+    assert.equal((await jobRow(id)).status, 'done');
   });
 
   test('stop() lets a running job finish', async () => {
     const q = queue();
+    let started = false;
     let finished = false;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     q.start({
       long: {
         handler: async () => {
-          await sleep(200);
+          started = true;
+          await gate;
           finished = true;
         },
       },
     });
-    const id = await q.enqueue({ kind: 'long' });
-    q.poke();
-    await sleep(60);
-    await q.stop(5_000);
+    const id = await enqueue(q, { kind: 'long' });
+    await until(() => started, 'the job starting');
+    const stopping = q.stop(5_000);
+    release();
+    await stopping;
     assert.ok(finished);
     assert.equal((await jobRow(id!)).status, 'done');
   });

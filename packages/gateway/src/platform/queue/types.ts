@@ -1,5 +1,7 @@
-// The job queue's interface. The database backend (queue/db-queue.ts) implements it; a RabbitMQ
-// backend can implement the same interface for scale-out without changing any caller.
+// The job queue's public interface: what every backend can do. The database backend (db/queue.ts)
+// implements it, and keeps what only a database can do (leases handed to the local worker, job
+// tables, claims) to itself (db/table.ts); a broker backend implements the same interface.
+import type { Tx } from '../db/tx.js';
 import type { Queryable } from '../db/types.js';
 
 export type JobPayload = Record<string, unknown>;
@@ -36,47 +38,8 @@ export interface JobDone {
   result: unknown;
 }
 
-/**
- * Where a kind's jobs live. The default is the `jobs` table (queue/store.ts); a kind whose work is
- * already a row of its own (a stored webhook event) can keep its jobs there instead, so that no second
- * row is written per job. Every method is one statement.
- */
-export interface JobTable {
-  /** Takes up to `limit` due jobs for `worker` for `leaseMs` (attempts + 1), oldest first. */
-  claim(db: Queryable, kind: string, limit: number, worker: string, leaseMs: number): Promise<Job[]>;
-  /** Marks finished jobs done (called inside the completion's transaction when there is one). */
-  complete(db: Queryable, done: readonly JobDone[], worker: string): Promise<void>;
-  /** A failed attempt: queued again at `retryAt`, or dead without one. */
-  fail(db: Queryable, job: Job, worker: string, error: string, retryAt: Date | undefined): Promise<void>;
-  /** Extends the leases of the jobs `worker` holds. */
-  renew(db: Queryable, worker: string, leaseMs: number): Promise<void>;
-  /**
-   * Hands jobs back: `worker`'s own (on stop), every held one ('all': a database only this process
-   * opens, after a crash), or those whose lease ran out ('expired'). Returns how many.
-   */
-  release(db: Queryable, whose: string | 'all' | 'expired'): Promise<number>;
-  /** Jobs held by a worker, or queued and due within `horizonMs`. */
-  pending(db: Queryable, kinds: readonly string[] | undefined, horizonMs: number): Promise<number>;
-  stats(db: Queryable): Promise<QueueStats>;
-}
-
-/**
- * Jobs this process made itself and holds already (written with a lease of this worker's in the same
- * statement that made them), handed to the local worker so that it needs no claim and no read.
- */
-export interface HandOff {
-  worker: string;
-  leaseMs: number;
-  /** How many of the jobs about to be written the local worker takes; write the rest unleased. */
-  slots: number;
-}
-
 export interface KindOptions {
   handler: JobHandler;
-  /** Where the jobs are (default: the jobs table). */
-  table?: JobTable;
-  /** How many handed-off jobs (see HandOff) may wait in memory for a free slot (default 0: none). */
-  handOffLimit?: number;
   /** Jobs of this kind running at once in this process (default 1). */
   concurrency?: number;
   /**
@@ -105,26 +68,22 @@ export interface QueueStats {
   oldestAgeSeconds: number;
 }
 
+/**
+ * The job queue, as every backend implements it (the database's, db/queue.ts; a broker's next). Jobs
+ * are enqueued inside the transaction of the change that causes them (an outbox): they exist if and
+ * only if it commits, and the backend makes them run after the commit (Tx.afterCommit).
+ */
 export interface JobQueue {
-  /** Enqueues inside the caller's transaction (outbox) when `tx` is given. Returns the id, or undefined when deduplicated. */
-  enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined>;
-  /** Starts working on the given kinds. */
+  /** Enqueues inside `tx`. Returns the id, or undefined when deduplicated (same kind and key). */
+  enqueue(tx: Tx, spec: JobSpec): Promise<number | undefined>;
+  /**
+   * Jobs of `kind` were written in `tx` as rows of that kind's own table (stored webhook events are
+   * their own apply-jobs): once it commits, the queue runs them like enqueued ones.
+   */
+  enqueued(tx: Tx, kind: string): void;
+  /** Starts working on the given kinds, each with its handler. */
   start(kinds: Readonly<Record<string, KindOptions>>): void;
-  /** Tells the local worker there may be new work in a table (after an enqueue that committed). */
-  poke(): void;
-  /**
-   * Tells the local worker to look again at what it holds and may run (a pressure it yields to may
-   * be over), without looking in the tables for new work.
-   */
-  recheck(): void;
-  /**
-   * Room for `n` jobs of `kind` that the caller is about to write already leased to this worker (see
-   * HandOff); every reservation is settled by adopt(), with the jobs that were written.
-   */
-  reserve(kind: string, n: number): HandOff;
-  /** The reserved jobs that were written (committed), to run here; frees the rest of the slots. */
-  adopt(kind: string, reserved: HandOff, jobs: readonly Job[]): void;
-  /** Stops claiming; waits up to `drainMs` for running jobs; jobs still running are released for others. */
+  /** Stops taking jobs; waits up to `drainMs` for running ones; jobs still running go back for others. */
   stop(drainMs?: number): Promise<void>;
   stats(): Promise<QueueStats>;
   /** Waits until no job of these kinds is running or due within the next 2 s (tests, benchmarks). */

@@ -1,7 +1,8 @@
 // The jobs table's SQL. Claiming uses FOR UPDATE SKIP LOCKED, so any number of workers on
 // PostgreSQL take disjoint jobs; on PGlite (one connection) the same statement is simply serial.
-import type { Queryable } from '../db/types.js';
-import type { Job, JobPayload, JobSpec, JobTable, QueueStats } from './types.js';
+import type { Queryable } from '../../db/types.js';
+import type { Job, JobPayload, JobSpec, QueueStats } from '../types.js';
+import type { JobTable } from './table.js';
 
 interface JobRow {
   id: number;

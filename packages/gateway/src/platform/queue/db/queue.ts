@@ -1,12 +1,18 @@
-// The job queue on paydesk's own database (embedded and PostgreSQL modes).
+// The job queue on paydesk's own database (embedded and PostgreSQL modes). Besides the JobQueue
+// interface it does what only a database backend can: kinds whose jobs live in a table of their own
+// (JobTable), and jobs written already leased to this worker and handed to it (reserve/adopt), which
+// the webhook ingest uses to apply the events it stored without claiming them back.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Batcher } from '../batcher.js';
-import type { Db, Queryable } from '../db/types.js';
-import type { Logger } from '../logger.js';
-import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from './backoff.js';
-import { insertJob, jobsTable } from './store.js';
-import type { HandOff, Job, JobDone, JobQueue, JobSpec, JobTable, KindOptions, QueueStats } from './types.js';
+import { Batcher } from '../../batcher.js';
+import { type Clock, systemClock } from '../../clock.js';
+import type { Tx } from '../../db/tx.js';
+import type { Db, Queryable } from '../../db/types.js';
+import type { Logger } from '../../logger.js';
+import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from '../backoff.js';
+import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from '../types.js';
+import { insertJob, jobsTable } from './jobs-table.js';
+import type { HandOff, JobTable } from './table.js';
 
 export interface DbQueueOptions {
   db: Db;
@@ -21,13 +27,13 @@ export interface DbQueueOptions {
   leaseMs?: number;
   retry?: RetryPolicy;
   maxAttempts?: number;
-  now?: () => Date;
+  /** The worker's time: polls, lease renewals, reaping, retry back-off, the drain on stop. */
+  clock?: Clock;
   random?: () => number;
-}
-
-/** The tables the kinds' jobs live in, the jobs table always among them. */
-function tablesOf(kinds: Readonly<Record<string, KindOptions>>): JobTable[] {
-  return [...new Set([jobsTable, ...Object.values(kinds).map((k) => k.table ?? jobsTable)])];
+  /** Kinds whose jobs live in a table of their own (default: the jobs table). */
+  tables?: Readonly<Record<string, JobTable>>;
+  /** Per kind, how many handed-off jobs (see HandOff) may wait in memory for a free slot (default 0). */
+  handOffLimits?: Readonly<Record<string, number>>;
 }
 
 function addTo<K, V>(groups: Map<K, V[]>, key: K, item: V): void {
@@ -45,6 +51,8 @@ export class DbJobQueue implements JobQueue {
   private readonly leaseMs: number;
   private readonly retry: RetryPolicy;
   private readonly maxAttempts: number;
+  private readonly clock: Clock;
+  private readonly tableOf: Readonly<Record<string, JobTable>>;
   private kinds: Readonly<Record<string, KindOptions>> = {};
   /** The tables the kinds' jobs live in (the jobs table first). */
   private tables: readonly JobTable[] = [jobsTable];
@@ -59,12 +67,14 @@ export class DbJobQueue implements JobQueue {
   /** A poke that came while the loop was awake (claiming): the next sleep returns at once. */
   private poked = false;
   /** How many pokes said work was written to a table (see shouldClaim). */
-  private written = 0;
+  private writes = 0;
+  /** Registered with a transaction that wrote jobs: the poke after its commit (the same function, so once per transaction). */
+  private readonly pokeAfterCommit = () => this.poke();
   /** Per kind, its last claim: when, the pokes counted before it, and whether it came back short. */
   private readonly lastClaim = new Map<string, { at: number; written: number; short: boolean }>();
   private loop: Promise<void> | undefined;
   private lastReap = 0;
-  private lastRenew = Date.now();
+  private lastRenew: number;
   /**
    * Completions are written together: one statement for many jobs, and with their kinds' `complete`
    * writes, one transaction (one commit) for all of them.
@@ -76,6 +86,9 @@ export class DbJobQueue implements JobQueue {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.maxAttempts = options.maxAttempts ?? 12;
+    this.clock = options.clock ?? systemClock;
+    this.tableOf = options.tables ?? {};
+    this.lastRenew = this.clock.now();
     this.completions = new Batcher<JobDone & { opts: KindOptions }, void>(
       async (done) => {
         // Grouped by where the jobs live and by their kinds' completion hooks: one statement per
@@ -84,7 +97,7 @@ export class DbJobQueue implements JobQueue {
         const hooks = new Map<NonNullable<KindOptions['complete']>, JobDone[]>();
         for (const d of done) {
           const item = { job: d.job, result: d.result };
-          addTo(byTable, d.opts.table ?? jobsTable, item);
+          addTo(byTable, this.table(d.job.kind), item);
           if (d.opts.complete) addTo(hooks, d.opts.complete, item);
         }
         const write = async (tx: Queryable) => {
@@ -104,18 +117,35 @@ export class DbJobQueue implements JobQueue {
     );
   }
 
-  async enqueue(spec: JobSpec, tx?: Queryable): Promise<number | undefined> {
-    const id = await insertJob(tx ?? this.options.db, spec, this.maxAttempts);
-    // Outside a transaction it is committed now; inside one the caller pokes after its commit.
-    if (!tx && id !== undefined) this.poke();
+  async enqueue(tx: Tx, spec: JobSpec): Promise<number | undefined> {
+    const id = await insertJob(tx, spec, this.maxAttempts);
+    if (id !== undefined) tx.afterCommit(this.pokeAfterCommit);
     return id;
   }
 
+  enqueued(tx: Tx, _kind: string): void {
+    tx.afterCommit(this.pokeAfterCommit);
+  }
+
+  private table(kind: string): JobTable {
+    return this.tableOf[kind] ?? jobsTable;
+  }
+
+  /** The tables the started kinds' jobs live in, the jobs table always among them. */
+  private tablesOf(kinds: Readonly<Record<string, KindOptions>>): JobTable[] {
+    return [...new Set([jobsTable, ...Object.keys(kinds).map((k) => this.table(k))])];
+  }
+
+  /** Tells the local worker there may be new work in a table (jobs written and committed). */
   poke(): void {
-    this.written++;
+    this.writes++;
     this.recheck();
   }
 
+  /**
+   * Tells the local worker to look again at what it holds and may run (a pressure it yields to may
+   * be over), without looking in the tables for new work.
+   */
   recheck(): void {
     if (this.wake) this.wake();
     else this.poked = true;
@@ -133,19 +163,25 @@ export class DbJobQueue implements JobQueue {
     return (
       last === undefined ||
       !last.short ||
-      last.written !== this.written ||
-      Date.now() - last.at >= this.pollMs
+      last.written !== this.writes ||
+      this.clock.now() - last.at >= this.pollMs
     );
   }
 
+  /**
+   * Room for `n` jobs of `kind` that the caller is about to write already leased to this worker (see
+   * HandOff); every reservation is settled by adopt(), with the jobs that were written.
+   */
   reserve(kind: string, n: number): HandOff {
     const opts = this.kinds[kind];
     const held = (this.backlog.get(kind)?.length ?? 0) + (this.reserved.get(kind) ?? 0);
-    const slots = this.stopped || !opts ? 0 : Math.max(0, Math.min(n, (opts.handOffLimit ?? 0) - held));
+    const limit = this.options.handOffLimits?.[kind] ?? 0;
+    const slots = this.stopped || !opts ? 0 : Math.max(0, Math.min(n, limit - held));
     if (slots > 0) this.reserved.set(kind, (this.reserved.get(kind) ?? 0) + slots);
     return { worker: this.worker, leaseMs: this.leaseMs, slots };
   }
 
+  /** The reserved jobs that were written (committed), to run here; frees the rest of the slots. */
   adopt(kind: string, reserved: HandOff, jobs: readonly Job[]): void {
     if (reserved.slots === 0) return;
     this.reserved.set(kind, (this.reserved.get(kind) ?? 0) - reserved.slots);
@@ -161,7 +197,7 @@ export class DbJobQueue implements JobQueue {
   start(kinds: Readonly<Record<string, KindOptions>>): void {
     if (!this.stopped) throw new Error('queue already started');
     this.kinds = kinds;
-    this.tables = tablesOf(kinds);
+    this.tables = this.tablesOf(kinds);
     this.stopped = false;
     this.loop = this.run();
   }
@@ -173,7 +209,7 @@ export class DbJobQueue implements JobQueue {
    */
   async takeBackOrphans(kinds: Readonly<Record<string, KindOptions>>): Promise<number> {
     let n = 0;
-    for (const table of tablesOf(kinds)) n += await table.release(this.options.db, 'all');
+    for (const table of this.tablesOf(kinds)) n += await table.release(this.options.db, 'all');
     return n;
   }
 
@@ -184,12 +220,14 @@ export class DbJobQueue implements JobQueue {
     await this.loop;
     // The drain timer is cancelled once the jobs are done: a pending timer would keep the process
     // alive for the whole bound after a clean stop.
-    const timer = new AbortController();
+    let cancel = () => {};
     const drained = await Promise.race([
       Promise.all(this.inFlight).then(() => true),
-      sleep(drainMs, false, { signal: timer.signal }).catch(() => false),
+      new Promise<boolean>((resolve) => {
+        cancel = this.clock.timer(drainMs, () => resolve(false));
+      }),
     ]);
-    timer.abort();
+    cancel();
     // Handed-off jobs that never started go back to the queue at once, for any worker.
     const waiting = [...this.backlog.values()].reduce((n, jobs) => n + jobs.length, 0);
     this.backlog.clear();
@@ -236,16 +274,16 @@ export class DbJobQueue implements JobQueue {
       this.poked = false;
       try {
         const holding = this.inFlight.size > 0 || this.backlog.size > 0;
-        if (holding && Date.now() - this.lastRenew > this.leaseMs / 3) {
-          this.lastRenew = Date.now();
+        if (holding && this.clock.now() - this.lastRenew > this.leaseMs / 3) {
+          this.lastRenew = this.clock.now();
           for (const table of this.tables) await table.renew(this.options.db, this.worker, this.leaseMs);
         }
-        if (Date.now() - this.lastReap > this.leaseMs / 4) {
-          this.lastReap = Date.now();
+        if (this.clock.now() - this.lastReap > this.leaseMs / 4) {
+          this.lastReap = this.clock.now();
           let n = 0;
           for (const table of this.tables) n += await table.release(this.options.db, 'expired');
           if (n > 0) {
-            this.written++; // due again, in the tables
+            this.writes++; // due again, in the tables
             this.options.logger.warn({ jobs: n }, 'took back jobs whose worker stopped (lease expired)');
           }
         }
@@ -269,15 +307,9 @@ export class DbJobQueue implements JobQueue {
           // ends pokes this loop) instead of claiming one job per finished job.
           if (free <= 0 || this.stopped || (running > 0 && free < Math.ceil(concurrency / 2))) continue;
           if (!this.shouldClaim(kind)) continue;
-          const written = this.written;
-          const jobs = await (opts.table ?? jobsTable).claim(
-            this.options.db,
-            kind,
-            free,
-            this.worker,
-            this.leaseMs,
-          );
-          this.lastClaim.set(kind, { at: Date.now(), written, short: jobs.length < free });
+          const written = this.writes;
+          const jobs = await this.table(kind).claim(this.options.db, kind, free, this.worker, this.leaseMs);
+          this.lastClaim.set(kind, { at: this.clock.now(), written, short: jobs.length < free });
           claimed += jobs.length;
           for (const job of jobs) this.launch(job, opts);
         }
@@ -296,10 +328,9 @@ export class DbJobQueue implements JobQueue {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref();
+      const cancel = this.clock.timer(ms, done);
       function done() {
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
       this.wake = () => {
@@ -327,13 +358,12 @@ export class DbJobQueue implements JobQueue {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retry = shouldRetry(job.attempts, job.maxAttempts);
-      const now = this.options.now?.() ?? new Date();
       const retryAt = retry
-        ? new Date(now.getTime() + retryDelayMs(job.attempts, this.retry, this.options.random))
+        ? new Date(this.clock.now() + retryDelayMs(job.attempts, this.retry, this.options.random))
         : undefined;
       if (retry) log.warn({ err, retry_at: retryAt }, 'job failed; will retry');
       else log.error({ err }, 'job failed for the last time; it is dead (see the console)');
-      await (opts.table ?? jobsTable)
+      await this.table(job.kind)
         .fail(this.options.db, job, this.worker, message, retryAt)
         .catch((e: unknown) =>
           log.error({ err: e }, 'could not record the job failure; its lease will expire'),
