@@ -54,6 +54,9 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'GET /account/card/result':
     'billing pages: cookie session checked by the page; the SetupIntent read from Stripe',
   'GET /assets/:file': 'the billing pages’ stylesheet and script',
+  'GET /config': 'the publishable key and the public price list (compat: subscription prototype)',
+  'POST /create-customer':
+    'sign-up (compat: subscription prototype): makes a user and sets their cookie; a token, if sent, is verified',
 };
 
 /** A request each authenticated route would accept but for its credentials. */
@@ -124,6 +127,14 @@ const samples: Readonly<Record<string, { url: string; payload?: Record<string, u
   'POST /refund': { url: '/refund', payload: { payment_intent_id: 'pi_x' } },
   'POST /refund-async': { url: '/refund-async', payload: { payment_intent_id: 'pi_x' } },
   'GET /refund-status/:request_id': { url: '/refund-status/req-x' },
+  'POST /create-subscription': { url: '/create-subscription', payload: { priceId: 'price_x' } },
+  'GET /invoice-preview': { url: '/invoice-preview?subscriptionId=sub_x&newPriceLookupKey=pro' },
+  'POST /update-subscription': {
+    url: '/update-subscription',
+    payload: { subscriptionId: 'sub_x', newPriceLookupKey: 'pro' },
+  },
+  'POST /cancel-subscription': { url: '/cancel-subscription', payload: { subscriptionId: 'sub_x' } },
+  'GET /subscriptions': { url: '/subscriptions' },
 };
 
 interface Registered {

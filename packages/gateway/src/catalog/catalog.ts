@@ -2,6 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type CatalogFile, catalogSchema, type Interval, type Pack, type Plan } from './schema.js';
 
+/** A row of the plans & tokens backend's plan table, resolved: a pack, or a plan at an interval. */
+export type PlansBackendRow =
+  | { id: number; type: string; kind: 'pack'; itemId: string; interval: null }
+  | { id: number; type: string; kind: 'plan'; itemId: string; interval: Interval };
+
 export const demoCatalogPath = fileURLToPath(new URL('../../catalog/demo.yaml', import.meta.url));
 
 export class CatalogError extends Error {
@@ -26,6 +31,8 @@ export class Catalog {
   readonly packs: readonly Pack[];
   readonly plans: readonly Plan[];
   readonly prices: readonly CatalogPrice[];
+  /** The plans & tokens backend's numeric plan ids and types (`compat.plans_backend`). */
+  readonly plansBackend: readonly PlansBackendRow[];
 
   constructor(
     file: CatalogFile,
@@ -61,6 +68,12 @@ export class Catalog {
       }
     }
     this.prices = prices;
+    this.plansBackend = (file.compat?.plans_backend ?? []).map((r): PlansBackendRow => {
+      if (r.pack !== undefined)
+        return { id: r.id, type: r.type, kind: 'pack', itemId: r.pack, interval: null };
+      const interval = r.interval ?? (r.type === 'yearly' ? 'year' : 'month');
+      return { id: r.id, type: r.type, kind: 'plan', itemId: r.plan!, interval };
+    });
   }
 
   /** `paydesk:<instance>:pack:<id>:<currency>` or `paydesk:<instance>:plan:<id>:<interval>:<currency>`. */

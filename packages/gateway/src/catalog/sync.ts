@@ -1,6 +1,10 @@
-// Makes Stripe's products and prices match the catalog, idempotently: products have ids derived from
-// the catalog, prices are found by lookup key, a changed amount makes a new price and moves the
-// lookup key (Stripe prices are immutable), and nothing is ever deleted — only archived.
+// Makes Stripe's products and prices match the catalog, idempotently, whatever happened before: products
+// have ids derived from the catalog; prices are found by lookup key among all of the products' prices,
+// archived ones included (an archived price keeps its key). A changed amount, currency or interval
+// makes a new price and moves the key to it explicitly (`transfer_lookup_key`; Stripe prices are
+// immutable); an item that comes back as it was gets its archived price back; nothing is ever deleted,
+// only archived.
+import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import type { Catalog, CatalogPrice } from './catalog.js';
@@ -10,6 +14,7 @@ export type SyncActionKind =
   | 'update_product'
   | 'archive_product'
   | 'create_price'
+  | 'reactivate_price'
   | 'replace_price'
   | 'archive_price';
 
@@ -53,6 +58,11 @@ function describePrice(p: CatalogPrice): string {
 /** Compares the catalog with Stripe and returns what would change; changes nothing. */
 export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPlan> {
   const instance = catalog.instanceId;
+  // Names this sync in every idempotency key it sends: Stripe's retries of one request replay it,
+  // but a later sync never replays an earlier one's request within Stripe's 24 hours (the same
+  // lookup key and amount created again, a price archived a second time). A sync that stopped half-way
+  // is simply run again: it plans from what Stripe then holds.
+  const syncId = randomUUID();
   const products = (
     await listAll((after) => stripe.products.list({ limit: 100, starting_after: after }))
   ).filter((p) => p.metadata.paydesk_instance === instance);
@@ -92,7 +102,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
                 ...(item.description ? { description: item.description } : {}),
                 metadata: { paydesk_instance: instance, paydesk_kind: item.kind, paydesk_id: item.id },
               },
-              { idempotencyKey: idempotencyKey('catalog.product.create', pid) },
+              { idempotencyKey: idempotencyKey('catalog.product.create', pid, syncId) },
             ),
           );
         },
@@ -111,13 +121,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
               pid,
               { name: fields.name, description: fields.description, active: true },
               {
-                idempotencyKey: idempotencyKey(
-                  'catalog.product.update',
-                  pid,
-                  fields.name,
-                  fields.description,
-                  existing.updated,
-                ),
+                idempotencyKey: idempotencyKey('catalog.product.update', pid, syncId),
               },
             ),
           );
@@ -135,7 +139,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
             s.products.update(
               p.id,
               { active: false },
-              { idempotencyKey: idempotencyKey('catalog.product.archive', p.id, p.updated) },
+              { idempotencyKey: idempotencyKey('catalog.product.archive', p.id, syncId) },
             ),
           );
         },
@@ -143,13 +147,12 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
     }
   }
 
-  // Every active price of this instance's products, whatever their lookup key.
+  // Every price of this instance's products, archived ones included: an archived price keeps its
+  // lookup key, so the key's holder is found whatever its state.
   const prices: Stripe.Price[] = [];
   for (const p of products) {
     prices.push(
-      ...(await listAll((after) =>
-        stripe.prices.list({ product: p.id, active: true, limit: 100, starting_after: after }),
-      )),
+      ...(await listAll((after) => stripe.prices.list({ product: p.id, limit: 100, starting_after: after }))),
     );
   }
   const byLookupKey = new Map(prices.filter((p) => p.lookup_key).map((p) => [p.lookup_key!, p]));
@@ -165,17 +168,35 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
       current.currency === want.currency &&
       current.product === pid &&
       (current.recurring?.interval ?? null) === want.interval;
-    if (matches) {
+    if (matches && current.active) {
       unchanged++;
       keep.add(current.id);
       continue;
     }
-    const replacing = current?.id;
-    if (replacing) keep.add(replacing); // archived by the replace action itself, after the key moved
+    if (matches) {
+      // The item came back as it was: its archived price, which still holds the key, is used again.
+      keep.add(current.id);
+      actions.push({
+        kind: 'reactivate_price',
+        summary: `reactivate price ${current.id} for ${describePrice(want)} (archived, still holds the lookup key)`,
+        apply: async (s) => {
+          await callStripe(() =>
+            s.prices.update(
+              current.id,
+              { active: true },
+              { idempotencyKey: idempotencyKey('catalog.price.reactivate', current.id, syncId) },
+            ),
+          );
+        },
+      });
+      continue;
+    }
+    const holder = current;
+    if (holder?.active) keep.add(holder.id); // archived by the replace action itself, after the key moved
     actions.push({
-      kind: replacing ? 'replace_price' : 'create_price',
-      summary: replacing
-        ? `new price for ${describePrice(want)} (was ${current.unit_amount}); lookup key moves, ${replacing} archived`
+      kind: holder ? 'replace_price' : 'create_price',
+      summary: holder
+        ? `new price for ${describePrice(want)} (was ${holder.currency} ${holder.unit_amount}${holder.active ? '' : ', archived'}); lookup key moves${holder.active ? `, ${holder.id} archived` : ` from ${holder.id}`}`
         : `create price ${describePrice(want)}`,
       apply: async (s) => {
         await callStripe(() =>
@@ -185,7 +206,8 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
               currency: want.currency,
               unit_amount: want.amount,
               lookup_key: want.lookupKey,
-              transfer_lookup_key: replacing !== undefined,
+              // Explicit: the key moves from whichever price holds it, archived or not.
+              transfer_lookup_key: holder !== undefined,
               ...(want.interval ? { recurring: { interval: want.interval } } : {}),
               metadata: {
                 paydesk_instance: instance,
@@ -198,18 +220,21 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
               idempotencyKey: idempotencyKey(
                 'catalog.price.create',
                 want.lookupKey,
+                want.currency,
                 want.amount,
-                replacing ?? 'none',
+                want.interval ?? 'once',
+                holder?.id ?? 'none',
+                syncId,
               ),
             },
           ),
         );
-        if (replacing) {
+        if (holder?.active) {
           await callStripe(() =>
             s.prices.update(
-              replacing,
+              holder.id,
               { active: false },
-              { idempotencyKey: idempotencyKey('catalog.price.archive', replacing) },
+              { idempotencyKey: idempotencyKey('catalog.price.archive', holder.id, syncId) },
             ),
           );
         }
@@ -217,7 +242,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
     });
   }
   for (const p of prices) {
-    if (keep.has(p.id)) continue;
+    if (keep.has(p.id) || !p.active) continue;
     actions.push({
       kind: 'archive_price',
       summary: `archive price ${p.id} (${p.lookup_key ?? 'no lookup key'}: not in the catalog)`,
@@ -226,7 +251,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
           s.prices.update(
             p.id,
             { active: false },
-            { idempotencyKey: idempotencyKey('catalog.price.archive', p.id) },
+            { idempotencyKey: idempotencyKey('catalog.price.archive', p.id, syncId) },
           ),
         );
       },
@@ -237,6 +262,7 @@ export async function planSync(stripe: Stripe, catalog: Catalog): Promise<SyncPl
     'create_product',
     'update_product',
     'create_price',
+    'reactivate_price',
     'replace_price',
     'archive_price',
     'archive_product',

@@ -4,7 +4,7 @@
 // "stale success page") both come through here, so whichever comes first applies it.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
-import { grantCredits } from '../credits/service.js';
+import { grantPackCredits } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
@@ -48,21 +48,13 @@ export async function fulfilCheckout(
       }
     }
     if (record.kind === 'pack' && record.item_id && record.customer_id) {
-      const pack = s.catalog.pack(record.item_id);
-      if (!pack) {
-        s.logger.error(
-          { checkout: record.id, pack: record.item_id },
-          'paid pack is no longer in the catalog; no credits granted',
-        );
-        return;
-      }
-      await grantCredits(
+      await grantPackCredits(
         s,
         tx,
         {
           customerId: record.customer_id,
-          amount: pack.credits * record.quantity,
-          reason: 'pack_purchase',
+          packId: record.item_id,
+          quantity: record.quantity,
           cause: `checkout:${record.id}`,
         },
         { checkout: record.id },

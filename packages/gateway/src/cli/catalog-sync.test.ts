@@ -123,8 +123,11 @@ describe('paydesk catalog sync', () => {
 
     const r = await sync([]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^Prices to replace \(amounts changed; Stripe prices are immutable\) \(1\):$/m);
-    assert.match(r.stdout, /new price for pack credits-10 usd 650 \(was 500\); lookup key moves/);
+    assert.match(
+      r.stdout,
+      /^Prices to replace \(amount, currency or interval changed; Stripe prices are immutable\) \(1\):$/m,
+    );
+    assert.match(r.stdout, /new price for pack credits-10 usd 650 \(was usd 500\); lookup key moves/);
     const [now] = (await stripe.prices.list({ lookup_keys: ['paydesk:default:pack:credits-10:usd'] })).data;
     assert.equal(now?.unit_amount, 650);
     assert.notEqual(now?.id, old!.id);

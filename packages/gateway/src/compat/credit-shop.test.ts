@@ -14,7 +14,8 @@ import {
   sessionIdOf,
 } from './testing.js';
 
-const t = useTestApp();
+// The shop's front end lives on the allowed origin; its relative redirects resolve there.
+const t = useTestApp({ env: { PAYDESK_FRONTEND_URL: 'https://app.example.com' } });
 
 const link = (token: string, query: string) =>
   t.app.inject({ method: 'GET', url: `/api/checkout/session?${query}`, headers: auth(token) });
@@ -30,12 +31,9 @@ async function balance(token: string): Promise<number> {
 }
 
 describe('credit shop: GET /api/checkout/session', () => {
-  test('journey: ?qty=3 → 303 to Stripe → paid → back through /checkout/return to the redirect, credits granted', async () => {
+  test('journey: the documented ?qty=12 buys 12 credits (not 12 packs) and returns to the relative default redirect', async () => {
     const token = await t.userToken('shop-buyer', { email: 'buyer@example.com' });
-    const res = await link(
-      token,
-      `qty=3&redirect=${encodeURIComponent('https://app.example.com/credits?bought=1')}`,
-    );
+    const res = await link(token, 'qty=12&redirect=/front/checkout/success');
     assert.equal(res.statusCode, 303, res.body);
     assert.equal(res.headers['cache-control'], 'no-store');
     const location = String(res.headers.location);
@@ -43,23 +41,37 @@ describe('credit shop: GET /api/checkout/session', () => {
     const id = sessionIdOf(location);
     const session = await t.stripe.checkout.sessions.retrieve(id, { expand: ['line_items'] });
     assert.equal(session.mode, 'payment');
-    // The catalog's first pack (credits-100) in its first currency, × 3.
-    assert.equal(session.amount_total, 1500);
-    assert.equal(session.line_items?.data[0]?.price?.lookup_key, 'paydesk:default:pack:credits-100:usd');
-    assert.equal(session.line_items?.data[0]?.quantity, 3);
+    // The catalog's one-credit pack in its first currency, × 12.
+    assert.equal(session.amount_total, 60);
+    assert.equal(session.line_items?.data[0]?.price?.lookup_key, 'paydesk:default:pack:credit:usd');
+    assert.equal(session.line_items?.data[0]?.quantity, 12);
 
-    await paySession(t, id, 1500);
+    await paySession(t, id, 60);
     const back = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
     assert.equal(back.statusCode, 303, back.body);
+    assert.equal(back.headers.location, 'https://app.example.com/front/checkout/success');
+    assert.equal(await balance(token), 12, '12 credits, as the shop documents qty');
+  });
+
+  test('qty=300 with an absolute redirect: 300 credits', async () => {
+    const token = await t.userToken('shop-buyer-300');
+    const res = await link(
+      token,
+      `qty=300&redirect=${encodeURIComponent('https://app.example.com/credits?bought=1')}`,
+    );
+    assert.equal(res.statusCode, 303, res.body);
+    const id = sessionIdOf(String(res.headers.location));
+    await paySession(t, id, 1500);
+    const back = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
     assert.equal(back.headers.location, 'https://app.example.com/credits?bought=1');
-    assert.equal(await balance(token), 300, '3 packs of 100 credits');
+    assert.equal(await balance(token), 300);
   });
 
   test('pack= and currency= choose another pack; the link works with ?token= for a browser', async () => {
     const token = await t.userToken('shop-pack');
     const res = await t.app.inject({
       method: 'GET',
-      url: `/api/checkout/session?qty=2&pack=credits-1000&currency=eur&token=${token}`,
+      url: `/api/checkout/session?qty=2000&pack=credits-1000&currency=eur&token=${token}`,
     });
     assert.equal(res.statusCode, 303, res.body);
     const id = sessionIdOf(String(res.headers.location));
@@ -126,7 +138,8 @@ describe('credit shop: GET /api/checkout/session', () => {
       ['', /qty/],
       [`qty=1&price_id=${priceId}`, /qty/],
       ['qty=0', /qty/],
-      ['qty=1001', /qty/],
+      ['qty=1000001', /qty/],
+      ['qty=150&pack=credits-100', /multiple of 100/],
       ['qty=abc', /qty/],
       ['qty=1.5', /qty/],
       ['qty=1&currency=chf', /currency/],
@@ -162,7 +175,7 @@ describe('credit shop: GET /api/checkout/session', () => {
   test('each user buys for themselves: B never sees A’s session or credits', async () => {
     const a = await t.userToken('shop-a');
     const b = await t.userToken('shop-b');
-    const res = await link(a, 'qty=1');
+    const res = await link(a, 'qty=100');
     const id = sessionIdOf(String(res.headers.location));
     await paySession(t, id, 500);
     await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });

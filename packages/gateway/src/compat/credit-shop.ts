@@ -1,6 +1,8 @@
-// Compat: the credit shop's GET links for signed-in users. `?qty=N` buys N units of a credit pack (the
-// catalog's first, or `pack=`), `?price_id=` subscribes to the plan that Stripe price stands for in
-// this instance's catalog; `redirect` is where the browser goes once Stripe says it is paid (through
+// Compat: the credit shop's GET links for signed-in users. `?qty=N` buys N credits, as in the
+// original: N units of the catalog's pack worth one credit (or, without one, N / credits units of the
+// first pack, N a multiple of it; `pack=` names another). `?price_id=` subscribes to the plan that
+// Stripe price stands for in this instance's catalog; `redirect` (a path resolves against
+// PAYDESK_FRONTEND_URL) is where the browser goes once Stripe says it is paid (through
 // /checkout/return). Answers 303 to Stripe Checkout, as the shop's front end expects.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,22 +11,28 @@ import { createCheckoutSession } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
+import { frontendRelative } from './frontend-url.js';
 import { catalogPriceForId, itemForPrice, priceIdPattern } from './price-id.js';
+
+/** The most credits one link buys. */
+export const MAX_CREDITS = 1_000_000;
 
 export const creditShopQuery = z.strictObject({
   qty: z.coerce
     .number()
     .int()
     .min(1)
-    .max(1000)
+    .max(MAX_CREDITS)
     .optional()
-    .describe('How many units of the credit pack to buy (each grants the pack’s credits).'),
+    .describe(
+      'How many credits to buy: that many of the catalog’s one-credit pack, or a multiple of the pack’s credits.',
+    ),
   pack: z
     .string()
     .min(1)
     .max(40)
     .optional()
-    .describe('With qty: the credit pack id; default the catalog’s first pack.'),
+    .describe('With qty: the credit pack id; default the catalog’s one-credit pack, else its first.'),
   price_id: z
     .string()
     .regex(priceIdPattern, 'expected a Stripe price id (price_…)')
@@ -40,7 +48,9 @@ export const creditShopQuery = z.strictObject({
     .min(1)
     .max(2048)
     .optional()
-    .describe('Where the browser goes after payment. Allowed origins only.'),
+    .describe(
+      'Where the browser goes after payment: an allowed origin, or a path (joined to PAYDESK_FRONTEND_URL).',
+    ),
   token: z
     .string()
     .min(1)
@@ -68,9 +78,24 @@ async function itemOf(s: AppContext, q: CreditShopQuery): Promise<ItemRequest> {
       throw invalid('price_id', `${q.price_id} is a credit pack's price; buy it with qty`);
     return itemForPrice(price, 1);
   }
-  const pack = q.pack ?? s.catalog.packs[0]?.id;
-  if (pack === undefined) throw new AppError('not_found', 'This paydesk’s catalog sells no credit packs.');
-  return { kind: 'pack', pack, quantity: q.qty!, currency: q.currency };
+  const pack =
+    q.pack !== undefined
+      ? s.catalog.pack(q.pack)
+      : (s.catalog.packs.find((p) => p.credits === 1) ?? s.catalog.packs[0]);
+  if (pack === undefined) {
+    throw new AppError(
+      'not_found',
+      q.pack === undefined ? 'This paydesk’s catalog sells no credit packs.' : `No such pack: ${q.pack}.`,
+    );
+  }
+  const credits = q.qty!;
+  if (credits % pack.credits !== 0) {
+    throw invalid(
+      'qty',
+      `qty is a number of credits: pack ${pack.id} sells ${pack.credits} at a time, so send a multiple of ${pack.credits}`,
+    );
+  }
+  return { kind: 'pack', pack: pack.id, quantity: credits / pack.credits, currency: q.currency };
 }
 
 export function creditShopRoutes(s: AppContext): FastifyPluginAsyncZod {
@@ -102,7 +127,7 @@ export function creditShopRoutes(s: AppContext): FastifyPluginAsyncZod {
         const q = request.query;
         const result = await createCheckoutSession(s, principalOf(request), {
           item: await itemOf(s, q),
-          redirect: q.redirect,
+          redirect: frontendRelative(s.config, q.redirect),
         });
         return reply
           .code(303)

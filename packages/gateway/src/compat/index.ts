@@ -6,6 +6,7 @@ import { creditShopRoutes } from './credit-shop.js';
 import { paymentServiceRoutes } from './payment-service.js';
 import { paymentServiceRefundRoutes } from './payment-service-refunds.js';
 import { plansBackendRoutes } from './plans-backend.js';
+import { subscriptionPrototypeRoutes } from './subscription-prototype.js';
 
 export function compatRoutes(s: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -13,5 +14,6 @@ export function compatRoutes(s: AppContext): FastifyPluginAsyncZod {
     await app.register(paymentServiceRefundRoutes(s));
     await app.register(creditShopRoutes(s));
     await app.register(plansBackendRoutes(s));
+    await app.register(subscriptionPrototypeRoutes(s));
   };
 }

@@ -75,6 +75,108 @@ describe('payment microservice: Checkout', () => {
     assert.equal(history[0]!.amount, 1000);
   });
 
+  test('the documented request, byte for byte: line_items with price_data and snake_case URLs', async () => {
+    const documented =
+      '{"line_items":[{"price_data":{"currency":"usd","product_data":{"name":"T-shirt"},"unit_amount":2000},"quantity":1}],' +
+      '"success_url":"https://app.example.com/success?session_id={CHECKOUT_SESSION_ID}","cancel_url":"https://app.example.com/cancel"}';
+    const send = (key: string, body: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/create-checkout-session',
+        headers: { ...auth(key), 'content-type': 'application/json' },
+        payload: body,
+      });
+    // custom_amounts keys are trusted with the browser's amounts, as the original trusted them.
+    const custom = await send(await t.apiKey(['read', 'write', 'custom_amounts']), documented);
+    assert.equal(custom.statusCode, 200, custom.body);
+    const c = json(custom);
+    assert.match(String(c.sessionId), /^cs_test_/);
+    assert.ok(String(c.url).startsWith(t.emulator.url));
+    assert.equal(c.amountTotal, 2000);
+    const session = await t.stripe.checkout.sessions.retrieve(String(c.sessionId), {
+      expand: ['line_items'],
+    });
+    assert.equal(session.success_url, 'https://app.example.com/success?session_id={CHECKOUT_SESSION_ID}');
+    assert.equal(session.cancel_url, 'https://app.example.com/cancel');
+    assert.equal(session.line_items?.data[0]?.description, 'T-shirt');
+
+    // Other keys: the line must be a catalog item, else a 400 that says what is sold.
+    const plainKey = await t.apiKey();
+    const refused = await send(plainKey, documented);
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.equal(errorOf(refused).code, 'validation_failed');
+    assert.match(
+      errorOf(refused).message,
+      /line_items\.0\.price_data: matches no catalog item \(usd: "100 credits" at 500/,
+    );
+    assert.match(errorOf(refused).message, /custom_amounts/);
+
+    const catalogLine = documented
+      .replace('"name":"T-shirt"', '"name":"100 credits"')
+      .replace('"unit_amount":2000},"quantity":1', '"unit_amount":500},"quantity":2');
+    const matched = await send(plainKey, catalogLine);
+    assert.equal(matched.statusCode, 200, matched.body);
+    assert.equal(json(matched).amountTotal, 1000);
+    const matchedSession = await t.stripe.checkout.sessions.retrieve(String(json(matched).sessionId), {
+      expand: ['line_items'],
+    });
+    assert.equal(
+      matchedSession.line_items?.data[0]?.price?.lookup_key,
+      'paydesk:default:pack:credits-100:usd',
+      'the catalog’s own price, so paying grants the pack’s credits',
+    );
+    assert.equal(matchedSession.line_items?.data[0]?.quantity, 2);
+
+    const yearly = await send(
+      plainKey,
+      '{"mode":"subscription","line_items":[{"price_data":{"currency":"eur","product_data":{"name":"Pro"},"unit_amount":26000,"recurring":{"interval":"year"}},"quantity":1}]}',
+    );
+    assert.equal(yearly.statusCode, 200, yearly.body);
+    const yearlySession = await t.stripe.checkout.sessions.retrieve(String(json(yearly).sessionId));
+    assert.equal(yearlySession.mode, 'subscription');
+
+    for (const [body, message] of [
+      [catalogLine.replace('"unit_amount":500', '"unit_amount":499'), /matches no catalog item/],
+      [
+        catalogLine.replace('"success_url"', '"successUrl":"https://app.example.com/x","success_url"'),
+        /success_url or successUrl/,
+      ],
+      [
+        catalogLine.replace('{"line_items"', '{"mode":"subscription","line_items"'),
+        /mode: the line is a one-time payment/,
+      ],
+      [catalogLine.replace('{"line_items"', '{"pack":"credits-100","line_items"'), /exactly one/],
+      ['{"line_items":[{"quantity":1}]}', /exactly one of price_data or price/],
+      ['{"line_items":[]}', /line_items/],
+    ] as [string, RegExp][]) {
+      const r = await send(plainKey, body);
+      assert.equal(r.statusCode, 400, `${body}: ${r.body}`);
+      assert.equal(errorOf(r).code, 'validation_failed', body);
+      assert.match(errorOf(r).message, message, body);
+    }
+    const twoLines = await send(
+      plainKey,
+      catalogLine.replace(
+        '"quantity":2}]',
+        '"quantity":2},{"price_data":{"currency":"usd","product_data":{"name":"100 credits"},"unit_amount":500},"quantity":1}]',
+      ),
+    );
+    assert.equal(twoLines.statusCode, 400, twoLines.body);
+    assert.match(errorOf(twoLines).message, /one line of a catalog item per session/);
+  });
+
+  test('a relative successUrl joins PAYDESK_FRONTEND_URL (default the public URL)', async () => {
+    const r = await createSession(await t.apiKey(), {
+      pack: 'credits-100',
+      success_url: '/done',
+      cancel_url: '/cart',
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const session = await t.stripe.checkout.sessions.retrieve(String(json(r).sessionId));
+    assert.equal(session.success_url, 'http://paydesk.test/done');
+    assert.equal(session.cancel_url, 'http://paydesk.test/cart');
+  });
+
   test('a catalog priceId chooses the item; the amount is still the catalog’s', async () => {
     const key = await t.apiKey();
     const yearly = await priceIdOf(t, 'paydesk:default:plan:pro:year:eur');

@@ -17,14 +17,57 @@ import {
 import type { AppContext } from '../context.js';
 import { createPaymentIntent, getPaymentIntent, type IntentResult } from '../payments/intents.js';
 import { principalOf } from '../platform/auth/plugin.js';
+import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
+import { frontendRelative } from './frontend-url.js';
 import { catalogPriceForId, itemForPrice, priceIdPattern } from './price-id.js';
 
 const currency = z.string().regex(/^[a-z]{3}$/, 'expected a lowercase ISO 4217 code such as usd');
 const url = z.string().min(1).max(2048);
 const customerId = z.string().min(1).max(100).describe('paydesk customer id (cust_…).');
 
+const lineItemSchema = z.strictObject({
+  price_data: z
+    .strictObject({
+      currency: z
+        .string()
+        .regex(/^[A-Za-z]{3}$/, 'expected a three-letter ISO 4217 code such as usd')
+        .transform((c) => c.toLowerCase()),
+      product_data: z.strictObject({
+        name: z.string().min(1).max(250),
+        description: z.string().min(1).max(1000).optional(),
+      }),
+      unit_amount: z.number().int().min(1).max(MAX_AMOUNT).describe('Minor units.'),
+      recurring: z.strictObject({ interval: z.enum(intervals) }).optional(),
+    })
+    .optional()
+    .describe(
+      'As Stripe’s: custom_amounts keys may send any amount; other keys must match a catalog item (name, currency, amount).',
+    ),
+  price: z
+    .string()
+    .regex(priceIdPattern, 'expected a Stripe price id (price_…)')
+    .optional()
+    .describe('A Stripe price of this paydesk’s catalog, instead of price_data.'),
+  quantity: z.number().int().min(1).max(1000).default(1),
+});
+
 export const createSessionBody = z.strictObject({
+  line_items: z
+    .array(lineItemSchema)
+    .min(1)
+    .max(20)
+    .optional()
+    .describe('The original’s request: Stripe-shaped lines (price_data or price, and quantity).'),
+  mode: z
+    .enum(['payment', 'subscription'])
+    .optional()
+    .describe('With line_items: must agree with the item (a recurring line is a subscription).'),
+  success_url: url
+    .optional()
+    .describe('Allowed origins only (a path joins PAYDESK_FRONTEND_URL); may contain {CHECKOUT_SESSION_ID}.'),
+  cancel_url: url.optional().describe('Allowed origins only (a path joins PAYDESK_FRONTEND_URL).'),
+  customer_email: z.email().max(320).optional().describe('Prefills the email when there is no customer.'),
   priceId: z
     .string()
     .regex(priceIdPattern, 'expected a Stripe price id (price_…)')
@@ -53,6 +96,7 @@ export const createSessionBody = z.strictObject({
 });
 
 type CreateSessionBody = z.infer<typeof createSessionBody>;
+type LineItem = z.infer<typeof lineItemSchema>;
 
 function invalid(path: string, message: string): AppError {
   return new AppError('validation_failed', `Invalid body.${path}: ${message}`, {
@@ -60,10 +104,93 @@ function invalid(path: string, message: string): AppError {
   });
 }
 
-/** Exactly one of priceId, pack, plan or amount, with only the fields that go with it. */
-async function itemOf(s: AppContext, b: CreateSessionBody): Promise<CheckoutItem> {
-  const chosen = [b.priceId, b.pack, b.plan, b.amount].filter((v) => v !== undefined).length;
-  if (chosen !== 1) throw invalid('priceId', 'send exactly one of priceId, pack, plan or amount');
+const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * The catalog item a Stripe-shaped line stands for, for keys without custom_amounts: its `price` (a
+ * catalog price id), or a `price_data` whose name, currency, amount (and interval) are a catalog
+ * item's. The amount is then the catalog's; a line that matches nothing is a 400 listing what does.
+ */
+async function catalogItemOfLine(s: AppContext, line: LineItem, path: string): Promise<CheckoutItem> {
+  if (line.price !== undefined) {
+    const price = await catalogPriceForId(s, line.price, { in: 'body', path: `${path}.price` });
+    if (price.kind === 'plan' && line.quantity !== 1)
+      throw invalid(`${path}.quantity`, 'a plan is bought once');
+    return itemForPrice(price, line.quantity);
+  }
+  const data = line.price_data!;
+  const interval = data.recurring?.interval ?? null;
+  const kind = interval ? 'plan' : 'pack';
+  const nameOf = (itemId: string) =>
+    (kind === 'pack' ? s.catalog.pack(itemId)?.name : s.catalog.plan(itemId)?.name) ?? itemId;
+  const sold = s.catalog.prices.filter(
+    (p) => p.kind === kind && p.currency === data.currency && p.interval === interval,
+  );
+  const match = sold.find(
+    (p) => p.amount === data.unit_amount && sameName(nameOf(p.itemId), data.product_data.name),
+  );
+  if (!match) {
+    const offer = sold.map((p) => `"${nameOf(p.itemId)}" at ${p.amount}`).join(', ') || 'nothing';
+    throw invalid(
+      `${path}.price_data`,
+      `matches no catalog item (${data.currency}${interval ? ` per ${interval}` : ''}: ${offer}); ad-hoc amounts need an API key with the custom_amounts scope`,
+    );
+  }
+  if (kind === 'plan' && line.quantity !== 1) throw invalid(`${path}.quantity`, 'a plan is bought once');
+  return itemForPrice(match, line.quantity);
+}
+
+/** The item of a Stripe-shaped `line_items` request. */
+async function itemOfLines(
+  s: AppContext,
+  principal: Principal,
+  lines: readonly LineItem[],
+  mode: 'payment' | 'subscription' | undefined,
+): Promise<CheckoutItem> {
+  lines.forEach((line, i) => {
+    if ((line.price === undefined) === (line.price_data === undefined))
+      throw invalid(`line_items.${i}`, 'send exactly one of price_data or price');
+  });
+  const custom = principal.kind === 'api_key' && principal.scopes.includes('custom_amounts');
+  let item: CheckoutItem;
+  if (custom && lines.every((l) => l.price_data !== undefined && l.price_data.recurring === undefined)) {
+    item = {
+      kind: 'custom',
+      lines: lines.map((l) => ({
+        name: l.price_data!.product_data.name,
+        currency: l.price_data!.currency,
+        unit_amount: l.price_data!.unit_amount,
+        quantity: l.quantity,
+      })),
+    };
+  } else {
+    if (lines.length !== 1) {
+      throw invalid(
+        'line_items',
+        custom
+          ? 'recurring or catalog lines are bought one at a time'
+          : 'one line of a catalog item per session (several ad-hoc lines need the custom_amounts scope)',
+      );
+    }
+    item = await catalogItemOfLine(s, lines[0]!, 'line_items.0');
+  }
+  const itemMode = item.kind === 'plan' ? 'subscription' : 'payment';
+  if (mode !== undefined && mode !== itemMode)
+    throw invalid('mode', `the line is a ${itemMode === 'payment' ? 'one-time payment' : 'subscription'}`);
+  return item;
+}
+
+/** Exactly one of line_items, priceId, pack, plan or amount, with only the fields that go with it. */
+async function itemOf(s: AppContext, principal: Principal, b: CreateSessionBody): Promise<CheckoutItem> {
+  const chosen = [b.line_items, b.priceId, b.pack, b.plan, b.amount].filter((v) => v !== undefined).length;
+  if (chosen !== 1)
+    throw invalid('line_items', 'send exactly one of line_items, priceId, pack, plan or amount');
+  if (b.mode !== undefined && b.line_items === undefined) throw invalid('mode', 'only with line_items');
+  if (b.line_items !== undefined) {
+    if (b.quantity !== undefined || b.currency !== undefined)
+      throw invalid(b.quantity !== undefined ? 'quantity' : 'currency', 'goes inside line_items');
+    return itemOfLines(s, principal, b.line_items, b.mode);
+  }
   if (b.interval !== undefined && b.plan === undefined) throw invalid('interval', 'only with plan');
   if (b.productName !== undefined && b.amount === undefined) throw invalid('productName', 'only with amount');
   if (b.priceId !== undefined) {
@@ -85,6 +212,17 @@ async function itemOf(s: AppContext, b: CreateSessionBody): Promise<CheckoutItem
     kind: 'custom',
     lines: [{ name: b.productName, currency: b.currency, unit_amount: b.amount!, quantity: b.quantity ?? 1 }],
   };
+}
+
+/** One of the camelCase and snake_case spellings of a field (both at once is a 400). */
+function either<T>(
+  b: CreateSessionBody,
+  camel: keyof CreateSessionBody,
+  snake: keyof CreateSessionBody,
+): T | undefined {
+  if (b[camel] !== undefined && b[snake] !== undefined)
+    throw invalid(snake, `send ${snake} or ${camel}, not both`);
+  return (b[camel] ?? b[snake]) as T | undefined;
 }
 
 export const createdSessionSchema = z.object({
@@ -204,8 +342,10 @@ export function paymentServiceRoutes(s: AppContext): FastifyPluginAsyncZod {
           tags: ['compat'],
           summary: 'Payment microservice: open a Checkout session → {sessionId, url}.',
           description:
-            'Same as POST /v1/checkout/sessions in camelCase. The item is a catalog `priceId`, `pack`, ' +
-            '`plan` + `interval`, or (custom_amounts keys) an `amount` with `currency` and `productName`.',
+            'The original’s Stripe-shaped body (`line_items` with `price_data` or `price`, `success_url`, ' +
+            '`cancel_url`), or paydesk’s camelCase one: a catalog `priceId`, `pack`, `plan` + `interval`, or ' +
+            '(custom_amounts keys) an `amount` with `currency` and `productName`. Without custom_amounts a ' +
+            '`price_data` line must match a catalog item.',
           security,
           body: createSessionBody,
           response: { 200: createdSessionSchema },
@@ -213,12 +353,15 @@ export function paymentServiceRoutes(s: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const b = request.body;
-        const r = await createCheckoutSession(s, principalOf(request), {
-          item: await itemOf(s, b),
+        const principal = principalOf(request);
+        const successUrl = either<string>(b, 'successUrl', 'success_url');
+        const cancelUrl = either<string>(b, 'cancelUrl', 'cancel_url');
+        const r = await createCheckoutSession(s, principal, {
+          item: await itemOf(s, principal, b),
           customer: b.customerId,
-          customerEmail: b.customerEmail,
-          successUrl: b.successUrl,
-          cancelUrl: b.cancelUrl,
+          customerEmail: either<string>(b, 'customerEmail', 'customer_email'),
+          successUrl: frontendRelative(s.config, successUrl),
+          cancelUrl: frontendRelative(s.config, cancelUrl),
           metadata: b.metadata,
         });
         return {

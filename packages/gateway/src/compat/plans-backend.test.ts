@@ -122,6 +122,52 @@ describe('plans & tokens backend: checkout', () => {
     assert.equal(h.results[0]!.tokens, 2000);
   });
 
+  test('the documented {"plan_type": "full", "plan_id": 1} and numeric ids map through the catalog', async () => {
+    const token = await t.userToken('pb-full');
+    const full = await t.app.inject({
+      method: 'POST',
+      url: '/billing/stripe/checkout-session/',
+      headers: { ...auth(token), 'content-type': 'application/json' },
+      payload: '{"plan_type": "full", "plan_id": 1}',
+    });
+    assert.equal(full.statusCode, 200, full.body);
+    assert.deepEqual(Object.keys(json(full)).sort(), ['checkout_url', 'expires_at', 'session_id', 'url']);
+    const session = await t.stripe.checkout.sessions.retrieve(String(json(full).session_id), {
+      expand: ['line_items'],
+    });
+    assert.equal(session.mode, 'subscription');
+    assert.equal(session.line_items?.data[0]?.price?.lookup_key, 'paydesk:default:plan:pro:year:usd');
+
+    const pack = await checkout(await t.userToken('pb-numeric'), {
+      plan_type: 'token',
+      plan_id: 2,
+      quantity: 2,
+    });
+    assert.equal(pack.statusCode, 200, pack.body);
+    const packSession = await t.stripe.checkout.sessions.retrieve(String(json(pack).session_id));
+    assert.equal(packSession.amount_total, 8000, 'credits-1000 × 2 in usd');
+
+    const monthly = await checkout(token, { plan_type: 'monthly', plan_id: '2' });
+    assert.equal(monthly.statusCode, 200, monthly.body);
+    const monthlySession = await t.stripe.checkout.sessions.retrieve(String(json(monthly).session_id));
+    assert.equal(monthlySession.amount_total, 2900, 'monthly id 2 is pro');
+
+    for (const [payload, message] of [
+      [{ plan_type: 'full', plan_id: 9 }, /no full plan with id 9 \(ids: 1\)/],
+      [{ plan_type: 'full', plan_id: 1, quantity: 2 }, /quantity/],
+      [{ plan_type: 'token', plan_id: 0 }, /plan_id/],
+      [
+        { plan_type: 'lifetime', plan_id: 1 },
+        /unknown plan type lifetime \(this catalog's: token, monthly, yearly, full\)/,
+      ],
+    ] as [Json, RegExp][]) {
+      const r = await checkout(token, payload);
+      assert.equal(r.statusCode, 400, `${JSON.stringify(payload)}: ${r.body}`);
+      assert.equal(errorOf(r).code, 'validation_failed');
+      assert.match(errorOf(r).message, message);
+    }
+  });
+
   test('monthly maps to the plan’s monthly price', async () => {
     const r = await checkout(await t.userToken('pb-monthly'), {
       plan_type: 'monthly',
@@ -179,6 +225,17 @@ describe('plans & tokens backend: checkout', () => {
         assert.match(errorOf(r).message, new RegExp(field));
       }
     }
+    // A path joins PAYDESK_FRONTEND_URL (here the default, the public URL).
+    const relative = await checkout(token, {
+      plan_type: 'token',
+      plan_id: 1,
+      success_url: '/paid?session_id={CHECKOUT_SESSION_ID}',
+      cancel_url: '/cart',
+    });
+    assert.equal(relative.statusCode, 200, relative.body);
+    const session = await t.stripe.checkout.sessions.retrieve(String(json(relative).session_id));
+    assert.equal(session.success_url, 'http://paydesk.test/paid?session_id={CHECKOUT_SESSION_ID}');
+    assert.equal(session.cancel_url, 'http://paydesk.test/cart');
   });
 });
 
@@ -244,10 +301,11 @@ describe('plans & tokens backend: plan listing', () => {
     assert.equal(tokens.statusCode, 200, tokens.body);
     const packs = JSON.parse(tokens.body) as Json[];
     assert.deepEqual(
-      packs.map((p) => [p.id, p.plan_type, p.tokens]),
+      packs.map((p) => [p.id, p.catalog_id, p.plan_type, p.tokens]),
       [
-        ['credits-100', 'token', 100],
-        ['credits-1000', 'token', 1000],
+        [1, 'credits-100', 'token', 100],
+        [2, 'credits-1000', 'token', 1000],
+        ['credit', 'credit', 'token', 1],
       ],
     );
     assert.deepEqual(packs[0]!.prices, [
@@ -263,13 +321,13 @@ describe('plans & tokens backend: plan listing', () => {
       yearly.map((p) => [p.id, p.plan_type, p.tokens, p.prices]),
       [
         [
-          'starter',
+          1,
           'yearly',
           200,
           [{ currency: 'eur', amount: 8000, lookup_key: 'paydesk:default:plan:starter:year:eur' }],
         ],
         [
-          'pro',
+          2,
           'yearly',
           2000,
           [{ currency: 'eur', amount: 26000, lookup_key: 'paydesk:default:plan:pro:year:eur' }],
@@ -279,7 +337,7 @@ describe('plans & tokens backend: plan listing', () => {
     const monthly = JSON.parse(
       (await t.app.inject({ method: 'GET', url: '/billing/plans/monthly/' })).body,
     ) as Json[];
-    assert.deepEqual(monthly.find((p) => p.id === 'pro')?.entitlements, [
+    assert.deepEqual(monthly.find((p) => p.catalog_id === 'pro')?.entitlements, [
       'app.basic',
       'app.pro',
       'app.export',
@@ -292,8 +350,17 @@ describe('plans & tokens backend: plan listing', () => {
       (await t.app.inject({ method: 'GET', url: '/billing/plans/token/?currency=chf' })).body,
     );
     assert.deepEqual(none, []);
+
+    // The catalog's own plan type (compat.plans_backend in demo.yaml): the issue's `full`.
+    const full = await t.app.inject({ method: 'GET', url: '/billing/plans/full/' });
+    assert.equal(full.statusCode, 200, full.body);
+    const fullPlans = JSON.parse(full.body) as Json[];
+    assert.deepEqual(
+      fullPlans.map((p) => [p.id, p.catalog_id, p.plan_type, p.interval, p.tokens]),
+      [[1, 'pro', 'full', 'year', 2000]],
+    );
     const bad = await t.app.inject({ method: 'GET', url: '/billing/plans/weekly/' });
-    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.statusCode, 400, bad.body);
     assert.equal(errorOf(bad).code, 'validation_failed');
   });
 });

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.js';
-import type { Interval } from '../catalog/schema.js';
+import { type Interval, planTypeSchema } from '../catalog/schema.js';
 import type { ItemRequest } from '../checkout/items.js';
 import { createCheckoutSession } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
@@ -13,11 +13,12 @@ import { listPayments, type PaymentRow } from '../payments/service.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
 import { createPortalSession } from '../portal/service.js';
+import { frontendRelative } from './frontend-url.js';
 
-export const planTypes = ['token', 'monthly', 'yearly'] as const;
-export type PlanType = (typeof planTypes)[number];
+/** The plan types every catalog has; the catalog's `compat.plans_backend` may add more (`full`). */
+export const builtinPlanTypes = ['token', 'monthly', 'yearly'] as const;
 
-const intervalOf: Record<Exclude<PlanType, 'token'>, Interval> = { monthly: 'month', yearly: 'year' };
+const intervalOf: Record<string, Interval> = { monthly: 'month', yearly: 'year' };
 
 const currency = z
   .string()
@@ -25,31 +26,83 @@ const currency = z
   .transform((c) => c.toLowerCase());
 const url = z.string().min(1).max(2048);
 
+/** Every plan type this catalog serves: the built-in ones and those its rows name. */
+export function planTypesOf(catalog: Catalog): string[] {
+  return [...new Set<string>([...builtinPlanTypes, ...catalog.plansBackend.map((r) => r.type)])];
+}
+
 export const checkoutBody = z.strictObject({
-  plan_type: z.enum(planTypes).describe('token: a token package (one-time); monthly / yearly: a plan.'),
-  plan_id: z.string().min(1).max(40).describe('The package or plan id, as GET /billing/plans/:type/ lists.'),
+  plan_type: planTypeSchema.describe(
+    'token: a token package (one-time); monthly / yearly: a plan; or a type the catalog names (full).',
+  ),
+  plan_id: z
+    .union([z.number().int().min(1).max(2_147_483_647), z.string().min(1).max(40)])
+    .describe(
+      'The plan’s numeric id (the catalog’s compat.plans_backend) or its catalog id, as GET /billing/plans/:type/ lists.',
+    ),
   quantity: z
     .number()
     .int()
     .min(1)
     .max(1000)
     .optional()
-    .describe('token only: how many packages (default 1).'),
+    .describe('Packages only (token): how many (default 1).'),
   currency: currency.optional().describe('One the item is sold in; default its first.'),
-  success_url: url.optional().describe('Allowed origins only; may contain {CHECKOUT_SESSION_ID}.'),
-  cancel_url: url.optional().describe('Allowed origins only.'),
+  success_url: url
+    .optional()
+    .describe(
+      'Allowed origins only (a path resolves against PAYDESK_FRONTEND_URL); may contain {CHECKOUT_SESSION_ID}.',
+    ),
+  cancel_url: url.optional().describe('Allowed origins only (a path resolves against PAYDESK_FRONTEND_URL).'),
 });
 
-export function itemFor(b: z.infer<typeof checkoutBody>): ItemRequest {
-  if (b.plan_type === 'token') {
-    return { kind: 'pack', pack: b.plan_id, quantity: b.quantity ?? 1, currency: b.currency };
+function invalid(path: string, message: string): AppError {
+  return new AppError('validation_failed', `Invalid body.${path}: ${message}.`, {
+    issues: [{ in: 'body', path, message }],
+  });
+}
+
+/** The catalog item a (plan_type, plan_id) pair names: a numeric id through the catalog's rows. */
+export function rowFor(
+  catalog: Catalog,
+  type: string,
+  planId: number | string,
+): { kind: 'pack' | 'plan'; itemId: string; interval: Interval | null } {
+  const types = planTypesOf(catalog);
+  if (!types.includes(type)) {
+    throw invalid('plan_type', `unknown plan type ${type} (this catalog's: ${types.join(', ')})`);
   }
-  if (b.quantity !== undefined) {
-    throw new AppError('validation_failed', 'Invalid body.quantity: only with plan_type token.', {
-      issues: [{ in: 'body', path: 'quantity', message: 'only with plan_type token' }],
-    });
+  const rows = catalog.plansBackend.filter((r) => r.type === type);
+  const numeric = typeof planId === 'number' ? planId : /^\d+$/.test(planId) ? Number(planId) : undefined;
+  if (numeric !== undefined) {
+    const row = rows.find((r) => r.id === numeric);
+    if (!row) {
+      const ids = rows.map((r) => r.id).join(', ') || 'none';
+      throw invalid('plan_id', `no ${type} plan with id ${numeric} (ids: ${ids})`);
+    }
+    return row;
   }
-  return { kind: 'plan', plan: b.plan_id, interval: intervalOf[b.plan_type], currency: b.currency };
+  const itemId = String(planId);
+  if (type === 'token') return { kind: 'pack', itemId, interval: null };
+  const interval = intervalOf[type];
+  if (interval) return { kind: 'plan', itemId, interval };
+  const row = rows.find((r) => r.itemId === itemId);
+  if (!row) {
+    throw invalid(
+      'plan_id',
+      `no ${type} plan ${planId} (${type} plans: ${rows.map((r) => r.id).join(', ')})`,
+    );
+  }
+  return row;
+}
+
+export function itemFor(catalog: Catalog, b: z.infer<typeof checkoutBody>): ItemRequest {
+  const row = rowFor(catalog, b.plan_type, b.plan_id);
+  if (row.kind === 'pack') {
+    return { kind: 'pack', pack: row.itemId, quantity: b.quantity ?? 1, currency: b.currency };
+  }
+  if (b.quantity !== undefined) throw invalid('quantity', 'only for token packages');
+  return { kind: 'plan', plan: row.itemId, interval: row.interval ?? 'month', currency: b.currency };
 }
 
 const priceSchema = z.object({
@@ -59,20 +112,26 @@ const priceSchema = z.object({
 });
 
 export const planEntrySchema = z.object({
-  id: z.string().describe('plan_id for POST /billing/stripe/checkout-session/.'),
-  plan_type: z.enum(planTypes),
+  id: z
+    .union([z.number().int(), z.string()])
+    .describe(
+      'plan_id for POST /billing/stripe/checkout-session/: the numeric id when the catalog maps one.',
+    ),
+  catalog_id: z.string().describe('The catalog item’s id (also accepted as plan_id).'),
+  plan_type: z.string(),
   name: z.string(),
   description: z.string().nullable(),
-  tokens: z.number().int().describe('token: tokens per package; monthly/yearly: tokens per period.'),
+  tokens: z.number().int().describe('Packages: tokens per package; plans: tokens per period.'),
   entitlements: z.array(z.string()),
   trial_days: z.number().int().nullable(),
+  interval: z.enum(['month', 'year']).nullable().describe('Plans: the billing interval; packages: null.'),
   prices: z.array(priceSchema),
 });
 
 type PlanEntry = z.infer<typeof planEntrySchema>;
 
 /** The catalog's items of one type, with their prices (in one currency if given). */
-export function plansOfType(catalog: Catalog, type: PlanType, currencyFilter?: string): PlanEntry[] {
+export function plansOfType(catalog: Catalog, type: string, currencyFilter?: string): PlanEntry[] {
   const pricesOf = (kind: 'pack' | 'plan', id: string, interval: Interval | null) =>
     catalog.prices
       .filter(
@@ -83,28 +142,52 @@ export function plansOfType(catalog: Catalog, type: PlanType, currencyFilter?: s
           (currencyFilter === undefined || p.currency === currencyFilter),
       )
       .map((p) => ({ currency: p.currency, amount: p.amount, lookup_key: p.lookupKey }));
-  const entries: PlanEntry[] =
-    type === 'token'
-      ? catalog.packs.map((pack) => ({
-          id: pack.id,
-          plan_type: type,
-          name: pack.name,
-          description: pack.description ?? null,
-          tokens: pack.credits,
-          entitlements: [],
-          trial_days: null,
-          prices: pricesOf('pack', pack.id, null),
-        }))
-      : catalog.plans.map((plan) => ({
-          id: plan.id,
-          plan_type: type,
-          name: plan.name,
-          description: plan.description ?? null,
-          tokens: plan.credits,
-          entitlements: [...plan.entitlements],
-          trial_days: plan.trial_days ?? null,
-          prices: pricesOf('plan', plan.id, intervalOf[type]),
-        }));
+  const rows = catalog.plansBackend.filter((r) => r.type === type);
+  const numericId = (kind: 'pack' | 'plan', itemId: string, interval: Interval | null) =>
+    rows.find((r) => r.kind === kind && r.itemId === itemId && r.interval === interval)?.id ?? itemId;
+  const packEntry = (id: string): PlanEntry[] => {
+    const pack = catalog.pack(id);
+    if (!pack) return [];
+    return [
+      {
+        id: numericId('pack', pack.id, null),
+        catalog_id: pack.id,
+        plan_type: type,
+        name: pack.name,
+        description: pack.description ?? null,
+        tokens: pack.credits,
+        entitlements: [],
+        trial_days: null,
+        interval: null,
+        prices: pricesOf('pack', pack.id, null),
+      },
+    ];
+  };
+  const planEntry = (id: string, interval: Interval): PlanEntry[] => {
+    const plan = catalog.plan(id);
+    if (!plan) return [];
+    return [
+      {
+        id: numericId('plan', plan.id, interval),
+        catalog_id: plan.id,
+        plan_type: type,
+        name: plan.name,
+        description: plan.description ?? null,
+        tokens: plan.credits,
+        entitlements: [...plan.entitlements],
+        trial_days: plan.trial_days ?? null,
+        interval,
+        prices: pricesOf('plan', plan.id, interval),
+      },
+    ];
+  };
+  let entries: PlanEntry[];
+  if (type === 'token') entries = catalog.packs.flatMap((p) => packEntry(p.id));
+  else if (intervalOf[type]) entries = catalog.plans.flatMap((p) => planEntry(p.id, intervalOf[type]!));
+  else
+    entries = rows.flatMap((r) =>
+      r.kind === 'pack' ? packEntry(r.itemId) : planEntry(r.itemId, r.interval),
+    );
   return entries.filter((e) => e.prices.length > 0);
 }
 
@@ -182,9 +265,9 @@ export function plansBackendRoutes(s: AppContext): FastifyPluginAsyncZod {
       async (request) => {
         const b = request.body;
         const r = await createCheckoutSession(s, principalOf(request), {
-          item: itemFor(b),
-          successUrl: b.success_url,
-          cancelUrl: b.cancel_url,
+          item: itemFor(s.catalog, b),
+          successUrl: frontendRelative(s.config, b.success_url),
+          cancelUrl: frontendRelative(s.config, b.cancel_url),
         });
         return {
           session_id: r.session.id,
@@ -212,7 +295,11 @@ export function plansBackendRoutes(s: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const customer = await customerFor(s, principalOf(request), undefined);
-        const session = await createPortalSession(s, customer, request.body?.return_url);
+        const session = await createPortalSession(
+          s,
+          customer,
+          frontendRelative(s.config, request.body?.return_url),
+        );
         return { url: session.url };
       },
     );
@@ -223,7 +310,9 @@ export function plansBackendRoutes(s: AppContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['compat'],
           summary: 'Plans & tokens backend: the token packages, monthly or yearly plans (public).',
-          params: z.object({ type: z.enum(planTypes) }),
+          params: z.object({
+            type: planTypeSchema.describe('token, monthly, yearly or a catalog type (full).'),
+          }),
           querystring: z.strictObject({
             currency: currency.optional().describe('Only items sold in this currency, with only its prices.'),
           }),
@@ -231,6 +320,13 @@ export function plansBackendRoutes(s: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
+        const types = planTypesOf(s.catalog);
+        if (!types.includes(request.params.type)) {
+          const message = `unknown plan type (this catalog's: ${types.join(', ')})`;
+          throw new AppError('validation_failed', `Invalid params.type: ${message}.`, {
+            issues: [{ in: 'params', path: 'type', message }],
+          });
+        }
         reply.header('cache-control', 'public, max-age=60');
         return plansOfType(s.catalog, request.params.type, request.query.currency);
       },

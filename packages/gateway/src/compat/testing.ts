@@ -48,11 +48,15 @@ export function sessionIdOf(location: string): string {
   return m[1]!;
 }
 
-/** Open-redirect attempts every URL parameter must refuse (the allowed origin is https://app.example.com). */
+/**
+ * Open-redirect attempts every URL parameter must refuse (the allowed origin is https://app.example.com).
+ * A plain path (`/front/checkout/success`) is not one: it joins PAYDESK_FRONTEND_URL.
+ */
 export const hostileUrls = [
   'https://evil.example.com/',
   '//evil.example.com/',
-  '/relative/path',
+  '/\\evil.example.com',
+  'relative/path',
   'javascript:alert(1)',
   'data:text/html,<script>alert(1)</script>',
   'https:\\\\evil.example.com',

@@ -85,3 +85,35 @@ export async function clawbackCredits(
   });
   return change;
 }
+
+/**
+ * Grants a paid credit pack's credits (pack credits × quantity) once per `cause`, with its
+ * notification, inside the caller's transaction — however the pack was paid (Checkout, a payment
+ * intent, an invoice line). A pack no longer in the catalog grants nothing and is logged.
+ */
+export async function grantPackCredits(
+  s: Notifier & Pick<AppContext, 'catalog' | 'logger'>,
+  tx: Tx,
+  purchase: { customerId: string; packId: string; quantity: number; cause: string },
+  context: Notification['data'] = {},
+): Promise<LedgerChange | undefined> {
+  const pack = s.catalog.pack(purchase.packId);
+  if (!pack) {
+    s.logger.error(
+      { cause: purchase.cause, pack: purchase.packId },
+      'paid pack is no longer in the catalog; no credits granted',
+    );
+    return undefined;
+  }
+  return grantCredits(
+    s,
+    tx,
+    {
+      customerId: purchase.customerId,
+      amount: pack.credits * purchase.quantity,
+      reason: 'pack_purchase',
+      cause: purchase.cause,
+    },
+    context,
+  );
+}

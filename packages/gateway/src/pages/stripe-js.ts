@@ -1,11 +1,8 @@
 // Where the billing pages load Stripe.js from, with which publishable key, and which origins their
 // CSP must allow for it: STRIPE_JS_URL / STRIPE_PUBLISHABLE_KEY, else the emulator's /v3/ and a
 // pk_test_ key in embedded mode, else Stripe's own https://js.stripe.com/v3/.
-import type { Config } from '../platform/config.js';
+import { type Config, EMULATOR_PUBLISHABLE_KEY } from '../platform/config.js';
 import type { BrowserStripe } from './layout.js';
-
-/** Any pk_test_ key works with the emulator; this one names where it comes from. */
-export const EMULATOR_PUBLISHABLE_KEY = 'pk_test_paydesk_embedded';
 
 /** Stripe's own origins: Stripe.js, its API and frames, hosted Checkout and the customer portal. */
 const STRIPE_ORIGINS = [

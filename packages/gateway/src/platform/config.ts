@@ -2,6 +2,19 @@
 // down. Nothing else in paydesk reads process.env.
 import { z } from 'zod';
 
+/** The publishable key browsers use with an emulator (it takes any `pk_test_…`). */
+export const EMULATOR_PUBLISHABLE_KEY = 'pk_test_paydesk_embedded';
+
+/** The publishable key browsers get: STRIPE_PUBLISHABLE_KEY, else (no secret key: an emulator) the emulator's. */
+export function publishableKeyOf(
+  config: Pick<Config, 'stripePublishableKey' | 'stripeSecretKey'>,
+): string | undefined {
+  return (
+    config.stripePublishableKey ??
+    (config.stripeSecretKey === undefined ? EMULATOR_PUBLISHABLE_KEY : undefined)
+  );
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const intSetting = (min: number, max: number) =>
@@ -62,6 +75,13 @@ export const settings = {
       .optional(),
     doc: 'Webhook signing secret(s) `whsec_…`, comma-separated during rotation. Required with `STRIPE_SECRET_KEY`.',
   },
+  STRIPE_PUBLISHABLE_KEY: {
+    schema: z
+      .string()
+      .regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'expected a publishable key (pk_test_… or pk_live_…)')
+      .optional(),
+    doc: 'Stripe publishable key (`pk_…`, same mode as the secret key) handed to browsers: the billing pages’ Payment Element and the subscription prototype’s `GET /config`. In embedded mode the emulator’s `pk_test_…` is used when unset; with real Stripe and no key, the billing pages pay through Checkout only.',
+  },
   STRIPE_API_BASE: {
     schema: z
       .string()
@@ -90,6 +110,13 @@ export const settings = {
   PAYDESK_ALLOWED_ORIGINS: {
     schema: z.string().optional(),
     doc: 'Comma-separated origins (`https://app.example.com`) that success, cancel, return and redirect URLs may point to. The public URL’s origin is always allowed.',
+  },
+  PAYDESK_FRONTEND_URL: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an absolute http(s) URL without query or fragment')
+      .optional(),
+    doc: 'Base URL that relative redirects of the compat routes (the credit shop’s `/front/checkout/success`) resolve against (default: the public URL). Its origin is allowed.',
   },
   PAYDESK_CATALOG: {
     schema: z.string().min(1).optional(),
@@ -187,13 +214,6 @@ export const settings = {
       .optional(),
     doc: 'Where the billing pages load Stripe.js from. Default: the emulator’s `/v3/` in embedded mode, `https://js.stripe.com/v3/` with real Stripe.',
   },
-  STRIPE_PUBLISHABLE_KEY: {
-    schema: z
-      .string()
-      .regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'expected a publishable key (pk_test_… or pk_live_…)')
-      .optional(),
-    doc: 'Publishable key for Stripe.js on the billing pages (the Payment Element). Default in embedded mode: the emulator’s `pk_test_…`; without it in real-Stripe mode, the pages pay through Checkout only.',
-  },
   REDIS_URL: {
     schema: z
       .string()
@@ -240,10 +260,14 @@ export type Config = Readonly<{
   stripeSecretKey: string | undefined;
   stripeWebhookSecrets: readonly string[];
   stripeApiBase: string | undefined;
+  /** STRIPE_PUBLISHABLE_KEY as set (publishableKeyOf applies the emulator's in embedded mode). */
+  stripePublishableKey: string | undefined;
   emulatorPort: number;
   instanceId: string;
   publicUrl: string;
   allowedOrigins: readonly string[];
+  /** What relative redirects resolve against (PAYDESK_FRONTEND_URL, default the public URL). */
+  frontendUrl: string;
   catalogPath: string | undefined;
   jwtSecret: string | undefined;
   jwtJwksUrl: string | undefined;
@@ -262,7 +286,6 @@ export type Config = Readonly<{
   pagesDemoSignIn: boolean;
   pagesSessionMinutes: number;
   stripeJsUrl: string | undefined;
-  stripePublishableKey: string | undefined;
   redisUrl: string | undefined;
   rateLimitPublic: number;
   rateLimitUser: number;
@@ -328,6 +351,16 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     v.PAYDESK_PUBLIC_URL ?? `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${v.PORT}`
   ).replace(/\/$/, '');
   const origins = new Set([new URL(publicUrl).origin]);
+  const frontendUrl = (v.PAYDESK_FRONTEND_URL ?? publicUrl).replace(/\/$/, '');
+  origins.add(new URL(frontendUrl).origin);
+  if (v.STRIPE_PUBLISHABLE_KEY && v.STRIPE_SECRET_KEY) {
+    const mode = (key: string) => (key.includes('_live_') ? 'live' : 'test');
+    if (mode(v.STRIPE_PUBLISHABLE_KEY) !== mode(v.STRIPE_SECRET_KEY))
+      throw new ConfigError(
+        'STRIPE_PUBLISHABLE_KEY',
+        'is not in the same mode (test/live) as STRIPE_SECRET_KEY',
+      );
+  }
   for (const raw of (v.PAYDESK_ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((o) => o.trim())
@@ -358,10 +391,12 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     stripeSecretKey: v.STRIPE_SECRET_KEY,
     stripeWebhookSecrets: Object.freeze(v.STRIPE_WEBHOOK_SECRET ? v.STRIPE_WEBHOOK_SECRET.split(',') : []),
     stripeApiBase: v.STRIPE_API_BASE?.replace(/\/$/, ''),
+    stripePublishableKey: v.STRIPE_PUBLISHABLE_KEY,
     emulatorPort: v.PAYDESK_EMULATOR_PORT,
     instanceId: v.PAYDESK_INSTANCE_ID,
     publicUrl,
     allowedOrigins: Object.freeze([...origins]),
+    frontendUrl,
     catalogPath: v.PAYDESK_CATALOG,
     jwtSecret: v.PAYDESK_JWT_SECRET,
     jwtJwksUrl: v.PAYDESK_JWT_JWKS_URL,
@@ -381,7 +416,6 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
       (v.PAYDESK_PAGES_DEMO_SIGNIN ?? (v.STRIPE_SECRET_KEY === undefined ? 'true' : 'false')) === 'true',
     pagesSessionMinutes: v.PAYDESK_PAGES_SESSION_MINUTES,
     stripeJsUrl: v.STRIPE_JS_URL,
-    stripePublishableKey: v.STRIPE_PUBLISHABLE_KEY,
     redisUrl: v.REDIS_URL,
     rateLimitPublic: v.PAYDESK_RATE_LIMIT_PUBLIC,
     rateLimitUser: v.PAYDESK_RATE_LIMIT_USER,

@@ -16,7 +16,7 @@ export function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
 }
 
 /** The payment intent that paid the invoice (through its `payments` list), expanded. */
-async function invoicePaymentIntent(
+export async function invoicePaymentIntent(
   s: AppContext,
   invoice: Stripe.Invoice,
 ): Promise<Stripe.PaymentIntent | null> {

@@ -8,7 +8,8 @@ import type { AppContext } from '../context.js';
 import { customerByStripeId, markCustomerDeleted, updateCustomerContact } from '../customers/service.js';
 import { applyDispute, NO_DISPUTED_PAYMENT } from '../disputes/service.js';
 import { notify } from '../notifications/service.js';
-import { markIntentCanceled, paymentIntentByRef, recordSucceededPayment } from '../payments/service.js';
+import { fulfilPackInvoice, fulfilPaymentIntent } from '../payments/fulfil.js';
+import { markIntentCanceled, paymentIntentByRef } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { chargeIdOf, NO_PAYMENT, syncChargeRefunds } from '../refunds/stripe-sync.js';
@@ -87,7 +88,8 @@ const invoicePaid: EventHandler = async (s, event) => {
   const subId = invoiceSubscriptionId(invoice);
   const subOutcome = subId ? await refreshSubscription(s, subId) : ignored('not a subscription invoice');
   const r = await applyPaidInvoice(s, invoice);
-  if (r.applied) return processed;
+  const packs = await fulfilPackInvoice(s, invoice);
+  if (r.applied || packs) return processed;
   return subOutcome.status === 'processed' ? processed : ignored(r.reason);
 };
 
@@ -117,32 +119,14 @@ const invoiceFailed: EventHandler = async (s, event) => {
 
 /**
  * Records a payment intent paydesk created directly (POST /v1/payment_intents) once it succeeded, with
- * its notification. False when the intent is not one of those.
+ * its notification and, for a credit pack, its credits. False when the intent is not one of those.
  */
 async function recordDirectPayment(s: AppContext, piId: string, metadata: Stripe.Metadata): Promise<boolean> {
   const recordId = metadata.paydesk_payment_intent_id;
   const record = recordId ? await paymentIntentByRef(s.db, recordId) : undefined;
   if (!record || record.stripe_payment_intent_id !== piId) return false;
   const fresh = await callStripe(() => s.stripe.paymentIntents.retrieve(piId, { expand: ['latest_charge'] }));
-  await withTransaction(s, async (tx) => {
-    const payment = await recordSucceededPayment(tx, fresh, {
-      source: 'payment_intent',
-      customer_id: record.customer_id,
-      payment_intent_record_id: record.id,
-      item_kind: record.kind,
-      item_id: record.item_id,
-      quantity: record.quantity,
-    });
-    if (payment) {
-      await notify(s, tx, 'payment.succeeded', fresh.id, {
-        payment: payment.id,
-        customer: record.customer_id,
-        amount: Number(payment.amount),
-        currency: payment.currency,
-        source: 'payment_intent',
-      });
-    }
-  });
+  await fulfilPaymentIntent(s, record, fresh);
   return true;
 }
 
