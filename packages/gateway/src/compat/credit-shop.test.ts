@@ -155,6 +155,16 @@ describe('credit shop: GET /api/checkout/session', () => {
       assert.match(err.message, message, query);
       assert.match(err.request_id, /\S/);
     }
+    // 9 credits at 5 cents is 45 cents, below Stripe's 50-cent minimum: refused before Stripe is asked.
+    const sessionsBefore = (await t.stripe.checkout.sessions.list({ limit: 100 })).data.length;
+    const small = await link(token, 'qty=9');
+    assert.equal(small.statusCode, 400, small.body);
+    assert.equal(errorOf(small).code, 'validation_failed');
+    assert.match(errorOf(small).message, /below Stripe’s minimum charge \(50 minor units\)/);
+    const details = (JSON.parse(small.body) as { error: { details: { minimum: number; amount: number } } })
+      .error.details;
+    assert.deepEqual([details.minimum, details.amount], [50, 45]);
+    assert.equal((await t.stripe.checkout.sessions.list({ limit: 100 })).data.length, sessionsBefore);
     const unknownPack = await link(token, 'qty=1&pack=credits-5');
     assert.equal(unknownPack.statusCode, 404);
     assert.equal(errorOf(unknownPack).code, 'not_found');
@@ -164,7 +174,7 @@ describe('credit shop: GET /api/checkout/session', () => {
     const token = await t.userToken('shop-redirect');
     const before = (await t.stripe.checkout.sessions.list({ limit: 100 })).data.length;
     for (const hostile of hostileUrls) {
-      const res = await link(token, `qty=1&redirect=${encodeURIComponent(hostile)}`);
+      const res = await link(token, `qty=10&redirect=${encodeURIComponent(hostile)}`);
       assert.equal(res.statusCode, 400, `${hostile}: ${res.body}`);
       assert.equal(errorOf(res).code, 'invalid_redirect', hostile);
       assert.equal(res.headers.location, undefined);
