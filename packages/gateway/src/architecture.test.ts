@@ -92,8 +92,6 @@ describe('gateway layout', () => {
       ['platform/db/postgres.ts STALE_STATEMENT', 'a constant set of SQLSTATE codes'],
       ['platform/auth/api-keys.ts idPoolOffset', 'a pool of random bytes (randomness, not state)'],
       ['platform/http/request-id.ts offset', 'a pool of random bytes for request ids'],
-      ['platform/http/fast-path.ts dateText', 'the current Date header, the same for every app'],
-      ['platform/http/fast-path.ts dateUntil', 'when the Date header text changes'],
       ['platform/auth/jwt.ts joseModule', 'a lazily imported module'],
       ['webhooks/event-head.ts escaped', 'scratch flag of a synchronous parser, reset on every call'],
       ['subscriptions/service.ts liveStatuses', 'a constant set of statuses'],
