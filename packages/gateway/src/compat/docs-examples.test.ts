@@ -1,11 +1,12 @@
 // Runs the compat examples of docs/compat.md and of the README's "Switching" section as written: each
 // `curl` command is read (method, URL, headers, body, cookie jar) and sent to paydesk, with the
-// variables the docs name ($KEY, $CUSTOM_KEY, $USER_TOKEN) and the ids of earlier answers in place of
+// variables the docs name ($KEY, $CUSTOM_KEY, $USER_TOKEN, $REFUND_KEY) and the ids of earlier answers in place of
 // `cs_test_…`, `pi_…`, `price_…` and `sub_…`. The answer must have the documented status, the
 // documented top-level fields, and the documented values where the docs spell one out.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { jobKinds } from '../jobs.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 
@@ -106,7 +107,10 @@ before(async () => {
     KEY: await t.apiKey(['read', 'write']),
     CUSTOM_KEY: await t.apiKey(['read', 'write', 'custom_amounts']),
     USER_TOKEN: await t.userToken('user-1'),
+    REFUND_KEY: await t.apiKey(['read', 'write', 'refunds']),
   };
+  // Webhooks applied and queued refunds carried out, as on a running paydesk.
+  t.context.queue.start(jobKinds(t.context));
 });
 after(async () => {
   await t.app.close();
@@ -134,6 +138,9 @@ function remember(body: unknown): void {
 }
 
 async function run(example: Example): Promise<void> {
+  // What the previous example set off (webhooks, jobs) has happened, as when a person types the next.
+  await t.emulator.delivery.idle();
+  await t.context.queue.idle();
   const argv = words(example.command, vars);
   let method = 'GET';
   let url = '';
