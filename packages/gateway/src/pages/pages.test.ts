@@ -128,6 +128,28 @@ describe('the escaping template', () => {
     assert.match(page, /Manage your plan/);
   });
 
+  test('a pack cheaper than Stripe’s minimum charge is offered in quantities that reach it', () => {
+    const pack = (id: string, credits: number, usd: number) => ({ id, name: id, credits, prices: { usd } });
+    const page = pricingView({
+      choice: { interval: 'month', currency: 'usd' },
+      currencies: ['usd'],
+      plans: [],
+      packs: [pack('credit', 1, 5), pack('credits-100', 100, 500)],
+      user: { email: 'a@example.com', externalId: 'a', csrf: 'tok' },
+      currentPlan: undefined,
+      onPage: true,
+      notice: undefined,
+    }).text;
+    const options = (id: string) =>
+      [...(page.split(`id="qty-${id}"`)[1] ?? '').split('</select>')[0]!.matchAll(/value="(\d+)"/g)].map(
+        (m) => Number(m[1]),
+      );
+    // 5 cents each: 10 of them are the 50-cent minimum.
+    assert.deepEqual(options('credit'), [10, 20, 30, 40, 50, 100]);
+    assert.deepEqual(options('credits-100'), [1, 2, 3, 4, 5, 10]);
+    assert.match(page, /1 credit each, added when paid/);
+  });
+
   test('user data on a page is escaped: an email with markup shows as text', async () => {
     const b = await signedIn('escape-user', '"><script>alert(1)</script>@example.com');
     const res = await b.get('/account');

@@ -1,4 +1,5 @@
 import type { Pack, Plan } from '../../catalog/schema.js';
+import { chargeLimits } from '../../platform/stripe/currencies.js';
 import { count, money } from '../format.js';
 import { type Html, html } from '../html.js';
 import { csrfField, type PageUser } from '../layout.js';
@@ -71,16 +72,18 @@ function packCard(v: PricingView, pack: Pack): Html {
   const amount = pack.prices[v.choice.currency];
   if (amount === undefined) return html``;
   const qty = `qty-${pack.id}`;
+  // A pack cheaper than Stripe's minimum charge is sold in steps that reach it (10 × 5 cents).
+  const step = Math.max(1, Math.ceil(chargeLimits(v.choice.currency).minimum / amount));
   return html`<section class="card" aria-labelledby="pack-${pack.id}">
     <h3 id="pack-${pack.id}">${pack.name}</h3>
     ${pack.description ? html`<p class="muted">${pack.description}</p>` : ''}
     <p class="price">${money(amount, v.choice.currency)} <small>one-time</small></p>
-    <ul class="features"><li>${count(pack.credits)} credits, added when paid</li><li>Credits never expire</li></ul>
+    <ul class="features"><li>${count(pack.credits)} ${pack.credits === 1 ? 'credit each' : 'credits'}, added when paid</li><li>Credits never expire</li></ul>
     ${
       v.user
         ? html`<form method="post" action="/buy" class="row">${csrfField(v.user.csrf)}
         <input type="hidden" name="pack" value="${pack.id}"><input type="hidden" name="currency" value="${v.choice.currency}">
-        <div><label for="${qty}">Quantity</label><select id="${qty}" name="quantity">${[1, 2, 3, 4, 5, 10].map((n) => html`<option value="${n}">${n}</option>`)}</select></div>
+        <div><label for="${qty}">Quantity</label><select id="${qty}" name="quantity">${[1, 2, 3, 4, 5, 10].map((n) => html`<option value="${n * step}">${n * step}</option>`)}</select></div>
         <button type="submit">Buy ${pack.name}</button></form>`
         : html`<a class="button" href="/sign-in?next=${encodeURIComponent(query(v.choice, {}))}">Sign in to buy</a>`
     }
