@@ -107,6 +107,7 @@ before(async () => {
   await deliverEmitted();
   await deliverWrapped();
   await deliverEnd();
+  await deliverDispute();
 });
 
 /** The emulator's events of a type, oldest first. */
@@ -119,6 +120,7 @@ async function emitted(type: string): Promise<Stripe.Event[]> {
 /** The stored status of each fixture delivered, by type, in delivery order. */
 const statuses = new Map<string, string[]>();
 let carolId: string;
+let disputed: { token: string; dispute: string };
 
 /** Every type the emulator emitted in the scenario, in the order Stripe created them. */
 async function deliverEmitted(): Promise<void> {
@@ -198,6 +200,37 @@ async function deliverEnd(): Promise<void> {
   carolId = carol.id;
 }
 
+/** A pack paid with the dispute card: disputed, evidence submitted, won (funds reinstated). */
+async function deliverDispute(): Promise<void> {
+  const dave = await register('fx-dave');
+  const session = await checkout(dave.token, 2);
+  await buyer.rawRequest('POST', `/v1/payment_pages/${session}/confirm`, {
+    payment_method: 'pm_card_createDispute',
+    expected_amount: 1000,
+  });
+  const paid = await t.stripe.checkout.sessions.retrieve(session);
+  const dispute = (await t.stripe.disputes.list({ payment_intent: paid.payment_intent as string })).data[0]!;
+  await t.stripe.disputes.update(dispute.id, { submit: true }, { idempotencyKey: 'pd:fx-dispute-submit' });
+  const closed = await fetch(`${t.emulator.url}/_emulator/disputes/${dispute.id}/close`, {
+    method: 'POST',
+    body: JSON.stringify({ outcome: 'won' }),
+  });
+  assert.equal(closed.status, 200);
+  for (const type of [
+    'charge.dispute.created',
+    'charge.dispute.funds_withdrawn',
+    'charge.dispute.updated',
+    'charge.dispute.closed',
+    'charge.dispute.funds_reinstated',
+  ]) {
+    const [e] = (await emitted(type)).filter((x) => (x.data.object as { id: string }).id === dispute.id);
+    assert.ok(e, `the emulator emitted ${type}`);
+    const stored = await deliverAndApply(t, e);
+    statuses.set(type, [stored.status]);
+  }
+  disputed = { token: dave.token, dispute: dispute.id };
+}
+
 describe('a signed fixture per handled event type', () => {
   test('every handled type has a fixture, delivered in the order Stripe created them (or wrapped)', () => {
     assert.deepEqual(
@@ -219,41 +252,13 @@ describe('a signed fixture per handled event type', () => {
   });
 
   test('a disputed pack: created, funds withdrawn, evidence submitted, won, funds reinstated', async () => {
-    const dave = await register('fx-dave');
-    const session = await checkout(dave.token, 2);
-    await buyer.rawRequest('POST', `/v1/payment_pages/${session}/confirm`, {
-      payment_method: 'pm_card_createDispute',
-      expected_amount: 1000,
-    });
-    const paid = await t.stripe.checkout.sessions.retrieve(session);
-    const dispute = (await t.stripe.disputes.list({ payment_intent: paid.payment_intent as string }))
-      .data[0]!;
-    await t.stripe.disputes.update(dispute.id, { submit: true }, { idempotencyKey: 'pd:fx-dispute-submit' });
-    const closed = await fetch(`${t.emulator.url}/_emulator/disputes/${dispute.id}/close`, {
-      method: 'POST',
-      body: JSON.stringify({ outcome: 'won' }),
-    });
-    assert.equal(closed.status, 200);
-    const types = [
-      'charge.dispute.created',
-      'charge.dispute.funds_withdrawn',
-      'charge.dispute.updated',
-      'charge.dispute.closed',
-      'charge.dispute.funds_reinstated',
-    ];
-    for (const type of types) {
-      const [e] = (await emitted(type)).filter((x) => (x.data.object as { id: string }).id === dispute.id);
-      assert.ok(e, `the emulator emitted ${type}`);
-      const stored = await deliverAndApply(t, e);
-      statuses.set(type, [stored.status]);
-    }
     // Every event re-reads the dispute, already won: its credits were never held.
     const d = await t.context.db.query<{ status: string; credits_held: number }>(
       'SELECT status, credits_held::int AS credits_held FROM disputes WHERE id = $1',
-      [dispute.id],
+      [disputed.dispute],
     );
     assert.deepEqual(d.rows[0], { status: 'won', credits_held: 0 });
-    assert.equal((await entitlements(dave.token)).credits, 200);
+    assert.equal((await entitlements(disputed.token)).credits, 200);
   });
 
   test('each type was stored and applied with the expected status', () => {
