@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const USAGE = `Usage: paydesk-emulator [--port 12111] [--host 127.0.0.1] [--data FILE] [--quiet]
+                         [--merchant-name NAME]
 
 Serves the offline Stripe emulator in the foreground, one log line per request.
   --port   port to listen on (default 12111; 0 picks a free one)
   --host   address to bind (default 127.0.0.1)
   --data   snapshot file: loaded at start if present, saved after changes and on exit
-  --quiet  no per-request log lines`;
+  --quiet  no per-request log lines
+  --merchant-name  business name on the hosted Checkout, portal and 3-D Secure pages`;
 
 /**
  * The emulator runs in a worker thread of this process whose young generation V8 caps at this size
@@ -24,6 +26,7 @@ interface CliOptions {
   host: string;
   data: string | undefined;
   quiet: boolean;
+  merchantName: string | undefined;
 }
 
 /** Parses the arguments; undefined when the CLI should exit (help printed or an error reported). */
@@ -34,6 +37,7 @@ function options(): CliOptions | undefined {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'merchant-name': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -48,7 +52,13 @@ function options(): CliOptions | undefined {
     process.exitCode = 2;
     return undefined;
   }
-  return { port, host: values.host, data: values.data, quiet: values.quiet };
+  return {
+    port,
+    host: values.host,
+    data: values.data,
+    quiet: values.quiet,
+    merchantName: values['merchant-name'],
+  };
 }
 
 /** Main thread: starts the worker and asks it to save and stop on SIGINT/SIGTERM. */
@@ -86,6 +96,7 @@ async function serve(opts: CliOptions): Promise<void> {
     port: opts.port,
     host: opts.host,
     dataFile: opts.data,
+    merchantName: opts.merchantName,
     onRequest: opts.quiet
       ? undefined
       : (l) =>

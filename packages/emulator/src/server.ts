@@ -8,6 +8,7 @@ import type { RequestLog } from './core/http.js';
 import { ApiServer } from './core/http-front.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
+import { setMerchantName } from './resources/common/account.js';
 import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
 import { paymentPagesHandler } from './resources/payment-pages.js';
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   webhookSchedule?: Partial<RetrySchedule>;
   /** Faults active from the start (also settable through `/_emulator/faults`). */
   faults?: FaultConfig;
+  /** The business name on the hosted pages (default `paydesk test store`). */
+  merchantName?: string | undefined;
 }
 
 /**
@@ -68,12 +71,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const { dataFile } = options;
   if (dataFile) loadSnapshot(app, dataFile);
 
+  if (options.merchantName) setMerchantName(app, options.merchantName);
   const faults = new Faults();
   if (options.faults) faults.configure(options.faults);
   app.interceptors.push((method, pattern) => faults.apiFault(method, pattern));
   const delivery = new WebhookDelivery(app, faults, options.webhookSchedule);
 
   let dirty = false;
+  const pages = paymentPagesHandler(app);
   const onRequest = options.onRequest;
   const server = new ApiServer(
     app,
@@ -82,7 +87,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         if (log.method !== 'GET') dirty = true;
         onRequest?.(log);
       },
-      extra: [paymentPagesHandler(app), controlHandler({ app, faults, delivery, dataFile })],
+      extra: [
+        // A page's form post changes state too (a payment on the hosted Checkout page): save it.
+        (req, res, path, query) => {
+          const handled = pages(req, res, path, query);
+          if (handled && req.method !== 'GET' && req.method !== 'HEAD') dirty = true;
+          return handled;
+        },
+        controlHandler({ app, faults, delivery, dataFile }),
+      ],
       delayFor: (method, pattern) => faults.latency(method, pattern),
     },
     65_000,

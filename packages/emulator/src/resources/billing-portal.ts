@@ -6,12 +6,11 @@ import type { Params } from '../core/form.js';
 import { newId, randomString } from '../core/ids.js';
 import { allOf, paginate } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
+import { arr, bool, emptyableStr, obj, oneOf, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { baseUrl } from './common/base-url.js';
 import type { EngineCtx } from './common/engine.js';
-import { escapeHtml, page, pageRoute } from './payment-pages.js';
 
 export type PortalConfiguration = Wire<Stripe.BillingPortal.Configuration>;
 export type PortalSession = Wire<Stripe.BillingPortal.Session>;
@@ -151,6 +150,18 @@ function applyFeatures(current: Features, p: Params): Features {
       'features[subscription_update][proration_behavior]',
     );
     if (pr !== undefined) out.subscription_update.proration_behavior = pr;
+    const products = arr(su, 'products', 'features[subscription_update][products]');
+    if (products !== undefined) {
+      out.subscription_update.products = products.map((entry, i) => {
+        const name = `features[subscription_update][products][${i}]`;
+        if (typeof entry === 'string' || Array.isArray(entry)) throw invalidRequest(`Invalid ${name}.`, name);
+        return {
+          adjustable_quantity: { enabled: false, maximum: null, minimum: 1 },
+          prices: strArr(entry, 'prices', `${name}[prices]`) ?? [],
+          product: reqStr(entry, 'product', `${name}[product]`),
+        };
+      });
+    }
   }
   return out;
 }
@@ -277,20 +288,4 @@ export const billingPortal = defineResource('billing_portal', (api) => {
   api.expandable('billing_portal.session', 'configuration', (id) =>
     api.store.c('billing_portal.configuration').get(id),
   );
-});
-
-// The portal page (a placeholder until the real portal lands in part 2): a real URL that answers.
-pageRoute('GET', /^\/p\/session\/(bps_[A-Za-z0-9]+)$/, (app, [id]) => {
-  const s = app.store.c('billing_portal.session').get(id!);
-  if (s === undefined) return { status: 404, html: page('Not found', '<h1>No such portal session</h1>') };
-  const customer = app.store.c('customer').get(String(s.customer));
-  return {
-    status: 200,
-    html: page(
-      'Billing portal',
-      `<h1>Billing portal</h1><p id="customer">${escapeHtml(customer?.email ?? String(s.customer))}</p>` +
-        '<p>The customer portal comes with the emulator\u2019s part 2.</p>' +
-        `<p><a id="return" href="${escapeHtml(s.return_url ?? '/')}">Return</a></p>`,
-    ),
-  };
 });

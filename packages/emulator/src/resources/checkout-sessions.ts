@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { App } from '../core/app.js';
 import type { Ctx } from '../core/context.js';
 import { invalidRequest, missingParam, StripeError, stateError } from '../core/errors.js';
+import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
@@ -9,17 +10,22 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { arr, bool, int, obj, oneOf, reqInt, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { attemptPayment } from './billing/collect.js';
+import { invoiceState, subscriptionOf } from './billing/invoice-engine.js';
+import { withRollback } from './billing/rollback.js';
 import { baseUrl } from './common/base-url.js';
 import { type EngineCtx, engineCtx } from './common/engine.js';
+import { type Coupon, couponValid } from './coupons.js';
 import {
   cancelPaymentIntent,
+  confirmPaymentIntentInternal,
   createPaymentIntentInternal,
   onPaymentIntent,
   type PaymentIntent,
 } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
-import { escapeHtml, page, pageRoute } from './payment-pages.js';
 import { createPrice, type Price } from './prices.js';
+import { lookupPromotionCode, type PromotionCode } from './promotion-codes.js';
 import { createSetupIntentInternal } from './setup-intents.js';
 import { createSubscriptionInternal } from './subscriptions.js';
 
@@ -42,6 +48,16 @@ interface SessionPrivate {
     trial_period_days: number | undefined;
     description: string | null;
   };
+  /**
+   * Subscription mode: the subscription made by an attempt whose first payment waits for 3-D Secure
+   * or failed it (incomplete); the next attempt pays its first invoice instead of making another.
+   */
+  pendingSubscription?: string | undefined;
+  /** Coupons of `discounts` or of the promotion code entered on the page (at most one, as Stripe). */
+  discountCoupons: string[];
+  promotionCode?: string | undefined;
+  /** The customer was made by a payment attempt on the page (not given at creation). */
+  createdCustomer?: boolean | undefined;
 }
 
 declare module '../core/store.js' {
@@ -225,7 +241,15 @@ function create(ctx: Ctx): CheckoutSession {
         : undefined,
       description: sd ? (str(sd, 'description', 'subscription_data[description]') ?? null) : null,
     },
+    discountCoupons: [],
   };
+  const discount = readSessionDiscount(ctx, p, mode, items, sessionCurrency);
+  if (discount !== undefined && bool(p, 'allow_promotion_codes')) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: allow_promotion_codes, discounts.',
+      'discounts',
+    );
+  }
 
   const id = newId('cs_test', 58);
   priv.id = id;
@@ -306,11 +330,116 @@ function create(ctx: Ctx): CheckoutSession {
     url: `${baseUrl(ctx.app)}/c/pay/${id}`,
     wallet_options: null,
   };
+  if (discount !== undefined) applyDiscount(ctx, session, priv, discount.coupon, discount.promo);
   const sessions = ctx.store.c('checkout.session');
   sessions.insert(session);
   ctx.store.c('_checkout_session').insert(priv);
   noteOpenSession(ctx, sessions.size, session.expires_at);
   return session;
+}
+
+/** `discounts[0][coupon]` or `discounts[0][promotion_code]` (Checkout takes one discount). */
+function readSessionDiscount(
+  ctx: Ctx,
+  p: Params,
+  mode: CheckoutSession['mode'],
+  items: LineItem[],
+  currency: string | null,
+): { coupon: Coupon; promo: PromotionCode | undefined } | undefined {
+  const list = arr(p, 'discounts');
+  if (list === undefined || list.length === 0) return undefined;
+  if (mode === 'setup') throw invalidRequest('discounts cannot be used in setup mode.', 'discounts');
+  if (list.length > 1) throw invalidRequest('Checkout Sessions accept only one discount.', 'discounts');
+  const entry = list[0]!;
+  if (typeof entry === 'string' || Array.isArray(entry)) {
+    throw invalidRequest('Invalid discounts[0]: must be a hash.', 'discounts[0]');
+  }
+  const couponId = str(entry, 'coupon', 'discounts[0][coupon]');
+  const promoId = str(entry, 'promotion_code', 'discounts[0][promotion_code]');
+  if (couponId !== undefined) {
+    const coupon = ctx.store.c('coupon').require(couponId, 'discounts[0][coupon]');
+    if (!couponValid(coupon, ctx.now())) {
+      throw invalidRequest(
+        `Coupon ${coupon.id} is no longer valid.`,
+        'discounts[0][coupon]',
+        'coupon_expired',
+      );
+    }
+    return { coupon, promo: undefined };
+  }
+  if (promoId !== undefined) {
+    const pc = ctx.store.c('promotion_code').require(promoId, 'discounts[0][promotion_code]');
+    const found = lookupPromotionCode(ctx, pc.code, {
+      amount: items.reduce((sum, li) => sum + li.amount_subtotal, 0),
+      currency: currency ?? '',
+      customer: str(p, 'customer') ?? null,
+    });
+    if ('error' in found) throw invalidRequest(found.error, 'discounts[0][promotion_code]');
+    return { coupon: found.coupon, promo: found.promo };
+  }
+  throw missingParam('discounts[0][coupon]');
+}
+
+/** Applies a coupon to an open session: amounts, `discounts` and `total_details.amount_discount`. */
+function applyDiscount(
+  ctx: EngineCtx,
+  s: CheckoutSession,
+  priv: SessionPrivate,
+  coupon: Coupon,
+  promo: PromotionCode | undefined,
+): void {
+  const subtotal = s.amount_subtotal ?? 0;
+  const off =
+    coupon.percent_off !== null
+      ? Math.round((subtotal * coupon.percent_off) / 100)
+      : Math.min(subtotal, coupon.amount_off ?? 0);
+  priv.discountCoupons = [coupon.id];
+  priv.promotionCode = promo?.id;
+  s.discounts = [{ coupon: coupon.id, promotion_code: promo?.id ?? null }];
+  s.amount_total = subtotal - off;
+  if (s.total_details) s.total_details.amount_discount = off;
+  void ctx;
+}
+
+/**
+ * The hosted page's promotion-code field: applies the active code `typed` to an open session with
+ * `allow_promotion_codes`, or says why it cannot (the page shows the message).
+ */
+export function applyPromotionCode(ctx: EngineCtx, s: CheckoutSession, typed: string): string | undefined {
+  if (s.status !== 'open' || s.allow_promotion_codes !== true) return 'Promotion codes cannot be used here.';
+  const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
+  const found = lookupPromotionCode(ctx, typed, {
+    amount: s.amount_subtotal ?? 0,
+    currency: s.currency ?? '',
+    customer: typeof s.customer === 'string' ? s.customer : null,
+  });
+  if ('error' in found) return found.error;
+  applyDiscount(ctx, s, priv, found.coupon, found.promo);
+  return undefined;
+}
+
+/** Removes the promotion code entered on the page. */
+export function removePromotionCode(ctx: EngineCtx, s: CheckoutSession): void {
+  const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
+  if (s.status !== 'open' || priv.promotionCode === undefined) return;
+  priv.discountCoupons = [];
+  priv.promotionCode = undefined;
+  s.discounts = [];
+  s.amount_total = s.amount_subtotal;
+  if (s.total_details) s.total_details.amount_discount = 0;
+}
+
+/** Counts the redemption of the session's coupon and promotion code once it completes. */
+function redeemDiscount(ctx: EngineCtx, s: CheckoutSession): void {
+  const priv = ctx.store.c('_checkout_session').get(s.id);
+  if (priv === undefined || priv.discountCoupons.length === 0) return;
+  // Subscriptions redeem their coupon through the billing engine; payments count it here.
+  if (s.mode === 'payment') {
+    const coupon = ctx.store.c('coupon').get(priv.discountCoupons[0]!);
+    if (coupon) coupon.times_redeemed += 1;
+  }
+  const promo = priv.promotionCode ? ctx.store.c('promotion_code').get(priv.promotionCode) : undefined;
+  if (promo) promo.times_redeemed += 1;
 }
 
 function emptyInvoiceData(): NonNullable<CheckoutSession['invoice_creation']>['invoice_data'] {
@@ -415,6 +544,7 @@ function complete(
   s.status = 'complete';
   s.payment_status = paymentStatus;
   s.url = null;
+  redeemDiscount(ctx, s);
   ctx.emit('checkout.session.completed', s);
 }
 
@@ -425,7 +555,13 @@ function complete(
 export function confirmSession(
   ctx: EngineCtx,
   s: CheckoutSession,
-  params: { payment_method: string; expected_amount?: number | undefined; email?: string | undefined },
+  params: {
+    payment_method: string;
+    expected_amount?: number | undefined;
+    email?: string | undefined;
+    /** Where the 3-D Secure page sends the customer back to (the hosted page's return route). */
+    return_url?: string | undefined;
+  },
 ): CheckoutSession {
   if (s.status !== 'open') {
     throw stateError(
@@ -486,9 +622,24 @@ export function confirmSession(
     ctx.emit('customer.created', c);
     customerId = c.id;
     s.customer = c.id;
+    priv.createdCustomer = true;
   }
   s.customer_details = customerDetails(email, pm);
   if (s.mode === 'payment') {
+    // A retry after a decline or a failed 3-D Secure confirms the session's payment intent again.
+    const previous =
+      typeof s.payment_intent === 'string' ? ctx.store.c('payment_intent').get(s.payment_intent) : undefined;
+    if (previous !== undefined && previous.status === 'requires_payment_method') {
+      if (customerId !== null && previous.customer === null) previous.customer = customerId;
+      previous.receipt_email = email;
+      confirmPaymentIntentInternal(ctx, previous, { payment_method: pm.id, return_url: params.return_url });
+      if (previous.status === 'requires_payment_method' && previous.last_payment_error) {
+        throw sessionDecline(previous);
+      }
+      if (previous.status === 'succeeded') complete(ctx, s, 'paid');
+      else if (previous.status === 'requires_capture') complete(ctx, s, 'unpaid');
+      return s;
+    }
     const pi = createPaymentIntentInternal(ctx, {
       amount: s.amount_total ?? 0,
       currency: s.currency ?? 'usd',
@@ -502,6 +653,7 @@ export function confirmSession(
       setup_future_usage: priv.paymentIntentData.setup_future_usage,
       payment_method_types: ['card'],
       receipt_email: email,
+      return_url: params.return_url,
     });
     s.payment_intent = pi.id;
     // Paid now, or later through the payment intent listener (after 3-D Secure).
@@ -517,30 +669,130 @@ export function confirmSession(
       confirm: true,
       usage: 'off_session',
       payment_method_types: ['card'],
+      return_url: params.return_url,
     });
     s.setup_intent = si.id;
     if (si.status === 'succeeded') complete(ctx, s, 'no_payment_required');
     return s;
   }
-  // Subscription mode: the billing engine creates and charges the subscription.
-  attachPaymentMethod(ctx, pm, customerId!);
-  const subParams: Params = {
-    customer: customerId!,
-    default_payment_method: pm.id,
-    payment_behavior: 'error_if_incomplete',
-    items: priv.lineItems.map((li) => ({ price: li.price!.id, quantity: String(li.quantity ?? 1) })),
-    metadata: priv.subscriptionData.metadata,
-  };
-  if (priv.subscriptionData.trial_period_days !== undefined) {
-    subParams.trial_period_days = String(priv.subscriptionData.trial_period_days);
+  // Subscription mode: the billing engine creates and charges the subscription, on-session. A decline
+  // leaves nothing behind (as `error_if_incomplete`); a card that asks for 3-D Secure leaves the
+  // subscription incomplete, its first payment waiting for the challenge (as Stripe's Checkout does).
+  const full = asCtx(ctx);
+  const pending = priv.pendingSubscription
+    ? ctx.store.c('subscription').get(priv.pendingSubscription)
+    : undefined;
+  if (pending !== undefined && pending.status === 'incomplete') {
+    attachPaymentMethod(ctx, pm, customerId!);
+    const before = structuredClone(pending);
+    pending.default_payment_method = pm.id;
+    ctx.emit('customer.subscription.updated', pending, diffPrevious(before, pending));
+    const inv = ctx.store.c('invoice').require(String(pending.latest_invoice), 'invoice');
+    attemptPayment(full, inv, {
+      paymentMethod: pm.id,
+      offSession: false,
+      automatic: false,
+      throwOnDecline: false,
+    });
+    const pi = firstPaymentIntent(ctx, inv.id);
+    if (pi !== undefined) {
+      setReturnUrl(ctx, pi, params.return_url);
+      if (pi.status === 'requires_payment_method' && pi.last_payment_error) throw sessionDecline(pi);
+    }
+    settleCheckoutSession(ctx, s);
+    return s;
   }
-  if (priv.subscriptionData.description !== null) subParams.description = priv.subscriptionData.description;
-  const sub = createSubscriptionInternal(asCtx(ctx), subParams);
+  attachPaymentMethod(ctx, pm, customerId!);
+  const sub = withRollback(full, () => {
+    const subParams: Params = {
+      customer: customerId!,
+      default_payment_method: pm.id,
+      payment_behavior: 'allow_incomplete',
+      items: priv.lineItems.map((li) => ({ price: li.price!.id, quantity: String(li.quantity ?? 1) })),
+      metadata: priv.subscriptionData.metadata,
+    };
+    if (priv.subscriptionData.trial_period_days !== undefined) {
+      subParams.trial_period_days = String(priv.subscriptionData.trial_period_days);
+    }
+    if (priv.subscriptionData.description !== null) subParams.description = priv.subscriptionData.description;
+    if (priv.discountCoupons.length > 0)
+      subParams.discounts = priv.discountCoupons.map((coupon) => ({ coupon }));
+    const created = createSubscriptionInternal(full, subParams);
+    if (created.status === 'incomplete') {
+      const pi = created.latest_invoice ? firstPaymentIntent(ctx, String(created.latest_invoice)) : undefined;
+      if (pi === undefined || pi.status !== 'requires_action') {
+        throw pi?.last_payment_error
+          ? sessionDecline(pi)
+          : stateError('The first payment did not go through.');
+      }
+    }
+    return created;
+  });
+  priv.pendingSubscription = sub.id;
+  const inv = sub.latest_invoice ? ctx.store.c('invoice').get(String(sub.latest_invoice)) : undefined;
+  const pi = inv ? firstPaymentIntent(ctx, inv.id) : undefined;
+  if (pi !== undefined) setReturnUrl(ctx, pi, params.return_url);
+  settleCheckoutSession(ctx, s);
+  return s;
+}
+
+/** The payment intent of an invoice (a subscription's first payment). */
+function firstPaymentIntent(ctx: EngineCtx, invoiceId: string): PaymentIntent | undefined {
+  const inv = ctx.store.c('invoice').get(invoiceId);
+  if (inv === undefined) return undefined;
+  const piId = invoiceState(asCtx(ctx), inv).payment_intent;
+  return piId ? ctx.store.c('payment_intent').get(piId) : undefined;
+}
+
+/** Sends the 3-D Secure page back to the hosted page (an invoice's intent has no return_url of its own). */
+function setReturnUrl(ctx: EngineCtx, pi: PaymentIntent, url: string | undefined): void {
+  if (url === undefined || pi.status !== 'requires_action') return;
+  const priv = ctx.store.c('_payment_intent').get(pi.id);
+  if (priv) priv.returnUrl = url;
+}
+
+/**
+ * Completes an open session whose payment or setup went through after the confirm call returned
+ * (3-D Secure completed on the challenge page): payment intent succeeded, setup intent succeeded, or
+ * the pending subscription active (or trialing). Idempotent; the 3-D Secure routes call it.
+ */
+export function settleCheckoutSession(ctx: EngineCtx, s: CheckoutSession): void {
+  if (s.status !== 'open') return;
+  if (s.mode === 'payment') {
+    const pi =
+      typeof s.payment_intent === 'string' ? ctx.store.c('payment_intent').get(s.payment_intent) : undefined;
+    if (pi?.status === 'succeeded') complete(ctx, s, 'paid');
+    else if (pi?.status === 'requires_capture') complete(ctx, s, 'unpaid');
+    return;
+  }
+  if (s.mode === 'setup') {
+    const si =
+      typeof s.setup_intent === 'string' ? ctx.store.c('setup_intent').get(s.setup_intent) : undefined;
+    if (si?.status === 'succeeded') complete(ctx, s, 'no_payment_required');
+    return;
+  }
+  const priv = ctx.store.c('_checkout_session').get(s.id);
+  const sub = priv?.pendingSubscription
+    ? ctx.store.c('subscription').get(priv.pendingSubscription)
+    : undefined;
+  if (sub === undefined || (sub.status !== 'active' && sub.status !== 'trialing')) return;
   s.subscription = sub.id;
   s.invoice = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
   const inv = s.invoice ? ctx.store.c('invoice').get(s.invoice) : undefined;
   complete(ctx, s, inv && inv.amount_due > 0 ? 'paid' : 'no_payment_required');
-  return s;
+}
+
+/** The open session an intent (payment or setup, or a subscription's first payment) belongs to. */
+export function sessionOfIntent(app: App, intentId: string): CheckoutSession | undefined {
+  const sessions = app.store.c('checkout.session');
+  const direct = sessions.find((s) => s.payment_intent === intentId || s.setup_intent === intentId);
+  if (direct) return direct;
+  const link = app.store.c('_invoice_by_pi').get(intentId);
+  const inv = link ? app.store.c('invoice').get(link.invoice) : undefined;
+  const subId = inv ? subscriptionOf(inv) : null;
+  if (!subId) return undefined;
+  const priv = app.store.c('_checkout_session').find((p) => p.pendingSubscription === subId);
+  return priv ? sessions.get(priv.id) : undefined;
 }
 
 /** The billing engine takes a full request context; outside a request this builds a neutral one. */
@@ -680,25 +932,4 @@ export const checkoutSessions = defineResource('checkout_sessions', (api) => {
       url: `/v1/checkout/sessions/${String(s.id)}/line_items`,
     };
   });
-});
-
-// The hosted page (a placeholder until the real Checkout page lands): a real URL that answers.
-pageRoute('GET', /^\/c\/pay\/(cs_test_[A-Za-z0-9]+)$/, (app, [id]) => {
-  const ctx = engineCtx(app);
-  expireDueSessions(ctx);
-  const s = app.store.c('checkout.session').get(id!);
-  if (s === undefined) return { status: 404, html: page('Not found', '<h1>No such Checkout Session</h1>') };
-  const amount =
-    s.amount_total !== null ? `${(s.amount_total / 100).toFixed(2)} ${(s.currency ?? '').toUpperCase()}` : '';
-  return {
-    status: 200,
-    html: page(
-      'Checkout',
-      `<h1>Checkout (${escapeHtml(String(s.mode))})</h1><p id="status">Status: ${escapeHtml(String(s.status))}</p>` +
-        (amount ? `<p id="amount">Total: ${escapeHtml(amount)}</p>` : '') +
-        '<p>The hosted payment form comes with the emulator\u2019s part 2; pay this session through ' +
-        `<code>POST /v1/payment_pages/${escapeHtml(s.id)}/confirm</code>.</p>` +
-        (s.cancel_url ? `<p><a href="${escapeHtml(s.cancel_url)}">Back</a></p>` : ''),
-    ),
-  };
 });

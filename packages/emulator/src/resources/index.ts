@@ -12,6 +12,7 @@ import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
+import { promotionCodes } from './promotion-codes.js';
 import { refunds } from './refunds.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
@@ -24,6 +25,7 @@ export const allResources: readonly Resource[] = [
   products,
   prices,
   coupons,
+  promotionCodes,
   events,
   paymentMethods,
   paymentIntents,

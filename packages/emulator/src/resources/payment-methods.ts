@@ -44,7 +44,7 @@ declare module '../core/store.js' {
 
 const PM_TYPES = ['card'] as const;
 
-function emptyBillingDetails(): PaymentMethod['billing_details'] {
+export function emptyBillingDetails(): PaymentMethod['billing_details'] {
   return { address: null, email: null, name: null, phone: null, tax_id: null };
 }
 
@@ -248,6 +248,41 @@ function readExpiry(card: Params, ctx: Ctx): { month: number; year: number } {
   return { month, year };
 }
 
+/**
+ * A card payment method from a card number (`POST /v1/payment_methods` with `card[number]`, and the
+ * hosted pages' card forms): a test card, or "incorrect number" / "live card" card errors. The expiry
+ * is already checked.
+ */
+export function createCardPaymentMethod(
+  ctx: EngineCtx,
+  input: {
+    number: string;
+    exp: { month: number; year: number };
+    cvc: string | undefined;
+    billingDetails?: PaymentMethod['billing_details'];
+    metadata?: Stripe.Metadata;
+  },
+): PaymentMethod {
+  const number = input.number.replace(/[\s-]/g, '');
+  const known = cardByNumber(number);
+  if (known === undefined) {
+    if (!luhnValid(number)) {
+      throw cardError('incorrect_number', undefined, 'Your card number is incorrect.', { param: 'number' });
+    }
+    throw cardError(
+      'card_declined',
+      'test_mode_live_card',
+      'Your card was declined. Your request was in test mode, but used a non test (live) card. ' +
+        'For a list of valid test cards, see the test cards in ../shared/stripe/README.md.',
+    );
+  }
+  return insertCardPaymentMethod(ctx, known, input.exp, {
+    ...(input.billingDetails ? { billingDetails: input.billingDetails } : {}),
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+    cvcChecked: input.cvc !== undefined && input.cvc !== '',
+  });
+}
+
 function create(ctx: Ctx): PaymentMethod {
   const p = ctx.params;
   const type = oneOf(p, 'type', PM_TYPES) ?? (p.card !== undefined ? 'card' : undefined);
@@ -268,25 +303,14 @@ function create(ctx: Ctx): PaymentMethod {
       cvcChecked: true,
     });
   } else {
-    const number = reqStr(card, 'number', 'card[number]').replace(/[\s-]/g, '');
+    const number = reqStr(card, 'number', 'card[number]');
     const exp = readExpiry(card, ctx);
-    const known = cardByNumber(number);
-    if (known === undefined) {
-      if (!luhnValid(number)) {
-        throw cardError('incorrect_number', undefined, 'Your card number is incorrect.', { param: 'number' });
-      }
-      throw cardError(
-        'card_declined',
-        'test_mode_live_card',
-        'Your card was declined. Your request was in test mode, but used a non test (live) card. ' +
-          'For a list of valid test cards, see the test cards in ../shared/stripe/README.md.',
-      );
-    }
-    const cvc = str(card, 'cvc', 'card[cvc]');
-    pm = insertCardPaymentMethod(ctx, known, exp, {
+    pm = createCardPaymentMethod(ctx, {
+      number,
+      exp,
+      cvc: str(card, 'cvc', 'card[cvc]'),
       billingDetails,
       metadata,
-      cvcChecked: cvc !== undefined && cvc !== '',
     });
   }
   const redisplay = oneOf(p, 'allow_redisplay', ['always', 'limited', 'unspecified'] as const);

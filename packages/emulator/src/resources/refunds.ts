@@ -8,9 +8,9 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { int, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { pageRoute } from '../pages/router.js';
 import type { Charge } from './charges.js';
 import { type EngineCtx, engineCtx } from './common/engine.js';
-import { pageRoute } from './payment-pages.js';
 import { cardByNumber } from './test-cards.js';
 
 export type Refund = Wire<Stripe.Refund>;

@@ -8,7 +8,7 @@ import { bool, emptyableStr, obj, oneOf, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { baseUrl } from './common/base-url.js';
-import { type EngineCtx, engineCtx } from './common/engine.js';
+import type { EngineCtx } from './common/engine.js';
 import {
   attachPaymentMethod,
   cardOf,
@@ -16,7 +16,6 @@ import {
   type PaymentMethod,
   resolvePaymentMethod,
 } from './payment-methods.js';
-import { escapeHtml, page, pageRoute, readOutcome } from './payment-pages.js';
 
 export type SetupIntent = Wire<Stripe.SetupIntent>;
 
@@ -345,36 +344,4 @@ export const setupIntents = defineResource('setup_intents', (api) => {
   api.post('/v1/setup_intents/:id/cancel', cancel);
   api.expandable('setup_intent', 'payment_method', (id) => api.store.c('payment_method').get(id));
   api.expandable('setup_intent', 'customer', (id) => api.store.c('customer').get(id));
-});
-
-// The 3-D Secure page and control endpoint for setup intents.
-pageRoute('GET', /^\/_emulator\/3ds\/(seti_[A-Za-z0-9]+)$/, (app, [id]) => {
-  const si = app.store.c('setup_intent').get(id!);
-  if (si === undefined) return { status: 404, html: page('Not found', '<h1>No such setup</h1>') };
-  const action = `/_emulator/setup_intents/${escapeHtml(si.id)}/authenticate`;
-  return {
-    status: 200,
-    html: page(
-      '3D Secure test authentication',
-      '<h1>3D Secure test card setup</h1>' +
-        `<form method="post" action="${action}"><input type="hidden" name="outcome" value="succeed">` +
-        '<button type="submit" id="complete">Complete authentication</button></form>' +
-        `<form method="post" action="${action}"><input type="hidden" name="outcome" value="fail">` +
-        '<button type="submit" id="fail">Fail authentication</button></form>',
-    ),
-  };
-});
-
-pageRoute('POST', /^\/_emulator\/setup_intents\/([^/]+)\/authenticate$/, (app, [id], body) => {
-  const ctx = engineCtx(app);
-  const si = ctx.store.c('setup_intent').require(id!, 'intent');
-  authenticateSetupIntent(ctx, si, readOutcome(body));
-  const returnUrl = ctx.store.c('_setup_intent').get(si.id)?.returnUrl;
-  if (body._form === '1' && returnUrl) {
-    const url = new URL(returnUrl);
-    url.searchParams.set('setup_intent', si.id);
-    url.searchParams.set('setup_intent_client_secret', si.client_secret ?? '');
-    return { status: 303, redirect: url.toString() };
-  }
-  return { status: 200, json: si };
 });

@@ -57,7 +57,9 @@ describe('GET /checkout (link flow)', () => {
     assert.equal(session.mode, 'payment');
 
     const early = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
-    assertPage(early, /Payment pending/);
+    assertPage(early, /Payment not completed/);
+    assert.match(early.body, /has not been paid yet/);
+    assert.ok(early.body.includes(`href="${location}"`), 'a link back to the checkout');
 
     await pay(id, 1000);
     const back = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
@@ -142,6 +144,33 @@ describe('GET /checkout/return and /checkout/cancelled', () => {
     const page = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
     assertPage(page, /Payment received/);
     assert.match(page.body, /6000 JPY/, 'zero-decimal currency shown in its own unit');
+  });
+
+  test('after a decline the page says the payment failed, with the reason, never "pending"', async () => {
+    const token = await t.userToken('declined-user');
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/checkout?pack=credits-100&currency=usd',
+      headers: auth(token),
+    });
+    const id = sessionIdOf(String(res.headers.location));
+    const declined = await fetch(`${t.emulator.url}/v1/payment_pages/${id}/confirm`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer sk_test_emulator',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        payment_method: 'pm_card_chargeDeclinedInsufficientFunds',
+        expected_amount: '500',
+      }),
+    });
+    assert.equal(declined.status, 402);
+    const page = await t.app.inject({ method: 'GET', url: `/checkout/return?session_id=${id}` });
+    assertPage(page, /Payment failed/);
+    assert.match(page.body, /Your card has insufficient funds\./);
+    assert.doesNotMatch(page.body, /pending/i);
+    assert.match(page.body, /Return to checkout/);
   });
 
   test('unknown or malformed session ids', async () => {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type Stripe from 'stripe';
 import { z } from 'zod';
 import { intervals } from '../catalog/schema.js';
 import type { AppContext } from '../context.js';
@@ -12,8 +13,19 @@ import { itemFromBody } from './routes.js';
 import { createCheckoutSession, returnFromCheckout } from './service.js';
 
 const style =
-  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}' +
-  'h1{font-size:1.5rem}';
+  ':root{color-scheme:light dark;--text:#1a1f36;--muted:#5b6478;--line:#d5dbe3;--bg:#fff;--ok:#0e7a4b;' +
+  '--bad:#c0123c;--info:#8a5300;--accent:#4f46e5}' +
+  '@media (prefers-color-scheme:dark){:root{--text:#e8ebf3;--muted:#a3abbe;--line:#30384d;--bg:#0f1320;' +
+  '--ok:#5fd39b;--bad:#ff7a93;--info:#ffc266;--accent:#8b85ff}}' +
+  'body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:4rem 1rem;' +
+  'color:var(--text);background:var(--bg)}' +
+  'main{max-width:28rem;margin:0 auto;border:1px solid var(--line);border-radius:12px;padding:28px}' +
+  'h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:.5rem 0;color:var(--muted)}' +
+  '.mark{font-weight:700;font-size:1.3rem;width:44px;height:44px;border-radius:50%;display:grid;' +
+  'place-items:center;border:2px solid currentColor;margin-bottom:1rem}' +
+  '.ok{color:var(--ok)}.bad{color:var(--bad)}.info{color:var(--info)}' +
+  '.reason{color:var(--bad);font-weight:600}a{color:var(--accent);font-weight:600}' +
+  'a:focus-visible{outline:3px solid var(--accent);outline-offset:2px;border-radius:4px}';
 const styleHash = createHash('sha256').update(style).digest('base64');
 /** Pages run no script, load nothing, and cannot be framed; the one inline style is allowed by hash. */
 const pagePolicy =
@@ -40,7 +52,10 @@ export function formatAmount(amount: number, currency: string): string {
   return `${major}${digits > 0 ? `.${minor}` : ''} ${currency.toUpperCase()}`;
 }
 
-function sendPage(reply: FastifyReply, status: number, title: string, body: string) {
+type Tone = 'ok' | 'bad' | 'info';
+const MARKS: Record<Tone, string> = { ok: '✓', bad: '✕', info: '…' };
+
+function sendPage(reply: FastifyReply, status: number, title: string, body: string, tone: Tone = 'info') {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
@@ -49,8 +64,55 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
         `<meta name="viewport" content="width=device-width, initial-scale=1"><style>${style}</style></head>` +
-        `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
+        `<body><main><div class="mark ${tone}" aria-hidden="true">${MARKS[tone]}</div>` +
+        `<h1>${escapeHtml(title)}</h1>${body}</main></body></html>`,
     );
+}
+
+/**
+ * What an unpaid return tells the customer, from Stripe's own state (never a guess): a completed
+ * session still settling is processing; an open one whose last attempt was declined says so, with
+ * the reason and a way back to pay; an expired one charged nothing.
+ */
+export function returnPage(session: Stripe.Checkout.Session): { title: string; body: string; tone: Tone } {
+  const retry = session.url
+    ? `<p><a href="${escapeHtml(session.url)}">Return to checkout</a> to try again.</p>`
+    : '';
+  if (session.status === 'complete') {
+    return {
+      title: 'Payment processing',
+      body: '<p>Your payment was submitted and is still being processed. You will be notified when it completes; nothing more to do here.</p>',
+      tone: 'info',
+    };
+  }
+  if (session.status === 'expired') {
+    return {
+      title: 'Payment not completed',
+      body: '<p>This checkout expired before it was paid. Nothing was charged.</p>',
+      tone: 'bad',
+    };
+  }
+  const pi = typeof session.payment_intent === 'object' ? session.payment_intent : null;
+  const error = pi?.last_payment_error;
+  if (pi && error && pi.status === 'requires_payment_method') {
+    return {
+      title: 'Payment failed',
+      body: `<p class="reason">${escapeHtml(error.message ?? 'Your card was declined.')}</p><p>Nothing was charged.</p>${retry}`,
+      tone: 'bad',
+    };
+  }
+  if (pi?.status === 'requires_action') {
+    return {
+      title: 'Payment not completed',
+      body: `<p>Your bank asked to confirm this payment and it was not confirmed. Nothing was charged.</p>${retry}`,
+      tone: 'bad',
+    };
+  }
+  return {
+    title: 'Payment not completed',
+    body: `<p>This checkout has not been paid yet. Nothing was charged.</p>${retry}`,
+    tone: 'info',
+  };
 }
 
 const linkQuery = z.strictObject({
@@ -142,16 +204,11 @@ export function checkoutPageRoutes(s: AppContext): FastifyPluginAsyncZod {
             200,
             'Payment received',
             `<p>Thank you. You can close this page.</p>${amount}`,
+            'ok',
           );
         }
-        return sendPage(
-          reply,
-          200,
-          r.session.status === 'expired' ? 'Payment not completed' : 'Payment pending',
-          r.session.status === 'expired'
-            ? '<p>This checkout expired before it was paid. Nothing was charged.</p>'
-            : '<p>Stripe has not confirmed the payment yet. Reload this page in a moment.</p>',
-        );
+        const page = returnPage(r.session);
+        return sendPage(reply, 200, page.title, page.body, page.tone);
       },
     );
 
