@@ -4,6 +4,7 @@ import type { KindOptions } from './platform/queue/types.js';
 import { applyEventJob } from './webhooks/apply.js';
 import { APPLY_EVENT_JOB } from './webhooks/event-queue.js';
 import { eventHandlers } from './webhooks/handlers.js';
+import { recordWhmcsPaymentJob, WHMCS_RECORD_JOB } from './whmcs/service.js';
 
 /** Every kind of job paydesk runs, with its handler and how many run at once per instance. */
 export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
@@ -21,5 +22,6 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
       yieldConcurrency: 0,
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
+    [WHMCS_RECORD_JOB]: { handler: recordWhmcsPaymentJob(ctx), concurrency: 2 },
   };
 }
