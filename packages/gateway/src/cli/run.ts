@@ -12,6 +12,7 @@ import { serveCommand } from './serve.js';
 import { subscriptionsCheckCommand } from './subscriptions-check.js';
 import { isUsageError } from './usage.js';
 import { webhooksReplayCommand } from './webhooks-replay.js';
+import { whmcsPendingCommand, whmcsRetryCommand } from './whmcs.js';
 
 export interface Io {
   out(text: string): void;
@@ -39,6 +40,8 @@ export const commands: Readonly<Record<string, Command>> = {
   reconcile: reconcileCommand,
   'subscriptions check': subscriptionsCheckCommand,
   'webhooks replay': webhooksReplayCommand,
+  'whmcs pending': whmcsPendingCommand,
+  'whmcs retry': whmcsRetryCommand,
 };
 
 /** The command named by the start of argv (one or two words), and the remaining arguments. */

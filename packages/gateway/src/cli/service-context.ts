@@ -29,7 +29,7 @@ export interface RemoteTarget {
   description: string;
   /** Calls the running paydesk's admin API; `json` is the parsed body. */
   call(
-    method: 'POST',
+    method: 'POST' | 'GET',
     path: string,
     body: unknown,
     timeoutMs: number,
@@ -53,8 +53,11 @@ async function remote(config: Config, url: string, pid: number): Promise<RemoteT
       try {
         res = await fetch(`${url}${path}`, {
           method,
-          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          headers: {
+            authorization: `Bearer ${adminKey}`,
+            ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {

@@ -1,12 +1,12 @@
 // Exact conversion between WHMCS's decimal strings ("15.95") and Stripe's minor units, per currency
 // (zero-decimal currencies count whole units; three-decimal ones thousandths). No float is involved.
 
-const ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
-const THREE_DECIMAL = new Set('BHD JOD KWD OMR TND'.split(' '));
+const ZERO_DECIMAL = /^(BIF|CLP|DJF|GNF|JPY|KMF|KRW|MGA|PYG|RWF|UGX|VND|VUV|XAF|XOF|XPF)$/;
+const THREE_DECIMAL = /^(BHD|JOD|KWD|OMR|TND)$/;
 
 export function minorDigits(currency: string): number {
   const code = currency.toUpperCase();
-  return ZERO_DECIMAL.has(code) ? 0 : THREE_DECIMAL.has(code) ? 3 : 2;
+  return ZERO_DECIMAL.test(code) ? 0 : THREE_DECIMAL.test(code) ? 3 : 2;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   insertWhmcsPayment,
   markWhmcsPaid,
   noteWhmcsAttempt,
+  pendingWhmcsPayments,
   setWhmcsStatus,
   type WhmcsPaymentRow,
   whmcsPaymentBySession,
@@ -298,4 +299,9 @@ export async function retryWhmcsPayment(s: AppContext, sessionId: string): Promi
     }
     return moved;
   });
+}
+
+/** paydesk whmcs pending: payments paid in Stripe but not (yet) on their invoice. */
+export function listPendingWhmcsPayments(s: Pick<AppContext, 'db'>): Promise<WhmcsPaymentRow[]> {
+  return pendingWhmcsPayments(s.db);
 }

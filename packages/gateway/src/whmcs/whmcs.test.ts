@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
 import type Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
+import { TEST_ADMIN_KEY } from '../testing/app.js';
 import { useTestApp } from '../testing/setup.js';
 import { eventHandlers } from '../webhooks/handlers.js';
 import { decimalToMinor, minorToDecimal } from './money.js';
@@ -353,6 +354,45 @@ describe('recording the payment', () => {
     assert.equal(lost, true);
     assert.equal(txsOf(invoice.id).length, 1);
     assert.equal((await whmcsPaymentBySession(t.context.db, sessionId))?.status, 'recorded');
+  });
+
+  test('WHMCS failing every attempt → dead, listed for the operator; retry records it once when WHMCS is back', async () => {
+    const { invoice, sessionId } = await open(['8.00']);
+    await payInEmulator(sessionId, 800);
+    whmcs.down = true;
+    await browserReturn(sessionId);
+    for (let i = 0; i < 2000; i++) {
+      if ((await whmcsPaymentBySession(t.context.db, sessionId))?.status === 'dead') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    whmcs.down = false;
+    const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+    const listed = await t.app.inject({ method: 'GET', url: '/admin/whmcs/payments', headers: admin });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const row = (JSON.parse(listed.body) as { data: Record<string, unknown>[] }).data.find(
+      (r) => r.session === sessionId,
+    );
+    assert.equal(row?.status, 'dead');
+    assert.equal(row?.attempts, 8);
+    assert.match(String(row?.last_error), /could not be reached/);
+    assert.equal(txsOf(invoice.id).length, 0);
+    const noAuth = await t.app.inject({ method: 'GET', url: '/admin/whmcs/payments' });
+    assert.equal(noAuth.statusCode, 401);
+    const retry = await t.app.inject({
+      method: 'POST',
+      url: `/admin/whmcs/payments/${sessionId}/retry`,
+      headers: admin,
+    });
+    assert.equal(retry.statusCode, 200, retry.body);
+    await t.context.queue.idle();
+    assert.equal(txsOf(invoice.id).length, 1);
+    assert.equal((await whmcsPaymentBySession(t.context.db, sessionId))?.status, 'recorded');
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `/admin/whmcs/payments/${sessionId}/retry`,
+      headers: admin,
+    });
+    assert.equal(again.statusCode, 409, 'a recorded payment is not retried');
   });
 
   test('browser return and webhook racing, 100 times → exactly one payment each', async () => {
