@@ -72,10 +72,10 @@ ${rows ? `<table><thead><tr><th>Date</th><th>Gateway</th><th>Transaction ID</th>
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} - Fake WHMCS</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)} - Fake WHMCS</title>
 <style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1f2933}
 .banner{padding:.75rem 1rem;border-radius:.375rem}.ok{background:#e3f9e5;color:#05400a}.bad{background:#ffe3e3;color:#610404}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d9e2ec;padding:.4rem;text-align:left}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d9e2ec;padding:.4rem;text-align:left}.transid{overflow-wrap:anywhere}
 .btn{background:#0f7b3f;color:#fff;border:0;border-radius:.375rem;padding:.6rem 1.2rem;font-size:1rem;cursor:pointer}
 .paydesk-test-mode{background:#fff3c4;color:#513c06;border-radius:.25rem;padding:.2rem .5rem;font-size:.8rem}</style>
 </head><body><header><p>Fake WHMCS client area</p></header><main>${body}</main></body></html>`;
