@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { adminRoutes } from './admin/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -8,6 +13,7 @@ import { compatRoutes } from './compat/index.js';
 import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
+import { disputeRoutes } from './disputes/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { createJwtVerifier } from './platform/auth/jwt.js';
@@ -22,6 +28,8 @@ import { genRequestId, requestIdFor } from './platform/http/request-id.js';
 import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerQueueMetrics } from './platform/queue/metrics.js';
 import { portalRoutes } from './portal/routes.js';
+import { queueAdminRoutes } from './queue-admin/routes.js';
+import { refundRoutes } from './refunds/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
@@ -32,6 +40,8 @@ export type App = FastifyInstance;
 export interface BuildOptions {
   /** Extra plugins registered after paydesk's own routes (tests use this for probe routes). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Called for every route as it is registered (the route-inventory test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app from an explicit context. It does not listen: server.ts does. */
@@ -82,6 +92,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('preClose', async () => {
@@ -123,6 +134,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(whmcsRoutes(ctx));
   await app.register(checkoutPageRoutes(ctx));
   await app.register(paymentRoutes(ctx));
+  await app.register(refundRoutes(ctx));
+  await app.register(disputeRoutes(ctx));
+  await app.register(queueAdminRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));

@@ -1,6 +1,9 @@
 import type { AppContext } from './context.js';
 import { deliverNotificationJob, NOTIFY_JOB } from './notifications/service.js';
 import type { KindOptions } from './platform/queue/types.js';
+import { cancelSubscriptionJob } from './refunds/cancel-subscription.js';
+import { CANCEL_SUBSCRIPTION_JOB } from './refunds/effects.js';
+import { REFUND_JOB, refundJob } from './refunds/service.js';
 import { applyEventJob } from './webhooks/apply.js';
 import { APPLY_EVENT_JOB } from './webhooks/event-queue.js';
 import { eventHandlers } from './webhooks/handlers.js';
@@ -23,5 +26,8 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
     [WHMCS_RECORD_JOB]: { handler: recordWhmcsPaymentJob(ctx), concurrency: 2 },
+    // Each waits on Stripe; the request_id-derived idempotency key makes a repeated attempt harmless.
+    [REFUND_JOB]: { handler: refundJob(ctx), concurrency: ctx.db.kind === 'postgres' ? 16 : 4 },
+    [CANCEL_SUBSCRIPTION_JOB]: { handler: cancelSubscriptionJob(ctx), concurrency: 2 },
   };
 }

@@ -5,6 +5,7 @@ import { charges } from './charges.js';
 import { checkoutSessions } from './checkout-sessions.js';
 import { coupons } from './coupons.js';
 import { customers } from './customers.js';
+import { disputes } from './disputes.js';
 import { events } from './events.js';
 import { invoiceItems } from './invoice-items.js';
 import { invoices } from './invoices.js';
@@ -32,6 +33,7 @@ export const allResources: readonly Resource[] = [
   charges,
   setupIntents,
   refunds,
+  disputes,
   checkoutSessions,
   billingPortal,
   invoiceItems,

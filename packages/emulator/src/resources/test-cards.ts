@@ -39,6 +39,8 @@ export interface TestCard {
   declinesOnAttach?: boolean;
   /** A refund of a charge on this card starts `pending`, then fails. */
   refundFails?: boolean;
+  /** A succeeded charge on this card is then disputed as fraudulent (resources/disputes.ts). */
+  disputed?: boolean;
 }
 
 const generic: Decline = {
@@ -224,6 +226,15 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     threeDSecure: 'none',
     refundFails: true,
+  },
+  {
+    number: '4000000000000259',
+    name: 'createDispute',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    disputed: true,
   },
 ];
 

@@ -3,11 +3,13 @@ import { MigrationError } from '../platform/db/migrate.js';
 import { version } from '../version.js';
 import { catalogSyncCommand } from './catalog-sync.js';
 import { devTokenCommand } from './dev-token.js';
+import { jobsDeadCommand, jobsListCommand, jobsRetryCommand } from './jobs.js';
 import { keysCreateCommand } from './keys-create.js';
 import { keysListCommand } from './keys-list.js';
 import { keysRevokeCommand } from './keys-revoke.js';
 import { migrateCommand } from './migrate.js';
 import { reconcileCommand } from './reconcile.js';
+import { refundsCreateCommand, refundsListCommand, refundsRetryCommand } from './refunds.js';
 import { serveCommand } from './serve.js';
 import { subscriptionsCheckCommand } from './subscriptions-check.js';
 import { isUsageError } from './usage.js';
@@ -42,6 +44,12 @@ export const commands: Readonly<Record<string, Command>> = {
   'webhooks replay': webhooksReplayCommand,
   'whmcs pending': whmcsPendingCommand,
   'whmcs retry': whmcsRetryCommand,
+  'refunds create': refundsCreateCommand,
+  'refunds list': refundsListCommand,
+  'refunds retry': refundsRetryCommand,
+  'jobs list': jobsListCommand,
+  'jobs dead': jobsDeadCommand,
+  'jobs retry': jobsRetryCommand,
 };
 
 /** The command named by the start of argv (one or two words), and the remaining arguments. */

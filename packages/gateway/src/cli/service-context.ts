@@ -29,7 +29,7 @@ export interface RemoteTarget {
   description: string;
   /** Calls the running paydesk's admin API; `json` is the parsed body. */
   call(
-    method: 'POST' | 'GET',
+    method: 'GET' | 'POST',
     path: string,
     body: unknown,
     timeoutMs: number,
@@ -55,9 +55,9 @@ async function remote(config: Config, url: string, pid: number): Promise<RemoteT
           method,
           headers: {
             authorization: `Bearer ${adminKey}`,
-            ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+            ...(method === 'GET' ? {} : { 'content-type': 'application/json' }),
           },
-          ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
+          ...(method === 'GET' ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {

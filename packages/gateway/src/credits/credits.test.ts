@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { activeKeys } from '../entitlements/service.js';
-import { creditsToTakeBack } from '../payments/refunds.js';
+import { creditsToTakeBack } from '../refunds/effects.js';
 import { authSuite } from '../testing/auth-suite.js';
 import { useTestApp } from '../testing/setup.js';
 import { consumeCredits, grantCredits } from './store.js';

@@ -12,7 +12,7 @@ import {
 } from './store.js';
 
 export type { CreditReason, LedgerChange, LedgerEntry } from './store.js';
-export { currentBalance } from './store.js';
+export { applyOnce, currentBalance } from './store.js';
 
 type Notifier = Pick<AppContext, 'config' | 'queue' | 'now'>;
 

@@ -10,7 +10,11 @@ export type CreditReason =
   | 'period_grant'
   | 'consume'
   | 'refund'
-  | 'adjustment';
+  | 'refund_reversed'
+  | 'adjustment'
+  | 'dispute_hold'
+  | 'dispute_release'
+  | 'dispute_clawback';
 
 export interface LedgerEntry {
   id: number;

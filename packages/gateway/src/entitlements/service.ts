@@ -3,6 +3,7 @@
 // it began; unpaid, canceled, incomplete, incomplete_expired and paused grant nothing.
 
 import type { AppContext } from '../context.js';
+import { accessSuspended } from '../disputes/service.js';
 import type { Queryable } from '../platform/db/types.js';
 import {
   type EntitlementRow,
@@ -65,8 +66,11 @@ export async function refreshEntitlements(
   const sub = decisive(subs);
   const plan = sub?.plan ? s.catalog.plan(sub.plan) : undefined;
   const status = sub?.status ?? null;
+  // An open (or lost) dispute of one of the customer's subscription payments suspends their access
+  // (PAYDESK_DISPUTE_ACCESS, disputes/service.ts).
+  const suspended = await accessSuspended(tx, customerId);
   const keys =
-    status === 'active' || status === 'trialing' || status === 'past_due'
+    !suspended && (status === 'active' || status === 'trialing' || status === 'past_due')
       ? [...(plan?.entitlements ?? [])]
       : [];
   const pastDueSince =

@@ -15,6 +15,9 @@ export const notificationTypes = [
   'entitlements.updated',
   'credits.updated',
   'refund.updated',
+  'refund.succeeded',
+  'refund.failed',
+  'dispute.updated',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { customerFor } from '../customers/access.js';
 import { principalOf } from '../platform/auth/plugin.js';
 import { AppError } from '../platform/errors.js';
+import { refundSummaries } from '../refunds/service.js';
 import { createPaymentIntent, getPaymentIntent, type IntentAmount, type IntentResult } from './intents.js';
 import { listPayments, type PaymentRow } from './service.js';
 
@@ -109,9 +110,23 @@ export const paymentSchema = z.object({
     .nullable(),
   description: z.string().nullable(),
   paid_at: z.string(),
+  amount_refunded: z.number().int().describe('Refunded so far (pending and succeeded refunds), minor units.'),
+  refund_status: z
+    .enum(['none', 'partial', 'full'])
+    .describe('Whether the payment has been refunded: not, in part, or in full.'),
+  refunds: z
+    .array(z.object({ id: z.string(), amount: z.number().int(), status: z.string() }))
+    .describe('Its refunds (rf_…), oldest first, whatever their status (GET /v1/refunds/:id for details).'),
+  dispute_status: z
+    .string()
+    .nullable()
+    .describe("Stripe's status of the payment's dispute (chargeback), if any (GET /v1/disputes)."),
 });
 
-export function paymentView(p: PaymentRow): z.infer<typeof paymentSchema> {
+export type PaymentRefunds = { id: string; amount: number; status: string }[];
+
+export function paymentView(p: PaymentRow, refunds: PaymentRefunds = []): z.infer<typeof paymentSchema> {
+  const refunded = Number(p.amount_refunded ?? 0);
   return {
     id: p.id,
     object: 'payment',
@@ -124,6 +139,10 @@ export function paymentView(p: PaymentRow): z.infer<typeof paymentSchema> {
     item: p.item_kind ? { kind: p.item_kind, id: p.item_id, quantity: p.quantity } : null,
     description: p.description,
     paid_at: new Date(p.paid_at).toISOString(),
+    amount_refunded: refunded,
+    refund_status: refunded <= 0 ? 'none' : refunded >= Number(p.amount) ? 'full' : 'partial',
+    refunds,
+    dispute_status: p.dispute_status ?? null,
   };
 }
 
@@ -243,9 +262,13 @@ export function paymentRoutes(s: AppContext): FastifyPluginAsyncZod {
           customerId = (await customerFor(s, principal, q.customer)).id;
         }
         const page = await listPayments(s, { customerId, cursor: q.cursor, limit: q.limit });
+        const refunds = await refundSummaries(
+          s.db,
+          page.data.map((p) => p.id),
+        );
         return {
           object: 'list' as const,
-          data: page.data.map(paymentView),
+          data: page.data.map((p) => paymentView(p, refunds.get(p.id))),
           has_more: page.has_more,
           next_cursor: page.next_cursor,
         };

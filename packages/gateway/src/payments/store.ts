@@ -15,13 +15,18 @@ export interface PaymentRow {
   description: string | null;
   paid_at: Date;
   created_at: Date;
+  /** Refunded so far (pending and succeeded refunds), minor units. */
+  amount_refunded: number;
+  /** The status of the payment's dispute (chargeback), if any. */
+  dispute_status: string | null;
 }
 
 const paymentColumns =
   'id, stripe_payment_intent_id, customer_id, amount, currency, source, checkout_session_id, ' +
-  'payment_intent_record_id, item_kind, item_id, quantity, description, paid_at, created_at';
+  'payment_intent_record_id, item_kind, item_id, quantity, description, paid_at, created_at, amount_refunded, ' +
+  'dispute_status';
 
-export type NewPayment = Omit<PaymentRow, 'created_at'>;
+export type NewPayment = Omit<PaymentRow, 'created_at' | 'amount_refunded' | 'dispute_status'>;
 
 /**
  * Records a succeeded payment once: a second write for the same Stripe payment intent (a repeated

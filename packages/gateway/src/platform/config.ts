@@ -131,7 +131,15 @@ export const settings = {
       .enum(['true', 'false'], 'expected true or false')
       .default('true')
       .transform((v) => v === 'true'),
-    doc: 'Whether refunding a credit pack takes its credits back (never below a zero balance).',
+    doc: 'Whether refunding a credit pack takes its credits back, in proportion to the amount refunded (never below a zero balance: the part already spent is recorded as a shortfall and reported).',
+  },
+  PAYDESK_DISPUTE_CREDITS: {
+    schema: z.enum(['freeze', 'clawback', 'off'], 'expected freeze, clawback or off').default('freeze'),
+    doc: 'What a dispute (chargeback) on a credit pack does to its credits: `freeze` holds them until the dispute closes (given back if won), `clawback` takes them back for good, `off` leaves them.',
+  },
+  PAYDESK_DISPUTE_ACCESS: {
+    schema: z.enum(['suspend', 'keep'], 'expected suspend or keep').default('suspend'),
+    doc: "Whether a dispute on a subscription payment suspends the customer's entitlements (`suspend`: until the dispute is won) or leaves them (`keep`).",
   },
   PAYDESK_NOTIFY_URL: {
     schema: z
@@ -202,6 +210,8 @@ export type Config = Readonly<{
   checkoutExpiryMinutes: number;
   gracePeriodDays: number;
   refundClawback: boolean;
+  disputeCredits: 'freeze' | 'clawback' | 'off';
+  disputeAccess: 'suspend' | 'keep';
   notifyUrl: string | undefined;
   notifySecret: string | undefined;
   /** The WHMCS bridge, when PAYDESK_WHMCS_URL is set (the other three settings come with it). */
@@ -308,6 +318,8 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     checkoutExpiryMinutes: v.PAYDESK_CHECKOUT_EXPIRY_MINUTES,
     gracePeriodDays: v.PAYDESK_GRACE_PERIOD_DAYS,
     refundClawback: v.PAYDESK_REFUND_CLAWBACK,
+    disputeCredits: v.PAYDESK_DISPUTE_CREDITS,
+    disputeAccess: v.PAYDESK_DISPUTE_ACCESS,
     notifyUrl: v.PAYDESK_NOTIFY_URL,
     notifySecret: v.PAYDESK_NOTIFY_SECRET,
     whmcs:

@@ -41,6 +41,7 @@ const endedStatuses: ReadonlySet<string> = new Set(['canceled', 'incomplete_expi
 const expand = ['latest_invoice.confirmation_secret'];
 
 export type { SubscriptionRow };
+export { subscriptionByStripeId };
 
 export type ProrationBehavior = 'create_prorations' | 'always_invoice';
 

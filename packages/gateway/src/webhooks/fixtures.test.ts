@@ -196,6 +196,44 @@ describe('a signed fixture per handled event type', () => {
     assert.deepEqual(e.access, []);
   });
 
+  test('a disputed pack: created, funds withdrawn, evidence submitted, won, funds reinstated', async () => {
+    const dave = await register('fx-dave');
+    const session = await checkout(dave.token, 2);
+    await buyer.rawRequest('POST', `/v1/payment_pages/${session}/confirm`, {
+      payment_method: 'pm_card_createDispute',
+      expected_amount: 1000,
+    });
+    const paid = await t.stripe.checkout.sessions.retrieve(session);
+    const dispute = (await t.stripe.disputes.list({ payment_intent: paid.payment_intent as string }))
+      .data[0]!;
+    await t.stripe.disputes.update(dispute.id, { submit: true }, { idempotencyKey: 'pd:fx-dispute-submit' });
+    const closed = await fetch(`${t.emulator.url}/_emulator/disputes/${dispute.id}/close`, {
+      method: 'POST',
+      body: JSON.stringify({ outcome: 'won' }),
+    });
+    assert.equal(closed.status, 200);
+    const types = [
+      'charge.dispute.created',
+      'charge.dispute.funds_withdrawn',
+      'charge.dispute.updated',
+      'charge.dispute.closed',
+      'charge.dispute.funds_reinstated',
+    ];
+    for (const type of types) {
+      const [e] = (await emitted(type)).filter((x) => (x.data.object as { id: string }).id === dispute.id);
+      assert.ok(e, `the emulator emitted ${type}`);
+      const stored = await deliverAndApply(t, e);
+      statuses.set(type, [stored.status]);
+    }
+    // Every event re-reads the dispute, already won: its credits were never held.
+    const d = await t.context.db.query<{ status: string; credits_held: number }>(
+      'SELECT status, credits_held::int AS credits_held FROM disputes WHERE id = $1',
+      [dispute.id],
+    );
+    assert.deepEqual(d.rows[0], { status: 'won', credits_held: 0 });
+    assert.equal((await entitlements(dave.token)).credits, 200);
+  });
+
   test('each type was stored and applied with the expected status', () => {
     assert.deepEqual(
       [...statuses.keys()].sort(),
@@ -227,6 +265,11 @@ describe('a signed fixture per handled event type', () => {
       'invoice.payment_failed': 'processed',
       'invoice.payment_action_required': 'processed',
       'customer.deleted': 'processed',
+      'charge.dispute.created': 'processed',
+      'charge.dispute.updated': 'processed',
+      'charge.dispute.closed': 'processed',
+      'charge.dispute.funds_withdrawn': 'processed',
+      'charge.dispute.funds_reinstated': 'processed',
     };
     // Two payment intents succeeded: the pack's (paydesk's metadata: processed) and the subscription
     // invoice's (Stripe's own, carried by invoice.paid instead: ignored).

@@ -6,11 +6,12 @@ import type Stripe from 'stripe';
 import { checkoutByRef, markCheckoutCreated, syncCheckout } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
 import { customerByStripeId, markCustomerDeleted, updateCustomerContact } from '../customers/service.js';
+import { applyDispute, NO_DISPUTED_PAYMENT } from '../disputes/service.js';
 import { notify } from '../notifications/service.js';
-import { applyChargeRefunds, chargeIdOf, NO_PAYMENT } from '../payments/refunds.js';
 import { markIntentCanceled, paymentIntentByRef, recordSucceededPayment } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
+import { chargeIdOf, NO_PAYMENT, syncChargeRefunds } from '../refunds/stripe-sync.js';
 import { applySubscription } from '../subscriptions/apply.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../subscriptions/invoice.js';
 import { syncWhmcsSession } from '../whmcs/service.js';
@@ -229,9 +230,19 @@ const paymentIntentCanceled: EventHandler = async (s, event) => {
 const refundChanged: EventHandler = async (s, event) => {
   const chargeId = chargeIdOf(event.data.object as Stripe.Charge | Stripe.Refund);
   if (!chargeId) return ignored('the refund names no charge');
-  let r = await applyChargeRefunds(s, chargeId);
+  let r = await syncChargeRefunds(s, chargeId);
   if (!r.applied && r.reason === NO_PAYMENT && (await recordPaymentOfCharge(s, chargeId))) {
-    r = await applyChargeRefunds(s, chargeId);
+    r = await syncChargeRefunds(s, chargeId);
+  }
+  return r.applied ? processed : ignored(r.reason);
+};
+
+const disputeChanged: EventHandler = async (s, event) => {
+  const dispute = event.data.object as Stripe.Dispute;
+  const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id;
+  let r = await applyDispute(s, dispute.id, event.type);
+  if (!r.applied && r.reason === NO_DISPUTED_PAYMENT && (await recordPaymentOfCharge(s, chargeId))) {
+    r = await applyDispute(s, dispute.id, event.type);
   }
   return r.applied ? processed : ignored(r.reason);
 };
@@ -279,6 +290,11 @@ export const eventHandlers: EventHandlers = {
   'refund.created': refundChanged,
   'refund.updated': refundChanged,
   'refund.failed': refundChanged,
+  'charge.dispute.created': disputeChanged,
+  'charge.dispute.updated': disputeChanged,
+  'charge.dispute.closed': disputeChanged,
+  'charge.dispute.funds_withdrawn': disputeChanged,
+  'charge.dispute.funds_reinstated': disputeChanged,
   'customer.updated': customerUpdated,
   'customer.deleted': customerUpdated,
 };

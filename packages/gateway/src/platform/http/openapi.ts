@@ -35,6 +35,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           description: 'Stripe Checkout for credit packs and plans, and the link flow for signed-in users.',
         },
         { name: 'payments', description: 'Payment intents and the payment history.' },
+        {
+          name: 'refunds',
+          description: 'Refunds, synchronous or queued, kept current from Stripe, with their effects.',
+        },
+        { name: 'disputes', description: 'Disputes (chargebacks) and their evidence due dates.' },
         { name: 'admin', description: 'Operator actions, authenticated with the admin key.' },
         { name: 'entitlements', description: 'What a customer may use, from their subscription.' },
         { name: 'credits', description: 'The credits ledger: balance, history, consume, adjust.' },

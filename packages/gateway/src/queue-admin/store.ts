@@ -1,0 +1,56 @@
+// The jobs table as an operator sees it: listed by status and kind, a dead job queued again.
+import type { Queryable } from '../platform/db/types.js';
+
+export const jobStatuses = ['queued', 'running', 'done', 'dead'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+export interface JobRow {
+  id: number;
+  kind: string;
+  key: string | null;
+  payload: Record<string, unknown>;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  run_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const columns =
+  'id, kind, key, payload, status, attempts, max_attempts, last_error, run_at, created_at, updated_at';
+
+/** Newest first; `before` is the id of the last job of the previous page. */
+export async function listJobRows(
+  db: Queryable,
+  q: {
+    status?: JobStatus | undefined;
+    kind?: string | undefined;
+    before?: number | undefined;
+    limit: number;
+  },
+): Promise<JobRow[]> {
+  const r = await db.query<JobRow>(
+    `SELECT ${columns} FROM jobs
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::bigint IS NULL OR id < $3)
+     ORDER BY id DESC LIMIT $4`,
+    [q.status ?? null, q.kind ?? null, q.before ?? null, q.limit],
+  );
+  return r.rows.map((j) => ({ ...j, id: Number(j.id) }));
+}
+
+export async function jobById(db: Queryable, id: number): Promise<JobRow | undefined> {
+  const r = await db.query<JobRow>(`SELECT ${columns} FROM jobs WHERE id = $1`, [id]);
+  return r.rows[0] ? { ...r.rows[0], id: Number(r.rows[0].id) } : undefined;
+}
+
+/** A dead job due again now with a fresh set of attempts; false when it is not dead. */
+export async function requeueDeadJob(db: Queryable, id: number): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), locked_by = NULL, locked_until = NULL,
+       updated_at = now() WHERE id = $1 AND status = 'dead'`,
+    [id],
+  );
+  return r.rowCount > 0;
+}

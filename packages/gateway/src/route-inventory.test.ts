@@ -1,0 +1,171 @@
+// Every route the app registers (collected with Fastify's onRoute) is either public — listed below
+// with why — or runs the shared auth suite (testing/auth-suite.ts) with the kinds and scopes it
+// declares, admin routes included. A new route fails here until it is listed: with a sample request
+// (a URL and a body its schema accepts, so the answer proves authentication, not validation) or as public.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { RouteOptions } from 'fastify';
+import type { Scope } from './platform/auth/api-keys.js';
+import type { PrincipalKind } from './platform/auth/principal.js';
+import { createTestApp } from './testing/app.js';
+import { authSuite, type ProtectedRoute } from './testing/auth-suite.js';
+import { createTestDatabase } from './testing/db.js';
+
+type Method = ProtectedRoute['method'];
+
+/** Routes anyone may call, and why. */
+const publicRoutes: Readonly<Record<string, string>> = {
+  'GET /healthz': 'liveness probe',
+  'GET /readyz': 'readiness probe',
+  'GET /metrics': 'Prometheus scrape: no credentials, as scrapers expect',
+  'GET /docs': 'OpenAPI UI',
+  'GET /docs/static/index.html': 'OpenAPI UI',
+  'GET /docs/static/swagger-initializer.js': 'OpenAPI UI',
+  'GET /docs/static/*': 'OpenAPI UI assets',
+  'GET /docs/json': 'the OpenAPI document',
+  'GET /docs/yaml': 'the OpenAPI document',
+  'GET /v1/plans': 'the public price list',
+  'GET /billing/plans/:type/': 'the public price list (compat)',
+  'GET /checkout/return': 'Stripe Checkout returns the browser here (verified against Stripe)',
+  'GET /checkout/cancelled': 'Stripe Checkout returns the browser here',
+  'POST /webhooks/stripe': 'Stripe webhooks: authenticated by their signature',
+  'POST /webhook': 'Stripe webhooks (alias): authenticated by their signature',
+  'POST /api/checkout/webhook': 'Stripe webhooks (alias): authenticated by their signature',
+  'POST /billing/stripe/webhook/': 'Stripe webhooks (alias): authenticated by their signature',
+};
+
+/** A request each authenticated route would accept but for its credentials. */
+const samples: Readonly<Record<string, { url: string; payload?: Record<string, unknown> }>> = {
+  'POST /v1/customers': { url: '/v1/customers', payload: { external_id: 'auth-x' } },
+  'GET /v1/customers/:id': { url: '/v1/customers/me' },
+  'GET /v1/customers/:id/entitlements': { url: '/v1/customers/me/entitlements' },
+  'GET /v1/customers/:id/credits/ledger': { url: '/v1/customers/me/credits/ledger' },
+  'POST /v1/customers/:id/credits/consume': {
+    url: '/v1/customers/me/credits/consume',
+    payload: { amount: 1, idempotency_key: 'x' },
+  },
+  'POST /v1/customers/:id/credits/adjust': {
+    url: '/v1/customers/me/credits/adjust',
+    payload: { amount: 1, idempotency_key: 'x' },
+  },
+  'POST /v1/checkout/sessions': { url: '/v1/checkout/sessions', payload: { pack: 'credits-100' } },
+  'GET /v1/checkout/sessions/:id': { url: '/v1/checkout/sessions/cs_test_x' },
+  'GET /checkout': { url: '/checkout?pack=credits-100' },
+  'POST /v1/payment_intents': { url: '/v1/payment_intents', payload: { pack: 'credits-100' } },
+  'GET /v1/payment_intents/:id': { url: '/v1/payment_intents/pi_x' },
+  'GET /v1/payments': { url: '/v1/payments' },
+  'POST /v1/subscriptions': {
+    url: '/v1/subscriptions',
+    payload: { plan: 'starter', interval: 'month', currency: 'usd' },
+  },
+  'GET /v1/subscriptions': { url: '/v1/subscriptions?customer=me' },
+  'GET /v1/subscriptions/:id': { url: '/v1/subscriptions/psub_x' },
+  'GET /v1/subscriptions/:id/preview': { url: '/v1/subscriptions/psub_x/preview?plan=pro&interval=month' },
+  'POST /v1/subscriptions/:id/change': {
+    url: '/v1/subscriptions/psub_x/change',
+    payload: { plan: 'pro', interval: 'month' },
+  },
+  'POST /v1/subscriptions/:id/cancel': {
+    url: '/v1/subscriptions/psub_x/cancel',
+    payload: { at_period_end: true },
+  },
+  'POST /v1/subscriptions/:id/resume': { url: '/v1/subscriptions/psub_x/resume' },
+  'POST /v1/portal/sessions': {
+    url: '/v1/portal/sessions',
+    payload: { return_url: 'https://app.example.com/' },
+  },
+  'POST /admin/api-keys': { url: '/admin/api-keys', payload: { name: 'x' } },
+  'GET /admin/api-keys': { url: '/admin/api-keys' },
+  'DELETE /admin/api-keys/:id': { url: '/admin/api-keys/pdk_x' },
+  'POST /admin/webhooks/reconcile': { url: '/admin/webhooks/reconcile', payload: {} },
+  'POST /admin/webhooks/events/:id/replay': { url: '/admin/webhooks/events/evt_x/replay', payload: {} },
+  'POST /admin/subscriptions/check': { url: '/admin/subscriptions/check', payload: {} },
+  'POST /create-checkout-session': { url: '/create-checkout-session', payload: { pack: 'credits-100' } },
+  'GET /checkout-session': { url: '/checkout-session?session_id=cs_test_x' },
+  'POST /payment-intent': { url: '/payment-intent', payload: { pack: 'credits-100' } },
+  'GET /payment-intent/:id': { url: '/payment-intent/pi_x' },
+  'GET /api/checkout/session': { url: '/api/checkout/session?qty=1' },
+  'POST /billing/stripe/checkout-session/': {
+    url: '/billing/stripe/checkout-session/',
+    payload: { plan_type: 'token', plan_id: 'credits-100' },
+  },
+  'POST /billing/stripe/customer-portal/': { url: '/billing/stripe/customer-portal/', payload: {} },
+  'GET /billing/payments/': { url: '/billing/payments/' },
+  'POST /v1/refunds': { url: '/v1/refunds', payload: { payment: 'pay_x' } },
+  'GET /v1/refunds': { url: '/v1/refunds' },
+  'GET /v1/refunds/:id': { url: '/v1/refunds/rf_x' },
+  'POST /v1/refunds/:id/retry': { url: '/v1/refunds/rf_x/retry' },
+  'GET /v1/disputes': { url: '/v1/disputes' },
+  'GET /v1/disputes/:id': { url: '/v1/disputes/dp_x' },
+  'GET /admin/jobs': { url: '/admin/jobs' },
+  'POST /admin/jobs/:id/retry': { url: '/admin/jobs/1/retry' },
+  'POST /refund': { url: '/refund', payload: { payment_intent_id: 'pi_x' } },
+  'POST /refund-async': { url: '/refund-async', payload: { payment_intent_id: 'pi_x' } },
+  'GET /refund-status/:request_id': { url: '/refund-status/req-x' },
+};
+
+interface Registered {
+  method: Method;
+  url: string;
+  auth: { allow: readonly PrincipalKind[]; scopes?: readonly Scope[] } | undefined;
+}
+
+// The inventory is the app's own: built once here, before the tests are declared from it.
+const registered: Registered[] = [];
+const tdb = await createTestDatabase();
+const t = await createTestApp(await tdb.open(), {
+  syncCatalog: false,
+  onRoute: (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const auth = (route.config as { auth?: Registered['auth'] } | undefined)?.auth;
+    // HEAD routes are Fastify's own, beside each GET, with the same options.
+    for (const method of methods)
+      if (method !== 'HEAD') registered.push({ method: method as Method, url: route.url, auth });
+  },
+});
+after(async () => {
+  await t.app.close();
+  await tdb.destroy();
+});
+
+const key = (r: Pick<Registered, 'method' | 'url'>) => `${r.method} ${r.url}`;
+
+describe('route inventory', () => {
+  test('every route is public (with a reason) or authenticated with a sample request; none is listed twice', () => {
+    assert.ok(registered.length > 50, `the inventory found the routes (${registered.length})`);
+    const missing: string[] = [];
+    for (const r of registered) {
+      const k = key(r);
+      if (r.auth && !samples[k]) missing.push(`${k}: authenticated, add a sample request`);
+      if (!r.auth && !publicRoutes[k]) missing.push(`${k}: public, say why in publicRoutes (or add auth)`);
+      if (r.auth && publicRoutes[k]) missing.push(`${k}: listed as public but declares auth`);
+    }
+    assert.deepEqual(missing, []);
+    // Entries for routes that no longer exist are removed.
+    const keys = new Set(registered.map(key));
+    assert.deepEqual(
+      [...Object.keys(samples), ...Object.keys(publicRoutes)].filter((k) => !keys.has(k)),
+      [],
+    );
+  });
+
+  test('a public route answers without credentials (not 401)', async () => {
+    for (const url of ['/healthz', '/v1/plans', '/docs/json']) {
+      const r = await t.app.inject({ method: 'GET', url });
+      assert.notEqual(r.statusCode, 401, url);
+    }
+  });
+
+  authSuite(
+    () => t,
+    registered
+      .filter((r) => r.auth && samples[key(r)])
+      .map((r) => ({
+        method: r.method,
+        url: samples[key(r)]!.url,
+        ...(samples[key(r)]!.payload ? { payload: samples[key(r)]!.payload } : {}),
+        allow: r.auth!.allow,
+        ...(r.auth!.scopes ? { scopes: r.auth!.scopes } : {}),
+      })),
+  );
+});
