@@ -3,6 +3,7 @@
 // job (AddInvoicePayment with the charge id, after GetTransactions shows it is not there yet).
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
+import { recordSucceededPayment } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import type { Job } from '../platform/queue/types.js';
@@ -214,6 +215,12 @@ export async function syncWhmcsSession(
   const charge = chargeOf(session);
   if (session.payment_status === 'paid' && charge) {
     await withTransaction(s, async (tx) => {
+      // In paydesk's payment history too, so that POST /v1/refunds (the module's _refund) finds it.
+      await recordSucceededPayment(tx, session.payment_intent as Stripe.PaymentIntent, {
+        source: 'checkout',
+        customer_id: null,
+        description: `WHMCS invoice #${row.invoice_id}`,
+      });
       if (await markWhmcsPaid(tx, session.id, charge, BigInt(session.amount_total ?? 0))) {
         await s.queue.enqueue(tx, {
           kind: WHMCS_RECORD_JOB,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
+import { callModule } from '@paydesk/whmcs/php';
 import type Stripe from 'stripe';
 import { jobKinds } from '../jobs.js';
 import { TEST_ADMIN_KEY } from '../testing/app.js';
@@ -393,6 +394,37 @@ describe('recording the payment', () => {
       headers: admin,
     });
     assert.equal(again.statusCode, 409, 'a recorded payment is not retried');
+  });
+
+  test('the module’s _refund refunds a bridged payment through POST /v1/refunds and returns the Stripe refund id', async () => {
+    const { invoice, sessionId } = await open(['25.00']);
+    await payInEmulator(sessionId, 2500);
+    await browserReturn(sessionId);
+    await t.context.queue.idle();
+    const charge = txsOf(invoice.id)[0]!.transid;
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const apiKey = await t.apiKey(['refunds']);
+    const result = (await callModule('refund', {
+      paydeskUrl: address,
+      apiKey,
+      transid: charge,
+      amount: '10.00',
+      currency: 'USD',
+      invoiceid: invoice.id,
+    })) as Record<string, unknown>;
+    assert.equal(result.status, 'success', JSON.stringify(result.rawdata));
+    assert.match(String(result.transid), /^re_/);
+    const refund = await t.stripe.refunds.retrieve(String(result.transid));
+    assert.equal(refund.amount, 1000);
+    assert.equal(refund.charge, charge);
+    const tooMuch = (await callModule('refund', {
+      paydeskUrl: address,
+      apiKey,
+      transid: charge,
+      amount: '20.00',
+      currency: 'USD',
+    })) as Record<string, unknown>;
+    assert.equal(tooMuch.status, 'declined', 'more than is left to refund');
   });
 
   test('browser return and webhook racing, 100 times → exactly one payment each', async () => {
