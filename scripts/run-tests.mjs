@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the repository's tests with node's own test runner (through tsx, so tests are TypeScript).
-// Usage: node scripts/run-tests.mjs [path ...]   (default: every *.test.ts under packages/ and bench/)
+// Usage: node scripts/run-tests.mjs [path ...]   (default: every *.test.ts under packages/, bench/ and integrations/)
 // A folder contributes its *.test.ts files; a file named explicitly runs whatever its name (the
 // PostgreSQL fault tests, *.fault.ts, are only ever run that way, by .ci/run).
 // Each test file runs in its own process, as node's runner does; files are found here because
@@ -31,7 +31,7 @@ function collect(path, out) {
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('--'));
 const targets = args.filter((a) => !a.startsWith('--'));
-const roots = targets.length > 0 ? targets : ['packages', 'bench'];
+const roots = targets.length > 0 ? targets : ['packages', 'bench', 'integrations'];
 const files = roots.flatMap((r) => collect(join(root, r), [])).map((f) => relative(root, f));
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);

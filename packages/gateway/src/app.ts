@@ -42,6 +42,7 @@ import { refundRoutes } from './refunds/routes.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 import { recoveryAdminRoutes } from './webhooks/admin-routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { whmcsRoutes } from './whmcs/routes.js';
 
 export type App = FastifyInstance;
 
@@ -179,6 +180,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(customerRoutes(ctx));
   await app.register(creditRoutes(ctx));
   await app.register(checkoutRoutes(ctx));
+  await app.register(whmcsRoutes(ctx));
   await app.register(checkoutPageRoutes(ctx));
   await app.register(paymentRoutes(ctx));
   await app.register(refundRoutes(ctx));

@@ -27,6 +27,9 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'GET /v1/plans': 'the public price list',
   'GET /billing/plans/:type/': 'the public price list (compat)',
   'GET /checkout/return': 'Stripe Checkout returns the browser here (verified against Stripe)',
+  'POST /whmcs/pay':
+    "the WHMCS module's Pay form, posted by the client's browser (HMAC-signed with the module secret)",
+  'GET /whmcs/return': 'Stripe Checkout returns the WHMCS client here (verified against Stripe)',
   'GET /checkout/cancelled': 'Stripe Checkout returns the browser here',
   'POST /webhooks/stripe': 'Stripe webhooks: authenticated by their signature',
   'POST /webhook': 'Stripe webhooks (alias): authenticated by their signature',
@@ -104,6 +107,8 @@ const samples: Readonly<Record<string, { url: string; payload?: Record<string, u
   'DELETE /admin/api-keys/:id': { url: '/admin/api-keys/pdk_x' },
   'POST /admin/webhooks/reconcile': { url: '/admin/webhooks/reconcile', payload: {} },
   'POST /admin/webhooks/events/:id/replay': { url: '/admin/webhooks/events/evt_x/replay', payload: {} },
+  'GET /admin/whmcs/payments': { url: '/admin/whmcs/payments' },
+  'POST /admin/whmcs/payments/:session/retry': { url: '/admin/whmcs/payments/cs_x/retry', payload: {} },
   'POST /admin/subscriptions/check': { url: '/admin/subscriptions/check', payload: {} },
   'POST /create-checkout-session': { url: '/create-checkout-session', payload: { pack: 'credits-100' } },
   'GET /checkout-session': { url: '/checkout-session?session_id=cs_test_x' },

@@ -14,6 +14,7 @@ import { serveCommand } from './serve.js';
 import { subscriptionsCheckCommand } from './subscriptions-check.js';
 import { isUsageError } from './usage.js';
 import { webhooksReplayCommand } from './webhooks-replay.js';
+import { whmcsPendingCommand, whmcsRetryCommand } from './whmcs.js';
 
 export interface Io {
   out(text: string): void;
@@ -41,6 +42,8 @@ export const commands: Readonly<Record<string, Command>> = {
   reconcile: reconcileCommand,
   'subscriptions check': subscriptionsCheckCommand,
   'webhooks replay': webhooksReplayCommand,
+  'whmcs pending': whmcsPendingCommand,
+  'whmcs retry': whmcsRetryCommand,
   'refunds create': refundsCreateCommand,
   'refunds list': refundsListCommand,
   'refunds retry': refundsRetryCommand,

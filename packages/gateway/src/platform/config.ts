@@ -180,6 +180,29 @@ export const settings = {
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     doc: 'Secret paydesk signs notifications with (HMAC-SHA256). Required with `PAYDESK_NOTIFY_URL`.',
   },
+  PAYDESK_WHMCS_URL: {
+    schema: z
+      .string()
+      .regex(/^https?:\/\/[^?#]+$/, 'expected an http(s) URL without query or fragment')
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+    doc: "WHMCS's SystemURL (its client area base, where `includes/api.php` is). Enables the WHMCS bridge (`/whmcs/pay`); browsers are only ever sent back to pages under it.",
+    requires: 'PAYDESK_WHMCS_IDENTIFIER',
+  },
+  PAYDESK_WHMCS_IDENTIFIER: {
+    schema: z.string().min(1).optional(),
+    doc: 'WHMCS API credential identifier (API role: GetInvoice, GetClientsDetails, GetTransactions, AddInvoicePayment). Required with `PAYDESK_WHMCS_URL`.',
+    requires: 'PAYDESK_WHMCS_SECRET',
+  },
+  PAYDESK_WHMCS_SECRET: {
+    schema: z.string().min(1).optional(),
+    doc: 'WHMCS API credential secret. Required with `PAYDESK_WHMCS_URL`.',
+    requires: 'PAYDESK_WHMCS_MODULE_SECRET',
+  },
+  PAYDESK_WHMCS_MODULE_SECRET: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: "The shared secret of the WHMCS module's Pay button (its `Shared secret` setting). Required with `PAYDESK_WHMCS_URL`.",
+  },
   PAYDESK_DB_POOL_SIZE: {
     schema: intSetting(1, 200).default(10),
     doc: 'Maximum PostgreSQL connections per instance (ignored on PGlite).',
@@ -292,6 +315,8 @@ export type Config = Readonly<{
   rateLimitWindowSeconds: number;
   /** Fastify's trustProxy: whether (and which) X-Forwarded-For hops to believe. */
   trustProxy: boolean | readonly string[];
+  /** The WHMCS bridge, when PAYDESK_WHMCS_URL is set (the other three settings come with it). */
+  whmcs: Readonly<{ url: string; identifier: string; secret: string; moduleSecret: string }> | undefined;
   /** No STRIPE_SECRET_KEY: paydesk runs against the emulator (in-process unless STRIPE_API_BASE). */
   embedded: boolean;
 }>;
@@ -421,6 +446,18 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     rateLimitUser: v.PAYDESK_RATE_LIMIT_USER,
     rateLimitWindowSeconds: v.PAYDESK_RATE_LIMIT_WINDOW_SECONDS,
     trustProxy: trustProxyOf(v.PAYDESK_TRUST_PROXY),
+    whmcs:
+      v.PAYDESK_WHMCS_URL &&
+      v.PAYDESK_WHMCS_IDENTIFIER &&
+      v.PAYDESK_WHMCS_SECRET &&
+      v.PAYDESK_WHMCS_MODULE_SECRET
+        ? Object.freeze({
+            url: v.PAYDESK_WHMCS_URL,
+            identifier: v.PAYDESK_WHMCS_IDENTIFIER,
+            secret: v.PAYDESK_WHMCS_SECRET,
+            moduleSecret: v.PAYDESK_WHMCS_MODULE_SECRET,
+          })
+        : undefined,
     embedded: v.STRIPE_SECRET_KEY === undefined,
   });
 }

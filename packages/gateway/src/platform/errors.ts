@@ -20,6 +20,10 @@ export const errorCatalog = {
   internal_error: { status: 500, message: 'An unexpected error occurred.' },
   stripe_error: { status: 502, message: 'Stripe refused the request paydesk made; see the log for details.' },
   stripe_unavailable: { status: 502, message: 'Stripe could not be reached or failed; retry later.' },
+  whmcs_unavailable: {
+    status: 502,
+    message: 'WHMCS could not be reached or answered an error; retry later.',
+  },
   not_ready: { status: 503, message: 'The service is not ready.' },
   storage_unavailable: { status: 503, message: 'The request could not be stored; retry later.' },
 } as const satisfies Record<string, { status: number; message: string }>;

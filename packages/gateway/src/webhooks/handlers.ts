@@ -15,6 +15,7 @@ import { callStripe } from '../platform/stripe/client.js';
 import { chargeIdOf, NO_PAYMENT, syncChargeRefunds } from '../refunds/stripe-sync.js';
 import { applySubscription } from '../subscriptions/apply.js';
 import { applyPaidInvoice, invoiceSubscriptionId } from '../subscriptions/invoice.js';
+import { syncWhmcsSession } from '../whmcs/service.js';
 import type { EventHandler, EventHandlers, EventOutcome } from './apply.js';
 
 const processed: EventOutcome = { status: 'processed' };
@@ -52,6 +53,11 @@ const checkoutChanged: EventHandler = async (s, event) => {
   const session = event.data.object as Stripe.Checkout.Session;
   if (!ours(s, session.metadata))
     return ignored('the session belongs to another paydesk instance or to none');
+  if (session.metadata?.paydesk_whmcs_invoice) {
+    if (!s.config.whmcs) return ignored('a WHMCS session, but the WHMCS bridge is not enabled');
+    const outcome = await syncWhmcsSession(s, session.id);
+    return outcome ? processed : ignored('the WHMCS session’s metadata names no invoice');
+  }
   const recordId = session.metadata?.paydesk_checkout_id;
   let record = recordId ? await checkoutByRef(s.db, recordId) : undefined;
   if (!record) return ignored('the session names no checkout of this paydesk');
