@@ -2,7 +2,7 @@
  * Amounts as a customer reads them. Stripe amounts are integers in the currency's minor unit; these
  * currencies have none (an amount of 500 JPY is ¥500) — Stripe's list of zero-decimal currencies.
  */
-const ZERO_DECIMAL = new Set([
+export const ZERO_DECIMAL: ReadonlySet<string> = new Set([
   'bif',
   'clp',
   'djf',

@@ -6,6 +6,7 @@ import { newId } from '../../core/ids.js';
 import { applyMetadata } from '../../core/metadata.js';
 import { int, obj, str } from '../../core/params.js';
 import type { Wire } from '../../core/wire.js';
+import { ZERO_DECIMAL } from '../../pages/money.js';
 import { createPrice, type Price } from '../prices.js';
 import type { SubscriptionLineInit } from './invoice-engine.js';
 import { type Interval, nextBoundary } from './periods.js';
@@ -163,24 +164,6 @@ export function productName(ctx: Ctx, price: Price): string {
 }
 
 export function money(amount: number, currency: string): string {
-  const zeroDecimal = [
-    'bif',
-    'clp',
-    'djf',
-    'gnf',
-    'jpy',
-    'kmf',
-    'krw',
-    'mga',
-    'pyg',
-    'rwf',
-    'ugx',
-    'vnd',
-    'vuv',
-    'xaf',
-    'xof',
-    'xpf',
-  ];
   const symbol =
     currency === 'usd'
       ? '$'
@@ -189,7 +172,7 @@ export function money(amount: number, currency: string): string {
         : currency === 'gbp'
           ? '£'
           : `${currency.toUpperCase()} `;
-  if (zeroDecimal.includes(currency)) return `${symbol}${amount}`;
+  if (ZERO_DECIMAL.has(currency)) return `${symbol}${amount}`;
   const sign = amount < 0 ? '-' : '';
   const a = Math.abs(amount);
   return `${sign}${symbol}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
