@@ -4,7 +4,9 @@
 // Failures are controllable: `down` drops every API connection, `failNext` answers errors.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { callModule } from '../src/php.js';
 import { renderInvoicePage } from './client-area.js';
+import { parseMoney } from './money.js';
 import { type ApiAnswer, WhmcsState } from './state.js';
 
 export type FakeWhmcsOptions = {
@@ -17,7 +19,7 @@ export type FakeWhmcsOptions = {
   /** Actions the credential's API role allows (lowercase names); default: all. */
   allowedActions?: string[];
   /** The module settings the invoice page passes to paydesk_link. */
-  module?: { paydeskUrl: string; moduleSecret: string; testMode?: boolean };
+  module?: { paydeskUrl: string; moduleSecret: string; testMode?: boolean; apiKey?: string };
 };
 
 export type FakeWhmcs = {
@@ -30,6 +32,12 @@ export type FakeWhmcs = {
   /** The next `count` calls of `action` (or of any action, '*') answer this instead. */
   failNext(action: string, answer: FailAnswer, count?: number): void;
   setModule(module: FakeWhmcsOptions['module']): void;
+  /**
+   * A refund from the admin area's invoice Transactions, as WHMCS does it: the module's _refund (in
+   * php-cli, with the module settings), and on `success` a refund transaction (amountout) under the
+   * transaction id _refund returned. Returns what _refund returned.
+   */
+  adminRefund(invoiceId: number, transid: string, amount: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 };
 
@@ -83,6 +91,33 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
     },
     setModule(m) {
       module = m;
+    },
+    async adminRefund(invoiceId, transid, amount) {
+      const inv = state.invoices.get(invoiceId);
+      if (!inv) throw new Error(`fake WHMCS has no invoice ${invoiceId}`);
+      const client = state.clients.get(inv.userid)!;
+      const result = (await callModule('refund', {
+        invoiceid: invoiceId,
+        transid,
+        amount,
+        currency: state.currencyOf(client).code,
+        paydeskUrl: module?.paydeskUrl ?? '',
+        moduleSecret: module?.moduleSecret ?? '',
+        apiKey: module?.apiKey ?? '',
+        paymentmethod: 'paydesk',
+      })) as Record<string, unknown>;
+      if (result.status === 'success') {
+        state.addOwnTransaction({
+          userid: inv.userid,
+          gateway: 'paydesk',
+          description: `Refund of Transaction ID ${transid}`,
+          amountin: 0,
+          amountout: parseMoney(amount) ?? 0,
+          transid: String(result.transid),
+          invoiceid: inv.id,
+        });
+      }
+      return result;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -9,12 +9,14 @@ import { AppError } from '../platform/errors.js';
 import type { Job } from '../platform/queue/types.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { callWhmcs, idOf, listOf, WhmcsError, type WhmcsSettings, WhmcsUnavailable } from './client.js';
+import { GATEWAY_NAME, retryWhmcsDocument } from './documents.js';
 import { decimalToMinor, minorToDecimal } from './money.js';
 import { type PayForm, verifyPayForm } from './signature.js';
 import {
   insertWhmcsPayment,
   markWhmcsPaid,
   noteWhmcsAttempt,
+  pendingWhmcsDocuments,
   pendingWhmcsPayments,
   setWhmcsStatus,
   type WhmcsPaymentRow,
@@ -27,7 +29,6 @@ export const FORM_MAX_AGE_SECONDS = 3600;
 export const FORM_MAX_SKEW_SECONDS = 300;
 export const SESSION_MINUTES = 30;
 const EXPIRY_MARGIN_MS = 30_000;
-export const GATEWAY_NAME = 'paydesk';
 
 type Bridge = NonNullable<AppContext['config']['whmcs']>;
 
@@ -221,7 +222,8 @@ export async function syncWhmcsSession(
         customer_id: null,
         description: `WHMCS invoice #${row.invoice_id}`,
       });
-      if (await markWhmcsPaid(tx, session.id, charge, BigInt(session.amount_total ?? 0))) {
+      const pi = session.payment_intent as Stripe.PaymentIntent;
+      if (await markWhmcsPaid(tx, session.id, charge, BigInt(session.amount_total ?? 0), pi.id)) {
         await s.queue.enqueue(tx, {
           kind: WHMCS_RECORD_JOB,
           key: `whmcs:${session.id}`,
@@ -311,4 +313,68 @@ export async function retryWhmcsPayment(s: AppContext, sessionId: string): Promi
 /** paydesk whmcs pending: payments paid in Stripe but not (yet) on their invoice. */
 export function listPendingWhmcsPayments(s: Pick<AppContext, 'db'>): Promise<WhmcsPaymentRow[]> {
   return pendingWhmcsPayments(s.db);
+}
+
+/** One thing paid, refunded or disputed in Stripe that is not (yet) on its WHMCS invoice. */
+export interface WhmcsPendingItem {
+  kind: 'payment' | 'refund' | 'dispute';
+  /** What retryWhmcsPending takes: cs_… for a payment, the WHMCS transaction id for a document. */
+  id: string;
+  invoice: number;
+  currency: string;
+  /** Minor units, as a decimal string. */
+  amount: string;
+  /** waiting = its job is still trying. */
+  status: 'waiting' | 'mismatch' | 'dead';
+  charge: string | null;
+  attempts: number;
+  last_error: string | null;
+  created: string;
+  updated: string;
+}
+
+/** paydesk whmcs pending (and the console): payments and documents not on their invoice, oldest first. */
+export async function listWhmcsPending(s: Pick<AppContext, 'db'>): Promise<WhmcsPendingItem[]> {
+  const [payments, documents] = await Promise.all([pendingWhmcsPayments(s.db), pendingWhmcsDocuments(s.db)]);
+  const charges = new Map<string, string | null>();
+  const items: WhmcsPendingItem[] = payments.map((p) => {
+    charges.set(p.stripe_session_id, p.stripe_charge_id);
+    return {
+      kind: 'payment',
+      id: p.stripe_session_id,
+      invoice: p.invoice_id,
+      currency: p.currency,
+      amount: (p.amount_paid ?? p.amount).toString(),
+      status: p.status === 'paid' ? 'waiting' : p.status === 'mismatch' ? 'mismatch' : 'dead',
+      charge: p.stripe_charge_id,
+      attempts: p.attempts,
+      last_error: p.last_error,
+      created: new Date(p.created_at).toISOString(),
+      updated: new Date(p.updated_at).toISOString(),
+    };
+  });
+  for (const d of documents) {
+    const charge = charges.has(d.stripe_session_id)
+      ? (charges.get(d.stripe_session_id) ?? null)
+      : ((await whmcsPaymentBySession(s.db, d.stripe_session_id))?.stripe_charge_id ?? null);
+    items.push({
+      kind: d.kind,
+      id: d.id,
+      invoice: d.invoice_id,
+      currency: d.currency,
+      amount: d.amount.toString(),
+      status: d.status === 'dead' ? 'dead' : 'waiting',
+      charge,
+      attempts: d.attempts,
+      last_error: d.last_error,
+      created: new Date(d.created_at).toISOString(),
+      updated: new Date(d.updated_at).toISOString(),
+    });
+  }
+  return items.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}
+
+/** paydesk whmcs retry (and the console): a dead or mismatched payment, or a dead document, queued again. */
+export function retryWhmcsPending(s: AppContext, id: string): Promise<boolean> {
+  return id.startsWith('cs_') ? retryWhmcsPayment(s, id) : retryWhmcsDocument(s, id);
 }

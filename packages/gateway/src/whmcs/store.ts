@@ -71,11 +71,13 @@ export async function markWhmcsPaid(
   sessionId: string,
   chargeId: string,
   amountPaid: bigint,
+  paymentIntentId: string,
 ): Promise<boolean> {
   const r = await q.query(
-    `UPDATE whmcs_payments SET status = 'paid', stripe_charge_id = $2, amount_paid = $3, updated_at = now()
+    `UPDATE whmcs_payments SET status = 'paid', stripe_charge_id = $2, amount_paid = $3,
+            stripe_payment_intent_id = $4, updated_at = now()
      WHERE stripe_session_id = $1 AND status IN ('open', 'expired') RETURNING stripe_session_id`,
-    [sessionId, chargeId, amountPaid.toString()],
+    [sessionId, chargeId, amountPaid.toString(), paymentIntentId],
   );
   return r.rows.length === 1;
 }
@@ -109,4 +111,129 @@ export async function pendingWhmcsPayments(q: Queryable): Promise<WhmcsPaymentRo
     `SELECT ${columns} FROM whmcs_payments WHERE status IN ('paid', 'mismatch', 'dead') ORDER BY created_at`,
   );
   return r.rows.map(toRow);
+}
+
+/** The bridged payment of a Stripe charge or payment intent (a refund's, a dispute's), if any. */
+export async function whmcsPaymentByCharge(
+  q: Queryable,
+  chargeId: string | null,
+  paymentIntentId: string | null,
+): Promise<WhmcsPaymentRow | undefined> {
+  if (!chargeId && !paymentIntentId) return undefined;
+  const r = await q.query<RawRow>(
+    `SELECT ${columns} FROM whmcs_payments
+     WHERE ($1::text IS NOT NULL AND stripe_charge_id = $1) OR ($2::text IS NOT NULL AND stripe_payment_intent_id = $2)
+     ORDER BY created_at LIMIT 1`,
+    [chargeId, paymentIntentId],
+  );
+  return r.rows[0] ? toRow(r.rows[0]) : undefined;
+}
+
+// Documents: refunds and chargebacks of bridged payments, written on the WHMCS invoice once.
+
+export const whmcsDocumentStatuses = ['pending', 'recorded', 'skipped', 'dead'] as const;
+export type WhmcsDocumentStatus = (typeof whmcsDocumentStatuses)[number];
+
+export interface WhmcsDocumentRow {
+  id: string;
+  kind: 'refund' | 'dispute';
+  stripe_session_id: string;
+  invoice_id: number;
+  client_id: number;
+  currency: string;
+  amount: bigint;
+  direction: 'in' | 'out';
+  description: string;
+  whmcs_own_id: string | null;
+  status: WhmcsDocumentStatus;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+type RawDocument = Omit<WhmcsDocumentRow, 'invoice_id' | 'client_id' | 'amount'> & {
+  invoice_id: string | number;
+  client_id: string | number;
+  amount: string | number;
+};
+
+const documentColumns =
+  'id, kind, stripe_session_id, invoice_id, client_id, currency, amount, direction, description, whmcs_own_id, ' +
+  'status, attempts, last_error, created_at, updated_at';
+
+function toDocument(r: RawDocument): WhmcsDocumentRow {
+  return { ...r, invoice_id: Number(r.invoice_id), client_id: Number(r.client_id), amount: BigInt(r.amount) };
+}
+
+export type NewWhmcsDocument = Pick<
+  WhmcsDocumentRow,
+  | 'id'
+  | 'kind'
+  | 'stripe_session_id'
+  | 'invoice_id'
+  | 'client_id'
+  | 'currency'
+  | 'amount'
+  | 'direction'
+  | 'description'
+  | 'whmcs_own_id'
+>;
+
+/** Inserts a document; false when one with this id exists already (it is written once). */
+export async function insertWhmcsDocument(q: Queryable, d: NewWhmcsDocument): Promise<boolean> {
+  const r = await q.query(
+    `INSERT INTO whmcs_documents (id, kind, stripe_session_id, invoice_id, client_id, currency, amount, direction,
+                                  description, whmcs_own_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [
+      d.id,
+      d.kind,
+      d.stripe_session_id,
+      d.invoice_id,
+      d.client_id,
+      d.currency,
+      d.amount.toString(),
+      d.direction,
+      d.description,
+      d.whmcs_own_id,
+    ],
+  );
+  return r.rows.length === 1;
+}
+
+export async function whmcsDocumentById(q: Queryable, id: string): Promise<WhmcsDocumentRow | undefined> {
+  const r = await q.query<RawDocument>(`SELECT ${documentColumns} FROM whmcs_documents WHERE id = $1`, [id]);
+  return r.rows[0] ? toDocument(r.rows[0]) : undefined;
+}
+
+export async function setWhmcsDocumentStatus(
+  q: Queryable,
+  id: string,
+  status: WhmcsDocumentStatus,
+  opts: { from?: readonly WhmcsDocumentStatus[]; error?: string | null; attempted?: boolean } = {},
+): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE whmcs_documents SET status = $2, last_error = COALESCE($3, last_error),
+            attempts = attempts + $4, updated_at = now()
+     WHERE id = $1 AND ($5::text[] IS NULL OR status = ANY($5::text[]))
+     RETURNING id`,
+    [id, status, opts.error ?? null, opts.attempted ? 1 : 0, opts.from ? [...opts.from] : null],
+  );
+  return r.rows.length === 1;
+}
+
+export async function noteWhmcsDocumentAttempt(q: Queryable, id: string, error: string): Promise<void> {
+  await q.query(
+    'UPDATE whmcs_documents SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1',
+    [id, error],
+  );
+}
+
+/** Documents not (yet) on their invoice: waiting for the job, or dead. */
+export async function pendingWhmcsDocuments(q: Queryable): Promise<WhmcsDocumentRow[]> {
+  const r = await q.query<RawDocument>(
+    `SELECT ${documentColumns} FROM whmcs_documents WHERE status IN ('pending', 'dead') ORDER BY created_at, id`,
+  );
+  return r.rows.map(toDocument);
 }
