@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { callModule } from '../src/php.js';
-import { renderInvoicePage } from './client-area.js';
+import { renderHomePage, renderInvoicePage } from './client-area.js';
 import { parseMoney } from './money.js';
 import { type ApiAnswer, WhmcsState } from './state.js';
 
@@ -18,6 +18,9 @@ export type FakeWhmcsOptions = {
   accessKey?: string;
   /** Actions the credential's API role allows (lowercase names); default: all. */
   allowedActions?: string[];
+  /** Where to listen (default 127.0.0.1, an ephemeral port). */
+  host?: string;
+  port?: number;
   /** The module settings the invoice page passes to paydesk_link. */
   module?: { paydeskUrl: string; moduleSecret: string; testMode?: boolean; apiKey?: string };
 };
@@ -119,7 +122,11 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
       }
       return result;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 
   async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -173,6 +180,10 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
       api(req, res).catch(done);
       return;
     }
+    if ((url.pathname === '/' || url.pathname === '/clientarea.php') && req.method === 'GET') {
+      send(res, 200, renderHomePage(fake), 'text/html; charset=utf-8');
+      return;
+    }
     if (url.pathname === '/viewinvoice.php' && req.method === 'GET') {
       renderInvoicePage(fake, module, url)
         .then((page) => send(res, page.status, page.html, 'text/html; charset=utf-8'))
@@ -181,7 +192,14 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
     }
     send(res, 404, 'Not Found', 'text/plain');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  fake.url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return fake;
 }
