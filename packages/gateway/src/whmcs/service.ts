@@ -16,6 +16,7 @@ import {
   insertWhmcsPayment,
   markWhmcsPaid,
   noteWhmcsAttempt,
+  openWhmcsSession,
   pendingWhmcsDocuments,
   pendingWhmcsPayments,
   setWhmcsStatus,
@@ -29,6 +30,9 @@ export const FORM_MAX_AGE_SECONDS = 3600;
 export const FORM_MAX_SKEW_SECONDS = 300;
 export const SESSION_MINUTES = 30;
 const EXPIRY_MARGIN_MS = 30_000;
+/** An open session of the invoice is sent again only with at least this long left. */
+const MIN_REUSE_MS = 5 * 60_000;
+const SLOT_MS = 30_000;
 
 type Bridge = NonNullable<AppContext['config']['whmcs']>;
 
@@ -126,49 +130,83 @@ export async function startWhmcsPayment(s: AppContext, form: PayForm, signature:
     );
   if (balance <= 0n) throw new AppError('conflict', `Invoice #${invoiceId} has nothing left to pay.`);
 
-  // Stripe refuses less than 30 minutes by its own clock: a small margin covers the way there.
-  const expiresAt = new Date(s.now().getTime() + SESSION_MINUTES * 60_000 + EXPIRY_MARGIN_MS);
+  // A session this invoice opened for the same balance, still payable for a while: the same one again
+  // (a double click, the invoice page opened twice, the back button), never two payable at once.
+  const current = await openWhmcsSession(
+    s.db,
+    invoiceId,
+    balance,
+    new Date(s.now().getTime() + MIN_REUSE_MS),
+  );
+  if (current) {
+    const again = await callStripe(() => s.stripe.checkout.sessions.retrieve(current.stripe_session_id));
+    if (again.status === 'open' && again.url && again.expires_at * 1000 - s.now().getTime() > MIN_REUSE_MS) {
+      return again.url;
+    }
+  }
+  // Stripe refuses less than 30 minutes by its own clock: a small margin covers the way there. The
+  // expiry is counted from the start of a 30-second slot so that the same form posted twice at once
+  // (before either is linked) makes the same request, which the idempotency key answers with one session.
+  const slot = Math.floor(s.now().getTime() / SLOT_MS) * SLOT_MS;
+  const expiresAt = new Date(slot + SESSION_MINUTES * 60_000 + EXPIRY_MARGIN_MS + SLOT_MS);
   const metadata = {
     paydesk_instance: s.config.instanceId,
     paydesk_whmcs_invoice: String(invoiceId),
     paydesk_whmcs_client: String(clientId),
   };
-  const session = await callStripe(() =>
-    s.stripe.checkout.sessions.create(
-      {
-        mode: 'payment',
-        line_items: [
-          {
-            quantity: 1,
-            price_data: {
-              currency: currency.toLowerCase(),
-              unit_amount: Number(balance),
-              product_data: { name: `Invoice #${invoiceId}` },
+  const open = (after: string | undefined) =>
+    callStripe(() =>
+      s.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: currency.toLowerCase(),
+                unit_amount: Number(balance),
+                product_data: { name: `Invoice #${invoiceId}` },
+              },
             },
-          },
-        ],
-        customer_email: email,
-        success_url: `${s.config.publicUrl}/whmcs/return?session_id={CHECKOUT_SESSION_ID}`,
-        cancel_url: invoiceUrl(b, invoiceId, 'paymentfailed'),
-        expires_at: Math.floor(expiresAt.getTime() / 1000),
-        metadata,
-        payment_intent_data: { metadata },
-      },
-      {
-        // The same form posted twice (a double click) opens one session.
-        idempotencyKey: idempotencyKey('whmcs.checkout', invoiceId, signature, balance.toString()),
-      },
-    ),
-  );
-  await insertWhmcsPayment(s.db, {
-    stripe_session_id: session.id,
-    invoice_id: invoiceId,
-    client_id: clientId,
-    email,
-    currency,
-    amount: balance,
-    expires_at: expiresAt,
-  });
+          ],
+          customer_email: email,
+          success_url: `${s.config.publicUrl}/whmcs/return?session_id={CHECKOUT_SESSION_ID}`,
+          cancel_url: invoiceUrl(b, invoiceId, 'paymentfailed'),
+          expires_at: Math.floor(expiresAt.getTime() / 1000),
+          metadata,
+          payment_intent_data: { metadata },
+        },
+        {
+          idempotencyKey: idempotencyKey(
+            'whmcs.checkout',
+            s.config.instanceId,
+            invoiceId,
+            balance.toString(),
+            slot,
+            ...(after ? [after] : []),
+          ),
+        },
+      ),
+    );
+  const link = (id: string) =>
+    insertWhmcsPayment(s.db, {
+      stripe_session_id: id,
+      invoice_id: invoiceId,
+      client_id: clientId,
+      email,
+      currency,
+      amount: balance,
+      expires_at: expiresAt,
+    });
+  let session = await open(undefined);
+  if (!(await link(session.id))) {
+    // Stripe answered an earlier request of this slot again, as it was then: still payable?
+    const now = await callStripe(() => s.stripe.checkout.sessions.retrieve(session.id));
+    if (now.status !== 'open') {
+      session = await open(session.id);
+      await link(session.id);
+    }
+  }
   if (!session.url) throw new AppError('stripe_error', 'Stripe opened a Checkout session without a URL.');
   return session.url;
 }

@@ -46,13 +46,14 @@ export type NewWhmcsPayment = Pick<
   'stripe_session_id' | 'invoice_id' | 'client_id' | 'email' | 'currency' | 'amount' | 'expires_at'
 >;
 
-/** Inserts the link; a second insert of the same session is a no-op. */
-export async function insertWhmcsPayment(q: Queryable, p: NewWhmcsPayment): Promise<void> {
-  await q.query(
+/** Inserts the link; a second insert of the same session is a no-op (false). */
+export async function insertWhmcsPayment(q: Queryable, p: NewWhmcsPayment): Promise<boolean> {
+  const r = await q.query(
     `INSERT INTO whmcs_payments (stripe_session_id, invoice_id, client_id, email, currency, amount, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (stripe_session_id) DO NOTHING`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (stripe_session_id) DO NOTHING RETURNING stripe_session_id`,
     [p.stripe_session_id, p.invoice_id, p.client_id, p.email, p.currency, p.amount.toString(), p.expires_at],
   );
+  return r.rows.length === 1;
 }
 
 export async function whmcsPaymentBySession(
@@ -62,6 +63,22 @@ export async function whmcsPaymentBySession(
   const r = await q.query<RawRow>(`SELECT ${columns} FROM whmcs_payments WHERE stripe_session_id = $1`, [
     sessionId,
   ]);
+  return r.rows[0] ? toRow(r.rows[0]) : undefined;
+}
+
+/** The newest open session of an invoice for this amount that expires after `after`, if any. */
+export async function openWhmcsSession(
+  q: Queryable,
+  invoiceId: number,
+  amount: bigint,
+  after: Date,
+): Promise<WhmcsPaymentRow | undefined> {
+  const r = await q.query<RawRow>(
+    `SELECT ${columns} FROM whmcs_payments
+     WHERE invoice_id = $1 AND amount = $2 AND status = 'open' AND expires_at > $3
+     ORDER BY created_at DESC LIMIT 1`,
+    [invoiceId, amount.toString(), after],
+  );
   return r.rows[0] ? toRow(r.rows[0]) : undefined;
 }
 

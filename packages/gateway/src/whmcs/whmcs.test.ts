@@ -102,6 +102,30 @@ describe('POST /whmcs/pay', () => {
     assert.equal(session.amount_total, 8000);
   });
 
+  test('the same form again: the same session while it is open (double click); a new one once it expired', async () => {
+    const client = b.whmcs.state.addClient({ email: 'twice@example.com' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['6.00']);
+    const form = await pageForm(invoice.id);
+    const first = sessionIdOf(String((await postPay(form)).headers.location));
+    const again = sessionIdOf(String((await postPay(form)).headers.location));
+    assert.equal(again, first, 'a double click opens one session');
+    const otherTab = signed({ ...(form as PayForm), timestamp: String(Number(form.timestamp) - 60) });
+    assert.equal(
+      sessionIdOf(String((await postPay(otherTab)).headers.location)),
+      first,
+      'the invoice page opened twice: still one payable session',
+    );
+    // The client left Checkout; the session expired; the same page (back button) posts the form again.
+    await t.stripe.checkout.sessions.expire(first, {}, { idempotencyKey: `pd:test.expire:${first}` });
+    const res = await postPay(form);
+    assert.equal(res.statusCode, 303, res.body);
+    const next = sessionIdOf(String(res.headers.location));
+    assert.notEqual(next, first);
+    assert.equal((await t.stripe.checkout.sessions.retrieve(next)).status, 'open');
+    assert.equal((await whmcsPaymentBySession(t.context.db, next))?.invoice_id, invoice.id);
+    assert.equal(sessionIdOf(String((await postPay(form)).headers.location)), next);
+  });
+
   test('paid, cancelled, draft or unknown invoices, another client’s email, another currency → refused', async () => {
     const client = b.whmcs.state.addClient({ email: 'owner@example.com' });
     b.whmcs.state.addClient({ email: 'intruder@example.com' });
@@ -237,6 +261,31 @@ describe('recording the payment', () => {
     await t.context.queue.idle();
     assert.equal(txsOf(invoice.id).length, 1);
     assert.equal((await whmcsPaymentBySession(t.context.db, sessionId))?.status, 'recorded');
+  });
+
+  test('WHMCS answering errors while recording (an error, an HTML 500) → retried, recorded once', async () => {
+    const { invoice, sessionId } = await open(['4.00']);
+    await payInEmulator(sessionId, 400);
+    b.whmcs.failNext('GetTransactions', { kind: 'http', status: 500, body: '<b>Fatal error</b>' });
+    b.whmcs.failNext('AddInvoicePayment', { kind: 'error', message: 'Database error' }, 2);
+    await browserReturn(sessionId);
+    await t.context.queue.idle();
+    assert.equal(txsOf(invoice.id).length, 1);
+    const row = await whmcsPaymentBySession(t.context.db, sessionId);
+    assert.deepEqual([row?.status, row?.attempts], ['recorded', 4]);
+  });
+
+  test('the browser never comes back: the webhook alone records the payment', async () => {
+    const { invoice, sessionId } = await open(['13.00']);
+    await payInEmulator(sessionId, 1300);
+    const session = await t.stripe.checkout.sessions.retrieve(sessionId);
+    const event = { id: `evt_${sessionId}`, type: 'checkout.session.completed', data: { object: session } };
+    await eventHandlers['checkout.session.completed']!(t.context, event as unknown as Stripe.Event);
+    await t.context.queue.idle();
+    assert.deepEqual(
+      txsOf(invoice.id).map((x) => x.amountin),
+      [1300],
+    );
   });
 
   test('AddInvoicePayment succeeded but the answer was lost: the retry finds the transid and pays nothing twice', async () => {
