@@ -93,6 +93,7 @@ function page(title: string, body: string): string {
 .banner{padding:.75rem 1rem;border-radius:.375rem}.ok{background:#e3f9e5;color:#05400a}.bad{background:#ffe3e3;color:#610404}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d9e2ec;padding:.4rem;text-align:left}.transid{overflow-wrap:anywhere}
 .btn{background:#0f7b3f;color:#fff;border:0;border-radius:.375rem;padding:.6rem 1.2rem;font-size:1rem;cursor:pointer}
-.paydesk-test-mode{background:#fff3c4;color:#513c06;border-radius:.25rem;padding:.2rem .5rem;font-size:.8rem}</style>
+.paydesk-test-mode{background:#fff3c4;color:#513c06;border-radius:.25rem;padding:.2rem .5rem;font-size:.8rem}
+@media (max-width:480px){td,th{padding:.3rem .2rem;font-size:.875rem}}</style>
 </head><body><header><p>Fake WHMCS client area · <a href="/">My invoices</a></p></header><main>${body}</main></body></html>`;
 }
