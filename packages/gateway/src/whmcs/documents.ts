@@ -20,7 +20,7 @@ import { minorToDecimal } from './money.js';
 import {
   insertWhmcsDocument,
   type NewWhmcsDocument,
-  noteWhmcsDocumentAttempt,
+  noteFailedAttempt,
   setWhmcsDocumentStatus,
   whmcsDocumentById,
   whmcsPaymentByCharge,
@@ -215,14 +215,22 @@ export async function recordWhmcsDocument(s: AppContext, id: string, job?: Job):
     await setWhmcsDocumentStatus(s.db, id, 'recorded', { from: ['pending'], attempted: true, error: null });
     return 'recorded';
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (job && job.attempts >= job.maxAttempts) {
-      await setWhmcsDocumentStatus(s.db, id, 'dead', { from: ['pending'], attempted: true, error: message });
-    } else {
-      await noteWhmcsDocumentAttempt(s.db, id, message);
-    }
+    await noteFailedAttempt(s.db, 'document', id, failure(['pending'], job, err));
     throw err;
   }
+}
+
+/** What a failed attempt leaves: dead (from `from`) after the job's last attempt. */
+export function failure(
+  from: readonly string[],
+  job: Job | undefined,
+  err: unknown,
+): { from: readonly string[]; last: boolean; error: string } {
+  return {
+    from,
+    last: job !== undefined && job.attempts >= job.maxAttempts,
+    error: err instanceof Error ? err.message : String(err),
+  };
 }
 
 export function recordWhmcsDocumentJob(s: AppContext): (job: Job) => Promise<unknown> {

@@ -9,13 +9,13 @@ import { AppError } from '../platform/errors.js';
 import type { Job } from '../platform/queue/types.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { callWhmcs, idOf, listOf, WhmcsError, type WhmcsSettings, WhmcsUnavailable } from './client.js';
-import { GATEWAY_NAME, retryWhmcsDocument } from './documents.js';
+import { failure, GATEWAY_NAME, retryWhmcsDocument } from './documents.js';
 import { decimalToMinor, minorToDecimal } from './money.js';
 import { type PayForm, verifyPayForm } from './signature.js';
 import {
   insertWhmcsPayment,
   markWhmcsPaid,
-  noteWhmcsAttempt,
+  noteFailedAttempt,
   openWhmcsSession,
   pendingWhmcsDocuments,
   pendingWhmcsPayments,
@@ -318,12 +318,7 @@ export async function recordWhmcsPayment(s: AppContext, sessionId: string, job?:
     await setWhmcsStatus(s.db, sessionId, 'recorded', { from: ['paid'], attempted: true, error: null });
     return 'recorded';
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (job && job.attempts >= job.maxAttempts) {
-      await setWhmcsStatus(s.db, sessionId, 'dead', { from: ['paid'], attempted: true, error: message });
-    } else {
-      await noteWhmcsAttempt(s.db, sessionId, message);
-    }
+    await noteFailedAttempt(s.db, 'payment', sessionId, failure(['paid'], job, err));
     throw err;
   }
 }

@@ -99,26 +99,57 @@ export async function markWhmcsPaid(
   return r.rows.length === 1;
 }
 
-export async function setWhmcsStatus(
+/** The two tables whose rows are written to WHMCS by a job, and their keys. */
+const tracked = {
+  payment: { table: 'whmcs_payments', key: 'stripe_session_id' },
+  document: { table: 'whmcs_documents', key: 'id' },
+} as const;
+
+async function setStatusIn(
+  q: Queryable,
+  which: keyof typeof tracked,
+  id: string,
+  status: string,
+  opts: { from?: readonly string[]; error?: string | null; attempted?: boolean },
+): Promise<boolean> {
+  const { table, key } = tracked[which];
+  const r = await q.query(
+    `UPDATE ${table} SET status = $2, last_error = COALESCE($3, last_error),
+            attempts = attempts + $4, updated_at = now()
+     WHERE ${key} = $1 AND ($5::text[] IS NULL OR status = ANY($5::text[]))
+     RETURNING ${key}`,
+    [id, status, opts.error ?? null, opts.attempted ? 1 : 0, opts.from ? [...opts.from] : null],
+  );
+  return r.rows.length === 1;
+}
+
+export function setWhmcsStatus(
   q: Queryable,
   sessionId: string,
   status: WhmcsPaymentStatus,
   opts: { from?: readonly WhmcsPaymentStatus[]; error?: string | null; attempted?: boolean } = {},
 ): Promise<boolean> {
-  const r = await q.query(
-    `UPDATE whmcs_payments SET status = $2, last_error = COALESCE($3, last_error),
-            attempts = attempts + $4, updated_at = now()
-     WHERE stripe_session_id = $1 AND ($5::text[] IS NULL OR status = ANY($5::text[]))
-     RETURNING stripe_session_id`,
-    [sessionId, status, opts.error ?? null, opts.attempted ? 1 : 0, opts.from ? [...opts.from] : null],
-  );
-  return r.rows.length === 1;
+  return setStatusIn(q, 'payment', sessionId, status, opts);
 }
 
-export async function noteWhmcsAttempt(q: Queryable, sessionId: string, error: string): Promise<void> {
+/**
+ * After a failed attempt of a payment's or document's job: `dead` (from `from`) when it was the last
+ * attempt, else the attempt and its error noted.
+ */
+export async function noteFailedAttempt(
+  q: Queryable,
+  which: keyof typeof tracked,
+  id: string,
+  opts: { from: readonly string[]; last: boolean; error: string },
+): Promise<void> {
+  if (opts.last) {
+    await setStatusIn(q, which, id, 'dead', { from: opts.from, attempted: true, error: opts.error });
+    return;
+  }
+  const { table, key } = tracked[which];
   await q.query(
-    `UPDATE whmcs_payments SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE stripe_session_id = $1`,
-    [sessionId, error],
+    `UPDATE ${table} SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE ${key} = $1`,
+    [id, opts.error],
   );
 }
 
@@ -224,27 +255,13 @@ export async function whmcsDocumentById(q: Queryable, id: string): Promise<Whmcs
   return r.rows[0] ? toDocument(r.rows[0]) : undefined;
 }
 
-export async function setWhmcsDocumentStatus(
+export function setWhmcsDocumentStatus(
   q: Queryable,
   id: string,
   status: WhmcsDocumentStatus,
   opts: { from?: readonly WhmcsDocumentStatus[]; error?: string | null; attempted?: boolean } = {},
 ): Promise<boolean> {
-  const r = await q.query(
-    `UPDATE whmcs_documents SET status = $2, last_error = COALESCE($3, last_error),
-            attempts = attempts + $4, updated_at = now()
-     WHERE id = $1 AND ($5::text[] IS NULL OR status = ANY($5::text[]))
-     RETURNING id`,
-    [id, status, opts.error ?? null, opts.attempted ? 1 : 0, opts.from ? [...opts.from] : null],
-  );
-  return r.rows.length === 1;
-}
-
-export async function noteWhmcsDocumentAttempt(q: Queryable, id: string, error: string): Promise<void> {
-  await q.query(
-    'UPDATE whmcs_documents SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1',
-    [id, error],
-  );
+  return setStatusIn(q, 'document', id, status, opts);
 }
 
 /** Documents not (yet) on their invoice: waiting for the job, or dead. */

@@ -2,6 +2,7 @@
 // whose invoice page is the real PHP module's Pay button) and the emulator, and the client's steps:
 // read the Pay form from the invoice page, post it, pay in Checkout, come back.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
 import { jobKinds } from '../jobs.js';
@@ -13,6 +14,8 @@ export const MODULE_SECRET = 'whmcs-module-secret-0123456789abcdef';
 
 export interface WhmcsBridge {
   t: TestApp & { ready: Promise<void> };
+  /** With `listen`: paydesk's address (its public URL, and the module's paydesk URL). */
+  readonly address: string;
   /** The fake WHMCS (made in the before hook). */
   readonly whmcs: FakeWhmcs;
   pageForm(invoiceId: number): Promise<Record<string, string>>;
@@ -36,18 +39,33 @@ export interface WhmcsBridge {
   }>;
 }
 
-/** Registers the hooks that make the fake WHMCS and the app (jobs running), and close them. */
-export function useWhmcsBridge(): WhmcsBridge {
+/** A free port for the app to listen on (the browser needs paydesk's public URL before it starts). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const p = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return p;
+}
+
+/**
+ * Registers the hooks that make the fake WHMCS and the app (jobs running), and close them. With
+ * `listen`, the app listens on 127.0.0.1 (a browser can reach it; the module's Pay button posts to it).
+ */
+export function useWhmcsBridge(opts: { listen?: boolean } = {}): WhmcsBridge {
   let fake: FakeWhmcs | undefined;
+  let address = 'http://paydesk.test';
   const t = useTestApp(async () => {
+    if (opts.listen) address = `http://127.0.0.1:${await freePort()}`;
     fake = await startFakeWhmcs({
       identifier: 'paydesk-api',
       secret: 'paydesk-api-secret',
-      module: { paydeskUrl: 'http://paydesk.test', moduleSecret: MODULE_SECRET },
+      module: { paydeskUrl: address, moduleSecret: MODULE_SECRET, testMode: opts.listen === true },
     });
     return {
       syncCatalog: false,
       env: {
+        PAYDESK_PUBLIC_URL: address,
         PAYDESK_WHMCS_URL: fake.url,
         PAYDESK_WHMCS_IDENTIFIER: 'paydesk-api',
         PAYDESK_WHMCS_SECRET: 'paydesk-api-secret',
@@ -57,12 +75,16 @@ export function useWhmcsBridge(): WhmcsBridge {
   });
   before(async () => {
     await t.ready;
+    if (opts.listen) await t.app.listen({ port: Number(new URL(address).port), host: '127.0.0.1' });
     t.context.queue.start(jobKinds(t.context));
   });
   after(() => fake?.close());
 
   const b: WhmcsBridge = {
     t,
+    get address() {
+      return address;
+    },
     get whmcs() {
       if (!fake) throw new Error('useWhmcsBridge: the fake WHMCS is made in a before() hook');
       return fake;
