@@ -88,6 +88,27 @@ describe('refunds', () => {
     assert.equal(refundsOn(p.invoice.id).length, 1);
   });
 
+  test('a refund that fails after it succeeded (the bank sent it back) → amountin re_…-reversed, once', async () => {
+    const p = await paidInvoice('8.00');
+    const refund = await refundInPaydesk(p.charge, 800, `whmcs-doc-reversed-${p.invoice.id}`);
+    await t.context.queue.idle();
+    const fail = await fetch(`${t.emulator.url}/_emulator/refunds/${refund.stripe_refund}/fail`, {
+      method: 'POST',
+    });
+    assert.equal(fail.status, 200, await fail.text());
+    await syncChargeRefunds(t.context, p.charge);
+    await syncChargeRefunds(t.context, p.charge);
+    await t.context.queue.idle();
+    assert.deepEqual(
+      txsOf(p.invoice.id).map((x) => [x.transid, x.amountin, x.amountout]),
+      [
+        [p.charge, 800, 0],
+        [refund.stripe_refund, 0, 800],
+        [`${refund.stripe_refund}-reversed`, 800, 0],
+      ],
+    );
+  });
+
   test('a refund made in Stripe’s dashboard → written once it is synced (as its webhook does)', async () => {
     const p = await paidInvoice('9.00');
     const r = await t.stripe.refunds.create(
