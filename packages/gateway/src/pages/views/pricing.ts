@@ -10,7 +10,8 @@ export interface PricingView {
   currencies: readonly string[];
   plans: readonly Plan[];
   packs: readonly Pack[];
-  user: PageUser | undefined;
+  /** The signed-in user (only their forms' CSRF token shows on the page). */
+  user: Pick<PageUser, 'csrf'> | undefined;
   /** The plan the user's access comes from now, if any. */
   currentPlan: string | undefined;
   /** The Payment Element can be offered (a publishable key is configured). */
