@@ -14,7 +14,8 @@
 // (keep-alive, one at a time, after --warmup requests). Server time is taken inside the server, from
 // the moment Node hands paydesk the request to the moment the response's last byte is handed to the
 // socket (http.Server 'request' → ServerResponse 'finish'), so it leaves out the client; the client's
-// round trip is printed beside it. Goals: p99 ≤ 20 ms server time; ≤ 60 KB per page without Stripe.js.
+// round trip and the process's CPU time per request are printed beside it.
+// Goals: p99 ≤ 20 ms server time; ≤ 60 KB per page without Stripe.js.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -249,16 +250,25 @@ async function main(): Promise<void> {
     (db as { query: typeof db.query }).query = query;
 
     // Server time: from Node handing paydesk the request to the last byte handed to the socket.
+    // Beside it, this process's CPU time over the same interval (user + system, all threads): what the
+    // request cost in CPU, which the machine's load moves much less than it moves the wall time.
     let times: number[] = [];
+    let cpuMicros = 0;
     const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
       const start = process.hrtime.bigint();
-      res.once('finish', () => times.push(Number(process.hrtime.bigint() - start) / 1e6));
+      const cpu = process.cpuUsage();
+      res.once('finish', () => {
+        times.push(Number(process.hrtime.bigint() - start) / 1e6);
+        const used = process.cpuUsage(cpu);
+        cpuMicros += used.user + used.system;
+      });
     };
     app.server.prependListener('request', onRequest);
     const figures: string[] = [];
     for (const p of pages) {
       for (let i = 0; i < WARMUP; i++) await get(agent, base, p.url, cookie);
       times = [];
+      cpuMicros = 0;
       const client: number[] = [];
       let bytes = 0;
       const loadBefore = load();
@@ -281,7 +291,8 @@ async function main(): Promise<void> {
       const ms = (v: number) => `${v.toFixed(2)} ms`;
       const line =
         `${p.name}: server p50 ${ms(percentile(server, 50))}, p90 ${ms(percentile(server, 90))}, ` +
-        `p99 ${ms(percentile(server, 99))}, max ${ms(server[server.length - 1]!)} over ${REQUESTS} requests ` +
+        `p99 ${ms(percentile(server, 99))}, max ${ms(server[server.length - 1]!)} over ${REQUESTS} requests, ` +
+        `CPU ${ms(cpuMicros / 1000 / REQUESTS)} per request ` +
         `(client round trip p50 ${ms(percentile(client, 50))}, p99 ${ms(percentile(client, 99))}); ` +
         `${(bytes / 1024).toFixed(1)} KB HTML + ${(assetBytes / 1024).toFixed(1)} KB own assets = ` +
         `${((bytes + assetBytes) / 1024).toFixed(1)} KB without Stripe.js; load average ${loadBefore} → ${load()}`;

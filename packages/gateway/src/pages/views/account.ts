@@ -168,7 +168,5 @@ export function accountView(
   <section class="card" aria-labelledby="credits-h"><div class="section-head"><h2 id="credits-h">Credits</h2><a href="/pricing#credit-packs">Buy credits</a></div>
     <p class="price" id="credit-balance">${count(m.balance)} <small>credits available</small></p>
     ${ledgerRows(m.ledger)}</section>
-  <section class="card" aria-labelledby="payments-h"><h2 id="payments-h">Payment history</h2>${paymentRows(m.payments, catalog)}</section>
-  <section class="card" aria-labelledby="invoices-h"><div class="section-head"><h2 id="invoices-h">Invoices</h2><a href="/account/invoices">See your invoices</a></div>
-    <p class="muted">Every invoice Stripe issued you, to view online or download as PDF.</p></section>`;
+  <section class="card" aria-labelledby="payments-h"><div class="section-head"><h2 id="payments-h">Payment history</h2><a href="/account/invoices">See your invoices</a></div>${paymentRows(m.payments, catalog)}</section>`;
 }
