@@ -1,6 +1,8 @@
 -- What the account page reads locally instead of asking Stripe on every view (all kept current by the
 -- webhook pipeline, which re-reads each object from Stripe):
--- the subscription's trial end and end time, recorded with the rest of its state;
+-- the subscription's price per period as Stripe bills it (a subscriber keeps the price they took when
+-- the catalog's changes), its trial end and its end time, recorded with the rest of its state;
+ALTER TABLE subscriptions ADD COLUMN amount bigint;
 ALTER TABLE subscriptions ADD COLUMN trial_end timestamptz;
 ALTER TABLE subscriptions ADD COLUMN ended_at timestamptz;
 

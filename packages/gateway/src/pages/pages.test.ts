@@ -459,6 +459,11 @@ describe('subscribing and managing the plan through the forms', () => {
     assert.match(account.body, /Starter/);
     assert.match(account.body, /Active/);
     assert.match(account.body, /Renews on/);
+    assert.match(
+      account.body,
+      /<dt>Price<\/dt><dd>\$9\.00 \/ month<\/dd>/,
+      'the amount Stripe bills, recorded',
+    );
     assert.match(account.body, /VISA ending in <strong>4242<\/strong>/);
     // No webhook reaches this paydesk (no endpoint is registered in the emulator): the result page
     // settled the payment itself, so the account shows the first payment and the plan's credits.

@@ -95,7 +95,7 @@ export function mainRecord(rows: readonly SubscriptionRow[]): SubscriptionRow | 
 
 export interface AccountModel {
   subscription: SubscriptionRow | undefined;
-  /** The subscription's catalog price (undefined for a price that is not in the catalog). */
+  /** The subscription's price per period in minor units (undefined where unknown). */
   amount: number | undefined;
   entitlement: EntitlementRow | undefined;
   graceUntil: Date | null;
@@ -120,13 +120,15 @@ export async function accountModel(s: AppContext, session: PageSession): Promise
     customerCard(s.db, id),
   ]);
   const subscription = mainRecord(subs);
+  // What Stripe bills (recorded with the state); a subscription not yet created in Stripe ('pending')
+  // is at the catalog's price it is being created with.
   const price =
-    subscription?.plan && subscription.interval
+    subscription?.amount == null && subscription?.plan && subscription.interval
       ? s.catalog.price('plan', subscription.plan, subscription.currency, subscription.interval)
       : undefined;
   return {
     subscription,
-    amount: price?.amount,
+    amount: subscription?.amount ?? price?.amount,
     entitlement,
     graceUntil: entitlement?.status === 'past_due' ? graceUntil(entitlement, s.config.gracePeriodDays) : null,
     balance,

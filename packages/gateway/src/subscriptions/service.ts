@@ -145,7 +145,7 @@ function stateOf(
   ids: { id: string; customer_id: string },
   at: Date,
 ): SubscriptionState {
-  const { plan, interval } = planOf(s, sub);
+  const { plan, interval, amount } = planOf(s, sub);
   return {
     ...ids,
     stripe_subscription_id: sub.id,
@@ -156,6 +156,7 @@ function stateOf(
     cancel_at_period_end: sub.cancel_at_period_end,
     cancel_at: date(sub.cancel_at),
     current_period_end: date(sub.items.data[0]?.current_period_end),
+    amount,
     trial_end: date(sub.trial_end),
     ended_at: date(sub.ended_at),
     state_at: at,
