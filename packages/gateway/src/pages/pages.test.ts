@@ -454,6 +454,9 @@ describe('subscribing and managing the plan through the forms', () => {
     assert.match(paid.body, /data-outcome="paid"/);
     assert.match(paid.body, /You are subscribed to Starter/);
     assert.equal((await api<SubscriptionView>('flow-user', `/v1/subscriptions/${subId}`)).status, 'active');
+    // Reloading the result page is harmless: still paid, still active.
+    assert.match((await b.get(`/payment/result?subscription=${subId}`)).body, /data-outcome="paid"/);
+    assert.equal((await api<SubscriptionView>('flow-user', `/v1/subscriptions/${subId}`)).status, 'active');
 
     const account = await b.get('/account');
     assert.match(account.body, /Starter/);

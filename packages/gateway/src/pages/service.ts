@@ -38,6 +38,7 @@ import {
   resumeSubscription,
   type SubscriptionDetails,
   type SubscriptionRow,
+  subscriptionByStripeId,
   subscriptionFor,
 } from '../subscriptions/service.js';
 import { day } from './format.js';
@@ -175,7 +176,20 @@ async function settleSubscription(s: AppContext, customerId: string, stripeId: s
   const sub = await callStripe(() =>
     s.stripe.subscriptions.retrieve(stripeId, { expand: ['default_payment_method'] }),
   );
-  await applySubscription(s, sub, at);
+  // Applied (state, entitlement, notifications) only when paydesk's entitlement does not say so yet:
+  // reloading the result page sends the host product no second notification.
+  const [local, entitlement] = await Promise.all([
+    subscriptionByStripeId(s.db, sub.id),
+    entitlementOf(s.db, customerId),
+  ]);
+  if (
+    !local ||
+    entitlement?.subscription_id !== local.id ||
+    entitlement.status !== sub.status ||
+    entitlement.plan !== planOf(s, sub).plan
+  ) {
+    await applySubscription(s, sub, at);
+  }
   await recordSubscriptionCard(s.db, customerId, sub.default_payment_method, at);
   const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : sub.latest_invoice?.id;
   if (!invoiceId) return;
