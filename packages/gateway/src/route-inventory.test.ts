@@ -54,6 +54,7 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'POST /account/resume': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
   'POST /account/portal': 'billing pages: cookie session + CSRF token checked by the page (pages/kit.ts)',
   'GET /account/card': 'billing pages: cookie session checked by the page (pages/kit.ts)',
+  'GET /account/invoices': 'billing pages: cookie session checked by the page; the invoices read from Stripe',
   'GET /account/card/result':
     'billing pages: cookie session checked by the page; the SetupIntent read from Stripe',
   'GET /assets/:file': 'the billing pages’ stylesheet and script',

@@ -98,3 +98,59 @@ export async function demoUsers(
   );
   return r.rows.map((row) => ({ externalId: row.external_id, email: row.email }));
 }
+
+export interface CardRow {
+  customer_id: string;
+  source: 'customer' | 'subscription';
+  payment_method: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  observed_at: Date;
+}
+
+/**
+ * Stores the card a customer pays with as read from Stripe at `observed_at`: an older reading never
+ * overwrites a newer one, and a subscription's card never replaces the customer's default.
+ */
+export async function upsertCard(db: Queryable, row: CardRow): Promise<void> {
+  await db.query(
+    `INSERT INTO customer_cards (customer_id, source, payment_method, brand, last4, exp_month, exp_year, observed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (customer_id) DO UPDATE SET
+       source = EXCLUDED.source, payment_method = EXCLUDED.payment_method, brand = EXCLUDED.brand,
+       last4 = EXCLUDED.last4, exp_month = EXCLUDED.exp_month, exp_year = EXCLUDED.exp_year,
+       observed_at = EXCLUDED.observed_at
+     WHERE customer_cards.observed_at <= EXCLUDED.observed_at
+       AND (EXCLUDED.source = 'customer' OR customer_cards.source = 'subscription')`,
+    [
+      row.customer_id,
+      row.source,
+      row.payment_method,
+      row.brand,
+      row.last4,
+      row.exp_month,
+      row.exp_year,
+      row.observed_at,
+    ],
+  );
+}
+
+/** Forgets the customer's default card (Stripe says it has none now), unless a newer reading is stored. */
+export async function deleteCustomerCard(db: Queryable, customerId: string, observedAt: Date): Promise<void> {
+  await db.query(
+    `DELETE FROM customer_cards WHERE customer_id = $1 AND source = 'customer' AND observed_at <= $2`,
+    [customerId, observedAt],
+  );
+}
+
+export async function cardOf(db: Queryable, customerId: string): Promise<CardRow | undefined> {
+  return (
+    await db.query<CardRow>(
+      `SELECT customer_id, source, payment_method, brand, last4, exp_month, exp_year, observed_at
+       FROM customer_cards WHERE customer_id = $1`,
+      [customerId],
+    )
+  ).rows[0];
+}

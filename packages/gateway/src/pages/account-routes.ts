@@ -6,6 +6,7 @@ import { type AppInstance, csrf, hide, id, interval, type PageKit, userOf } from
 import * as svc from './service.js';
 import { accountView } from './views/account.js';
 import { changeView } from './views/change.js';
+import { invoicesView } from './views/invoices.js';
 import { noticeFor } from './views/message.js';
 import { cardView } from './views/pay.js';
 import { resultView } from './views/result.js';
@@ -14,10 +15,20 @@ export function accountRoutes(app: AppInstance, kit: PageKit): void {
   const { s, page, requireSession, formSession, onPage, stripe } = kit;
   app.get(
     '/account',
-    { schema: { ...hide, querystring: z.object({ notice: z.string().max(40).optional() }) } },
+    {
+      schema: {
+        ...hide,
+        querystring: z.object({
+          notice: z.string().max(40).optional(),
+          // Back from the customer portal: what may have changed there is read from Stripe once.
+          from: z.enum(['portal']).optional(),
+        }),
+      },
+    },
     async (request, reply) => {
       const session = await requireSession(request, reply);
       if (!session) return reply;
+      if (request.query.from === 'portal') await svc.refreshAfterPortal(s, session);
       const model = await svc.accountModel(s, session);
       return page(reply, 200, {
         title: 'Your account',
@@ -30,6 +41,17 @@ export function accountRoutes(app: AppInstance, kit: PageKit): void {
       });
     },
   );
+
+  app.get('/account/invoices', { schema: hide }, async (request, reply) => {
+    const session = await requireSession(request, reply);
+    if (!session) return reply;
+    return page(reply, 200, {
+      title: 'Invoices',
+      nav: 'account',
+      session,
+      body: invoicesView(await svc.invoicesOf(s, session)),
+    });
+  });
 
   app.get(
     '/account/change',
@@ -63,7 +85,7 @@ export function accountRoutes(app: AppInstance, kit: PageKit): void {
             'conflict',
             'You have no subscription to change; choose a plan on the pricing page.',
           );
-        subId = main.record.id;
+        subId = main.id;
       }
       const { details, preview } = await svc.previewPlanChange(s, session, subId, {
         plan: planId,

@@ -2,7 +2,17 @@
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { html } from './html.js';
-import { type AppInstance, csrf, currency, hide, id, interval, type PageKit, userOf } from './kit.js';
+import {
+  type AppInstance,
+  CSRF_SLOT,
+  csrf,
+  currency,
+  hide,
+  id,
+  interval,
+  type PageKit,
+  withCsrf,
+} from './kit.js';
 import { csrfField } from './layout.js';
 import * as svc from './service.js';
 import { sessionOf } from './session.js';
@@ -12,7 +22,7 @@ import { pricingView } from './views/pricing.js';
 import { resultView } from './views/result.js';
 
 export function buyRoutes(app: AppInstance, kit: PageKit): void {
-  const { s, page, requireSession, formSession, onPage, stripe } = kit;
+  const { s, page, requireSession, formSession, onPage, stripe, cached } = kit;
   const planBody = z.object({ _csrf: csrf, plan: z.string().min(1).max(40), interval, currency });
   app.get(
     '/pricing',
@@ -34,20 +44,27 @@ export function buyRoutes(app: AppInstance, kit: PageKit): void {
         entitlement && ['active', 'trialing', 'past_due'].includes(entitlement.status ?? '')
           ? (entitlement.plan ?? undefined)
           : undefined;
-      return page(reply, 200, {
-        title: 'Pricing',
-        nav: 'pricing',
-        session,
-        body: pricingView({
+      const notice = noticeFor(request.query.notice) ? request.query.notice : undefined;
+      // The page depends on the catalog and on these few choices only (each from a small set): it is
+      // rendered once per combination and kept, with the session's CSRF token put in per request.
+      const key = [choice.interval, choice.currency, current ?? '', session ? 'in' : 'out', notice ?? ''];
+      const body = cached(key.join('|'), () =>
+        pricingView({
           choice,
           currencies: svc.catalogCurrencies(s),
           plans: s.catalog.plans,
           packs: s.catalog.packs,
-          user: session ? userOf(session) : undefined,
+          user: session ? { csrf: CSRF_SLOT } : undefined,
           currentPlan: current,
           onPage,
-          notice: noticeFor(request.query.notice),
+          notice: noticeFor(notice),
         }),
+      );
+      return page(reply, 200, {
+        title: 'Pricing',
+        nav: 'pricing',
+        session,
+        body: session ? withCsrf(body, session.csrf) : body,
       });
     },
   );

@@ -3,6 +3,7 @@
 
 import type { AppContext } from '../context.js';
 import { withStripeCustomer } from '../customers/access.js';
+import { recordDefaultCard } from '../customers/cards.js';
 import { randomToken } from '../platform/auth/api-keys.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
@@ -53,6 +54,7 @@ export async function finishCardUpdate(
     };
   }
   const pm = typeof si.payment_method === 'string' ? si.payment_method : si.payment_method.id;
+  const at = s.now();
   await callStripe(() =>
     s.stripe.customers.update(
       customer.stripe_customer_id,
@@ -70,6 +72,8 @@ export async function finishCardUpdate(
       ),
     );
   }
+  // The card the account page shows from now on (before the customer.updated webhook says so).
+  await recordDefaultCard(s.db, customer.id, si.payment_method, at);
   const last4 = typeof si.payment_method === 'string' ? undefined : si.payment_method.card?.last4;
   return { ok: true, last4 };
 }

@@ -55,3 +55,11 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
   return fragment(out);
 }
+
+/**
+ * A fragment with every occurrence of `slot` (text it was rendered with) replaced by `value`, escaped:
+ * how a cached fragment gets its per-request part.
+ */
+export function fillSlot(f: Html, slot: string, value: string): Html {
+  return f.text.includes(slot) ? fragment(f.text.split(slot).join(escapeText(value))) : f;
+}

@@ -8,7 +8,7 @@ import type { AppContext } from '../context.js';
 import { createJwtVerifier, type JwtVerifier } from '../platform/auth/jwt.js';
 import { AppError } from '../platform/errors.js';
 import type { PageAssets } from './assets.js';
-import type { Html } from './html.js';
+import { fillSlot, type Html } from './html.js';
 import { type BrowserStripe, layout, type Nav, type PageEnv, type PageUser, sendPage } from './layout.js';
 import { type PageSession, sameToken, sessionOf } from './session.js';
 
@@ -52,10 +52,26 @@ export interface PageKit {
   requireSession(request: FastifyRequest, reply: FastifyReply): Promise<PageSession | undefined>;
   /** A form post: a live session and its CSRF token, else 403. */
   formSession(request: FastifyRequest, token: string | undefined): Promise<PageSession>;
+  /**
+   * A fragment that depends only on the catalog (fixed for the app's life) and on `key`, rendered once
+   * and kept. `key` must come from a small set (the catalog's intervals, currencies, plans…), never
+   * from free user input. The session's CSRF token, where the fragment needs one, is rendered as
+   * CSRF_SLOT and put in with `withCsrf`.
+   */
+  cached(key: string, render: () => Html): Html;
+}
+
+/** Stands for the session's CSRF token in a cached fragment (no real token has these characters). */
+export const CSRF_SLOT = '\u0001csrf\u0001';
+
+/** A cached fragment with the session's CSRF token in place of CSRF_SLOT. */
+export function withCsrf(f: Html, token: string): Html {
+  return fillSlot(f, CSRF_SLOT, token);
 }
 
 export function createKit(s: AppContext, options: PagesOptions): PageKit {
   const env: PageEnv = { productName: s.config.productName, assets: options.assets, stripe: options.stripe };
+  const fragments = new Map<string, Html>();
   return {
     s,
     env,
@@ -92,6 +108,14 @@ export function createKit(s: AppContext, options: PagesOptions): PageKit {
         return undefined;
       }
       throw new AppError('unauthorized', 'You are signed out. Open the billing link again and retry.');
+    },
+    cached(key, render) {
+      let fragment = fragments.get(key);
+      if (!fragment) {
+        fragment = render();
+        fragments.set(key, fragment);
+      }
+      return fragment;
     },
     async formSession(request, token) {
       const session = await sessionOf(s, request);

@@ -185,6 +185,11 @@ describe('demo user: sign-in → pricing → subscribe on the page → manage �
     await facts.getByText('Active').waitFor();
     assert.match(await facts.innerText(), /Starter[\s\S]*Renews on/);
     assert.match(await page.locator('#card-summary').innerText(), /ending in 4242/);
+    // The payment just made is in the history at once (the result page settled it).
+    assert.match(
+      await page.locator('section[aria-labelledby="payments-h"]').innerText(),
+      /Starter plan\s+\$9\.00/,
+    );
     await check(page, 'account');
 
     await page.getByLabel('Change plan').selectOption('pro:month');
@@ -227,6 +232,30 @@ describe('demo user: sign-in → pricing → subscribe on the page → manage �
     assert.ok(!customer.deleted);
     const pm = customer.invoice_settings.default_payment_method;
     assert.equal(typeof pm === 'object' && pm ? pm.card?.last4 : undefined, '4444');
+  });
+
+  test('the invoices page, then the billing portal and back', async () => {
+    await page.goto(`${base}/account`);
+    await page.getByRole('link', { name: 'See your invoices' }).click();
+    await page.waitForURL(/\/account\/invoices$/);
+    const rows = page.locator('table tbody tr');
+    assert.ok((await rows.count()) >= 2, 'the first invoice and the plan change’s');
+    const first = rows.last();
+    assert.match(await first.innerText(), /\$9\.00\s+Paid/);
+    const view = await first.getByRole('link', { name: /^View invoice / }).getAttribute('href');
+    const pdf = await first.getByRole('link', { name: /^PDF of invoice / }).getAttribute('href');
+    assert.match(view ?? '', /^http/);
+    assert.match(pdf ?? '', /^http/);
+    await check(page, 'invoices');
+    await page.getByRole('link', { name: /Your account/ }).click();
+    await page.waitForURL(/\/account$/);
+
+    await page.getByRole('button', { name: 'Open the billing portal' }).click();
+    await page.locator('#card-line').waitFor();
+    assert.match((await page.textContent('#card-line')) ?? '', /4444/);
+    await page.click('#return');
+    await page.waitForURL(/\/account\?from=portal$/);
+    assert.match(await page.locator('#card-summary').innerText(), /ending in 4444/);
   });
 
   test('buy a credit pack through Checkout; the ledger shows it', async () => {

@@ -115,7 +115,7 @@ describe('the escaping template', () => {
       currencies: ['usd'],
       plans: [plan('team', 'Team <b>', 14), plan('solo', 'Solo')],
       packs: [],
-      user: { email: 'a@example.com', externalId: 'a', csrf: 'tok' },
+      user: { csrf: 'tok' },
       currentPlan: 'solo',
       onPage: true,
       notice: undefined,
@@ -135,7 +135,7 @@ describe('the escaping template', () => {
       currencies: ['usd'],
       plans: [],
       packs: [pack('credit', 1, 5), pack('credits-100', 100, 500)],
-      user: { email: 'a@example.com', externalId: 'a', csrf: 'tok' },
+      user: { csrf: 'tok' },
       currentPlan: undefined,
       onPage: true,
       notice: undefined,
@@ -192,6 +192,26 @@ describe('pages and their headers', () => {
     assert.match(String(sheet.headers['content-type']), /^text\/css/);
     assert.match(sheet.body, /--brand:#4f46e5/);
     assert.match(sheet.body, /prefers-color-scheme: ?dark/);
+  });
+
+  test('pricing is rendered once per catalog choice, yet every form carries its own session’s CSRF token', async () => {
+    const tokens = async (b: Browser) => {
+      const page = await b.get('/pricing?interval=month&currency=usd');
+      assert.equal(page.statusCode, 200);
+      assert.ok(!page.body.includes('\u0001'), 'no slot is left in the page');
+      return [...page.body.matchAll(/name="_csrf" value="([^"]*)"/g)].map((m) => m[1]);
+    };
+    const [first, second] = [await signedIn('cache-a'), await signedIn('cache-b')];
+    const a = await tokens(first);
+    const bTokens = await tokens(second);
+    assert.ok(a.length > 2, 'the sign-out form, the subscribe and buy forms');
+    assert.equal(new Set(a).size, 1);
+    assert.equal(new Set(bTokens).size, 1);
+    assert.notEqual(a[0], bTokens[0]);
+    assert.deepEqual(await tokens(first), a, 'the first user again, after the second was served');
+    const out = await t.app.inject({ method: 'GET', url: '/pricing?interval=month&currency=usd' });
+    assert.doesNotMatch(out.body, /name="_csrf"/);
+    assert.match(out.body, /Sign in to subscribe/);
   });
 
   test('an unknown currency or interval falls back to the catalog’s first; a bad form value is a 400 page', async () => {
@@ -434,12 +454,54 @@ describe('subscribing and managing the plan through the forms', () => {
     assert.match(paid.body, /data-outcome="paid"/);
     assert.match(paid.body, /You are subscribed to Starter/);
     assert.equal((await api<SubscriptionView>('flow-user', `/v1/subscriptions/${subId}`)).status, 'active');
+    // Reloading the result page is harmless: still paid, still active.
+    assert.match((await b.get(`/payment/result?subscription=${subId}`)).body, /data-outcome="paid"/);
+    assert.equal((await api<SubscriptionView>('flow-user', `/v1/subscriptions/${subId}`)).status, 'active');
 
     const account = await b.get('/account');
     assert.match(account.body, /Starter/);
     assert.match(account.body, /Active/);
     assert.match(account.body, /Renews on/);
+    assert.match(
+      account.body,
+      /<dt>Price<\/dt><dd>\$9\.00 \/ month<\/dd>/,
+      'the amount Stripe bills, recorded',
+    );
     assert.match(account.body, /VISA ending in <strong>4242<\/strong>/);
+    // No webhook reaches this paydesk (no endpoint is registered in the emulator): the result page
+    // settled the payment itself, so the account shows the first payment and the plan's credits.
+    assert.match(account.body, /<td>Starter plan<\/td><td class="num">\$9\.00<\/td>/);
+    assert.match(account.body, /Plan credits/);
+
+    // Invoices are Stripe's documents, on their own page with their links.
+    const invoices = await b.get('/account/invoices');
+    assert.equal(invoices.statusCode, 200);
+    assert.match(invoices.body, /<span class="badge ok">Paid<\/span>/);
+    assert.match(invoices.body, /\$9\.00/);
+    assert.match(invoices.body, />View<span class="visually-hidden"> invoice /);
+    assert.match(invoices.body, />PDF<span class="visually-hidden"> of invoice /);
+
+    // A change made in the customer portal (here: straight in Stripe, as the portal would) shows on the
+    // way back from the portal, before any webhook; the plain account view reads only paydesk's records.
+    const me = await api<{ stripe_customer_id: string }>('flow-user', '/v1/customers/me');
+    const mastercard = await t.stripe.paymentMethods.attach(
+      'pm_card_mastercard',
+      { customer: me.stripe_customer_id },
+      { idempotencyKey: 'pd:test-pages-portal-card' },
+    );
+    await t.stripe.customers.update(
+      me.stripe_customer_id,
+      { invoice_settings: { default_payment_method: mastercard.id } },
+      { idempotencyKey: 'pd:test-pages-portal-default' },
+    );
+    assert.match((await b.get('/account')).body, /VISA ending in <strong>4242<\/strong>/);
+    const portalCsrf = Browser.csrf(account);
+    const portal = await b.post('/account/portal', { _csrf: portalCsrf });
+    assert.equal(portal.statusCode, 303);
+    assert.match(String(portal.headers.location), /^http/);
+    const back = await b.get('/account?from=portal');
+    assert.match(back.body, /MASTERCARD ending in <strong>4444<\/strong>/);
+    assert.match((await b.get('/account')).body, /MASTERCARD ending in <strong>4444<\/strong>/);
 
     // Another user sees none of it and can change none of it.
     const mallory = await signedIn('mallory');

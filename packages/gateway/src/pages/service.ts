@@ -1,10 +1,19 @@
 // What the billing pages show and do, assembled from paydesk's own services (catalog, customers,
 // subscriptions, checkout, credits, entitlements, payments, portal) and never from their tables.
+// The account page reads only paydesk's own records (kept current by the webhook pipeline, and by the
+// result pages, which settle a just-made payment at once instead of waiting for its webhooks); Stripe
+// is asked only where it alone knows the answer (invoices, a change's proration, a portal session).
 import type Stripe from 'stripe';
 import type { Interval } from '../catalog/schema.js';
 import { createCheckoutSession, getCheckoutSession } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
 import { currentBalance, type LedgerEntry, ledgerPage } from '../credits/service.js';
+import {
+  type CardSummary,
+  customerCard,
+  recordDefaultCard,
+  recordSubscriptionCard,
+} from '../customers/cards.js';
 import type { CustomerRow } from '../customers/service.js';
 import { customerById } from '../customers/service.js';
 import { type EntitlementRow, entitlementOf, graceUntil } from '../entitlements/service.js';
@@ -12,6 +21,8 @@ import { listPayments, type PaymentRow } from '../payments/service.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { createPortalSession } from '../portal/service.js';
+import { applySubscription } from '../subscriptions/apply.js';
+import { applyPaidInvoice } from '../subscriptions/invoice.js';
 import {
   type ChangePreview,
   cancelSubscription,
@@ -23,8 +34,11 @@ import {
   planOf,
   previewChange,
   readSubscription,
+  recordedSubscriptions,
   resumeSubscription,
   type SubscriptionDetails,
+  type SubscriptionRow,
+  subscriptionByStripeId,
   subscriptionFor,
 } from '../subscriptions/service.js';
 import { day } from './format.js';
@@ -71,88 +85,124 @@ export function mainSubscription(subs: readonly SubscriptionDetails[]): Subscrip
   );
 }
 
-export interface CardSummary {
-  brand: string;
-  last4: string;
-  expMonth: number;
-  expYear: number;
-}
-
-function cardOf(pm: string | Stripe.PaymentMethod | null | undefined): CardSummary | undefined {
-  if (!pm || typeof pm === 'string' || !pm.card) return undefined;
-  return {
-    brand: pm.card.brand,
-    last4: pm.card.last4,
-    expMonth: pm.card.exp_month,
-    expYear: pm.card.exp_year,
-  };
+/** The subscription the account page is about, among paydesk's records (a 'pending' one is unpaid too). */
+export function mainRecord(rows: readonly SubscriptionRow[]): SubscriptionRow | undefined {
+  return (
+    rows.find((r) => liveStatuses.has(r.status)) ??
+    rows.find((r) => r.status === 'incomplete' || r.status === 'pending') ??
+    rows[0]
+  );
 }
 
 export interface AccountModel {
-  customer: CustomerRow;
-  subscription: SubscriptionDetails | undefined;
-  plan: ReturnType<typeof planOf> | undefined;
+  subscription: SubscriptionRow | undefined;
+  /** The subscription's price per period in minor units (undefined where unknown). */
+  amount: number | undefined;
   entitlement: EntitlementRow | undefined;
   graceUntil: Date | null;
   balance: number;
   ledger: LedgerEntry[];
   payments: PaymentRow[];
-  invoices: Stripe.Invoice[];
   card: CardSummary | undefined;
 }
 
-/** Everything the account page shows: Stripe's view of the subscription, card and invoices, paydesk's of the rest. */
+/**
+ * Everything the account page shows, from paydesk's own records only (no Stripe call): the
+ * subscription's last recorded state, entitlement, credits, payments and the stored card.
+ */
 export async function accountModel(s: AppContext, session: PageSession): Promise<AccountModel> {
-  const customer = await customerOf(s, session);
-  const stripeId = customer.stripe_customer_id;
-  const [subs, entitlement, balance, ledger, payments, invoices, stripeCustomer] = await Promise.all([
-    listSubscriptions(s, customer),
-    entitlementOf(s.db, customer.id),
-    currentBalance(s.db, customer.id),
-    ledgerPage(s.db, customer.id, { limit: 10 }),
-    listPayments(s, { customerId: customer.id, limit: 10 }),
-    stripeId
-      ? callStripe(() => s.stripe.invoices.list({ customer: stripeId, limit: 10 })).then((l) => l.data)
-      : Promise.resolve([] as Stripe.Invoice[]),
-    stripeId
-      ? callStripe(() =>
-          s.stripe.customers.retrieve(stripeId, { expand: ['invoice_settings.default_payment_method'] }),
-        )
-      : Promise.resolve(undefined),
+  const id = session.customerId;
+  const [subs, entitlement, balance, ledger, payments, card] = await Promise.all([
+    recordedSubscriptions(s, id),
+    entitlementOf(s.db, id),
+    currentBalance(s.db, id),
+    ledgerPage(s.db, id, { limit: 10 }),
+    listPayments(s, { customerId: id, limit: 10 }),
+    customerCard(s.db, id),
   ]);
-  const subscription = mainSubscription(subs);
-  let card =
-    stripeCustomer && !stripeCustomer.deleted
-      ? cardOf(stripeCustomer.invoice_settings?.default_payment_method)
+  const subscription = mainRecord(subs);
+  // What Stripe bills (recorded with the state); a subscription not yet created in Stripe ('pending')
+  // is at the catalog's price it is being created with.
+  const price =
+    subscription?.amount == null && subscription?.plan && subscription.interval
+      ? s.catalog.price('plan', subscription.plan, subscription.currency, subscription.interval)
       : undefined;
-  // A first payment made with the Payment Element saves its card on the subscription only.
-  const subCard = subscription?.subscription.default_payment_method;
-  if (!card && subCard) {
-    card = cardOf(
-      typeof subCard === 'string'
-        ? await callStripe(() => s.stripe.paymentMethods.retrieve(subCard))
-        : subCard,
-    );
-  }
   return {
-    customer,
     subscription,
-    plan: subscription ? planOf(s, subscription.subscription) : undefined,
+    amount: subscription?.amount ?? price?.amount,
     entitlement,
     graceUntil: entitlement?.status === 'past_due' ? graceUntil(entitlement, s.config.gracePeriodDays) : null,
     balance,
     ledger: ledger.entries,
     payments: payments.data,
-    invoices,
     card,
   };
 }
 
+/**
+ * Reads again from Stripe what the customer may have changed in the customer portal (its card, its
+ * subscriptions) and records it: the account page shown on the way back from the portal is current
+ * even before the portal's webhooks have arrived.
+ */
+export async function refreshAfterPortal(s: AppContext, session: PageSession): Promise<void> {
+  const customer = await customerOf(s, session);
+  const stripeId = customer.stripe_customer_id;
+  if (!stripeId) return;
+  const at = s.now();
+  const [fresh] = await Promise.all([
+    callStripe(() =>
+      s.stripe.customers.retrieve(stripeId, { expand: ['invoice_settings.default_payment_method'] }),
+    ),
+    listSubscriptions(s, customer),
+  ]);
+  if (!fresh.deleted)
+    await recordDefaultCard(s.db, customer.id, fresh.invoice_settings?.default_payment_method, at);
+}
+
+/** The customer's latest invoices with their hosted and PDF links (Stripe's documents: read from Stripe). */
+export async function invoicesOf(s: AppContext, session: PageSession): Promise<Stripe.Invoice[]> {
+  const stripeId = (await customerOf(s, session)).stripe_customer_id;
+  if (!stripeId) return [];
+  return (await callStripe(() => s.stripe.invoices.list({ customer: stripeId, limit: 24 }))).data;
+}
+
+/**
+ * A subscription's payment just went through (the result page knows before any webhook does): records
+ * the subscription's state with its entitlements, the card it saved, and its paid invoice (the payment
+ * in the history, the plan's credits) through the webhook pipeline's own idempotent paths.
+ */
+async function settleSubscription(s: AppContext, customerId: string, stripeId: string): Promise<void> {
+  const at = s.now();
+  const sub = await callStripe(() =>
+    s.stripe.subscriptions.retrieve(stripeId, { expand: ['default_payment_method'] }),
+  );
+  // Applied (state, entitlement, notifications) only when paydesk's entitlement does not say so yet:
+  // reloading the result page sends the host product no second notification.
+  const [local, entitlement] = await Promise.all([
+    subscriptionByStripeId(s.db, sub.id),
+    entitlementOf(s.db, customerId),
+  ]);
+  if (
+    !local ||
+    entitlement?.subscription_id !== local.id ||
+    entitlement.status !== sub.status ||
+    entitlement.plan !== planOf(s, sub).plan
+  ) {
+    await applySubscription(s, sub, at);
+  }
+  await recordSubscriptionCard(s.db, customerId, sub.default_payment_method, at);
+  const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : sub.latest_invoice?.id;
+  if (!invoiceId) return;
+  const invoice = await callStripe(() => s.stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }));
+  if (invoice.status === 'paid') await applyPaidInvoice(s, invoice);
+}
+
+/** The subscription the account page is about, as paydesk recorded it. */
 export async function currentSubscription(
   s: AppContext,
   session: PageSession,
-): Promise<SubscriptionDetails | undefined> {
-  return mainSubscription(await listSubscriptions(s, await customerOf(s, session)));
+): Promise<SubscriptionRow | undefined> {
+  return mainRecord(await recordedSubscriptions(s, session.customerId));
 }
 
 /** The user's own subscription by paydesk id, as Stripe has it now (another user's is not found). */
@@ -228,6 +278,8 @@ export async function checkoutOutcome(
     cs.status === 'complete' &&
     (cs.payment_status === 'paid' || cs.payment_status === 'no_payment_required')
   ) {
+    const subscriptionId = typeof cs.subscription === 'string' ? cs.subscription : cs.subscription?.id;
+    if (subscriptionId) await settleSubscription(s, session.customerId, subscriptionId);
     const plan = r.record.kind === 'plan' && r.record.item_id ? s.catalog.plan(r.record.item_id) : undefined;
     return {
       kind: 'paid',
@@ -272,6 +324,7 @@ export async function subscriptionOutcome(
   const { plan } = planOf(s, sub);
   const name = (plan && s.catalog.plan(plan)?.name) ?? 'your plan';
   if (sub.status === 'active' || sub.status === 'trialing') {
+    await settleSubscription(s, session.customerId, sub.id);
     return {
       kind: 'paid',
       title: `You are subscribed to ${name}`,
@@ -346,6 +399,10 @@ export async function resume(s: AppContext, session: PageSession, id: string): P
 }
 
 export async function portalUrl(s: AppContext, session: PageSession): Promise<string> {
-  const portal = await createPortalSession(s, await customerOf(s, session), `${s.config.publicUrl}/account`);
+  const portal = await createPortalSession(
+    s,
+    await customerOf(s, session),
+    `${s.config.publicUrl}/account?from=portal`,
+  );
   return portal.url;
 }

@@ -51,6 +51,7 @@ const UNDOCUMENTED_ROUTES = [
   'POST /account/portal',
   'GET /account/card',
   'GET /account/card/result',
+  'GET /account/invoices',
 ];
 
 let tdb: TestDatabase;

@@ -26,6 +26,7 @@ import {
   type SubscriptionState,
   subscriptionById,
   subscriptionByStripeId,
+  subscriptionsOfCustomer,
   upsertState,
 } from './store.js';
 
@@ -43,6 +44,17 @@ const expand = ['latest_invoice.confirmation_secret'];
 export type { SubscriptionRow };
 /** For the compat routes, which name subscriptions by Stripe id. */
 export { subscriptionByStripeId };
+
+/**
+ * A customer's subscriptions as paydesk last recorded them (kept current by the webhook pipeline and
+ * by every change paydesk makes), newest first: no Stripe call.
+ */
+export async function recordedSubscriptions(
+  s: Pick<AppContext, 'db'>,
+  customerId: string,
+): Promise<SubscriptionRow[]> {
+  return subscriptionsOfCustomer(s.db, customerId, 20);
+}
 
 export type ProrationBehavior = 'create_prorations' | 'always_invoice';
 
@@ -133,7 +145,7 @@ function stateOf(
   ids: { id: string; customer_id: string },
   at: Date,
 ): SubscriptionState {
-  const { plan, interval } = planOf(s, sub);
+  const { plan, interval, amount } = planOf(s, sub);
   return {
     ...ids,
     stripe_subscription_id: sub.id,
@@ -144,6 +156,9 @@ function stateOf(
     cancel_at_period_end: sub.cancel_at_period_end,
     cancel_at: date(sub.cancel_at),
     current_period_end: date(sub.items.data[0]?.current_period_end),
+    amount,
+    trial_end: date(sub.trial_end),
+    ended_at: date(sub.ended_at),
     state_at: at,
   };
 }

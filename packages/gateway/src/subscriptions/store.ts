@@ -11,6 +11,10 @@ export interface SubscriptionRow {
   cancel_at_period_end: boolean;
   cancel_at: Date | null;
   current_period_end: Date | null;
+  /** The price per period in minor units, as Stripe bills it (null until Stripe has the subscription). */
+  amount: number | null;
+  trial_end: Date | null;
+  ended_at: Date | null;
   state_at: Date;
   revision: number;
   created_at: Date;
@@ -29,11 +33,16 @@ export interface SubscriptionState {
   cancel_at_period_end: boolean;
   cancel_at: Date | null;
   current_period_end: Date | null;
+  /** The price per period in minor units, as Stripe bills it (null until Stripe has the subscription). */
+  amount: number | null;
+  trial_end: Date | null;
+  ended_at: Date | null;
   state_at: Date;
 }
 
 const columns = `id, customer_id, stripe_subscription_id, status, plan, interval, currency, cancel_at_period_end,
-  cancel_at, current_period_end, state_at, revision, created_at, updated_at`;
+  cancel_at, current_period_end, amount::float8 AS amount, trial_end, ended_at, state_at, revision, created_at,
+  updated_at`;
 
 /**
  * Records that a subscription is about to be created in Stripe. Undefined when another one of this
@@ -63,6 +72,20 @@ export async function insertPending(
 export async function subscriptionById(db: Queryable, id: string): Promise<SubscriptionRow | undefined> {
   return (await db.query<SubscriptionRow>(`SELECT ${columns} FROM subscriptions WHERE id = $1`, [id]))
     .rows[0];
+}
+
+/** A customer's subscriptions as last recorded, newest first (index subscriptions_customer). */
+export async function subscriptionsOfCustomer(
+  db: Queryable,
+  customerId: string,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return (
+    await db.query<SubscriptionRow>(
+      `SELECT ${columns} FROM subscriptions WHERE customer_id = $1 ORDER BY created_at DESC LIMIT $2`,
+      [customerId, limit],
+    )
+  ).rows;
 }
 
 export async function subscriptionByStripeId(
@@ -96,8 +119,8 @@ export async function pendingForCustomer(
 export async function upsertState(db: Queryable, s: SubscriptionState): Promise<SubscriptionRow> {
   const r = await db.query<SubscriptionRow>(
     `INSERT INTO subscriptions (id, customer_id, stripe_subscription_id, status, plan, interval, currency,
-       cancel_at_period_end, cancel_at, current_period_end, state_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       cancel_at_period_end, cancel_at, current_period_end, amount, trial_end, ended_at, state_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (id) DO UPDATE SET
        stripe_subscription_id = EXCLUDED.stripe_subscription_id,
        status = EXCLUDED.status,
@@ -107,6 +130,9 @@ export async function upsertState(db: Queryable, s: SubscriptionState): Promise<
        cancel_at_period_end = EXCLUDED.cancel_at_period_end,
        cancel_at = EXCLUDED.cancel_at,
        current_period_end = EXCLUDED.current_period_end,
+       amount = EXCLUDED.amount,
+       trial_end = EXCLUDED.trial_end,
+       ended_at = EXCLUDED.ended_at,
        state_at = EXCLUDED.state_at,
        updated_at = now()
      WHERE subscriptions.status = 'pending' OR subscriptions.state_at <= EXCLUDED.state_at
@@ -122,6 +148,9 @@ export async function upsertState(db: Queryable, s: SubscriptionState): Promise<
       s.cancel_at_period_end,
       s.cancel_at,
       s.current_period_end,
+      s.amount,
+      s.trial_end,
+      s.ended_at,
       s.state_at,
     ],
   );

@@ -5,6 +5,7 @@
 import type Stripe from 'stripe';
 import { checkoutByRef, markCheckoutCreated, syncCheckout } from '../checkout/service.js';
 import type { AppContext } from '../context.js';
+import { recordDefaultCard } from '../customers/cards.js';
 import { customerByStripeId, markCustomerDeleted, updateCustomerContact } from '../customers/service.js';
 import { applyDispute, NO_DISPUTED_PAYMENT } from '../disputes/service.js';
 import { notify } from '../notifications/service.js';
@@ -239,11 +240,16 @@ const customerUpdated: EventHandler = async (s, event) => {
     await markCustomerDeleted(s.db, local.id);
     return processed;
   }
-  const fresh = await callStripe(() => s.stripe.customers.retrieve(id));
+  const observedAt = s.now();
+  const fresh = await callStripe(() =>
+    s.stripe.customers.retrieve(id, { expand: ['invoice_settings.default_payment_method'] }),
+  );
   if (fresh.deleted) return processed;
   if (fresh.metadata.paydesk_customer_id && fresh.metadata.paydesk_customer_id !== local.id) {
     return ignored('the customer’s metadata points at another paydesk customer');
   }
+  // The card the billing pages show (customers/cards.ts).
+  await recordDefaultCard(s.db, local.id, fresh.invoice_settings?.default_payment_method, observedAt);
   if ((fresh.email ?? null) !== local.email || (fresh.name ?? null) !== local.name) {
     await updateCustomerContact(s.db, local.id, { email: fresh.email ?? null, name: fresh.name ?? null });
   }

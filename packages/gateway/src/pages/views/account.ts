@@ -1,4 +1,3 @@
-import type Stripe from 'stripe';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { CreditReason, LedgerEntry } from '../../credits/service.js';
 import type { PaymentRow } from '../../payments/service.js';
@@ -30,31 +29,33 @@ function statusBadge(status: string): Html {
   return html`<span class="badge ${tone}">${statusLabel(status)}</span>`;
 }
 
-const time = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : undefined);
+const date = (d: Date | string | null | undefined) => (d ? new Date(d) : undefined);
 
 function planSection(m: AccountModel, catalog: Catalog, user: PageUser): Html {
-  const d = m.subscription;
-  if (!d) {
+  const sub = m.subscription;
+  if (!sub) {
     return html`<section class="card" aria-labelledby="plan-h"><h2 id="plan-h">Your plan</h2>
       <p>You have no subscription yet.</p><a class="button" href="/pricing">Choose a plan</a></section>`;
   }
-  const sub = d.subscription;
-  const plan = m.plan?.plan ? catalog.plan(m.plan.plan) : undefined;
-  const periodEnd = time(sub.items.data[0]?.current_period_end);
-  const trialEnd = time(sub.trial_end);
-  const ended = sub.status === 'canceled' || sub.status === 'incomplete_expired';
+  // 'pending': paydesk is still creating it in Stripe; to the user it is a plan not paid for yet.
+  const status = sub.status === 'pending' ? 'incomplete' : sub.status;
+  const plan = sub.plan ? catalog.plan(sub.plan) : undefined;
+  const periodEnd = date(sub.current_period_end);
+  const trialEnd = date(sub.trial_end);
+  const cancelAt = date(sub.cancel_at);
+  const ended = status === 'canceled' || status === 'incomplete_expired';
   const facts: Html[] = [
-    html`<dt>Plan</dt><dd>${plan?.name ?? m.plan?.plan ?? 'Custom price'}</dd>`,
-    html`<dt>Status</dt><dd>${statusBadge(sub.status)}${sub.cancel_at_period_end ? html` <span class="badge warn">Cancels at period end</span>` : ''}</dd>`,
+    html`<dt>Plan</dt><dd>${plan?.name ?? sub.plan ?? 'Custom price'}</dd>`,
+    html`<dt>Status</dt><dd>${statusBadge(status)}${sub.cancel_at_period_end ? html` <span class="badge warn">Cancels at period end</span>` : ''}</dd>`,
   ];
-  if (m.plan?.amount != null && m.plan.interval) {
-    facts.push(html`<dt>Price</dt><dd>${money(m.plan.amount, sub.currency)} / ${m.plan.interval}</dd>`);
+  if (m.amount !== undefined && sub.interval) {
+    facts.push(html`<dt>Price</dt><dd>${money(m.amount, sub.currency)} / ${sub.interval}</dd>`);
   }
-  if (trialEnd && sub.status === 'trialing') facts.push(html`<dt>Trial ends</dt><dd>${day(trialEnd)}</dd>`);
+  if (trialEnd && status === 'trialing') facts.push(html`<dt>Trial ends</dt><dd>${day(trialEnd)}</dd>`);
   if (periodEnd && !ended) {
     facts.push(
-      sub.cancel_at_period_end || sub.cancel_at
-        ? html`<dt>Access ends</dt><dd>${day(time(sub.cancel_at) ?? periodEnd)}</dd>`
+      sub.cancel_at_period_end || cancelAt
+        ? html`<dt>Access ends</dt><dd>${day(cancelAt ?? periodEnd)}</dd>`
         : html`<dt>Renews on</dt><dd>${day(periodEnd)}</dd>`,
     );
   }
@@ -63,20 +64,21 @@ function planSection(m: AccountModel, catalog: Catalog, user: PageUser): Html {
       html`<dt>Grace period</dt><dd>Access kept until ${day(m.graceUntil)} while the payment is retried</dd>`,
     );
   }
-  if (ended && sub.ended_at) facts.push(html`<dt>Ended</dt><dd>${day(sub.ended_at * 1000)}</dd>`);
+  const endedAt = date(sub.ended_at);
+  if (ended && endedAt) facts.push(html`<dt>Ended</dt><dd>${day(endedAt)}</dd>`);
 
   const csrf = csrfField(user.csrf);
   const actions: Html[] = [];
-  if (sub.status === 'incomplete') {
-    actions.push(html`<a class="button" href="/subscribe/${d.record.id}">Finish the first payment</a>`);
+  if (status === 'incomplete') {
+    actions.push(html`<a class="button" href="/subscribe/${sub.id}">Finish the first payment</a>`);
   }
-  const changeable = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
+  const changeable = status === 'active' || status === 'trialing' || status === 'past_due';
   let change: Html = html``;
   if (changeable && !sub.cancel_at_period_end) {
     const options = catalog.plans.flatMap((p) =>
       (['month', 'year'] as const)
         .filter((i) => p.prices[i]?.[sub.currency] !== undefined)
-        .filter((i) => !(p.id === m.plan?.plan && i === m.plan?.interval))
+        .filter((i) => !(p.id === sub.plan && i === sub.interval))
         .map(
           (i) =>
             html`<option value="${p.id}:${i}">${p.name}, ${money(p.prices[i]![sub.currency]!, sub.currency)} / ${i}</option>`,
@@ -84,17 +86,17 @@ function planSection(m: AccountModel, catalog: Catalog, user: PageUser): Html {
     );
     if (options.length > 0) {
       change = html`<form method="get" action="/account/change" class="row">
-        <input type="hidden" name="subscription" value="${d.record.id}">
+        <input type="hidden" name="subscription" value="${sub.id}">
         <div><label for="new-plan">Change plan</label><select id="new-plan" name="to">${options}</select></div>
         <button type="submit" class="secondary">Preview the change</button></form>`;
     }
     actions.push(
-      html`<form method="post" action="/account/cancel">${csrf}<input type="hidden" name="subscription" value="${d.record.id}"><button type="submit" class="danger">Cancel at period end</button></form>`,
+      html`<form method="post" action="/account/cancel">${csrf}<input type="hidden" name="subscription" value="${sub.id}"><button type="submit" class="danger">Cancel at period end</button></form>`,
     );
   }
-  if (!ended && (sub.cancel_at_period_end || sub.cancel_at !== null || sub.status === 'paused')) {
+  if (!ended && (sub.cancel_at_period_end || cancelAt || status === 'paused')) {
     actions.push(
-      html`<form method="post" action="/account/resume">${csrf}<input type="hidden" name="subscription" value="${d.record.id}"><button type="submit">Resume subscription</button></form>`,
+      html`<form method="post" action="/account/resume">${csrf}<input type="hidden" name="subscription" value="${sub.id}"><button type="submit">Resume subscription</button></form>`,
     );
   }
   if (ended) actions.push(html`<a class="button" href="/pricing">Choose a plan</a>`);
@@ -152,25 +154,6 @@ function paymentRows(payments: readonly PaymentRow[], catalog: Catalog): Html {
     })}</tbody></table></div>`;
 }
 
-function invoiceRows(invoices: readonly Stripe.Invoice[]): Html {
-  if (invoices.length === 0) return html`<p class="muted">No invoices yet.</p>`;
-  return html`<div class="table-wrap"><table><caption class="visually-hidden">Invoices, newest first</caption>
-    <thead><tr><th scope="col" class="hide-phone">Invoice</th><th scope="col">Date</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col">Documents</th></tr></thead>
-    <tbody>${invoices.map((i) => {
-      const label = i.number ?? i.id ?? 'invoice';
-      const links: Html[] = [];
-      if (i.hosted_invoice_url)
-        links.push(
-          html`<a href="${i.hosted_invoice_url}" rel="noopener">View<span class="visually-hidden"> invoice ${label}</span></a>`,
-        );
-      if (i.invoice_pdf)
-        links.push(
-          html`<a href="${i.invoice_pdf}" rel="noopener">PDF<span class="visually-hidden"> of invoice ${label}</span></a>`,
-        );
-      return html`<tr><td class="hide-phone">${label}</td><td class="nowrap">${shortDay(i.created * 1000)}</td><td class="num">${money(i.total, i.currency)}</td><td>${i.status === 'paid' ? html`<span class="badge ok">Paid</span>` : html`<span class="badge">${i.status ?? 'draft'}</span>`}</td><td>${links.length > 0 ? links.map((l, n) => html`${n > 0 ? ' · ' : ''}${l}`) : html`<span class="muted">—</span>`}</td></tr>`;
-    })}</tbody></table></div>`;
-}
-
 export function accountView(
   m: AccountModel,
   catalog: Catalog,
@@ -178,13 +161,12 @@ export function accountView(
   options: { onPage: boolean; notice: Html | undefined },
 ): Html {
   return html`<h1>Your account</h1>
-  <p class="lead">Signed in as ${m.customer.email ?? m.customer.external_id}.</p>
+  <p class="lead">Signed in as ${user.email ?? user.externalId}.</p>
   ${options.notice ?? ''}
   ${planSection(m, catalog, user)}
   ${paymentMethodSection(m, user, options.onPage)}
   <section class="card" aria-labelledby="credits-h"><div class="section-head"><h2 id="credits-h">Credits</h2><a href="/pricing#credit-packs">Buy credits</a></div>
     <p class="price" id="credit-balance">${count(m.balance)} <small>credits available</small></p>
     ${ledgerRows(m.ledger)}</section>
-  <section class="card" aria-labelledby="payments-h"><h2 id="payments-h">Payment history</h2>${paymentRows(m.payments, catalog)}</section>
-  <section class="card" aria-labelledby="invoices-h"><h2 id="invoices-h">Invoices</h2>${invoiceRows(m.invoices)}</section>`;
+  <section class="card" aria-labelledby="payments-h"><div class="section-head"><h2 id="payments-h">Payment history</h2><a href="/account/invoices">See your invoices</a></div>${paymentRows(m.payments, catalog)}</section>`;
 }

@@ -10,7 +10,8 @@ export interface PricingView {
   currencies: readonly string[];
   plans: readonly Plan[];
   packs: readonly Pack[];
-  user: PageUser | undefined;
+  /** The signed-in user (only their forms' CSRF token shows on the page). */
+  user: Pick<PageUser, 'csrf'> | undefined;
   /** The plan the user's access comes from now, if any. */
   currentPlan: string | undefined;
   /** The Payment Element can be offered (a publishable key is configured). */
@@ -81,7 +82,7 @@ function packCard(v: PricingView, pack: Pack): Html {
     <ul class="features"><li>${count(pack.credits)} ${pack.credits === 1 ? 'credit each' : 'credits'}, added when paid</li><li>Credits never expire</li></ul>
     ${
       v.user
-        ? html`<form method="post" action="/buy" class="row">${csrfField(v.user.csrf)}
+        ? html`<form method="post" action="/buy" class="row buy">${csrfField(v.user.csrf)}
         <input type="hidden" name="pack" value="${pack.id}"><input type="hidden" name="currency" value="${v.choice.currency}">
         <div><label for="${qty}">Quantity</label><select id="${qty}" name="quantity">${[1, 2, 3, 4, 5, 10].map((n) => html`<option value="${n * step}">${n * step}</option>`)}</select></div>
         <button type="submit">Buy ${pack.name}</button></form>`
