@@ -4,9 +4,11 @@
 // user token or API key not opening the console, the read-only key; axe-core on every page and
 // screenshots at 1280 and 390 px into screenshots/console/.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { axeViolations, launchBrowser, screenshots } from '@paydesk/emulator/browser-testing';
+import { axeViolations, launchBrowser, SCREENSHOTS_DIR, WIDTHS } from '@paydesk/emulator/browser-testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { money } from '../pages/format.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
@@ -52,9 +54,40 @@ after(async () => {
   await tdb.destroy();
 });
 
+/**
+ * Screenshots at 1280 and 390 px (full page) into screenshots/console/, as the shared helper writes
+ * them, but each taken once the charts have been redrawn to the new width.
+ */
+async function screenshots(page: Page, name: string): Promise<void> {
+  const dir = join(SCREENSHOTS_DIR, 'console');
+  mkdirSync(dir, { recursive: true });
+  for (const [label, size] of [
+    ['1280', WIDTHS.desktop],
+    ['390', WIDTHS.phone],
+  ] as const) {
+    await page.setViewportSize(size);
+    await page.waitForFunction((width) => {
+      const doc = (
+        globalThis as unknown as {
+          document: {
+            querySelectorAll(
+              s: string,
+            ): ArrayLike<{ clientWidth: number; querySelector(s: string): { clientWidth: number } | null }>;
+          };
+        }
+      ).document;
+      return Array.from(doc.querySelectorAll('.chart')).every(
+        (c) => (c.querySelector('canvas')?.clientWidth ?? 0) <= Math.min(width, c.clientWidth),
+      );
+    }, size.width);
+    await page.screenshot({ path: join(dir, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(WIDTHS.desktop);
+}
+
 /** Screenshots at both widths, and axe-core on the same URL in a context that lets its script in (same cookies). */
 async function check(page: Page, name: string): Promise<void> {
-  await screenshots(page, 'console', name);
+  await screenshots(page, name);
   const context = await browser.newContext({ bypassCSP: true });
   try {
     await context.addCookies(await page.context().cookies());

@@ -239,7 +239,7 @@ export function overviewView(o: Overview, days: number, path: string): Html {
     }),
   ];
 
-  return html`<div class="section-head overview-head">${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}
+  return html`<div class="section-head overview-head"><div>${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}</div>
 <div class="switches">
 <nav class="segmented" aria-label="Period">${RANGES.map((d) => segment(q({ days: d }), `${d} days`, d === days))}</nav>
 ${o.currencies.length > 1 ? html`<nav class="segmented" aria-label="Currency">${o.currencies.map((c) => segment(q({ currency: c }), c.toUpperCase(), c === cur))}</nav>` : ''}

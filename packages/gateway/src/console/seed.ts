@@ -40,7 +40,8 @@ export async function seedHistory(db: Queryable, size: HistorySize): Promise<voi
        LATERAL (SELECT now() - make_interval(secs => (g::float8 * $2::int * 86400) / $1::int)) AS x(t)`,
     [payments, days],
   );
-  // Subscriptions: started over the days (and 30 before), one in five cancelled 1 to 40 days later;
+  // Subscriptions: started over the days (and 30 before), one in five cancelled 1 to 40 days later
+  // (if that is past);
   // starter and pro, monthly with every fifth yearly.
   await db.query(
     `INSERT INTO subscriptions (id, customer_id, stripe_subscription_id, status, plan, interval, currency,
@@ -50,11 +51,11 @@ export async function seedHistory(db: Queryable, size: HistorySize): Promise<voi
        CASE WHEN g % 3 = 0 THEN 'pro' ELSE 'starter' END,
        CASE WHEN g % 5 = 0 THEN 'year' ELSE 'month' END,
        ${currencyOf('g')}, now() + interval '20 days',
-       CASE WHEN cancelled THEN least(t + make_interval(days => 1 + g % 40), now() - interval '1 minute') ELSE t END,
+       CASE WHEN cancelled THEN t + make_interval(days => 1 + g % 40) ELSE t END,
        t, t
      FROM generate_series(1, $1::int) g,
-       LATERAL (SELECT now() - make_interval(secs => (g::float8 * ($2::int + 30) * 86400) / $1::int), g % 5 = 1)
-         AS x(t, cancelled)`,
+       LATERAL (SELECT now() - make_interval(secs => (g::float8 * ($2::int + 30) * 86400) / $1::int)) AS x(t),
+       LATERAL (SELECT g % 5 = 1 AND t + make_interval(days => 1 + g % 40) < now()) AS y(cancelled)`,
     [subscriptions, days],
   );
   // Credits: two grants of 100 for every use of 1 to 49.
