@@ -325,7 +325,7 @@ export function refundJob(
 /**
  * Queues a failed refund (that never reached Stripe) or a queued one again, after checking that its
  * amount is still refundable. `deadJob` queues the refund's dead job again in the transaction (true
- * when it did); without it, or when it did not, a new job is written.
+ * when it did: the queue's requeue); without it, or when it did not, a new job is written.
  */
 export async function retryRefund(
   s: Services,
@@ -362,7 +362,6 @@ export async function retryRefund(
     const updated = await updateRefund(tx, r.id, { status: 'queued', failure_reason: null });
     // The dead job itself, run again (operator tooling passes how), or else a new job.
     const requeued = deadJob ? await deadJob(tx) : false;
-    if (requeued) s.queue.enqueued(tx, REFUND_JOB);
     if (!requeued) {
       await s.queue.enqueue(tx, {
         kind: REFUND_JOB,

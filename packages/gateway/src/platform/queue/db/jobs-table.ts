@@ -72,6 +72,16 @@ export async function claimJobs(
   return r.rows.map(toJob).sort((a, b) => a.id - b.id);
 }
 
+/** A dead job due again now with a fresh set of attempts; its kind, or undefined when it is not dead. */
+export async function requeueDeadJob(db: Queryable, id: number): Promise<string | undefined> {
+  const r = await db.query<{ kind: string }>(
+    `UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), locked_by = NULL, locked_until = NULL,
+       updated_at = now() WHERE id = $1 AND status = 'dead' RETURNING kind`,
+    [id],
+  );
+  return r.rows[0]?.kind;
+}
+
 /** Marks jobs done (one statement for a batch of them). */
 export async function completeJobs(db: Queryable, ids: readonly number[], worker: string): Promise<void> {
   await db.query(
