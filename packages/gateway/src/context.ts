@@ -204,6 +204,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     const t = topology(config.rabbitmqPrefix);
     const broker = new Broker({
       url: config.rabbitmqUrl,
+      name: `paydesk ${t.prefix}`,
       logger,
       setup: async (ch) => {
         await declareJobTopology(ch, t);

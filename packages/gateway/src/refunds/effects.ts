@@ -14,6 +14,7 @@ import type { AppContext as Services } from '../context.js';
 import { applyOnce, notifyLedgerChange } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import type { Tx } from '../platform/db/tx.js';
+import { publishRefundResponse } from './queue-messages.js';
 import {
   paymentByRef,
   type RefundablePayment,
@@ -33,7 +34,7 @@ export function creditsToTakeBack(credits: number, amount: number, refunded: num
 
 export const CANCEL_SUBSCRIPTION_JOB = 'refund.cancel_subscription';
 
-type EffectServices = Pick<Services, 'config' | 'queue' | 'now' | 'catalog' | 'logger'>;
+type EffectServices = Pick<Services, 'config' | 'queue' | 'now' | 'catalog' | 'logger' | 'rabbitmq'>;
 
 export interface RefundChange {
   status: RefundStatus;
@@ -81,6 +82,10 @@ export async function changeRefund(
   let updated = await updateRefund(tx, row.id, fields);
   if (!move || !payment) return updated;
   await settleRefundedAmount(tx, payment.id);
+  // Stripe's first answer on a refund paydesk asked for, to the microservice's responses queue.
+  const waiting = (st: RefundStatus) => st === 'queued' || st === 'processing';
+  if (row.origin === 'api' && waiting(row.status) && !waiting(change.status))
+    await publishRefundResponse(s, tx, updated);
   if (updated.stripe_refund_id && change.status !== 'queued' && change.status !== 'processing') {
     // Every status Stripe gives a refund, as paydesk has always sent it (keyed as before, so never twice).
     await notify(

@@ -12,6 +12,7 @@ import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { mapStripeError } from '../platform/stripe/errors.js';
 import { changeRefund } from './effects.js';
+import { publishRefundRequest } from './queue-messages.js';
 import {
   heldAmount,
   insertRefund,
@@ -29,6 +30,7 @@ import {
 } from './store.js';
 import { classifyRefundError, type RefundFailure, statusOf } from './stripe-outcome.js';
 
+export { PAYDESK_APP_ID, type RefundResponseMessage } from './queue-messages.js';
 /** What other features read of payments and refunds (disputes, the payment history). */
 export { paymentByRef, type RefundablePayment, refundStatuses, refundSummaries } from './store.js';
 
@@ -55,6 +57,8 @@ export interface RefundRequest {
   metadata?: Record<string, string> | undefined;
   async?: boolean | undefined;
   cancelSubscription?: boolean | undefined;
+  /** Taken from the microservice's requests queue (so not published there again). */
+  fromQueue?: boolean | undefined;
 }
 
 export function newRefundId(): string {
@@ -168,6 +172,7 @@ export async function requestRefund(s: Services, input: RefundRequest): Promise<
       cancel_subscription: input.cancelSubscription ?? false,
     });
     if (!refund) throw new Error(`refund insert for ${requestId} conflicted under the payment lock`);
+    if (!input.fromQueue) await publishRefundRequest(s, tx, refund);
     await s.queue.enqueue(tx, {
       kind: REFUND_JOB,
       key: refund.id,

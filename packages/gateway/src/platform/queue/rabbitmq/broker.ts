@@ -43,6 +43,8 @@ export interface Subscription {
 
 export interface BrokerOptions {
   url: string;
+  /** The connection's name in the broker's management tools. */
+  name: string;
   logger: Logger;
   /** Declares what every connection needs (the topology), on the publishing channel. */
   setup(ch: Channel): Promise<void>;
@@ -81,7 +83,9 @@ export class Broker {
   }
 
   private async open(): Promise<void> {
-    const model = await amqp.connect(this.options.url, { clientProperties: { connection_name: 'paydesk' } });
+    const model = await amqp.connect(this.options.url, {
+      clientProperties: { connection_name: this.options.name },
+    });
     try {
       model.on('error', (err: Error) => this.options.logger.warn({ err }, 'RabbitMQ connection error'));
       model.on('close', () => this.lost(model));
