@@ -58,10 +58,15 @@ async function drain(queue: string): Promise<{ body: Json; appId: string | undef
   }
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 60_000,
+  state?: () => Promise<unknown>,
+): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
-    assert.ok(Date.now() < until, `timed out waiting for ${what}`);
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(await state?.())}`);
     await sleep(50);
   }
 }
@@ -194,14 +199,20 @@ describe('one instance on RabbitMQ', () => {
         payload: { payment: paid.payment, amount: 100, async: true, request_id: 'dead-1' },
       });
       assert.equal(r.statusCode, 202, r.body);
-      refundId = String(json(r).id);
-      await waitFor('the job dead', async () => {
-        const j = await db.query<{ status: string }>('SELECT status FROM jobs WHERE kind = $1 AND key = $2', [
-          REFUND_JOB,
-          refundId,
-        ]);
-        return j.rows[0]?.status === 'dead';
-      });
+      const row = await db.query<{ id: string }>("SELECT id FROM refunds WHERE request_id = 'dead-1'");
+      refundId = row.rows[0]!.id;
+      await waitFor(
+        'the job dead',
+        async () => {
+          const j = await db.query<{ status: string }>(
+            'SELECT status FROM jobs WHERE kind = $1 AND key = $2',
+            [REFUND_JOB, refundId],
+          );
+          return j.rows[0]?.status === 'dead';
+        },
+        60_000,
+        async () => (await db.query('SELECT * FROM jobs WHERE key = $1', [refundId])).rows,
+      );
     } finally {
       t.emulator.faults.clear();
     }
