@@ -8,7 +8,7 @@ import type { Options } from 'amqplib';
 import { Batcher } from '../../batcher.js';
 import type { Clock } from '../../clock.js';
 import type { Tx } from '../../db/tx.js';
-import type { Db, Queryable } from '../../db/types.js';
+import type { Db } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
 import type { Broker, Outgoing } from './broker.js';
 import { delayBucket, type Topology } from './topology.js';
@@ -161,29 +161,31 @@ export class Outbox {
     let total = 0;
     for (;;) {
       if (!this.options.broker.connected) return total;
-      const n = await this.options.db.transaction(async (q: Queryable) => {
-        const r = await q.query<OutboxRow>(
-          `SELECT id, exchange, routing_key, body, properties, not_before FROM outbox
-           WHERE created_at < now() - ($1::int * interval '1 millisecond')
-           ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
-          [this.options.recoverAfterMs ?? 2_000],
-        );
-        const rows = r.rows.map(fromRow);
-        const sent: number[] = [];
-        await Promise.all(
-          rows.map(async (row) => {
-            try {
-              await this.options.broker.publish(this.outgoing(row));
-              sent.push(row.id);
-            } catch {
-              // still here for the next round
-            }
-          }),
-        );
-        if (sent.length > 0) await q.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [sent]);
-        this.published += sent.length;
-        return { rows: rows.length, sent: sent.length };
-      });
+      // Taken by pushing their age forward (no lock is held while publishing, so the writer's own
+      // delete never waits): another relay skips them until the recovery age has passed again.
+      const r = await this.options.db.query<OutboxRow>(
+        `UPDATE outbox SET created_at = now() WHERE id = ANY(ARRAY(
+           SELECT id FROM outbox WHERE created_at < now() - ($1::int * interval '1 millisecond')
+           ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED))
+         RETURNING id, exchange, routing_key, body, properties, not_before`,
+        [this.options.recoverAfterMs ?? 2_000],
+      );
+      const rows = r.rows.map(fromRow);
+      const sent: number[] = [];
+      await Promise.all(
+        rows.map(async (row) => {
+          try {
+            await this.options.broker.publish(this.outgoing(row));
+            sent.push(row.id);
+          } catch {
+            // still here for the next round
+          }
+        }),
+      );
+      if (sent.length > 0)
+        await this.options.db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [sent]);
+      this.published += sent.length;
+      const n = { rows: rows.length, sent: sent.length };
       total += n.sent;
       if (n.sent > 0)
         this.options.logger.info({ messages: n.sent }, 'outbox: relayed messages left unpublished');
