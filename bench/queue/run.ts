@@ -32,6 +32,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     database: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     rabbitmq: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
+    backends: { type: 'string', default: 'pglite,postgres,rabbitmq' },
   },
 });
 const JOBS = Math.max(1_000, Math.min(200_000, Number(values.jobs)));
@@ -119,8 +120,10 @@ async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorU
         for (let i = 0; i < jobs / 4 / 100; i++) await enqueue(100);
       }),
     );
+    process.stderr.write(`  enqueued ${jobs} in ${Math.round(performance.now() - t0)} ms\n`);
     await until(jobs);
     const jobsPerSecond = Math.round(jobs / ((performance.now() - t0) / 1000));
+    process.stderr.write(`  ${jobsPerSecond} jobs/s\n`);
     await ctx.queue.idle({ timeoutMs: 60_000 });
     // Latency at a steady rate.
     ran = 0;
@@ -172,7 +175,9 @@ async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorU
 const emulator = await startEmulator({ port: 0 });
 const results: Result[] = [];
 try {
-  for (const backend of ['pglite', 'postgres', 'rabbitmq'] as const) {
+  const chosen = values.backends.split(',') as ('pglite' | 'postgres' | 'rabbitmq')[];
+  for (const backend of chosen) {
+    if (!['pglite', 'postgres', 'rabbitmq'].includes(backend)) throw new Error(`unknown backend ${backend}`);
     process.stderr.write(`queue bench: ${backend}…\n`);
     results.push(await runBackend(backend, emulator.url));
   }
