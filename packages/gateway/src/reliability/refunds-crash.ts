@@ -119,11 +119,11 @@ export async function refundsCrash(
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const apiKey = String(created.body.key);
 
-    // The payments to refund, paid at once with a test card (four lanes).
+    // The payments to refund, paid at once with a test card (sixteen lanes).
     const payments: string[] = [];
     await Promise.all(
-      Array.from({ length: 4 }, async (_, lane) => {
-        for (let i = lane; i < REFUNDS; i += 4) {
+      Array.from({ length: 16 }, async (_, lane) => {
+        for (let i = lane; i < REFUNDS; i += 16) {
           const r = await call('POST', '/v1/payment_intents', apiKey, {
             pack: 'credits-100',
             currency: 'usd',
@@ -139,8 +139,8 @@ export async function refundsCrash(
     // refunds paydesk's workers start are in flight, the rest queued, when paydesk is killed.
     emulator.faults.configure({ routes: [{ method: 'POST', path: '/v1/refunds', latencyMs: 15_000 }] });
     await Promise.all(
-      Array.from({ length: 8 }, async (_, lane) => {
-        for (let i = lane; i < REFUNDS; i += 8) {
+      Array.from({ length: 16 }, async (_, lane) => {
+        for (let i = lane; i < REFUNDS; i += 16) {
           const r = await call('POST', '/v1/refunds', ADMIN_KEY, {
             payment_intent: payments[i],
             amount: 200,
