@@ -4,7 +4,8 @@ import type { Queryable } from '../../db/types.js';
 import type { Job, JobPayload, JobSpec, QueueStats } from '../types.js';
 import type { JobTable } from './table.js';
 
-interface JobRow {
+/** A jobs row as the claims return it. */
+export interface JobRow {
   id: number;
   kind: string;
   key: string | null;
@@ -14,7 +15,7 @@ interface JobRow {
   created_at: Date;
 }
 
-function toJob(r: JobRow): Job {
+export function toJob(r: JobRow): Job {
   return {
     id: Number(r.id),
     kind: r.kind,

@@ -26,9 +26,9 @@ import type { Tx } from '../../db/tx.js';
 import type { Db } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
 import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from '../backoff.js';
-import { failJob, jobsTable, releaseJobs, renewLeases } from '../db/jobs-table.js';
+import { failJob, type JobRow, jobsTable, releaseJobs, renewLeases, toJob } from '../db/jobs-table.js';
 import { type DbJobQueue, writeCompletions } from '../db/queue.js';
-import type { Job, JobDone, JobPayload, JobQueue, JobSpec, KindOptions, QueueStats } from '../types.js';
+import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from '../types.js';
 import type { Broker, Delivery, Subscription } from './broker.js';
 import type { Outbox } from './outbox.js';
 import { declareKindQueue, type Topology } from './topology.js';
@@ -51,16 +51,6 @@ export interface RabbitQueueOptions {
   staleMs?: number;
   sweepEveryMs?: number;
   random?: () => number;
-}
-
-interface JobRow {
-  id: number;
-  kind: string;
-  key: string | null;
-  payload: JobPayload;
-  attempts: number;
-  max_attempts: number;
-  created_at: Date;
 }
 
 /** What a delivery found in the database. */
@@ -261,16 +251,7 @@ export class RabbitJobQueue implements JobQueue {
       [ids, this.worker, this.leaseMs],
     );
     const claimed = new Map<number, Job>();
-    for (const j of r.rows)
-      claimed.set(Number(j.id), {
-        id: Number(j.id),
-        kind: j.kind,
-        key: j.key,
-        payload: j.payload,
-        attempts: j.attempts,
-        maxAttempts: j.max_attempts,
-        createdAt: j.created_at,
-      });
+    for (const j of r.rows) claimed.set(Number(j.id), toJob(j));
     const rest = ids.filter((id) => !claimed.has(id));
     const waits = new Map<number, number>();
     if (rest.length > 0) {
