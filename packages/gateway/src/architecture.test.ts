@@ -111,8 +111,8 @@ describe('gateway layout', () => {
       ['platform/stripe/currencies.ts STRIPE_CURRENCIES', 'a constant set of currency codes'],
     ]);
     const found: string[] = [];
-    // Tests (`.test.ts`, and `.fault.ts` run by .ci/run) keep their fixtures at module level.
-    for (const file of files.filter((f) => !/\.(test|fault)\.ts$/.test(f.rel))) {
+    // Tests (`.test.ts`, and `.fault.ts` and `.rabbitmq.ts` run by .ci/run) keep their fixtures at module level.
+    for (const file of files.filter((f) => !/\.(test|fault|rabbitmq)\.ts$/.test(f.rel))) {
       for (const m of file.text.matchAll(
         /^(?:export )?(?:(?:const|var) (\w+)(?::[^=\n]+)? = new (?:WeakMap|Map|Set|WeakSet)\b|let (\w+))/gm,
       )) {

@@ -18,6 +18,15 @@ import { createLogger, type Logger } from './platform/logger.js';
 import type { RetryPolicy } from './platform/queue/backoff.js';
 import { DbJobQueue } from './platform/queue/db/queue.js';
 import type { JobTable } from './platform/queue/db/table.js';
+import { Broker } from './platform/queue/rabbitmq/broker.js';
+import { Outbox } from './platform/queue/rabbitmq/outbox.js';
+import { RabbitJobQueue } from './platform/queue/rabbitmq/queue.js';
+import {
+  declareCompatQueue,
+  declareJobTopology,
+  type Topology,
+  topology,
+} from './platform/queue/rabbitmq/topology.js';
 import type { JobQueue } from './platform/queue/types.js';
 import { resolveSecrets, type Secrets } from './platform/secrets.js';
 import { connectStripe, type StripeConnection } from './platform/stripe/connect.js';
@@ -44,6 +53,11 @@ export interface AppContext {
   readonly now: () => Date;
   /** Durable jobs (webhook processing, notifications). */
   readonly queue: JobQueue;
+  /**
+   * RabbitMQ (RABBITMQ_URL): the connection, its outbox (messages written in a transaction, published
+   * after the commit) and the names of paydesk's exchange and queues. Absent without RABBITMQ_URL.
+   */
+  readonly rabbitmq: RabbitMq | undefined;
   /** Stores verified webhook deliveries in batches (its pressure holds the apply-jobs back). */
   readonly ingestor: EventIngestor;
   /** The local customers of Stripe customers, looked up in batches while events are applied. */
@@ -59,6 +73,12 @@ export interface AppContext {
    * job queue started); /readyz answers 503 until it has. Absent: nothing left to start.
    */
   started?: () => boolean;
+}
+
+export interface RabbitMq {
+  readonly broker: Broker;
+  readonly outbox: Outbox;
+  readonly topology: Topology;
 }
 
 /** A context and what its owner does with it: wait until it is open, and close it. */
@@ -94,6 +114,8 @@ export interface ContextOverrides {
     tables?: Readonly<Record<string, JobTable>>;
     handOffLimits?: Readonly<Record<string, number>>;
   };
+  /** The RabbitMQ transport's timing (tests make a lost message come back sooner). */
+  rabbitmq?: { staleMs?: number; sweepEveryMs?: number; recoverAfterMs?: number; recoverEveryMs?: number };
   webhookSecrets?: readonly string[];
   migrations?: readonly Migration[];
   /** Creates the catalog's products and prices in Stripe first (default: with an in-process emulator only). */
@@ -176,6 +198,56 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       ...overrides.queue?.handOffLimits,
     },
   });
+  let queue: JobQueue = jobs;
+  let rabbitmq: RabbitMq | undefined;
+  if (config.rabbitmqUrl) {
+    const t = topology(config.rabbitmqPrefix);
+    const broker = new Broker({
+      url: config.rabbitmqUrl,
+      name: `paydesk ${t.prefix}`,
+      logger,
+      setup: async (ch) => {
+        await declareJobTopology(ch, t);
+        if (config.refundQueues) {
+          await declareCompatQueue(ch, config.refundQueues.requests);
+          await declareCompatQueue(ch, config.refundQueues.responses);
+        }
+      },
+    });
+    try {
+      await broker.start();
+    } catch (err) {
+      await closeOpened();
+      throw err;
+    }
+    opened.push({ name: 'rabbitmq', close: () => broker.close() });
+    const clock = overrides.clock ?? systemClock;
+    const r = overrides.rabbitmq ?? {};
+    const outbox = new Outbox({
+      db,
+      broker,
+      topology: t,
+      logger,
+      clock,
+      ...(r.recoverAfterMs !== undefined ? { recoverAfterMs: r.recoverAfterMs } : {}),
+      ...(r.recoverEveryMs !== undefined ? { recoverEveryMs: r.recoverEveryMs } : {}),
+    });
+    queue = new RabbitJobQueue({
+      db,
+      logger,
+      clock,
+      broker,
+      outbox,
+      topology: t,
+      local: jobs,
+      tableKinds: new Set([APPLY_EVENT_JOB, ...Object.keys(overrides.queue?.tables ?? {})]),
+      ...(overrides.queue?.retry ? { retry: overrides.queue.retry } : {}),
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
+      ...(r.staleMs !== undefined ? { staleMs: r.staleMs } : {}),
+      ...(r.sweepEveryMs !== undefined ? { sweepEveryMs: r.sweepEveryMs } : {}),
+    });
+    rabbitmq = { broker, outbox, topology: t };
+  }
   const ingestor = new EventIngestor(db, jobs);
   const customers = new CustomerLookup(db);
   // Closed before Stripe and the database: the queue stops (its running jobs need both), then the
@@ -183,7 +255,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   opened.push({ name: 'customer lookups', close: () => customers.close() });
   opened.push({ name: 'webhook ingest', close: () => ingestor.close() });
   let drainMs = config.shutdownTimeoutMs;
-  opened.push({ name: 'job queue', close: () => jobs.stop(drainMs) });
+  const running = queue;
+  opened.push({ name: 'job queue', close: () => running.stop(drainMs) });
 
   let closing: Promise<void> | undefined;
   return {
@@ -197,8 +270,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     prices: new PriceResolver(stripe.stripe),
     secrets,
     now: overrides.now ?? (() => new Date()),
-    queue: jobs,
+    queue,
     jobs,
+    rabbitmq,
     ingestor,
     customers,
     applied: newEventTally(),

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { App, BuildOptions } from './app.js';
+import { startRefundRequestConsumer } from './compat/refund-queue.js';
 import { type Context, createContext, ownContext } from './context.js';
 import { jobKinds } from './jobs.js';
 import type { Config } from './platform/config.js';
@@ -116,6 +117,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (orphans > 0) logger.warn({ jobs: orphans }, 'took back jobs left running by a stopped process');
   }
   context.queue.start(kinds);
+  // RabbitMQ mode: refund requests published to the payment microservice's queue are served too.
+  await startRefundRequestConsumer(context);
   // Written when this process holds something of the data directory (the PGlite database or the
   // emulator's data file), so that `paydesk keys …` and `paydesk catalog sync` talk to it instead.
   const embeddedEmulator = stripe.mode === 'embedded-emulator';

@@ -252,6 +252,30 @@ export const settings = {
       .optional(),
     doc: 'Redis URL; when set, rate-limit counters are kept there, shared by every instance (else in memory, per instance).',
   },
+  RABBITMQ_URL: {
+    schema: z
+      .string()
+      .regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL')
+      .optional(),
+    doc: 'RabbitMQ URL; when set, jobs go through RabbitMQ (a transactional outbox relays them; the database stays the record of each job) and refunds are also published to the payment microservice’s queues.',
+  },
+  PAYDESK_RABBITMQ_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{0,100}$/, 'expected letters, digits, `_`, `.` or `-` (at most 100)')
+      .default('paydesk.'),
+    doc: 'Prefix of the exchange and queues paydesk declares in RabbitMQ (`<prefix>job.<kind>`, `<prefix>jobs.dead`, …).',
+  },
+  PAYDESK_RABBITMQ_REFUND_QUEUES: {
+    schema: z
+      .string()
+      .regex(
+        /^(off|[A-Za-z0-9_.-]{1,200},[A-Za-z0-9_.-]{1,200})$/,
+        'expected `off` or two queue names, requests,responses',
+      )
+      .default('stripe_refund_requests,stripe_refund_responses'),
+    doc: 'With RABBITMQ_URL: the payment microservice’s refund queues (requests,responses) paydesk publishes to and takes requests from; `off` leaves them alone.',
+  },
   PAYDESK_RATE_LIMIT_PUBLIC: {
     schema: intSetting(0, 1_000_000).default(300),
     doc: 'Requests per client address per window on public routes (pages, catalog, the seed systems’ routes); 0 turns the limit off.',
@@ -320,6 +344,10 @@ export type Config = Readonly<{
   pagesSessionMinutes: number;
   stripeJsUrl: string | undefined;
   redisUrl: string | undefined;
+  rabbitmqUrl: string | undefined;
+  rabbitmqPrefix: string;
+  /** The payment microservice's refund queues, unless PAYDESK_RABBITMQ_REFUND_QUEUES is off. */
+  refundQueues: Readonly<{ requests: string; responses: string }> | undefined;
   rateLimitPublic: number;
   rateLimitUser: number;
   rateLimitWindowSeconds: number;
@@ -454,6 +482,15 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     pagesSessionMinutes: v.PAYDESK_PAGES_SESSION_MINUTES,
     stripeJsUrl: v.STRIPE_JS_URL,
     redisUrl: v.REDIS_URL,
+    rabbitmqUrl: v.RABBITMQ_URL,
+    rabbitmqPrefix: v.PAYDESK_RABBITMQ_PREFIX,
+    refundQueues:
+      v.PAYDESK_RABBITMQ_REFUND_QUEUES === 'off'
+        ? undefined
+        : Object.freeze({
+            requests: v.PAYDESK_RABBITMQ_REFUND_QUEUES.split(',')[0]!,
+            responses: v.PAYDESK_RABBITMQ_REFUND_QUEUES.split(',')[1]!,
+          }),
     rateLimitPublic: v.PAYDESK_RATE_LIMIT_PUBLIC,
     rateLimitUser: v.PAYDESK_RATE_LIMIT_USER,
     rateLimitWindowSeconds: v.PAYDESK_RATE_LIMIT_WINDOW_SECONDS,

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { REFUND_JOB, retryRefund } from '../refunds/service.js';
-import { type JobRow, type JobStatus, jobById, listJobRows, requeueDeadJob } from './store.js';
+import { type JobRow, type JobStatus, jobById, listJobRows } from './store.js';
 
 export async function listJobs(
   s: AppContext,
@@ -31,11 +31,10 @@ export async function retryJob(s: AppContext, id: number): Promise<JobRow> {
     });
   }
   if (job.kind === REFUND_JOB && typeof job.payload.refund === 'string') {
-    await retryRefund(s, job.payload.refund, (tx) => requeueDeadJob(tx, id));
+    await retryRefund(s, job.payload.refund, (tx) => s.queue.requeue(tx, id));
   } else {
     await withTransaction(s, async (tx) => {
-      if (!(await requeueDeadJob(tx, id))) throw new AppError('conflict', `Job ${id} is no longer dead.`);
-      s.queue.enqueued(tx, job.kind);
+      if (!(await s.queue.requeue(tx, id))) throw new AppError('conflict', `Job ${id} is no longer dead.`);
     });
   }
   return (await jobById(s.db, id))!;

@@ -44,13 +44,3 @@ export async function jobById(db: Queryable, id: number): Promise<JobRow | undef
   const r = await db.query<JobRow>(`SELECT ${columns} FROM jobs WHERE id = $1`, [id]);
   return r.rows[0] ? { ...r.rows[0], id: Number(r.rows[0].id) } : undefined;
 }
-
-/** A dead job due again now with a fresh set of attempts; false when it is not dead. */
-export async function requeueDeadJob(db: Queryable, id: number): Promise<boolean> {
-  const r = await db.query(
-    `UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), locked_by = NULL, locked_until = NULL,
-       updated_at = now() WHERE id = $1 AND status = 'dead'`,
-    [id],
-  );
-  return r.rowCount > 0;
-}

@@ -15,6 +15,7 @@ import { applyOnce, notifyLedgerChange } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import type { Tx } from '../platform/db/tx.js';
 import { whmcsRefundChanged } from '../whmcs/documents.js';
+import { publishRefundResponse } from './queue-messages.js';
 import {
   paymentByRef,
   type RefundablePayment,
@@ -34,7 +35,7 @@ export function creditsToTakeBack(credits: number, amount: number, refunded: num
 
 export const CANCEL_SUBSCRIPTION_JOB = 'refund.cancel_subscription';
 
-type EffectServices = Pick<Services, 'config' | 'queue' | 'now' | 'catalog' | 'logger'>;
+type EffectServices = Pick<Services, 'config' | 'queue' | 'now' | 'catalog' | 'logger' | 'rabbitmq'>;
 
 export interface RefundChange {
   status: RefundStatus;
@@ -83,6 +84,10 @@ export async function changeRefund(
   if (!move || !payment) return updated;
   await settleRefundedAmount(tx, payment.id);
   await whmcsRefundChanged(s, tx, updated, row.status, change.status); // its WHMCS invoice, if bridged
+  // Stripe's first answer on a refund paydesk asked for, to the microservice's responses queue.
+  const waiting = (st: RefundStatus) => st === 'queued' || st === 'processing';
+  if (row.origin === 'api' && waiting(row.status) && !waiting(change.status))
+    await publishRefundResponse(s, tx, updated);
   if (updated.stripe_refund_id && change.status !== 'queued' && change.status !== 'processing') {
     // Every status Stripe gives a refund, as paydesk has always sent it (keyed as before, so never twice).
     await notify(

@@ -12,6 +12,7 @@ import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { mapStripeError } from '../platform/stripe/errors.js';
 import { changeRefund } from './effects.js';
+import { publishRefundRequest } from './queue-messages.js';
 import {
   heldAmount,
   insertRefund,
@@ -29,6 +30,7 @@ import {
 } from './store.js';
 import { classifyRefundError, type RefundFailure, statusOf } from './stripe-outcome.js';
 
+export { PAYDESK_APP_ID, type RefundResponseMessage } from './queue-messages.js';
 /** What other features read of payments and refunds (disputes, the payment history). */
 export { paymentByRef, type RefundablePayment, refundStatuses, refundSummaries } from './store.js';
 
@@ -55,6 +57,8 @@ export interface RefundRequest {
   metadata?: Record<string, string> | undefined;
   async?: boolean | undefined;
   cancelSubscription?: boolean | undefined;
+  /** Taken from the microservice's requests queue (so not published there again). */
+  fromQueue?: boolean | undefined;
 }
 
 export function newRefundId(): string {
@@ -168,6 +172,7 @@ export async function requestRefund(s: Services, input: RefundRequest): Promise<
       cancel_subscription: input.cancelSubscription ?? false,
     });
     if (!refund) throw new Error(`refund insert for ${requestId} conflicted under the payment lock`);
+    if (!input.fromQueue) await publishRefundRequest(s, tx, refund);
     await s.queue.enqueue(tx, {
       kind: REFUND_JOB,
       key: refund.id,
@@ -325,7 +330,7 @@ export function refundJob(
 /**
  * Queues a failed refund (that never reached Stripe) or a queued one again, after checking that its
  * amount is still refundable. `deadJob` queues the refund's dead job again in the transaction (true
- * when it did); without it, or when it did not, a new job is written.
+ * when it did: the queue's requeue); without it, or when it did not, a new job is written.
  */
 export async function retryRefund(
   s: Services,
@@ -362,7 +367,6 @@ export async function retryRefund(
     const updated = await updateRefund(tx, r.id, { status: 'queued', failure_reason: null });
     // The dead job itself, run again (operator tooling passes how), or else a new job.
     const requeued = deadJob ? await deadJob(tx) : false;
-    if (requeued) s.queue.enqueued(tx, REFUND_JOB);
     if (!requeued) {
       await s.queue.enqueue(tx, {
         kind: REFUND_JOB,

@@ -11,6 +11,7 @@ import { type Config, loadConfig } from '../platform/config.js';
 import { migrate } from '../platform/db/migrate.js';
 import type { Db } from '../platform/db/types.js';
 import { createLogger } from '../platform/logger.js';
+import { deleteTopology, rabbitmqEnv, testRabbitmqUrl } from './rabbitmq.js';
 import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from './stripe.js';
 
 /** Collects log lines written by a logger, for assertions on what gets logged. */
@@ -45,6 +46,8 @@ export interface TestAppOptions extends BuildOptions {
   clock?: Clock;
   /** The job queue's settings, over the tests' (a short poll and back-off). */
   queue?: ContextOverrides['queue'];
+  /** The RabbitMQ transport's timing, when the app runs on RabbitMQ. */
+  rabbitmq?: ContextOverrides['rabbitmq'];
 }
 
 export interface TestApp {
@@ -66,7 +69,12 @@ export interface TestApp {
 
 /** An app on the given database and a real emulator, logging into a LogCapture (debug level). */
 export async function createTestApp(db: Db, options: TestAppOptions = {}): Promise<TestApp> {
+  // With PAYDESK_TEST_RABBITMQ_URL every app runs its jobs over RabbitMQ, under a prefix of its own
+  // (unless the test names the broker itself).
+  const rabbit =
+    testRabbitmqUrl && options.env?.RABBITMQ_URL === undefined ? rabbitmqEnv(testRabbitmqUrl) : undefined;
   const config = loadConfig({
+    ...rabbit,
     PAYDESK_LOG_LEVEL: 'debug',
     PAYDESK_JWT_SECRET: TEST_JWT_SECRET,
     PAYDESK_ADMIN_KEY: TEST_ADMIN_KEY,
@@ -99,6 +107,7 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
     secrets: { jwtSecret: config.jwtSecret, adminKey: config.adminKey },
     ...(options.now ? { now: options.now } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.rabbitmq ? { rabbitmq: options.rabbitmq } : {}),
     // Not started: a test that wants jobs to run calls context.queue.start(…) itself.
     queue: { pollMs: 20, retry: { baseMs: 10, factor: 2, maxMs: 200 }, ...options.queue },
     webhookSecrets: [TEST_WEBHOOK_SECRET],
@@ -107,6 +116,16 @@ export async function createTestApp(db: Db, options: TestAppOptions = {}): Promi
   });
   const app = await buildApp(context, options);
   ownContext(app, context);
+  if (rabbit) {
+    app.addHook('onClose', async () => {
+      const { jobKinds } = await import('../jobs.js');
+      await deleteTopology(
+        rabbit.RABBITMQ_URL,
+        rabbit.PAYDESK_RABBITMQ_PREFIX,
+        Object.keys(jobKinds(context)),
+      );
+    });
+  }
   await app.ready();
   return {
     app,

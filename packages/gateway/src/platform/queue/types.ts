@@ -81,6 +81,11 @@ export interface JobQueue {
    * their own apply-jobs): once it commits, the queue runs them like enqueued ones.
    */
   enqueued(tx: Tx, kind: string): void;
+  /**
+   * A dead job of the jobs table due again now, with a fresh set of attempts, inside `tx` (the
+   * operator's retry); it runs once `tx` commits. False when the job is not dead.
+   */
+  requeue(tx: Tx, id: number): Promise<boolean>;
   /** Starts working on the given kinds, each with its handler. */
   start(kinds: Readonly<Record<string, KindOptions>>): void;
   /** Stops taking jobs; waits up to `drainMs` for running ones; jobs still running go back for others. */

@@ -4,7 +4,8 @@ import type { Queryable } from '../../db/types.js';
 import type { Job, JobPayload, JobSpec, QueueStats } from '../types.js';
 import type { JobTable } from './table.js';
 
-interface JobRow {
+/** A jobs row as the claims return it. */
+export interface JobRow {
   id: number;
   kind: string;
   key: string | null;
@@ -14,7 +15,7 @@ interface JobRow {
   created_at: Date;
 }
 
-function toJob(r: JobRow): Job {
+export function toJob(r: JobRow): Job {
   return {
     id: Number(r.id),
     kind: r.kind,
@@ -70,6 +71,16 @@ export async function claimJobs(
     [kind, limit, worker, leaseMs],
   );
   return r.rows.map(toJob).sort((a, b) => a.id - b.id);
+}
+
+/** A dead job due again now with a fresh set of attempts; its kind, or undefined when it is not dead. */
+export async function requeueDeadJob(db: Queryable, id: number): Promise<string | undefined> {
+  const r = await db.query<{ kind: string }>(
+    `UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), locked_by = NULL, locked_until = NULL,
+       updated_at = now() WHERE id = $1 AND status = 'dead' RETURNING kind`,
+    [id],
+  );
+  return r.rows[0]?.kind;
 }
 
 /** Marks jobs done (one statement for a batch of them). */

@@ -11,7 +11,7 @@ import type { Db, Queryable } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
 import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, shouldRetry } from '../backoff.js';
 import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from '../types.js';
-import { insertJob, jobsTable } from './jobs-table.js';
+import { insertJob, jobsTable, requeueDeadJob } from './jobs-table.js';
 import type { HandOff, JobTable } from './table.js';
 
 export interface DbQueueOptions {
@@ -40,6 +40,32 @@ function addTo<K, V>(groups: Map<K, V[]>, key: K, item: V): void {
   const group = groups.get(key);
   if (group) group.push(item);
   else groups.set(key, [item]);
+}
+
+/**
+ * Writes finished jobs: grouped by where they live and by their kinds' completion hooks, one
+ * statement per table, and with hooks (or more than one table) one transaction for all of it.
+ * Shared by every backend (the database is the record of each job's state).
+ */
+export async function writeCompletions(
+  db: Db,
+  done: readonly (JobDone & { opts: KindOptions })[],
+  tableOf: (kind: string) => JobTable,
+  worker: string,
+): Promise<void> {
+  const byTable = new Map<JobTable, JobDone[]>();
+  const hooks = new Map<NonNullable<KindOptions['complete']>, JobDone[]>();
+  for (const d of done) {
+    const item = { job: d.job, result: d.result };
+    addTo(byTable, tableOf(d.job.kind), item);
+    if (d.opts.complete) addTo(hooks, d.opts.complete, item);
+  }
+  const write = async (tx: Queryable) => {
+    for (const [complete, group] of hooks) await complete(tx, group);
+    for (const [table, group] of byTable) await table.complete(tx, group, worker);
+  };
+  if (hooks.size === 0 && byTable.size === 1) await write(db);
+  else await db.transaction(write);
 }
 
 /** idle() also waits for jobs due within this long: a retry scheduled a moment ahead is still work. */
@@ -91,21 +117,7 @@ export class DbJobQueue implements JobQueue {
     this.lastRenew = this.clock.now();
     this.completions = new Batcher<JobDone & { opts: KindOptions }, void>(
       async (done) => {
-        // Grouped by where the jobs live and by their kinds' completion hooks: one statement per
-        // table, and with hooks (or more than one table) one transaction for all of it.
-        const byTable = new Map<JobTable, JobDone[]>();
-        const hooks = new Map<NonNullable<KindOptions['complete']>, JobDone[]>();
-        for (const d of done) {
-          const item = { job: d.job, result: d.result };
-          addTo(byTable, this.table(d.job.kind), item);
-          if (d.opts.complete) addTo(hooks, d.opts.complete, item);
-        }
-        const write = async (tx: Queryable) => {
-          for (const [complete, group] of hooks) await complete(tx, group);
-          for (const [table, group] of byTable) await table.complete(tx, group, this.worker);
-        };
-        if (hooks.size === 0 && byTable.size === 1) await write(options.db);
-        else await options.db.transaction(write);
+        await writeCompletions(options.db, done, (kind) => this.table(kind), this.worker);
         return done.map(() => undefined);
       },
       // Nobody waits on a completion but the job's slot: on PostgreSQL a few milliseconds gather a
@@ -125,6 +137,12 @@ export class DbJobQueue implements JobQueue {
 
   enqueued(tx: Tx, _kind: string): void {
     tx.afterCommit(this.pokeAfterCommit);
+  }
+
+  async requeue(tx: Tx, id: number): Promise<boolean> {
+    if ((await requeueDeadJob(tx, id)) === undefined) return false;
+    tx.afterCommit(this.pokeAfterCommit);
+    return true;
   }
 
   private table(kind: string): JobTable {
