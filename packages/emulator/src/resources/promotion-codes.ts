@@ -86,7 +86,7 @@ function create(ctx: Ctx): PromotionCode {
 }
 
 function update(ctx: Ctx): PromotionCode {
-  const pc = ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code');
+  const pc = ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code', 404);
   const before = structuredClone(pc);
   const active = bool(ctx.params, 'active');
   if (active === true && !before.active) {
@@ -159,7 +159,7 @@ export const promotionCodes = defineResource('promotion_codes', (api) => {
   api.post('/v1/promotion_codes', create);
   api.get('/v1/promotion_codes', list);
   api.get('/v1/promotion_codes/:id', (ctx) =>
-    ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code'),
+    ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code', 404),
   );
   api.post('/v1/promotion_codes/:id', update);
   api.expandable('promotion_code', 'promotion.coupon', (id) => api.store.c('coupon').get(id));
