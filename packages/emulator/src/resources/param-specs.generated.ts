@@ -50,6 +50,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Charge.list
   'GET /v1/charges/:id': o({ expand: a('str') }), // Charge.retrieve
+  'GET /v1/charges/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Charge.search
   'GET /v1/checkout/sessions': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     customer: 'str',
@@ -98,6 +99,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Customer.listPaymentMethods
   'GET /v1/customers/:id/payment_methods/:pm': o({ expand: a('str') }), // Customer.retrievePaymentMethod
+  'GET /v1/customers/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Customer.search
   'GET /v1/disputes': o({
     charge: 'str',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -162,6 +164,7 @@ export const generatedSpecs: RouteSpecs = {
     limit: 'int',
     starting_after: 'str',
   }), // Invoice.listLineItems
+  'GET /v1/invoices/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Invoice.search
   'GET /v1/payment_intents': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     customer: 'str',
@@ -172,6 +175,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PaymentIntent.list
   'GET /v1/payment_intents/:id': o({ client_secret: 'str', expand: a('str') }), // PaymentIntent.retrieve
+  'GET /v1/payment_intents/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // PaymentIntent.search
   'GET /v1/payment_methods': o({
     allow_redisplay: '=always|limited|unspecified',
     customer: 'str',
@@ -197,6 +201,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Price.list
   'GET /v1/prices/:id': o({ expand: a('str') }), // Price.retrieve
+  'GET /v1/prices/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Price.search
   'GET /v1/products': o({
     active: 'bool',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -210,6 +215,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Product.list
   'GET /v1/products/:id': o({ expand: a('str') }), // Product.retrieve
+  'GET /v1/products/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Product.search
   'GET /v1/promotion_codes': o({
     active: 'bool',
     code: 'str',
@@ -271,6 +277,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Subscription.list
   'GET /v1/subscriptions/:id': o({ expand: a('str') }), // Subscription.retrieve
+  'GET /v1/subscriptions/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Subscription.search
   'GET /v1/test_helpers/test_clocks': o({
     expand: a('str'),
     ending_before: 'str',
