@@ -28,6 +28,7 @@ export const generatedSpecs: RouteSpecs = {
     invoice_now: 'bool',
     prorate: 'bool',
   }), // Subscription.cancel
+  'DELETE /v1/subscriptions/:id/discount': o({}), // Subscription.deleteDiscount
   'DELETE /v1/test_helpers/test_clocks/:id': o({}), // TestClock.del
   'DELETE /v1/webhook_endpoints/:id': o({}), // WebhookEndpoint.del
   'GET /v1/billing_portal/configurations': o({
