@@ -8,7 +8,7 @@ import { canonicalParams, decodeForm, type Params } from './form.js';
 import { IdempotencyCache, type IdempotentEntry } from './idempotency.js';
 import { newId } from './ids.js';
 import { flatten } from './json.js';
-import { type Checker, compile, type RouteSpecs, validateParams } from './param-spec.js';
+import { type Checker, lazyChecker, type RouteSpecs, validateParams } from './param-spec.js';
 import { expandList } from './params.js';
 import type { Api, Resource } from './resource.js';
 import { type Method, Router } from './router.js';
@@ -37,11 +37,18 @@ export interface ApiResponse {
   pattern: string | undefined;
 }
 
+/** A route as `App.routes()` lists it; `params()` is its compiled description. */
+export interface RouteInfo {
+  method: Method;
+  pattern: string;
+  params: (() => Checker) | undefined;
+}
+
 interface Route {
   handler: Handler;
   options: RouteOptions;
   /** What the route accepts (every request is validated against it before the handler runs). */
-  params: Checker | undefined;
+  params: (() => Checker) | undefined;
 }
 
 /** Something that may answer instead of the handler (fault injection). */
@@ -84,7 +91,7 @@ export class App {
   /** Callbacks run by `reset()` after the store is cleared (e.g. to drop delivery queues). */
   readonly resetHooks: (() => void)[] = [];
   #router = new Router<Route>();
-  #routes: { method: Method; pattern: string; params: Checker | undefined }[] = [];
+  #routes: RouteInfo[] = [];
   #onInternalError: (err: unknown, req: ApiRequest) => void;
 
   constructor(options: AppOptions) {
@@ -99,7 +106,7 @@ export class App {
       if (specs === undefined) return undefined;
       const spec = specs[route];
       if (spec === undefined) missing.push(route);
-      return spec === undefined ? undefined : compile(spec);
+      return spec === undefined ? undefined : lazyChecker(spec);
     });
     for (const r of options.resources) r.register(api);
     if (missing.length > 0) {
@@ -110,11 +117,11 @@ export class App {
   }
 
   /** Every route served, with what it accepts (tests, the spec generator, docs). */
-  routes(): readonly { method: Method; pattern: string; params: Checker | undefined }[] {
+  routes(): readonly RouteInfo[] {
     return this.#routes;
   }
 
-  #api(describe: (route: string) => Checker | undefined): Api {
+  #api(describe: (route: string) => (() => Checker) | undefined): Api {
     const add =
       (method: Method) =>
       (path: string, handler: Handler, options: RouteOptions = {}) => {
@@ -193,7 +200,7 @@ export class App {
         );
       }
       const params: Params = req.method === 'POST' ? decodeForm(req.body) : decodeForm(req.query);
-      if (route.params !== undefined) validateParams(route.params, params);
+      if (route.params !== undefined) validateParams(route.params(), params);
 
       if (req.idempotencyKey !== undefined && req.method === 'POST') {
         idemKey = req.idempotencyKey;

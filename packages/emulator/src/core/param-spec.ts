@@ -50,7 +50,7 @@ export interface Checker {
   readonly required: boolean;
   readonly emptyable: boolean;
   readonly max: number;
-  readonly values: readonly string[] | undefined;
+  readonly values: ReadonlySet<string> | undefined;
   readonly fields: ReadonlyMap<string, Checker> | undefined;
   readonly requiredFields: readonly string[];
   readonly item: Checker | undefined;
@@ -81,6 +81,15 @@ export function compile(spec: Spec): Checker {
   return { ...base, kind: 'union', fields: undefined, item: undefined, alts: (spec.alts ?? []).map(compile) };
 }
 
+/** `compile(spec)` on first use (so starting the emulator compiles nothing). */
+export function lazyChecker(spec: Spec): () => Checker {
+  let c: Checker | undefined;
+  return () => {
+    c ??= compile(spec);
+    return c;
+  };
+}
+
 function compileLeaf(token: string): Checker {
   let t = token;
   const required = t.startsWith('!');
@@ -88,7 +97,7 @@ function compileLeaf(token: string): Checker {
   const emptyable = t.endsWith('?');
   if (emptyable) t = t.slice(0, -1);
   const common = { required, emptyable, fields: undefined, requiredFields: [], item: undefined, alts: [] };
-  if (t.startsWith('=')) return { ...common, kind: 'enum', max: 0, values: t.slice(1).split('|') };
+  if (t.startsWith('=')) return { ...common, kind: 'enum', max: 0, values: new Set(t.slice(1).split('|')) };
   const [kind, max] = t.split(':');
   if (!LEAVES.has(kind!)) throw new Error(`param spec: unknown leaf '${token}'`);
   return { ...common, kind: kind as Kind, max: max ? Number(max) : DEFAULT_MAX, values: undefined };
@@ -178,7 +187,7 @@ function check(c: Checker, v: Param, name: string): void {
     case 'enum': {
       const s = leafString(v, name, 'string');
       const values = c.values!;
-      if (!values.includes(s)) throw invalidRequest(`Invalid ${name}: must be one of ${oneOf(values)}`, name);
+      if (!values.has(s)) throw invalidRequest(`Invalid ${name}: must be one of ${oneOf([...values])}`, name);
       return;
     }
     case 'meta':
