@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { paramSpecs } from '../resources/param-specs.js';
 import { type TestEmulator, testEmulator } from '../testing.js';
 import { acceptedNames, compile } from './param-spec.js';
@@ -197,4 +199,12 @@ test('a request refused for its parameters leaves its idempotency key unused', a
   const good = await t.raw('POST', '/v1/customers', 'name=Jo', { 'Idempotency-Key': 'strict-1' });
   assert.equal(good.status, 200);
   assert.equal(good.headers.get('idempotent-replayed'), null);
+});
+
+test('the generated descriptions are what the installed SDK says (scripts/gen-param-specs.ts --check)', () => {
+  const script = fileURLToPath(new URL('../../scripts/gen-param-specs.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', script, '--check'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
 });
