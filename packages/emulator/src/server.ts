@@ -7,11 +7,13 @@ import { corsPreflightHandler } from './core/cors.js';
 import { type FaultConfig, Faults } from './core/faults.js';
 import type { RequestLog } from './core/http.js';
 import { ApiServer } from './core/http-front.js';
+import type { RouteSpecs } from './core/param-spec.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
 import { setMerchantName } from './resources/common/account.js';
 import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
+import { paramSpecs } from './resources/param-specs.js';
 import { paymentPagesHandler } from './resources/payment-pages.js';
 import { stripeJsHandler } from './stripe-js/routes.js';
 import { type RetrySchedule, WebhookDelivery } from './webhooks/delivery.js';
@@ -28,6 +30,8 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Defaults to every resource; tests may pass a subset or extra ones. */
   resources?: readonly Resource[];
+  /** What each route accepts (defaults to the emulator's own; tests with extra routes add theirs). */
+  paramSpecs?: RouteSpecs;
   /**
    * How often a dirty state is written to `dataFile`, in ms (default 1000); longer while the state is
    * large (see `nextSaveDelay`).
@@ -69,7 +73,11 @@ export interface RunningEmulator {
 /** Builds the emulator and listens. The gateway's embedded mode and the tests use this. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
-  const app = new App({ resources: options.resources ?? allResources, clock: options.clock });
+  const app = new App({
+    resources: options.resources ?? allResources,
+    paramSpecs: options.paramSpecs ?? paramSpecs,
+    clock: options.clock,
+  });
   const { dataFile } = options;
   if (dataFile) loadSnapshot(app, dataFile);
 

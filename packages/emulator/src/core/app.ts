@@ -8,6 +8,7 @@ import { canonicalParams, decodeForm, type Params } from './form.js';
 import { IdempotencyCache, type IdempotentEntry } from './idempotency.js';
 import { newId } from './ids.js';
 import { flatten } from './json.js';
+import { type Checker, lazyChecker, type RouteSpecs, validateParams } from './param-spec.js';
 import { expandList } from './params.js';
 import type { Api, Resource } from './resource.js';
 import { type Method, Router } from './router.js';
@@ -36,9 +37,18 @@ export interface ApiResponse {
   pattern: string | undefined;
 }
 
+/** A route as `App.routes()` lists it; `params()` is its compiled description. */
+export interface RouteInfo {
+  method: Method;
+  pattern: string;
+  params: (() => Checker) | undefined;
+}
+
 interface Route {
   handler: Handler;
   options: RouteOptions;
+  /** What the route accepts (every request is validated against it before the handler runs). */
+  params: (() => Checker) | undefined;
 }
 
 /** Something that may answer instead of the handler (fault injection). */
@@ -54,6 +64,11 @@ export interface Snapshot {
 export interface AppOptions {
   resources: readonly Resource[];
   clock?: Clock;
+  /**
+   * One parameter description per route (`'POST /v1/customers'` → its hash): requests are validated
+   * against it and every route must have one. Without it nothing is validated (the spec generator).
+   */
+  paramSpecs?: RouteSpecs;
   /** Called for errors that are not StripeErrors (bugs): they become 500 api_error. */
   onInternalError?: (err: unknown, req: ApiRequest) => void;
 }
@@ -76,6 +91,7 @@ export class App {
   /** Callbacks run by `reset()` after the store is cleared (e.g. to drop delivery queues). */
   readonly resetHooks: (() => void)[] = [];
   #router = new Router<Route>();
+  #routes: RouteInfo[] = [];
   #onInternalError: (err: unknown, req: ApiRequest) => void;
 
   constructor(options: AppOptions) {
@@ -84,15 +100,35 @@ export class App {
     this.idempotency = new IdempotencyCache(this.clock);
     this.#onInternalError =
       options.onInternalError ?? ((err) => console.error('[emulator] internal error', err));
-    const api = this.#api();
+    const specs = options.paramSpecs;
+    const missing: string[] = [];
+    const api = this.#api((route) => {
+      if (specs === undefined) return undefined;
+      const spec = specs[route];
+      if (spec === undefined) missing.push(route);
+      return spec === undefined ? undefined : lazyChecker(spec);
+    });
     for (const r of options.resources) r.register(api);
+    if (missing.length > 0) {
+      throw new Error(
+        `routes without a parameter description (resources/param-specs.ts): ${missing.join(', ')}`,
+      );
+    }
   }
 
-  #api(): Api {
+  /** Every route served, with what it accepts (tests, the spec generator, docs). */
+  routes(): readonly RouteInfo[] {
+    return this.#routes;
+  }
+
+  #api(describe: (route: string) => (() => Checker) | undefined): Api {
     const add =
       (method: Method) =>
-      (path: string, handler: Handler, options: RouteOptions = {}) =>
-        this.#router.add(method, path, { handler, options });
+      (path: string, handler: Handler, options: RouteOptions = {}) => {
+        const params = describe(`${method} ${path}`);
+        this.#routes.push({ method, pattern: path, params });
+        this.#router.add(method, path, { handler, options, params });
+      };
     return {
       app: this,
       store: this.store,
@@ -164,6 +200,7 @@ export class App {
         );
       }
       const params: Params = req.method === 'POST' ? decodeForm(req.body) : decodeForm(req.query);
+      if (route.params !== undefined) validateParams(route.params(), params);
 
       if (req.idempotencyKey !== undefined && req.method === 'POST') {
         idemKey = req.idempotencyKey;

@@ -38,10 +38,10 @@ export class Collection<T extends Identified> {
     return this.#position.get(id) !== undefined;
   }
 
-  /** The object, or a 404 `resource_missing` naming `param`. */
-  require(id: string, param = 'id'): T {
+  /** The object, or `resource_missing`: 404 for the path's object (`id`), else 400 naming `param`. */
+  require(id: string, param = 'id', status?: 404): T {
     const found = this.get(id);
-    if (found === undefined) throw resourceMissing(this.label, id, param);
+    if (found === undefined) throw resourceMissing(this.label, id, param, status);
     return found;
   }
 

@@ -73,12 +73,19 @@ export function missingParam(param: string): StripeError {
 }
 
 /**
- * 404 `resource_missing`: "No such customer: 'cus_x'". `kind` is written as Stripe writes it in the
- * message (`customer`, `price`, `PaymentIntent`, `checkout.session`).
+ * `resource_missing`: "No such customer: 'cus_x'". `kind` is written as Stripe writes it in the
+ * message (`customer`, `price`, `PaymentIntent`, `checkout.session`). The object in the URL's path
+ * (no `param`, or `id`) is a 404; an object named by a parameter (`customer`, `items[0][price]`) is a
+ * 400 naming that parameter, as Stripe answers.
  */
-export function resourceMissing(kind: string, id: string, param?: string): StripeError {
+export function resourceMissing(
+  kind: string,
+  id: string,
+  param?: string,
+  status = param === undefined || param === 'id' ? 404 : 400,
+): StripeError {
   return new StripeError({
-    status: 404,
+    status,
     type: 'invalid_request_error',
     code: 'resource_missing',
     param: param ?? 'id',

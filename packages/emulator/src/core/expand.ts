@@ -55,6 +55,8 @@ export class ExpandRegistry {
     if (paths.length === 0) return value;
     let out: unknown = value;
     for (const path of paths) {
+      // A search result's count is computed by the search itself (core/search.ts).
+      if (path === 'total_count' && (out as Json | null)?.object === 'search_result') continue;
       const segs = path.split('.');
       if (segs.length > MAX_DEPTH + (isList(out) ? 1 : 0)) {
         throw invalidRequest(
@@ -71,7 +73,11 @@ export class ExpandRegistry {
     if (from >= segs.length || value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => this.#expand(v, segs, from, full));
     const obj = value as Json;
-    if (obj.object === 'list' && segs[from] === 'data' && Array.isArray(obj.data)) {
+    if (
+      (obj.object === 'list' || obj.object === 'search_result') &&
+      segs[from] === 'data' &&
+      Array.isArray(obj.data)
+    ) {
       return { ...obj, data: obj.data.map((v) => this.#expand(v, segs, from + 1, full)) };
     }
     const type = typeof obj.object === 'string' ? obj.object : '';
@@ -101,7 +107,11 @@ export class ExpandRegistry {
 }
 
 function isList(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && (v as Json).object === 'list';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    ((v as Json).object === 'list' || (v as Json).object === 'search_result')
+  );
 }
 
 /** Shallow-copy `obj` and every nested object along `path`, so setting a leaf never touches the store. */

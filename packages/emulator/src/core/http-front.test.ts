@@ -4,9 +4,11 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allResources } from '../resources/index.js';
+import { paramSpecs } from '../resources/param-specs.js';
 import { startEmulator } from '../server.js';
 import { type TestEmulator, testEmulator } from '../testing.js';
 import { ApiServer, MAX_HEAD_BYTES, parseHead } from './http-front.js';
+import { o } from './param-spec.js';
 import { defineResource } from './resource.js';
 
 // The emulator's HTTP server serves common API requests on its own lean path and hands a connection to
@@ -22,7 +24,10 @@ const slow = defineResource('test-slow', (api) => {
 
 let t: TestEmulator;
 before(async () => {
-  t = await testEmulator({ resources: [...allResources, slow] });
+  t = await testEmulator({
+    resources: [...allResources, slow],
+    paramSpecs: { ...paramSpecs, 'GET /v1/test_slow': o({ ms: 'int' }) },
+  });
 });
 after(() => t.emu.close());
 

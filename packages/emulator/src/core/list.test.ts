@@ -55,7 +55,7 @@ test('rejects a bad limit and an unknown cursor', () => {
   }
   assert.throws(
     () => paginate(c, { starting_after: 't_nope' }, '/x'),
-    (e: unknown) => e instanceof StripeError && e.status === 404 && e.param === 'starting_after',
+    (e: unknown) => e instanceof StripeError && e.status === 400 && e.param === 'starting_after',
   );
 });
 

@@ -89,11 +89,11 @@ test('errors are replayed for the same idempotency key too', async () => {
       { idempotencyKey: 'k-err' },
     ),
   );
-  assert.equal(first.statusCode, 404);
+  assert.equal(first.statusCode, 400);
   const res = await t.raw('POST', '/v1/prices', 'currency=usd&unit_amount=5&product=prod_missing', {
     'Idempotency-Key': 'k-err',
   });
-  assert.equal(res.status, 404);
+  assert.equal(res.status, 400);
   assert.equal(res.headers.get('idempotent-replayed'), 'true');
 });
 

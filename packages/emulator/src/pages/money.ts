@@ -1,34 +1,7 @@
-/**
- * Amounts as a customer reads them. Stripe amounts are integers in the currency's minor unit; these
- * currencies have none (an amount of 500 JPY is ¥500) — Stripe's list of zero-decimal currencies.
- */
-export const ZERO_DECIMAL: ReadonlySet<string> = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-/** Three-decimal currencies (Stripe still counts their minor unit in thousandths). */
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+/** Amounts as a customer reads them (minor units per currency: core/currencies.ts). */
+import { minorDigits } from '../core/currencies.js';
 
-export function minorDigits(currency: string): number {
-  const c = currency.toLowerCase();
-  if (ZERO_DECIMAL.has(c)) return 0;
-  if (THREE_DECIMAL.has(c)) return 3;
-  return 2;
-}
+export { minorDigits, ZERO_DECIMAL } from '../core/currencies.js';
 
 const formatters = new Map<string, Intl.NumberFormat>();
 

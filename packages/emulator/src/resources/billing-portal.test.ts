@@ -103,7 +103,7 @@ test('sessions: url served, return_url from the configuration, event, errors', a
   const unknown = await stripeError(
     t.stripe.billingPortal.sessions.create({ customer: 'cus_nope', return_url: 'https://x' }),
   );
-  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.statusCode, 400);
   const badConfig = await stripeError(
     t.stripe.billingPortal.sessions.create({
       customer: cus.id,

@@ -204,7 +204,7 @@ function createConfiguration(ctx: Ctx): PortalConfiguration {
 
 function requireConfiguration(ctx: Ctx): PortalConfiguration {
   defaultConfiguration(ctx);
-  return ctx.store.c('billing_portal.configuration').require(ctx.args.id!, 'configuration');
+  return ctx.store.c('billing_portal.configuration').require(ctx.args.id!, 'configuration', 404);
 }
 
 function updateConfiguration(ctx: Ctx): PortalConfiguration {

@@ -66,7 +66,7 @@ test('prices: one-time and recurring, product_data, expand product', async () =>
   const badProduct = await stripeError(
     t.stripe.prices.create({ currency: 'usd', unit_amount: 1, product: 'prod_nope' }),
   );
-  assert.equal(badProduct.statusCode, 404);
+  assert.equal(badProduct.statusCode, 400);
   assert.equal(badProduct.param, 'product');
   const noInterval = await stripeError(
     t.stripe.prices.create({

@@ -159,7 +159,7 @@ export function insertCharge(
 }
 
 function update(ctx: Ctx): Charge {
-  const ch = ctx.store.c('charge').require(ctx.args.id!, 'charge');
+  const ch = ctx.store.c('charge').require(ctx.args.id!, 'charge', 404);
   const before = structuredClone(ch);
   const p = ctx.params;
   const description = emptyableStr(p, 'description');
@@ -191,7 +191,7 @@ function list(ctx: Ctx) {
 export const charges = defineResource('charges', (api) => {
   api.post('/v1/charges/:id', update);
   api.get('/v1/charges', list);
-  api.get('/v1/charges/:id', (ctx) => ctx.store.c('charge').require(ctx.args.id!, 'charge'));
+  api.get('/v1/charges/:id', (ctx) => ctx.store.c('charge').require(ctx.args.id!, 'charge', 404));
   api.expandable('charge', 'customer', (id) => api.store.c('customer').get(id));
   api.expandable('charge', 'payment_intent', (id) => api.store.c('payment_intent').get(id));
 });

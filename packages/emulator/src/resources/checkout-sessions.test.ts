@@ -229,7 +229,7 @@ test('validation: mode, success_url, expires_at bounds, recurring prices in paym
       line_items: [{ price: 'price_nope', quantity: 1 }],
     }),
   );
-  assert.equal(missingPrice.statusCode, 404);
+  assert.equal(missingPrice.statusCode, 400);
   assert.equal(missingPrice.param, 'line_items[0][price]');
   const unknown = await stripeError(t.stripe.checkout.sessions.retrieve('cs_test_nope'));
   assert.equal(unknown.statusCode, 404);

@@ -513,9 +513,10 @@ function expireSession(ctx: EngineCtx, s: CheckoutSession): CheckoutSession {
   return s;
 }
 
-function requireSession(ctx: EngineCtx, id: string, param = 'session'): CheckoutSession {
+/** The session in the URL's path (404 `resource_missing`, param `session`). */
+function requireSession(ctx: EngineCtx, id: string): CheckoutSession {
   expireDueSessions(ctx);
-  return ctx.store.c('checkout.session').require(id, param);
+  return ctx.store.c('checkout.session').require(id, 'session', 404);
 }
 
 function customerDetails(

@@ -142,7 +142,7 @@ export function closeDispute(ctx: EngineCtx, d: Dispute, outcome: 'won' | 'lost'
 }
 
 function update(ctx: Ctx): Dispute {
-  const d = ctx.store.c('dispute').require(ctx.args.id!, 'dispute');
+  const d = ctx.store.c('dispute').require(ctx.args.id!, 'dispute', 404);
   requireOpen(d);
   const before = structuredClone(d);
   const evidence = obj(ctx.params, 'evidence');
@@ -180,10 +180,10 @@ function list(ctx: Ctx) {
 
 export const disputes = defineResource('disputes', (api) => {
   api.get('/v1/disputes', list);
-  api.get('/v1/disputes/:id', (ctx) => ctx.store.c('dispute').require(ctx.args.id!, 'dispute'));
+  api.get('/v1/disputes/:id', (ctx) => ctx.store.c('dispute').require(ctx.args.id!, 'dispute', 404));
   api.post('/v1/disputes/:id', update);
   api.post('/v1/disputes/:id/close', (ctx) =>
-    closeDispute(ctx, ctx.store.c('dispute').require(ctx.args.id!, 'dispute'), 'lost'),
+    closeDispute(ctx, ctx.store.c('dispute').require(ctx.args.id!, 'dispute', 404), 'lost'),
   );
   api.expandable('dispute', 'charge', (id) => api.store.c('charge').get(id));
   api.expandable('dispute', 'payment_intent', (id) => api.store.c('payment_intent').get(id));
@@ -195,7 +195,10 @@ pageRoute('POST', /^\/_emulator\/disputes\/([^/]+)\/close$/, (app, [id], body) =
   if (!outcome) {
     throw stateError("outcome must be 'won' or 'lost'.", 'parameter_missing');
   }
-  return { status: 200, json: closeDispute(ctx, ctx.store.c('dispute').require(id!, 'dispute'), outcome) };
+  return {
+    status: 200,
+    json: closeDispute(ctx, ctx.store.c('dispute').require(id!, 'dispute', 404), outcome),
+  };
 });
 
 // The dispute test card: once its payment has succeeded (and every listener of that has run, so the

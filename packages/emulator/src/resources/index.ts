@@ -15,6 +15,7 @@ import { prices } from './prices.js';
 import { products } from './products.js';
 import { promotionCodes } from './promotion-codes.js';
 import { refunds } from './refunds.js';
+import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptions } from './subscriptions.js';
@@ -42,4 +43,5 @@ export const allResources: readonly Resource[] = [
   subscriptionItems,
   testClocks,
   webhookEndpoints,
+  searchRoutes,
 ];

@@ -288,6 +288,11 @@ export const invoices = defineResource('invoices', (api) => {
   api.expandable('invoice', 'lines', () => undefined);
   api.expandable('line_item', 'pricing.price_details.price', (id) => api.store.c('price').get(id));
   api.expandable('invoice_payment', 'payment.payment_intent', (id) => api.store.c('payment_intent').get(id));
+  api.includable('invoice', 'discounts', (inv) =>
+    (inv as Invoice).discounts.map((d) =>
+      typeof d === 'string' ? (api.store.c('discount').get(d) ?? d) : d,
+    ),
+  );
   api.expandable('discount', 'source.coupon', (id) => api.store.c('coupon').get(id));
   api.includable('invoice', 'confirmation_secret', (o) => {
     const state = api.store.c('_invoice_state').get(o.id as string);

@@ -393,7 +393,7 @@ test('errors: missing params, unknown ids, another customer’s payment method, 
   const noPm = await stripeError(
     t.stripe.paymentIntents.create({ amount: 100, currency: 'usd', payment_method: 'pm_nope' }),
   );
-  assert.equal(noPm.statusCode, 404);
+  assert.equal(noPm.statusCode, 400);
   assert.equal(noPm.param, 'payment_method');
   const offs = await stripeError(
     t.stripe.paymentIntents.create({ amount: 100, currency: 'usd', off_session: true }),

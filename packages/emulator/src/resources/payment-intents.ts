@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Ctx } from '../core/context.js';
+import { checkPaymentAmount } from '../core/currencies.js';
 import { invalidRequest, missingParam, type StripeError, stateError } from '../core/errors.js';
 import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
@@ -100,30 +101,9 @@ function notify(kind: keyof typeof paymentIntentListeners, ctx: EngineCtx, pi: P
   for (const fn of paymentIntentListeners[kind]) fn(ctx, pi);
 }
 
-/** Stripe's minimum charge amounts for the common currencies (in minor units). */
-const MINIMUM_AMOUNT: Record<string, number> = {
-  usd: 50,
-  eur: 50,
-  gbp: 30,
-  cad: 50,
-  aud: 50,
-  chf: 50,
-  jpy: 50,
-};
-
 function checkAmount(amount: number, currency: string, param = 'amount'): void {
   if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', param);
-  const min = MINIMUM_AMOUNT[currency];
-  if (min !== undefined && amount < min) {
-    throw invalidRequest(
-      `Amount must be at least ${min} ${currency} minor units.`,
-      param,
-      'amount_too_small',
-    );
-  }
-  if (amount > 99_999_999) {
-    throw invalidRequest('Amount must be no more than 999,999.99.', param, 'amount_too_large');
-  }
+  checkPaymentAmount(amount, currency, param);
 }
 
 function privateOf(ctx: EngineCtx, pi: PaymentIntent): PaymentIntentPrivate {
@@ -548,7 +528,7 @@ function checkClientSecret(ctx: Ctx, pi: PaymentIntent): void {
 }
 
 function requirePi(ctx: Ctx): PaymentIntent {
-  return ctx.store.c('payment_intent').require(ctx.args.id!, 'intent');
+  return ctx.store.c('payment_intent').require(ctx.args.id!, 'intent', 404);
 }
 
 function create(ctx: Ctx): PaymentIntent {

@@ -180,7 +180,7 @@ test('attach checks the card: decline cards fail, chargeCustomerFail attaches', 
   assert.equal(ok.customer, cus.id);
   assert.equal(ok.card?.last4, '0341');
   const missing = await stripeError(t.stripe.paymentMethods.attach('pm_card_visa', { customer: 'cus_nope' }));
-  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.statusCode, 400);
   assert.equal(missing.param, 'customer');
   const noCustomer = await stripeError(
     t.stripe.paymentMethods.attach('pm_card_visa', {} as { customer: string }),
@@ -212,7 +212,7 @@ test('customer default payment method: set, validated, expandable, cleared on de
   const none = await stripeError(
     t.stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: 'pm_nope' } }),
   );
-  assert.equal(none.statusCode, 404);
+  assert.equal(none.statusCode, 400);
 
   await t.stripe.paymentMethods.attach(loose.id, { customer: cus.id });
   const up = await t.stripe.customers.update(cus.id, {

@@ -126,12 +126,18 @@ function testExpiry(ctx: EngineCtx): { month: number; year: number } {
 
 /**
  * Resolves a payment method id given as a parameter. `pm_card_*` ids (and `tok_*` tokens) materialise
- * a fresh `pm_…`, as Stripe does; other ids must exist (404 naming `param`).
+ * a fresh `pm_…`, as Stripe does; other ids must exist (`resource_missing` naming `param`).
  */
-export function resolvePaymentMethod(ctx: EngineCtx, id: string, param = 'payment_method'): PaymentMethod {
+export function resolvePaymentMethod(
+  ctx: EngineCtx,
+  id: string,
+  param = 'payment_method',
+  /** 404 when the id is the URL path's object. */
+  status?: 404,
+): PaymentMethod {
   const named = cardByPaymentMethodName(id) ?? cardByToken(id);
   if (named !== undefined) return insertCardPaymentMethod(ctx, named, testExpiry(ctx), { source: id });
-  return ctx.store.c('payment_method').require(id, param);
+  return ctx.store.c('payment_method').require(id, param, status);
 }
 
 /** The test card behind a payment method (every emulator card payment method has one). */
@@ -319,11 +325,11 @@ function create(ctx: Ctx): PaymentMethod {
 }
 
 function retrieve(ctx: Ctx): PaymentMethod {
-  return resolvePaymentMethod(ctx, ctx.args.id!, 'payment_method');
+  return resolvePaymentMethod(ctx, ctx.args.id!, 'payment_method', 404);
 }
 
 function update(ctx: Ctx): PaymentMethod {
-  const pm = ctx.store.c('payment_method').require(ctx.args.id!, 'payment_method');
+  const pm = ctx.store.c('payment_method').require(ctx.args.id!, 'payment_method', 404);
   if (pm.customer === null) {
     throw invalidRequest(
       'You must save this PaymentMethod to a customer before you can update it.',
@@ -357,12 +363,12 @@ function update(ctx: Ctx): PaymentMethod {
 
 function attach(ctx: Ctx): PaymentMethod {
   const customer = reqStr(ctx.params, 'customer');
-  const pm = resolvePaymentMethod(ctx, ctx.args.id!, 'payment_method');
+  const pm = resolvePaymentMethod(ctx, ctx.args.id!, 'payment_method', 404);
   return attachPaymentMethod(ctx, pm, customer);
 }
 
 function detach(ctx: Ctx): PaymentMethod {
-  return detachPaymentMethod(ctx, ctx.store.c('payment_method').require(ctx.args.id!, 'payment_method'));
+  return detachPaymentMethod(ctx, ctx.store.c('payment_method').require(ctx.args.id!, 'payment_method', 404));
 }
 
 function listFor(ctx: Ctx, customer: string | undefined, url: string) {
@@ -398,8 +404,8 @@ export const paymentMethods = defineResource('payment_methods', (api) => {
     return listFor(ctx, customer, `/v1/customers/${customer}/payment_methods`);
   });
   api.get('/v1/customers/:id/payment_methods/:pm', (ctx) => {
-    ctx.store.c('customer').require(ctx.args.id!, 'customer');
-    const pm = ctx.store.c('payment_method').require(ctx.args.pm!, 'payment_method');
+    ctx.store.c('customer').require(ctx.args.id!, 'customer', 404);
+    const pm = ctx.store.c('payment_method').require(ctx.args.pm!, 'payment_method', 404);
     if (pm.customer !== ctx.args.id) {
       throw invalidRequest(
         `The customer does not have a payment method with the ID ${pm.id}.`,

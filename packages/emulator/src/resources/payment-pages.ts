@@ -89,9 +89,9 @@ export function authenticateIntent(
 ): AuthenticationResult {
   const ctx = engineCtx(app);
   if (kind === 'setup_intent') {
-    authenticateSetupIntent(ctx, ctx.store.c('setup_intent').require(id, 'intent'), outcome);
+    authenticateSetupIntent(ctx, ctx.store.c('setup_intent').require(id, 'intent', 404), outcome);
   } else {
-    authenticatePaymentIntent(ctx, ctx.store.c('payment_intent').require(id, 'intent'), outcome);
+    authenticatePaymentIntent(ctx, ctx.store.c('payment_intent').require(id, 'intent', 404), outcome);
   }
   const session = sessionOfIntent(app, id);
   if (session !== undefined) settleCheckoutSession(ctx, session);

@@ -22,8 +22,9 @@ declare module '../core/store.js' {
 /**
  * Promotion codes: customer-facing codes for a coupon (`promotion[coupon]`), entered on the hosted
  * Checkout page when a session has `allow_promotion_codes`. Create, retrieve, update (`active`,
- * `metadata`) and list; restrictions are stored as given (only `minimum_amount` is enforced, by the
- * Checkout page).
+ * `metadata`) and list. Redeemed in Checkout (`discounts`, or typed on the page when
+ * `allow_promotion_codes`), subscriptions and invoices (`discounts[n][promotion_code]`), with its
+ * restrictions enforced (`promotionCodeProblem`).
  */
 function create(ctx: Ctx): PromotionCode {
   const p = ctx.params;
@@ -86,7 +87,7 @@ function create(ctx: Ctx): PromotionCode {
 }
 
 function update(ctx: Ctx): PromotionCode {
-  const pc = ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code');
+  const pc = ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code', 404);
   const before = structuredClone(pc);
   const active = bool(ctx.params, 'active');
   if (active === true && !before.active) {
@@ -121,6 +122,46 @@ function list(ctx: Ctx) {
 }
 
 /**
+ * Why `pc` cannot be redeemed now for `amount` in `currency` by `customer`, or undefined when it can:
+ * inactive or expired (its own `expires_at` or its coupon's), used up (`max_redemptions`), another
+ * customer's, a fixed-amount coupon in another currency, under `restrictions.minimum_amount`, or
+ * `restrictions.first_time_transaction` for a customer who has paid before.
+ */
+export function promotionCodeProblem(
+  ctx: EngineCtx,
+  pc: PromotionCode,
+  at: { amount: number | null; currency: string; customer: string | null },
+): { problem: string } | { coupon: Coupon } {
+  if (!pc.active) return { problem: 'This code is invalid.' };
+  const coupon = ctx.store.c('coupon').get(String(pc.promotion.coupon));
+  const now = ctx.now();
+  if (coupon === undefined || !couponValid(coupon, now)) return { problem: 'This code has expired.' };
+  if (pc.expires_at !== null && pc.expires_at <= now) return { problem: 'This code has expired.' };
+  if (pc.max_redemptions !== null && pc.times_redeemed >= pc.max_redemptions) {
+    return { problem: 'This code has been used up.' };
+  }
+  if (pc.customer !== null && pc.customer !== at.customer) return { problem: 'This code is invalid.' };
+  if (coupon.amount_off !== null && coupon.currency !== null && coupon.currency !== at.currency) {
+    return { problem: 'This code cannot be used with this currency.' };
+  }
+  const r = pc.restrictions;
+  if (
+    r.minimum_amount !== null &&
+    at.amount !== null &&
+    r.minimum_amount_currency === at.currency &&
+    at.amount < r.minimum_amount
+  ) {
+    return { problem: 'The order total is below the minimum for this code.' };
+  }
+  if (r.first_time_transaction && at.customer !== null) {
+    const customer = at.customer;
+    const paid = ctx.store.c('charge').find((ch) => ch.customer === customer && ch.status === 'succeeded');
+    if (paid !== undefined) return { problem: 'This code is only for a first purchase.' };
+  }
+  return { coupon };
+}
+
+/**
  * The promotion code a customer typed, if it can be redeemed now for `amount` in `currency` by
  * `customer`: its coupon, or the reason it cannot (shown on the page).
  */
@@ -132,26 +173,8 @@ export function lookupPromotionCode(
   const code = typed.trim().toLowerCase();
   const pc = ctx.store.c('promotion_code').find((x) => x.active && x.code.toLowerCase() === code);
   if (pc === undefined) return { error: 'This code is invalid.' };
-  const coupon = ctx.store.c('coupon').get(String(pc.promotion.coupon));
-  const now = ctx.now();
-  if (coupon === undefined || !couponValid(coupon, now)) return { error: 'This code has expired.' };
-  if (pc.expires_at !== null && pc.expires_at <= now) return { error: 'This code has expired.' };
-  if (pc.max_redemptions !== null && pc.times_redeemed >= pc.max_redemptions) {
-    return { error: 'This code has been used up.' };
-  }
-  if (pc.customer !== null && pc.customer !== at.customer) return { error: 'This code is invalid.' };
-  if (coupon.amount_off !== null && coupon.currency !== null && coupon.currency !== at.currency) {
-    return { error: 'This code cannot be used with this currency.' };
-  }
-  const r = pc.restrictions;
-  if (
-    r.minimum_amount !== null &&
-    r.minimum_amount_currency === at.currency &&
-    at.amount < r.minimum_amount
-  ) {
-    return { error: 'The order total is below the minimum for this code.' };
-  }
-  return { promo: pc, coupon };
+  const found = promotionCodeProblem(ctx, pc, at);
+  return 'problem' in found ? { error: found.problem } : { promo: pc, coupon: found.coupon };
 }
 
 export const promotionCodes = defineResource('promotion_codes', (api) => {
@@ -159,7 +182,7 @@ export const promotionCodes = defineResource('promotion_codes', (api) => {
   api.post('/v1/promotion_codes', create);
   api.get('/v1/promotion_codes', list);
   api.get('/v1/promotion_codes/:id', (ctx) =>
-    ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code'),
+    ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code', 404),
   );
   api.post('/v1/promotion_codes/:id', update);
   api.expandable('promotion_code', 'promotion.coupon', (id) => api.store.c('coupon').get(id));

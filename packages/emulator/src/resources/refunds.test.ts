@@ -96,7 +96,7 @@ test('errors: no target, unknown ids, unpaid intent, uncaptured charge', async (
   assert.equal(none.statusCode, 400);
   assert.equal(none.param, 'payment_intent');
   const missing = await stripeError(t.stripe.refunds.create({ charge: 'ch_nope' }));
-  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.statusCode, 400);
   assert.equal(missing.param, 'charge');
   const unpaid = await t.stripe.paymentIntents.create({
     amount: 1000,

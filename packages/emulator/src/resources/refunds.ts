@@ -145,7 +145,7 @@ function create(ctx: Ctx): Refund {
 }
 
 function update(ctx: Ctx): Refund {
-  const refund = ctx.store.c('refund').require(ctx.args.id!, 'refund');
+  const refund = ctx.store.c('refund').require(ctx.args.id!, 'refund', 404);
   const before = structuredClone(refund);
   refund.metadata = applyMetadata(refund.metadata, ctx.params);
   const prev = diffPrevious(before, refund);
@@ -179,10 +179,10 @@ function refundsOf(ctx: EngineCtx, chargeId: string): Refund[] {
 export const refunds = defineResource('refunds', (api) => {
   api.post('/v1/refunds', create);
   api.get('/v1/refunds', list);
-  api.get('/v1/refunds/:id', (ctx) => ctx.store.c('refund').require(ctx.args.id!, 'refund'));
+  api.get('/v1/refunds/:id', (ctx) => ctx.store.c('refund').require(ctx.args.id!, 'refund', 404));
   api.post('/v1/refunds/:id', update);
   api.get('/v1/charges/:id/refunds', (ctx) => {
-    const ch = ctx.store.c('charge').require(ctx.args.id!, 'charge');
+    const ch = ctx.store.c('charge').require(ctx.args.id!, 'charge', 404);
     return paginateArray(refundsOf(ctx, ch.id), ctx.params, `/v1/charges/${ch.id}/refunds`);
   });
   api.expandable('refund', 'charge', (id) => api.store.c('charge').get(id));
@@ -197,5 +197,5 @@ export const refunds = defineResource('refunds', (api) => {
 
 pageRoute('POST', /^\/_emulator\/refunds\/([^/]+)\/fail$/, (app, [id]) => {
   const ctx = engineCtx(app);
-  return { status: 200, json: failRefund(ctx, ctx.store.c('refund').require(id!, 'refund')) };
+  return { status: 200, json: failRefund(ctx, ctx.store.c('refund').require(id!, 'refund', 404)) };
 });

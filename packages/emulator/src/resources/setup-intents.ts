@@ -219,7 +219,7 @@ export function authenticateSetupIntent(
 // HTTP
 
 function requireSi(ctx: Ctx): SetupIntent {
-  return ctx.store.c('setup_intent').require(ctx.args.id!, 'intent');
+  return ctx.store.c('setup_intent').require(ctx.args.id!, 'intent', 404);
 }
 
 function checkClientSecret(ctx: Ctx, si: SetupIntent): void {

@@ -153,7 +153,7 @@ test('errors: missing customer and items, unknown price, unknown subscription', 
   const bad = await stripeError(
     t.stripe.subscriptions.create({ customer: c.id, items: [{ price: 'price_nope' }] }),
   );
-  assert.equal(bad.statusCode, 404);
+  assert.equal(bad.statusCode, 400);
   assert.equal(bad.param, 'items[0][price]');
   const missing = await stripeError(t.stripe.subscriptions.retrieve('sub_nope'));
   assert.equal(missing.code, 'resource_missing');

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Ctx } from '../core/context.js';
 import { invalidRequest, missingParam, resourceMissing, StripeError, stateError } from '../core/errors.js';
+import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
@@ -253,7 +254,11 @@ function createSubscription(
     const qty = readQuantity(e, `items[${i}]`) ?? 1;
     sub.items.data.push(newItem(ctx, sub, prices[i]!, qty, e, { start: now, end: periodEnd }));
   });
-  sub.discounts = readDiscounts(ctx, p, { customer: customer.id, subscription: id });
+  sub.discounts = readDiscounts(ctx, p, {
+    customer: customer.id,
+    subscription: id,
+    amount: { value: itemsAmount(sub), currency: sub.currency },
+  });
   ctx.store.c('subscription').insert(sub);
   const state = subState(ctx, sub);
   if (sub.status === 'incomplete') {
@@ -470,7 +475,11 @@ function update(base: Ctx): Subscription {
     : undefined;
   if (save !== undefined && sub.payment_settings) sub.payment_settings.save_default_payment_method = save;
   if (p.discounts !== undefined || p.coupon !== undefined) {
-    sub.discounts = readDiscounts(ctx, p, { customer: sub.customer as string, subscription: sub.id });
+    sub.discounts = readDiscounts(ctx, p, {
+      customer: sub.customer as string,
+      subscription: sub.id,
+      amount: { value: itemsAmount(sub), currency: sub.currency },
+    });
   }
   sub.metadata = applyMetadata(sub.metadata, p);
 
@@ -661,6 +670,12 @@ export const subscriptions = defineResource('subscriptions', (api) => {
   api.get('/v1/subscriptions/:id', (ctx) => requireSub(ctx));
   api.post('/v1/subscriptions/:id', update);
   api.del('/v1/subscriptions/:id', cancel);
+  api.del('/v1/subscriptions/:id/discount', deleteDiscount);
+  api.includable('subscription', 'discounts', (sub) =>
+    (sub as Subscription).discounts.map((d) =>
+      typeof d === 'string' ? (api.store.c('discount').get(d) ?? d) : d,
+    ),
+  );
   api.post('/v1/subscriptions/:id/resume', resume);
   api.expandable('subscription', 'customer', (id) => api.store.c('customer').get(id));
   api.expandable('subscription', 'latest_invoice', (id) => api.store.c('invoice').get(id));
@@ -671,6 +686,29 @@ export const subscriptions = defineResource('subscriptions', (api) => {
   api.expandable('subscription_item', 'price', (id) => api.store.c('price').get(id));
   api.expandable('subscription_item', 'plan', () => undefined);
 });
+
+/** What the subscription's items cost a period, before discounts. */
+function itemsAmount(sub: Subscription): number {
+  return sub.items.data.reduce((sum, it) => sum + (it.price.unit_amount ?? 0) * (it.quantity ?? 1), 0);
+}
+
+/** `DELETE /v1/subscriptions/:id/discount`: removes its discounts (`customer.discount.deleted`). */
+function deleteDiscount(ctx: Ctx) {
+  const sub = ctx.store.c('subscription').require(ctx.args.id!, 'subscription', 404);
+  const ids = sub.discounts.map((d) => (typeof d === 'string' ? d : d.id));
+  const discounts = ids.map((id) => ctx.store.c('discount').get(id)).filter((d) => d !== undefined);
+  if (discounts.length === 0) {
+    throw resourceMissing('discount', `${sub.id}/discount`, 'id');
+  }
+  const before = structuredClone(sub);
+  sub.discounts = [];
+  for (const d of discounts) {
+    ctx.store.c('discount').delete(d.id);
+    ctx.emit('customer.discount.deleted', d);
+  }
+  ctx.emit('customer.subscription.updated', sub, diffPrevious(before, sub));
+  return { ...discounts[0]!, deleted: true };
+}
 
 /** The subscription and item for a subscription item id (items live inside their subscription). */
 export function findItem(ctx: Ctx, id: string, param = 'id'): { sub: Subscription; item: SubscriptionItem } {

@@ -6,6 +6,7 @@ import { newId } from '../../core/ids.js';
 import { arr, str } from '../../core/params.js';
 import type { Wire } from '../../core/wire.js';
 import { couponValid } from '../coupons.js';
+import { type PromotionCode, promotionCodeProblem } from '../promotion-codes.js';
 
 export type Discount = Wire<Stripe.Discount>;
 
@@ -20,10 +21,21 @@ export interface DiscountOwner {
   invoice?: string | null;
   invoiceItem?: string | null;
   subscription?: string | null;
+  /** What is being discounted, before discounts (a promotion code's `minimum_amount`). */
+  amount?: { value: number; currency: string } | undefined;
 }
 
-/** Redeems a coupon: a `discount` object (`di_…`) that invoices and subscriptions point to. */
-export function redeemCoupon(ctx: Ctx, couponId: string, owner: DiscountOwner, param: string): Discount {
+/**
+ * Redeems a coupon: a `discount` object (`di_…`) that invoices and subscriptions point to, and
+ * `customer.discount.created`.
+ */
+export function redeemCoupon(
+  ctx: Ctx,
+  couponId: string,
+  owner: DiscountOwner,
+  param: string,
+  promo?: PromotionCode,
+): Discount {
   const coupon = ctx.store.c('coupon').require(couponId, param);
   if (!couponValid(coupon, ctx.now())) {
     throw invalidRequest(`Coupon ${coupon.id} is no longer valid.`, param, 'coupon_expired');
@@ -42,14 +54,33 @@ export function redeemCoupon(ctx: Ctx, couponId: string, owner: DiscountOwner, p
         : null,
     invoice: owner.invoice ?? null,
     invoice_item: owner.invoiceItem ?? null,
-    promotion_code: null,
+    promotion_code: promo?.id ?? null,
     source: { coupon: coupon.id, type: 'coupon' },
     start,
     subscription: owner.subscription ?? null,
     subscription_item: null,
   };
   ctx.store.c('discount').insert(discount);
+  ctx.emit('customer.discount.created', discount);
   return discount;
+}
+
+/** Redeems a promotion code (400 naming `param` when its restrictions refuse it). */
+export function redeemPromotionCode(
+  ctx: Ctx,
+  promoId: string,
+  owner: DiscountOwner,
+  param: string,
+): Discount {
+  const pc = ctx.store.c('promotion_code').require(promoId, param);
+  const found = promotionCodeProblem(ctx, pc, {
+    amount: owner.amount?.value ?? null,
+    currency: owner.amount?.currency ?? '',
+    customer: owner.customer,
+  });
+  if ('problem' in found) throw invalidRequest(found.problem, param);
+  pc.times_redeemed += 1;
+  return redeemCoupon(ctx, found.coupon.id, owner, param, pc);
 }
 
 function addMonthsUtc(t: number, months: number): number {
@@ -58,7 +89,10 @@ function addMonthsUtc(t: number, months: number): number {
   return Math.floor(d.getTime() / 1000);
 }
 
-/** Reads `discounts[n][coupon]` / `discounts[n][discount]` (and the older `coupon`) into discount ids. */
+/**
+ * Reads `discounts[n][coupon]` / `[promotion_code]` / `[discount]` (and the older `coupon`) into
+ * discount ids.
+ */
 export function readDiscounts(ctx: Ctx, p: Params, owner: DiscountOwner): string[] {
   const out: string[] = [];
   const legacy = str(p, 'coupon');
@@ -74,11 +108,9 @@ export function readDiscounts(ctx: Ctx, p: Params, owner: DiscountOwner): string
     const existing = str(entry, 'discount', `discounts[${i}][discount]`);
     if (coupon) out.push(redeemCoupon(ctx, coupon, owner, `discounts[${i}][coupon]`).id);
     else if (existing) out.push(ctx.store.c('discount').require(existing, `discounts[${i}][discount]`).id);
-    else if (str(entry, 'promotion_code') !== undefined) {
-      throw invalidRequest(
-        'Promotion codes are not supported by the emulator.',
-        `discounts[${i}][promotion_code]`,
-      );
+    else {
+      const promo = str(entry, 'promotion_code', `discounts[${i}][promotion_code]`);
+      if (promo) out.push(redeemPromotionCode(ctx, promo, owner, `discounts[${i}][promotion_code]`).id);
     }
   });
   return out;

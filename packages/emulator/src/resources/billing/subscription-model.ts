@@ -1,12 +1,12 @@
 import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
+import { ZERO_DECIMAL } from '../../core/currencies.js';
 import { invalidRequest, missingParam } from '../../core/errors.js';
 import type { Params } from '../../core/form.js';
 import { newId } from '../../core/ids.js';
 import { applyMetadata } from '../../core/metadata.js';
 import { int, obj, str } from '../../core/params.js';
 import type { Wire } from '../../core/wire.js';
-import { ZERO_DECIMAL } from '../../pages/money.js';
 import { createPrice, type Price } from '../prices.js';
 import type { SubscriptionLineInit } from './invoice-engine.js';
 import { type Interval, nextBoundary } from './periods.js';

@@ -1,0 +1,46 @@
+import { a, o, type RouteSpecs, type Spec, type SpecNode } from '../core/param-spec.js';
+import { generatedSpecs } from './param-specs.generated.js';
+
+/**
+ * What each route accepts: the SDK-derived descriptions (param-specs.generated.ts, written by
+ * scripts/gen-param-specs.ts) and, here, the routes the SDK has no method for. The App validates
+ * every request against its route's description and refuses to start with a route that has none.
+ * Notation: core/param-spec.ts.
+ */
+const byHand: RouteSpecs = {
+  // Stripe.js's calls behind `redirectToCheckout` and the hosted payment page (no SDK method).
+  'GET /v1/payment_pages/:id': o({ expand: a('str') }),
+  'POST /v1/payment_pages/:id/confirm': o({
+    payment_method: '!str',
+    expected_amount: 'int',
+    email: 'email',
+    expand: a('str'),
+  }),
+  // A charge's refunds, which the SDK reads through `refunds.list({charge})`.
+  'GET /v1/charges/:id/refunds': o({
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+    expand: a('str'),
+  }),
+};
+
+/**
+ * Parameters a route accepts beyond the SDK's types, each with why: Stripe.js sends the intent's
+ * client secret, and the Stripe CLI's trigger fixtures still send the pre-2026 name of
+ * `allowed_payment_method_types`.
+ */
+const extra: Readonly<Record<string, Record<string, Spec>>> = {
+  'POST /v1/payment_intents/:id/confirm': { client_secret: 'str' },
+  'POST /v1/setup_intents/:id/confirm': { client_secret: 'str' },
+  'POST /v1/payment_intents': { payment_method_types: a('str') },
+  'POST /v1/payment_intents/:id': { payment_method_types: a('str') },
+  'POST /v1/setup_intents': { payment_method_types: a('str') },
+};
+
+export const paramSpecs: RouteSpecs = { ...generatedSpecs, ...byHand };
+for (const [route, fields] of Object.entries(extra)) {
+  const base = paramSpecs[route];
+  if (base?.fields === undefined) throw new Error(`param-specs: ${route} is not a route`);
+  (paramSpecs as Record<string, SpecNode>)[route] = o({ ...base.fields, ...fields }, base.flags);
+}
