@@ -78,13 +78,35 @@ describe('console lists', () => {
     const ids = async (f: Parameters<typeof paymentsPage>[1]) =>
       (await all((c) => paymentsPage(t.context.db, f, c, 2))).flat().map((r) => Number(r.id.slice(5)));
     const range = [...Array(25).keys()];
-    const same = (a: number[], b: number[]) => assert.deepEqual([...a].sort((x, y) => x - y), b);
-    same(await ids({ status: 'refunded' }), range.filter((i) => i % 4 === 0));
-    same(await ids({ status: 'not_refunded' }), range.filter((i) => i % 4 !== 0));
-    same(await ids({ status: 'disputed' }), range.filter((i) => i % 7 === 0));
-    same(await ids({ currency: 'eur' }), range.filter((i) => i % 2 === 1));
-    same(await ids({ customerId: 'cus_q2' }), range.filter((i) => i % 3 === 0));
-    same(await ids({ from: day(1), until: day(3) }), range.filter((i) => i >= 5 && i < 15));
+    const same = (a: number[], b: number[]) =>
+      assert.deepEqual(
+        [...a].sort((x, y) => x - y),
+        b,
+      );
+    same(
+      await ids({ status: 'refunded' }),
+      range.filter((i) => i % 4 === 0),
+    );
+    same(
+      await ids({ status: 'not_refunded' }),
+      range.filter((i) => i % 4 !== 0),
+    );
+    same(
+      await ids({ status: 'disputed' }),
+      range.filter((i) => i % 7 === 0),
+    );
+    same(
+      await ids({ currency: 'eur' }),
+      range.filter((i) => i % 2 === 1),
+    );
+    same(
+      await ids({ customerId: 'cus_q2' }),
+      range.filter((i) => i % 3 === 0),
+    );
+    same(
+      await ids({ from: day(1), until: day(3) }),
+      range.filter((i) => i >= 5 && i < 15),
+    );
     same(
       await ids({ customerId: 'cus_q1', currency: 'eur', from: day(2) }),
       range.filter((i) => i % 3 !== 0 && i % 2 === 1 && i >= 10),
@@ -125,7 +147,9 @@ describe('console lists', () => {
         [10, 10],
       ],
     );
-    const adjustments = (await all((c) => ledgerPageAll(t.context.db, { reason: 'adjustment' }, c, 5))).flat();
+    const adjustments = (
+      await all((c) => ledgerPageAll(t.context.db, { reason: 'adjustment' }, c, 5))
+    ).flat();
     assert.equal(adjustments.filter((l) => l.cause.startsWith('q:')).length, 2);
     const events = await eventsPage(t.context.db, { status: 'failed' }, undefined, 10);
     assert.deepEqual(events, { rows: [], next: null });

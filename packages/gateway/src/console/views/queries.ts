@@ -89,7 +89,10 @@ export async function paymentsPage(
   if (f.status === 'not_refunded') w.add('p.amount_refunded = 0');
   if (f.status === 'disputed') w.add('p.dispute_status IS NOT NULL');
   if (cursor !== undefined)
-    w.add('(p.paid_at, p.created_at, p.id) < (SELECT paid_at, created_at, id FROM payments WHERE id = ?)', cursor);
+    w.add(
+      '(p.paid_at, p.created_at, p.id) < (SELECT paid_at, created_at, id FROM payments WHERE id = ?)',
+      cursor,
+    );
   const r = await db.query<PaymentListRow>(
     `SELECT p.id, p.stripe_payment_intent_id, p.customer_id, c.external_id, c.email, p.amount, p.amount_refunded,
        p.currency, p.source, p.description, p.dispute_status, p.paid_at
