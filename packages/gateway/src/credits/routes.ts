@@ -8,13 +8,7 @@ import { principalOf } from '../platform/auth/plugin.js';
 import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { adjustCredits, notifyLedgerChange } from './service.js';
-import {
-  consumeCredits,
-  currentBalance,
-  type LedgerChange,
-  type LedgerEntry,
-  ledgerPage,
-} from './store.js';
+import { consumeCredits, currentBalance, type LedgerChange, type LedgerEntry, ledgerPage } from './store.js';
 
 const entrySchema = z.object({
   id: z.number().int(),

@@ -96,7 +96,12 @@ export async function clawbackCredits(
 export async function adjustCredits(
   s: Notifier,
   tx: Tx,
-  adjust: { customer: { id: string; external_id: string }; amount: number; idempotencyKey: string; note?: string | undefined },
+  adjust: {
+    customer: { id: string; external_id: string };
+    amount: number;
+    idempotencyKey: string;
+    note?: string | undefined;
+  },
 ): Promise<LedgerChange> {
   const { customer, amount } = adjust;
   const change = await applyOnce(
