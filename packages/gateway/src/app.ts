@@ -12,6 +12,8 @@ import { catalogRoutes } from './catalog/routes.js';
 import { checkoutPageRoutes } from './checkout/pages.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import { compatRoutes } from './compat/index.js';
+import type { ConsoleView } from './console/kit.js';
+import { consoleRoutes } from './console/routes.js';
 import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
@@ -54,6 +56,8 @@ export interface BuildOptions {
    * every route (tests use this for a stand-in of a rate-limit plugin).
    */
   beforeRoutes?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** The console's table views, instead of console/views/index.ts's (console tests add probe views). */
+  consoleViews?: readonly ConsoleView[];
   /** Called for every route as it is registered (the route-inventory test lists them with it). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -192,11 +196,15 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(webhookRoutes(ctx));
   await app.register(compatRoutes(ctx));
   await app.register(recoveryAdminRoutes(ctx));
+  const pageAssets = loadAssets(ctx.config);
   await app.register(
     pageRoutes(ctx, {
-      assets: loadAssets(ctx.config),
+      assets: pageAssets,
       stripe: browserStripeFor(ctx.config, ctx.connection.emulatorUrl),
     }),
+  );
+  await app.register(
+    consoleRoutes(ctx, { pageAssets, ...(options.consoleViews ? { views: options.consoleViews } : {}) }),
   );
   for (const plugin of options.plugins ?? []) await plugin(app);
 

@@ -57,6 +57,15 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'GET /account/card/result':
     'billing pages: cookie session checked by the page; the SetupIntent read from Stripe',
   'GET /assets/:file': 'the billing pages’ stylesheet and script',
+  'GET /console/sign-in': 'operator console: the sign-in form (console/sign-in-routes.ts)',
+  'POST /console/sign-in':
+    'operator console: the admin or read-only key typed into the form (double-submit CSRF token) becomes a cookie session',
+  'POST /console/sign-out':
+    'operator console: cookie session + CSRF token checked by the console (console/kit.ts)',
+  'GET /console': 'operator console overview: console cookie session checked by the page (console/kit.ts)',
+  'GET /console/audit':
+    'operator console audit log: console cookie session checked by the page (console/kit.ts)',
+  'GET /console/assets/:file': 'the operator console’s stylesheet, chart script and uPlot',
   'GET /config': 'the publishable key and the public price list (compat: subscription prototype)',
   'POST /create-customer':
     'sign-up (compat: subscription prototype): makes a user and sets their cookie; a token, if sent, is verified',

@@ -2,7 +2,8 @@
 
 const fractionDigits = new Map<string, number>();
 
-function digitsOf(currency: string): number {
+/** Digits after the decimal point of a currency (2 for usd, 0 for jpy). */
+export function digitsOf(currency: string): number {
   let digits = fractionDigits.get(currency);
   if (digits === undefined) {
     try {

@@ -61,14 +61,14 @@ export function secureCookies(s: Pick<AppContext, 'config'>): boolean {
 export function cookieHeader(
   name: string,
   value: string,
-  options: { maxAgeSeconds: number; secure: boolean },
+  options: { maxAgeSeconds: number; secure: boolean; sameSite?: 'Lax' | 'Strict' },
 ): string {
   return [
     `${name}=${encodeURIComponent(value)}`,
     'Path=/',
     `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     'HttpOnly',
-    'SameSite=Lax',
+    `SameSite=${options.sameSite ?? 'Lax'}`,
     ...(options.secure ? ['Secure'] : []),
   ].join('; ');
 }

@@ -145,6 +145,14 @@ export const settings = {
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     doc: 'Key for the admin API (API key management, console). In embedded mode without it, paydesk generates one in the data directory.',
   },
+  PAYDESK_CONSOLE_READONLY_KEY: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: 'A second, lesser key (≥ 32 characters) that signs in to the operator console read-only: it sees every view and can change nothing. Unset: no read-only sign-in.',
+  },
+  PAYDESK_CONSOLE_SESSION_MINUTES: {
+    schema: intSetting(5, 1440).default(120),
+    doc: 'How long an operator console sign-in lasts before the key must be entered again.',
+  },
   PAYDESK_CHECKOUT_EXPIRY_MINUTES: {
     schema: intSetting(30, 1440).default(30),
     doc: 'How long a Checkout session stays open (Stripe allows 30 minutes to 24 hours).',
@@ -297,6 +305,8 @@ export type Config = Readonly<{
   jwtIssuer: string;
   jwtAudience: string;
   adminKey: string | undefined;
+  consoleReadonlyKey: string | undefined;
+  consoleSessionMinutes: number;
   checkoutExpiryMinutes: number;
   gracePeriodDays: number;
   refundClawback: boolean;
@@ -428,6 +438,8 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>)
     jwtIssuer: v.PAYDESK_JWT_ISSUER,
     jwtAudience: v.PAYDESK_JWT_AUDIENCE,
     adminKey: v.PAYDESK_ADMIN_KEY,
+    consoleReadonlyKey: v.PAYDESK_CONSOLE_READONLY_KEY,
+    consoleSessionMinutes: v.PAYDESK_CONSOLE_SESSION_MINUTES,
     checkoutExpiryMinutes: v.PAYDESK_CHECKOUT_EXPIRY_MINUTES,
     gracePeriodDays: v.PAYDESK_GRACE_PERIOD_DAYS,
     refundClawback: v.PAYDESK_REFUND_CLAWBACK,

@@ -32,6 +32,13 @@ const UNDOCUMENTED_ROUTES = [
   'HEAD /docs/static/*',
   // The billing pages (HTML, pages/): form posts and pages, no OpenAPI entry.
   'GET /assets/:file',
+  // The operator console (HTML, console/): sign-in, pages and form posts, no OpenAPI entry.
+  'GET /console/sign-in',
+  'POST /console/sign-in',
+  'POST /console/sign-out',
+  'GET /console',
+  'GET /console/audit',
+  'GET /console/assets/:file',
   'GET /',
   'GET /sign-in',
   'POST /sign-in/demo',
