@@ -126,7 +126,7 @@ export const apiKeysView: ConsoleView = {
         });
         // The key is shown on this answer only (never in a URL, never stored): no redirect.
         const notice = html`<div class="notice ok" role="status"><p><strong>Key “${record.name}” created.</strong> Copy it now: it is not shown again.</p>
-<p><label for="new-key">API key</label><input id="new-key" class="mono key-once" readonly value="${key}"></p></div>`;
+<p><label for="new-key">API key</label><input id="new-key" class="key-once" readonly value="${key}"></p></div>`;
         return kit.page(reply, 201, {
           title: 'API keys',
           current: '/console/api-keys',

@@ -6,8 +6,17 @@ import { type Html, html, type Interpolation } from '../../pages/html.js';
 import type { ConsoleSession } from '../kit.js';
 import { actionForm, notice } from '../ui.js';
 
-const good = new Set(['processed', 'succeeded', 'done', 'active', 'trialing', 'won', 'recorded', 'ok']);
-const bad = new Set([
+const good: readonly string[] = [
+  'processed',
+  'succeeded',
+  'done',
+  'active',
+  'trialing',
+  'won',
+  'recorded',
+  'ok',
+];
+const bad: readonly string[] = [
   'failed',
   'dead',
   'canceled',
@@ -18,11 +27,11 @@ const bad = new Set([
   'warning_needs_response',
   'mismatch',
   'revoked',
-]);
+];
 
 /** A status as a badge: green when settled well, red when it needs someone, plain otherwise. */
 export function badge(status: string, label: string = status.replace(/_/g, ' ')): Html {
-  const tone = good.has(status) ? ' ok' : bad.has(status) ? ' bad' : ' warn';
+  const tone = good.includes(status) ? ' ok' : bad.includes(status) ? ' bad' : ' warn';
   return html`<span class="badge${tone}">${label}</span>`;
 }
 
@@ -43,7 +52,7 @@ export function money(amount: number | bigint, currency: string): Html {
 /** An id in monospace, linked when there is a page for it. */
 export function ident(id: string | null | undefined, href?: string): Interpolation {
   if (!id) return '—';
-  return href ? html`<a class="mono" href="${href}">${id}</a>` : html`<span class="mono">${id}</span>`;
+  return href ? html`<a href="${href}"><code>${id}</code></a>` : html`<code>${id}</code>`;
 }
 
 export function customerCell(row: {
@@ -93,4 +102,9 @@ export async function runAction(
 ): Promise<FastifyReply> {
   const { done, ref } = await fn();
   return doneRedirect(reply, back, done, ref);
+}
+
+/** A long text (an error) cut to one line in a table cell; the whole of it in its tooltip. */
+export function clip(text: string | null | undefined): Interpolation {
+  return text ? html`<span class="clip" title="${text}">${text}</span>` : '—';
 }

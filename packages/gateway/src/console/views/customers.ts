@@ -151,8 +151,8 @@ ${doneNotice(notices, request.query)}
 <dt>Plan</dt><dd>${c.plan ?? 'none'} ${c.subscription_status ? badge(c.subscription_status) : ''}</dd>
 <dt>Access</dt><dd>${c.keys && c.keys.length > 0 ? c.keys.join(', ') : 'none'}</dd>
 <dt>Credits</dt><dd><strong>${c.balance ?? 0}</strong></dd>
-<dt>paydesk id</dt><dd class="mono">${c.id}</dd>
-<dt>Stripe</dt><dd class="mono">${c.stripe_customer_id ?? '—'}</dd>
+<dt>paydesk id</dt><dd><code>${c.id}</code></dd>
+<dt>Stripe</dt><dd><code>${c.stripe_customer_id ?? '—'}</code></dd>
 <dt>Since</dt><dd>${when(c.created_at)}${c.deleted_at ? html` ${badge('canceled', 'deleted in Stripe')}` : ''}</dd>
 </dl>
 <p class="small"><a href="/console/payments?customer=${c.id}">Payments</a> · <a href="/console/subscriptions?customer=${c.id}">Subscriptions</a> · <a href="/console/refunds?customer=${c.id}">Refunds</a></p></div>

@@ -8,7 +8,7 @@ import { AppError } from '../../platform/errors.js';
 import { replayEvent } from '../../webhooks/reconcile.js';
 import { eventById } from '../../webhooks/service.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
-import { actionButton, badge, doneNotice, ident, iso, runAction, when } from './cells.js';
+import { actionButton, badge, clip, doneNotice, ident, iso, runAction, when } from './cells.js';
 import { type EventListRow, eventStatuses, eventsPage } from './queries.js';
 import { type Column, optional, registerTable } from './table.js';
 
@@ -28,7 +28,7 @@ const eventColumns: Column<EventListRow>[] = [
   { label: 'Attempts', num: true, cell: (e) => e.attempts, csv: (e) => e.attempts },
   {
     label: 'Error',
-    cell: (e) => html`<span class="clip">${errorOf(e) ?? e.status_reason ?? '—'}</span>`,
+    cell: (e) => clip(errorOf(e) ?? e.status_reason),
     csv: (e) => errorOf(e) ?? e.status_reason,
   },
   { label: 'Received', cell: (e) => when(e.received_at), csv: (e) => iso(e.received_at) },
@@ -81,13 +81,13 @@ export const eventsView: ConsoleView = {
           current: '/console/events',
           session,
           body: html`<p class="muted small"><a href="/console/events">Webhook events</a> /</p>
-<h1>${e.type} <span class="muted mono small">${e.id}</span></h1>
+<h1>${e.type} <code class="details">${e.id}</code></h1>
 ${doneNotice(notices, request.query)}
 <div class="card"><dl class="facts">
 <dt>Status</dt><dd>${badge(e.status)}${e.status_reason && e.status !== 'failed' ? html` <span class="muted">${e.status_reason}</span>` : ''}</dd>
 <dt>Attempts</dt><dd>${e.attempts} of ${e.max_attempts}</dd>
 ${error ? html`<dt>Error</dt><dd class="error-text">${error}</dd>` : ''}
-<dt>Object</dt><dd class="mono">${e.object_id ?? '—'}</dd>
+<dt>Object</dt><dd><code>${e.object_id ?? '—'}</code></dd>
 <dt>Source</dt><dd>${e.source}</dd>
 <dt>Created in Stripe</dt><dd>${when(e.created)}</dd>
 <dt>Received</dt><dd>${when(e.received_at)}</dd>

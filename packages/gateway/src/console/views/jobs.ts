@@ -10,7 +10,7 @@ import { hide } from '../../pages/kit.js';
 import { listJobs, retryJob } from '../../queue-admin/service.js';
 import type { AppInstance, ConsoleKit, ConsoleView } from '../kit.js';
 import { csrfBody } from '../kit.js';
-import { actionButton, badge, doneNotice, ident, iso, runAction, when } from './cells.js';
+import { actionButton, badge, clip, doneNotice, ident, iso, runAction, when } from './cells.js';
 import type { ListPage } from './queries.js';
 import { type Column, optional, registerTable } from './table.js';
 
@@ -105,7 +105,7 @@ export const jobsView: ConsoleView = {
         },
         {
           label: 'Last error',
-          cell: (j) => html`<span class="clip">${j.last_error ?? '—'}</span>`,
+          cell: (j) => clip(j.last_error),
           csv: (j) => j.last_error,
         },
         { label: 'Key', cell: (j) => ident(j.key), csv: (j) => j.key },
@@ -177,7 +177,7 @@ export const notificationsView: ConsoleView = {
         { label: 'Attempts', num: true, cell: (j) => j.attempts, csv: (j) => j.attempts },
         {
           label: 'Last error',
-          cell: (j) => html`<span class="clip">${j.last_error ?? '—'}</span>`,
+          cell: (j) => clip(j.last_error),
           csv: (j) => j.last_error,
         },
         { label: 'Updated', cell: (j) => when(j.updated_at), csv: (j) => iso(j.updated_at) },

@@ -13,6 +13,7 @@ import { type ConsoleView, csrfBody } from '../kit.js';
 import {
   actionButton,
   badge,
+  clip,
   customerCell,
   doneNotice,
   ident,
@@ -79,7 +80,7 @@ export const refundsView: ConsoleView = {
         { label: 'Reason', cell: (r) => r.reason?.replace(/_/g, ' ') ?? '—', csv: (r) => r.reason },
         {
           label: 'Failure',
-          cell: (r) => html`<span class="clip">${r.failure_reason ?? '—'}</span>`,
+          cell: (r) => clip(r.failure_reason),
           csv: (r) => r.failure_reason,
         },
         { label: 'Made in', cell: (r) => (r.origin === 'api' ? 'paydesk' : 'Stripe'), csv: (r) => r.origin },
@@ -186,7 +187,7 @@ ${renderTable(
     { label: 'Amount', num: true, cell: (w) => money(w.amount_paid ?? w.amount, w.currency.toLowerCase()) },
     { label: 'Status', cell: (w) => badge(w.status === 'paid' ? 'recording' : w.status) },
     { label: 'Attempts', num: true, cell: (w) => w.attempts },
-    { label: 'Last error', cell: (w) => html`<span class="clip">${w.last_error ?? '—'}</span>` },
+    { label: 'Last error', cell: (w) => clip(w.last_error) },
     { label: 'Charge', cell: (w) => ident(w.stripe_charge_id) },
     { label: 'Updated', cell: (w) => when(w.updated_at) },
     {

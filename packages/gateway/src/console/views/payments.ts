@@ -167,7 +167,7 @@ ${csrfField(session.csrf)}<input type="hidden" name="request_id" value="console-
           current: '/console/payments',
           session,
           body: html`<p class="muted small"><a href="/console/payments">Payments</a> /</p>
-<h1>${money(p.amount, p.currency)} <span class="muted mono small">${p.id}</span></h1>
+<h1>${money(p.amount, p.currency)} <code class="details">${p.id}</code></h1>
 ${doneNotice(notices, request.query)}
 <div class="card"><dl class="facts">
 <dt>Status</dt><dd>${statusCell(p)}</dd>
@@ -176,7 +176,7 @@ ${doneNotice(notices, request.query)}
 <dt>Refunded</dt><dd>${money(p.amount_refunded, p.currency)}</dd>
 <dt>Description</dt><dd>${p.description ?? '—'}</dd>
 <dt>Source</dt><dd>${p.source.replace(/_/g, ' ')}</dd>
-<dt>Stripe</dt><dd class="mono">${p.stripe_payment_intent_id}</dd>
+<dt>Stripe</dt><dd><code>${p.stripe_payment_intent_id}</code></dd>
 </dl></div>
 ${form}
 <h2>Refunds</h2>
