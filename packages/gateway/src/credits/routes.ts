@@ -8,24 +8,20 @@ import { principalOf } from '../platform/auth/plugin.js';
 import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { adjustCredits, notifyLedgerChange } from './service.js';
-import { consumeCredits, currentBalance, type LedgerChange, type LedgerEntry, ledgerPage } from './store.js';
+import {
+  consumeCredits,
+  creditReasons,
+  currentBalance,
+  type LedgerChange,
+  type LedgerEntry,
+  ledgerPage,
+} from './store.js';
 
 const entrySchema = z.object({
   id: z.number().int(),
   delta: z.number().int(),
   balance: z.number().int(),
-  reason: z.enum([
-    'pack_purchase',
-    'period_reset',
-    'period_grant',
-    'consume',
-    'refund',
-    'refund_reversed',
-    'adjustment',
-    'dispute_hold',
-    'dispute_release',
-    'dispute_clawback',
-  ]),
+  reason: z.enum(creditReasons),
   cause: z.string(),
   note: z.string().nullable(),
   created_at: z.string(),

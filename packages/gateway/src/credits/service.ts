@@ -14,7 +14,7 @@ import {
 } from './store.js';
 
 export type { CreditReason, LedgerChange, LedgerEntry } from './store.js';
-export { applyOnce, currentBalance, ledgerPage } from './store.js';
+export { applyOnce, creditReasons, currentBalance, ledgerPage } from './store.js';
 
 type Notifier = Pick<AppContext, 'config' | 'queue' | 'now'>;
 

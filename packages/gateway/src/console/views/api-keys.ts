@@ -14,7 +14,7 @@ import {
 } from '../../platform/auth/api-keys.js';
 import { AppError } from '../../platform/errors.js';
 import { type ConsoleKit, type ConsoleSession, type ConsoleView, csrfBody } from '../kit.js';
-import { actionButton, badge, doneNotice, ident, runAction, when } from './cells.js';
+import { actionButton, badge, doneNotice, doneQuery, ident, runAction, when } from './cells.js';
 import { renderTable } from './table.js';
 
 type KeyView = ReturnType<typeof apiKeyView>;
@@ -80,7 +80,7 @@ export const apiKeysView: ConsoleView = {
       {
         schema: {
           ...hide,
-          querystring: z.object({ done: z.string().max(40).optional(), ref: z.string().max(200).optional() }),
+          querystring: z.object(doneQuery),
         },
       },
       async (request, reply) => {

@@ -1,6 +1,7 @@
 // What the console's tables put in a cell, and how an action answers: a redirect back to the page it
 // came from with a notice (so a reload never posts twice). An error it throws is the shell's to show.
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { dateTime, money as formatMoney } from '../../pages/format.js';
 import { type Html, html, type Interpolation } from '../../pages/html.js';
 import type { ConsoleSession } from '../kit.js';
@@ -78,6 +79,9 @@ export function actionButton(
     ...(o.fields ? { fields: o.fields } : {}),
   });
 }
+
+/** The querystring an action redirects back with (see doneRedirect). */
+export const doneQuery = { done: z.string().max(40).optional(), ref: z.string().max(200).optional() };
 
 /** The notice a page shows after an action redirected back to it (`?done=…&ref=…`). */
 export function doneNotice(messages: Record<string, string>, q: { done?: string; ref?: string }): Html | '' {

@@ -4,13 +4,13 @@
 // view lists every customer's ledger entries.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { adjustCredits, type CreditReason, ledgerPage } from '../../credits/service.js';
+import { adjustCredits, type CreditReason, creditReasons, ledgerPage } from '../../credits/service.js';
 import { html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { csrfField } from '../../pages/layout.js';
 import { AppError } from '../../platform/errors.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
-import { badge, customerCell, doneNotice, ident, iso, runAction, when } from './cells.js';
+import { badge, customerCell, doneNotice, doneQuery, ident, iso, runAction, when } from './cells.js';
 import { NO_CUSTOMER } from './payments.js';
 import {
   type CustomerListRow,
@@ -21,19 +21,6 @@ import {
   ledgerPageAll,
 } from './queries.js';
 import { type Column, optional, registerTable, renderTable } from './table.js';
-
-const creditReasons: readonly CreditReason[] = [
-  'adjustment',
-  'pack_purchase',
-  'period_reset',
-  'period_grant',
-  'consume',
-  'refund',
-  'refund_reversed',
-  'dispute_hold',
-  'dispute_release',
-  'dispute_clawback',
-];
 
 const customerFilter = { customer: optional(z.string().max(200)) };
 async function customerIdOf(s: { db: Parameters<typeof findCustomerId>[0] }, text: string | undefined) {
@@ -112,8 +99,7 @@ export const customersView: ConsoleView = {
           params: z.object({ id: z.string().min(1).max(100) }),
           querystring: z.object({
             before: optional(z.string().regex(/^\d{1,15}$/)),
-            done: z.string().max(40).optional(),
-            ref: z.string().max(200).optional(),
+            ...doneQuery,
           }),
         },
       },
@@ -231,7 +217,7 @@ export const creditsView: ConsoleView = {
           { name: 'customer', label: 'Customer', placeholder: 'id, external id or email' },
         ],
         query: z.object({
-          reason: optional(z.enum(creditReasons as [CreditReason, ...CreditReason[]])),
+          reason: optional(z.enum(creditReasons)),
           ...customerFilter,
         }),
         filter: async (s, q) => ({

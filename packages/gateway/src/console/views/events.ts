@@ -8,7 +8,7 @@ import { AppError } from '../../platform/errors.js';
 import { replayEvent } from '../../webhooks/reconcile.js';
 import { eventById } from '../../webhooks/service.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
-import { actionButton, badge, clip, doneNotice, ident, iso, runAction, when } from './cells.js';
+import { actionButton, badge, clip, doneNotice, doneQuery, ident, iso, runAction, when } from './cells.js';
 import { type EventListRow, eventStatuses, eventsPage } from './queries.js';
 import { type Column, optional, registerTable } from './table.js';
 
@@ -67,7 +67,7 @@ export const eventsView: ConsoleView = {
         schema: {
           ...hide,
           params: z.object({ id: eventId }),
-          querystring: z.object({ done: z.string().max(40).optional(), ref: z.string().max(200).optional() }),
+          querystring: z.object(doneQuery),
         },
       },
       async (request, reply) => {

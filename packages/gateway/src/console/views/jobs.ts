@@ -10,7 +10,7 @@ import { hide } from '../../pages/kit.js';
 import { listJobs, retryJob } from '../../queue-admin/service.js';
 import type { AppInstance, ConsoleKit, ConsoleView } from '../kit.js';
 import { csrfBody } from '../kit.js';
-import { actionButton, badge, clip, doneNotice, ident, iso, runAction, when } from './cells.js';
+import { actionButton, badge, clip, doneNotice, doneQuery, ident, iso, runAction, when } from './cells.js';
 import type { ListPage } from './queries.js';
 import { type Column, optional, registerTable } from './table.js';
 
@@ -44,8 +44,7 @@ const notices = { retried: 'Job {ref} is queued again.' };
 const jobQuery = z.object({
   status: optional(z.enum(jobStatuses)),
   kind: optional(z.string().regex(/^[a-z_.-]{1,100}$/, 'expected a job kind like refund.execute')),
-  done: z.string().max(40).optional(),
-  ref: z.string().max(200).optional(),
+  ...doneQuery,
 });
 
 function registerRetry(app: AppInstance, kit: ConsoleKit): void {

@@ -16,6 +16,7 @@ import {
   clip,
   customerCell,
   doneNotice,
+  doneQuery,
   ident,
   iso,
   money,
@@ -164,7 +165,7 @@ export const whmcsView: ConsoleView = {
       {
         schema: {
           ...hide,
-          querystring: z.object({ done: z.string().max(40).optional(), ref: z.string().max(200).optional() }),
+          querystring: z.object(doneQuery),
         },
       },
       async (request, reply) => {

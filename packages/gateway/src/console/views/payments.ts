@@ -11,7 +11,7 @@ import { AppError } from '../../platform/errors.js';
 import { listRefunds, refundReasons, requestRefund } from '../../refunds/service.js';
 import { decimalToMinor, minorToDecimal } from '../../whmcs/money.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
-import { badge, customerCell, doneNotice, ident, iso, money, runAction, when } from './cells.js';
+import { badge, customerCell, doneNotice, doneQuery, ident, iso, money, runAction, when } from './cells.js';
 import {
   findCustomerId,
   type PaymentFilter,
@@ -128,7 +128,7 @@ export const paymentsView: ConsoleView = {
         schema: {
           ...hide,
           params: z.object({ id: z.string().min(1).max(100) }),
-          querystring: z.object({ done: z.string().max(40).optional(), ref: z.string().max(200).optional() }),
+          querystring: z.object(doneQuery),
         },
       },
       async (request, reply) => {

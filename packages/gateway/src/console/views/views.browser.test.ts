@@ -4,7 +4,6 @@
 // revoked, every one of them in the audit log; a read-only sign-in that sees and cannot act. Every
 // view passes axe-core and is photographed at 1280 and 390 px (screenshots/console-tables/).
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { axeViolations, launchBrowser, screenshots } from '@paydesk/emulator/browser-testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -25,14 +24,6 @@ let base: string;
 let key: string;
 let paid: Paid;
 let buyer: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function signIn(context: BrowserContext, secret: string, operator: string): Promise<Page> {
   const p = await context.newPage();
@@ -92,13 +83,9 @@ async function deadNotification(n: number): Promise<number> {
 }
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open(), {
-    env: { PAYDESK_PUBLIC_URL: base, PAYDESK_CONSOLE_READONLY_KEY: READONLY_KEY },
-  });
-  await t.app.listen({ port, host: '127.0.0.1' });
+  t = await createTestApp(await tdb.open(), { env: { PAYDESK_CONSOLE_READONLY_KEY: READONLY_KEY } });
+  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   const endpoint = await t.stripe.webhookEndpoints.create(
     { url: `${base}/webhooks/stripe`, enabled_events: ['*'] },
     { idempotencyKey: 'pd:test-console-tables-endpoint' },
