@@ -1,0 +1,195 @@
+// What the overview reads. Revenue and credits add up closed hours once into console_*_hours (by when
+// rows were written: a closed hour gets no new rows) and only the rows written since live; the other
+// charts read small, indexed ranges. Days are UTC days.
+import type { Db, Queryable } from '../platform/db/types.js';
+
+/**
+ * An hour is closed (added up for good) ten minutes after it ends, by the database's clock (rows'
+ * created_at is the database's time at the start of their transaction; a transaction that writes
+ * a payment and commits more than ten minutes later is not expected).
+ */
+const CLOSE_AFTER = "interval '10 minutes'";
+
+const rollups = {
+  payments: `INSERT INTO console_payment_hours (hour, day, currency, amount, payments)
+     SELECT date_trunc('hour', created_at), (paid_at AT TIME ZONE 'UTC')::date, currency, sum(amount), count(*)
+     FROM payments WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2, 3
+     ON CONFLICT (hour, day, currency) DO UPDATE
+       SET amount = console_payment_hours.amount + excluded.amount,
+           payments = console_payment_hours.payments + excluded.payments`,
+  credits: `INSERT INTO console_credit_hours (hour, day, granted, consumed)
+     SELECT date_trunc('hour', created_at), (created_at AT TIME ZONE 'UTC')::date,
+       coalesce(sum(delta) FILTER (WHERE delta > 0), 0), coalesce(-sum(delta) FILTER (WHERE delta < 0), 0)
+     FROM credit_ledger WHERE created_at >= $1 AND created_at < $2 GROUP BY 1, 2
+     ON CONFLICT (hour, day) DO UPDATE
+       SET granted = console_credit_hours.granted + excluded.granted,
+           consumed = console_credit_hours.consumed + excluded.consumed`,
+} as const;
+
+/**
+ * Adds up the hours closed since the last call, once (the row lock makes a second instance wait and
+ * then find nothing left to do). Returns the number of hours' rows written.
+ */
+export async function advanceRollup(db: Db, name: keyof typeof rollups): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ from: Date; to: Date }>(
+      `SELECT closed_through AS "from", date_trunc('hour', now() - ${CLOSE_AFTER}) AS "to"
+       FROM console_rollups WHERE name = $1 FOR UPDATE`,
+      [name],
+    );
+    const r = rows[0];
+    if (!r || new Date(r.from) >= new Date(r.to)) return 0;
+    const inserted = await tx.query(rollups[name], [r.from, r.to]);
+    await tx.query('UPDATE console_rollups SET closed_through = $2 WHERE name = $1', [name, r.to]);
+    return inserted.rowCount;
+  });
+}
+
+/** A day range: `from` and `to` are UTC days (YYYY-MM-DD), both included. */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+const utcDay = (d: string) => `($${d}::date)::timestamp AT TIME ZONE 'UTC'`;
+
+export interface RevenueRow {
+  day: string;
+  currency: string;
+  amount: string;
+  payments: string;
+}
+
+/** Gross revenue (before refunds) per paid day and currency. */
+export async function revenueByDay(db: Queryable, range: DayRange): Promise<RevenueRow[]> {
+  const { rows } = await db.query<RevenueRow>(
+    `SELECT day::text AS day, currency, sum(amount)::text AS amount, sum(n)::text AS payments FROM (
+       SELECT day, currency, amount, payments AS n FROM console_payment_hours WHERE day BETWEEN $1::date AND $2::date
+       UNION ALL
+       SELECT (paid_at AT TIME ZONE 'UTC')::date, currency, amount, 1 FROM payments
+       WHERE created_at >= (SELECT closed_through FROM console_rollups WHERE name = 'payments')
+         AND paid_at >= ${utcDay('1')} AND paid_at < ${utcDay('2')} + interval '1 day'
+     ) x GROUP BY day, currency ORDER BY day, currency`,
+    [range.from, range.to],
+  );
+  return rows;
+}
+
+export interface CreditRow {
+  day: string;
+  granted: string;
+  consumed: string;
+}
+
+/** Credits granted (every positive ledger entry) and taken (every negative one) per day. */
+export async function creditsByDay(db: Queryable, range: DayRange): Promise<CreditRow[]> {
+  const { rows } = await db.query<CreditRow>(
+    `SELECT day::text AS day, sum(granted)::text AS granted, sum(consumed)::text AS consumed FROM (
+       SELECT day, granted, consumed FROM console_credit_hours WHERE day BETWEEN $1::date AND $2::date
+       UNION ALL
+       SELECT (created_at AT TIME ZONE 'UTC')::date, greatest(delta, 0), greatest(-delta, 0) FROM credit_ledger
+       WHERE created_at >= (SELECT closed_through FROM console_rollups WHERE name = 'credits')
+         AND created_at >= ${utcDay('1')} AND created_at < ${utcDay('2')} + interval '1 day'
+     ) x GROUP BY day ORDER BY day`,
+    [range.from, range.to],
+  );
+  return rows;
+}
+
+export interface SubscriptionSpan {
+  plan: string | null;
+  interval: 'month' | 'year' | null;
+  currency: string;
+  /** The day it started, or the range's first day for one that started before. */
+  start_day: string;
+  started_before: boolean;
+  /** The day it was cancelled (its last state change), if it was. */
+  end_day: string | null;
+  n: number;
+}
+
+/** Statuses of a subscription that has started (paid once, or trialing); `canceled` ones have ended. */
+const STARTED = `('active', 'trialing', 'past_due', 'unpaid', 'paused', 'canceled')`;
+
+/**
+ * Subscriptions that were live at some time in the range, grouped by plan, start and end day. A
+ * cancelled subscription ended on the day of its last state change (state_at).
+ */
+export async function subscriptionSpans(db: Queryable, range: DayRange): Promise<SubscriptionSpan[]> {
+  const { rows } = await db.query<SubscriptionSpan>(
+    `SELECT plan, interval, currency,
+       (greatest(created_at, ${utcDay('1')}) AT TIME ZONE 'UTC')::date::text AS start_day,
+       created_at < ${utcDay('1')} AS started_before,
+       CASE WHEN status = 'canceled' THEN (state_at AT TIME ZONE 'UTC')::date::text END AS end_day,
+       count(*)::int AS n
+     FROM subscriptions
+     WHERE status IN ${STARTED} AND created_at < ${utcDay('2')} + interval '1 day'
+       AND NOT (status = 'canceled' AND state_at < ${utcDay('1')})
+     GROUP BY 1, 2, 3, 4, 5, 6`,
+    [range.from, range.to],
+  );
+  return rows;
+}
+
+export interface EventMinute {
+  minute: Date;
+  events: number;
+  failed: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+/** Webhook events received per minute in [from, to), and how long applying them took (ms, p50/p99). */
+export async function eventsByMinute(db: Queryable, from: Date, to: Date): Promise<EventMinute[]> {
+  const { rows } = await db.query<EventMinute>(
+    `SELECT date_trunc('minute', received_at) AS minute, count(*)::int AS events,
+       (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at) * 1000)
+         FILTER (WHERE status IN ('processed', 'ignored')) AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at) * 1000)
+         FILTER (WHERE status IN ('processed', 'ignored')) AS p99
+     FROM stripe_events WHERE received_at >= $1 AND received_at < $2
+     GROUP BY 1 ORDER BY 1`,
+    [from, to],
+  );
+  return rows;
+}
+
+export interface FailureDay {
+  day: string;
+  dead_jobs: number;
+  failed_events: number;
+}
+
+/** Jobs that went dead and webhook events that failed for good, per day. */
+export async function failuresByDay(db: Queryable, range: DayRange): Promise<FailureDay[]> {
+  const { rows } = await db.query<FailureDay>(
+    `SELECT day::text AS day, sum(dead)::int AS dead_jobs, sum(failed)::int AS failed_events FROM (
+       SELECT (updated_at AT TIME ZONE 'UTC')::date AS day, 1 AS dead, 0 AS failed FROM jobs
+       WHERE status = 'dead' AND updated_at >= ${utcDay('1')} AND updated_at < ${utcDay('2')} + interval '1 day'
+       UNION ALL
+       SELECT (processed_at AT TIME ZONE 'UTC')::date, 0, 1 FROM stripe_events
+       WHERE status = 'failed' AND processed_at >= ${utcDay('1')} AND processed_at < ${utcDay('2')} + interval '1 day'
+     ) x GROUP BY day ORDER BY day`,
+    [range.from, range.to],
+  );
+  return rows;
+}
+
+export interface Backlog {
+  dead_jobs: number;
+  retrying_jobs: number;
+  failed_events: number;
+  retrying_events: number;
+}
+
+/** What needs an operator now: dead jobs and failed events, and those still being retried. */
+export async function backlog(db: Queryable): Promise<Backlog> {
+  const { rows } = await db.query<Backlog>(
+    `SELECT (SELECT count(*) FROM jobs WHERE status = 'dead')::int AS dead_jobs,
+       (SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts > 0)::int AS retrying_jobs,
+       (SELECT count(*) FROM stripe_events WHERE status = 'failed')::int AS failed_events,
+       (SELECT count(*) FROM stripe_events WHERE status = 'pending' AND attempts > 0)::int AS retrying_events`,
+  );
+  return rows[0]!;
+}
