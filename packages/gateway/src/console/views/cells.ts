@@ -2,8 +2,9 @@
 // came from with a notice (so a reload never posts twice). An error it throws is the shell's to show.
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { dateTime, money as formatMoney } from '../../pages/format.js';
+import { dateTime } from '../../pages/format.js';
 import { type Html, html, type Interpolation } from '../../pages/html.js';
+import { minorToDecimal } from '../../whmcs/money.js';
 import type { ConsoleSession } from '../kit.js';
 import { actionForm, notice } from '../ui.js';
 
@@ -46,8 +47,16 @@ export function iso(at: Date | string | null | undefined): string | null {
   return at ? new Date(at).toISOString() : null;
 }
 
+/**
+ * An amount as tables show it: "1,234.50 USD", "1,400 JPY". Plain string arithmetic on the minor units
+ * (no Intl formatter per cell: a page of a hundred rows would spend milliseconds building them), and
+ * the code rather than a symbol, which several currencies share.
+ */
 export function money(amount: number | bigint, currency: string): Html {
-  return html`<span class="nowrap">${formatMoney(Number(amount), currency)}</span>`;
+  const decimal = minorToDecimal(BigInt(amount), currency);
+  const [whole, fraction] = decimal.split('.');
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return html`<span class="nowrap">${grouped}${fraction !== undefined ? `.${fraction}` : ''} ${currency.toUpperCase()}</span>`;
 }
 
 /** An id in monospace, linked when there is a page for it. */

@@ -25,7 +25,7 @@ import {
 } from './cells.js';
 import { NO_CUSTOMER } from './payments.js';
 import { findCustomerId, type ListPage } from './queries.js';
-import { optional, registerTable, renderTable } from './table.js';
+import { type Column, optional, registerTable, renderTable } from './table.js';
 
 type RefundRow = Awaited<ReturnType<typeof listRefunds>>['data'][number];
 type DisputeRow = Awaited<ReturnType<typeof listDisputes>>['data'][number];
@@ -51,10 +51,33 @@ function asPage<Row>(p: { data: Row[]; next_cursor: string | null }): ListPage<R
 const customerQuery = { customer: optional(z.string().max(200)) };
 const customerField = { name: 'customer', label: 'Customer', placeholder: 'id, external id or email' };
 
+const refundColumns: Column<RefundRow>[] = [
+  { label: 'Refund', cell: (r) => ident(r.id), csv: (r) => r.id },
+  {
+    label: 'Payment',
+    cell: (r) => ident(r.payment_id, `/console/payments/${r.payment_id}`),
+    csv: (r) => r.payment_id,
+  },
+  { label: 'Amount', num: true, cell: (r) => money(r.amount, r.currency), csv: (r) => r.amount },
+  { label: 'Status', cell: (r) => badge(r.status), csv: (r) => r.status },
+  { label: 'Reason', cell: (r) => r.reason?.replace(/_/g, ' ') ?? '—', csv: (r) => r.reason },
+  {
+    label: 'Failure',
+    cell: (r) => clip(r.failure_reason),
+    csv: (r) => r.failure_reason,
+  },
+  { label: 'Made in', cell: (r) => (r.origin === 'api' ? 'paydesk' : 'Stripe'), csv: (r) => r.origin },
+  { label: 'Customer', cell: (r) => customerCell(r), csv: (r) => r.customer_id },
+  { label: 'Requested', cell: (r) => when(r.created_at), csv: (r) => iso(r.created_at) },
+];
+
 export const refundsView: ConsoleView = {
   nav: { path: '/console/refunds', label: 'Refunds' },
   register(app, kit) {
-    registerTable(app, kit, {
+    registerTable<
+      RefundRow,
+      { status: (typeof refundStatuses)[number] | undefined; customer: string | undefined }
+    >(app, kit, {
       path: '/console/refunds',
       title: 'Refunds',
       intro: 'Refunds made through paydesk and in Stripe, newest first. Refund a payment from its page.',
@@ -68,25 +91,11 @@ export const refundsView: ConsoleView = {
         customer: await customerIdOf(s, q.customer),
       }),
       page: async (s, f, cursor, limit) => asPage(await listRefunds(s, { ...f, cursor, limit })),
-      columns: [
-        { label: 'Refund', cell: (r: RefundRow) => ident(r.id), csv: (r) => r.id },
-        {
-          label: 'Payment',
-          cell: (r) => ident(r.payment_id, `/console/payments/${r.payment_id}`),
-          csv: (r) => r.payment_id,
-        },
-        { label: 'Amount', num: true, cell: (r) => money(r.amount, r.currency), csv: (r) => r.amount },
-        { label: 'Currency', cell: (r) => r.currency.toUpperCase(), csv: (r) => r.currency },
-        { label: 'Status', cell: (r) => badge(r.status), csv: (r) => r.status },
-        { label: 'Reason', cell: (r) => r.reason?.replace(/_/g, ' ') ?? '—', csv: (r) => r.reason },
-        {
-          label: 'Failure',
-          cell: (r) => clip(r.failure_reason),
-          csv: (r) => r.failure_reason,
-        },
-        { label: 'Made in', cell: (r) => (r.origin === 'api' ? 'paydesk' : 'Stripe'), csv: (r) => r.origin },
-        { label: 'Customer', cell: (r) => customerCell(r), csv: (r) => r.customer_id },
-        { label: 'Requested', cell: (r) => when(r.created_at), csv: (r) => iso(r.created_at) },
+      columns: refundColumns,
+      exportColumns: [
+        ...refundColumns.slice(0, 3),
+        { label: 'Currency', cell: () => '', csv: (r) => r.currency },
+        ...refundColumns.slice(3),
       ],
       empty: 'No refund matches these filters.',
     });

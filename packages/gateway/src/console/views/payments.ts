@@ -46,7 +46,6 @@ function statusCell(p: PaymentListRow): Html {
 const columns: Column<PaymentListRow>[] = [
   { label: 'Payment', cell: (p) => ident(p.id, `/console/payments/${p.id}`), csv: (p) => p.id },
   { label: 'Amount', num: true, cell: (p) => money(p.amount, p.currency), csv: (p) => p.amount },
-  { label: 'Currency', cell: (p) => p.currency.toUpperCase(), csv: (p) => p.currency },
   { label: 'Status', cell: statusCell, csv: (p) => paymentState(p) },
   {
     label: 'Refunded',
@@ -66,9 +65,11 @@ const columns: Column<PaymentListRow>[] = [
   },
 ];
 
-/** The export also carries the dispute and Stripe's id, in columns of their own. */
+/** The export also carries the currency (its amounts are in minor units), the dispute and Stripe's id. */
 const exportColumns: Column<PaymentListRow>[] = [
-  ...columns,
+  ...columns.slice(0, 2),
+  { label: 'Currency', cell: () => '', csv: (p) => p.currency },
+  ...columns.slice(2),
   { label: 'Dispute', cell: () => '', csv: (p) => p.dispute_status },
   { label: 'Stripe payment intent', cell: () => '', csv: (p) => p.stripe_payment_intent_id },
 ];
