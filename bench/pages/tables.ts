@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       ],
       ['customer by external id', '/console/payments?customer=bench-4242'],
       ['customer by email', '/console/payments?customer=user4242@example.com'],
-      ['one day, a month ago', `/console/payments?from=${day(-30)}&to=${day(-30)}`],
+      ['one day, five days ago', `/console/payments?from=${day(-5)}&to=${day(-5)}`],
       [
         'eur + refunded + dates',
         `/console/payments?currency=eur&status=refunded&from=${day(-10)}&to=${day(-2)}`,
