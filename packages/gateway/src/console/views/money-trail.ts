@@ -189,32 +189,39 @@ export const whmcsView: ConsoleView = {
           body: html`<h1>WHMCS payments pending</h1>
 <p class="muted">Invoices paid in Stripe whose payment is not on the WHMCS invoice yet: still being recorded, refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
 ${doneNotice({ retried: 'The payment of session {ref} will be recorded again.' }, request.query)}
-${configured ? '' : html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL).</p>`}
-${renderTable(
-  [
-    { label: 'Invoice', num: true, cell: (w) => `#${w.invoice_id}` },
-    { label: 'Client', cell: (w) => html`${w.email} <span class="muted small">#${w.client_id}</span>` },
-    { label: 'Amount', num: true, cell: (w) => money(w.amount_paid ?? w.amount, w.currency.toLowerCase()) },
-    { label: 'Status', cell: (w) => badge(w.status === 'paid' ? 'recording' : w.status) },
-    { label: 'Attempts', num: true, cell: (w) => w.attempts },
-    { label: 'Last error', cell: (w) => clip(w.last_error) },
-    { label: 'Charge', cell: (w) => ident(w.stripe_charge_id) },
-    { label: 'Updated', cell: (w) => when(w.updated_at) },
-    {
-      label: 'Action',
-      cell: (w, s) =>
-        w.status === 'dead' || w.status === 'mismatch'
-          ? actionButton(s, `/console/whmcs/${w.stripe_session_id}/retry`, 'Retry', {
-              name: `Retry invoice ${w.invoice_id}`,
-            })
-          : '',
-    },
-  ],
-  rows,
-  'WHMCS payments pending',
-  'Every paid invoice is recorded in WHMCS.',
-  session,
-)}`,
+${
+  !configured
+    ? html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL): there is nothing to record.</p>`
+    : renderTable(
+        [
+          { label: 'Invoice', num: true, cell: (w) => `#${w.invoice_id}` },
+          { label: 'Client', cell: (w) => html`${w.email} <span class="muted small">#${w.client_id}</span>` },
+          {
+            label: 'Amount',
+            num: true,
+            cell: (w) => money(w.amount_paid ?? w.amount, w.currency.toLowerCase()),
+          },
+          { label: 'Status', cell: (w) => badge(w.status === 'paid' ? 'recording' : w.status) },
+          { label: 'Attempts', num: true, cell: (w) => w.attempts },
+          { label: 'Last error', cell: (w) => clip(w.last_error) },
+          { label: 'Charge', cell: (w) => ident(w.stripe_charge_id) },
+          { label: 'Updated', cell: (w) => when(w.updated_at) },
+          {
+            label: 'Action',
+            cell: (w, s) =>
+              w.status === 'dead' || w.status === 'mismatch'
+                ? actionButton(s, `/console/whmcs/${w.stripe_session_id}/retry`, 'Retry', {
+                    name: `Retry invoice ${w.invoice_id}`,
+                  })
+                : '',
+          },
+        ],
+        rows,
+        'WHMCS payments pending',
+        'Every paid invoice is recorded in WHMCS.',
+        session,
+      )
+}`,
         });
       },
     );
