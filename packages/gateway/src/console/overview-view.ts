@@ -1,9 +1,9 @@
 // The overview page: a few headline figures, then one card per chart. Each chart is drawn in the
 // browser by uPlot from the figures in its data-chart attribute (assets/console.js), and the same
 // figures are in a table under it (for screen readers, for copying, and without script).
-import { count, money, shortDay } from '../pages/format.js';
+import { count, dateTime, money, shortDay } from '../pages/format.js';
 import { type Html, html, type Interpolation } from '../pages/html.js';
-import { major, type Overview, RANGES } from './overview.js';
+import { CACHE_MS, major, type Overview, RANGES } from './overview.js';
 import { viewHead } from './ui.js';
 
 /** What console.js draws: x values (unix seconds), one or two y axes, and the series. */
@@ -239,7 +239,7 @@ export function overviewView(o: Overview, days: number, path: string): Html {
     }),
   ];
 
-  return html`<div class="section-head overview-head"><div>${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}</div>
+  return html`<div class="section-head overview-head"><div>${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}<p class="muted small as-of">Figures as of <time datetime="${o.computedAt.toISOString()}">${dateTime(o.computedAt)}</time>; reload for newer ones (at most every ${CACHE_MS / 1000} seconds).</p></div>
 <div class="switches">
 <nav class="segmented" aria-label="Period">${RANGES.map((d) => segment(q({ days: d }), `${d} days`, d === days))}</nav>
 ${o.currencies.length > 1 ? html`<nav class="segmented" aria-label="Currency">${o.currencies.map((c) => segment(q({ currency: c }), c.toUpperCase(), c === cur))}</nav>` : ''}

@@ -35,6 +35,8 @@ export function major(amount: number, currency: string): number {
 }
 
 export interface Overview {
+  /** When the figures were computed (they may be served for CACHE_MS after). */
+  computedAt: Date;
   range: { days: readonly string[]; from: string; to: string };
   /** Currencies with payments or subscriptions in the range, most revenue first. */
   currencies: string[];
@@ -171,6 +173,7 @@ export async function overview(
   }
 
   return {
+    computedAt: now,
     range,
     currencies,
     currency,
@@ -181,5 +184,30 @@ export async function overview(
     events,
     failures,
     backlog: open,
+  };
+}
+
+/** How long computed figures are served again: the charts count days and minutes; this saves the queries when several operators (or one reloading) look at once. */
+export const CACHE_MS = 10_000;
+
+/**
+ * The overview's figures, computed at most once per CACHE_MS for each period and currency (one
+ * computation at a time per key: concurrent requests share it). Owned by the console plugin of one app.
+ */
+export function overviewCache(
+  s: AppContext,
+): (days: RangeDays, currency: string | undefined) => Promise<Overview> {
+  const entries = new Map<string, { until: number; figures: Promise<Overview> }>();
+  return (days, currency) => {
+    const key = `${days}:${currency ?? ''}`;
+    const now = s.now().getTime();
+    const hit = entries.get(key);
+    if (hit && hit.until > now) return hit.figures;
+    // Periods × currencies are few; stale entries are dropped as new ones come.
+    for (const [k, e] of entries) if (e.until <= now) entries.delete(k);
+    const figures = overview(s, days, currency);
+    entries.set(key, { until: now + CACHE_MS, figures });
+    figures.catch(() => entries.delete(key));
+    return figures;
   };
 }

@@ -22,7 +22,8 @@ const currencyOf = (g: string) =>
 
 export async function seedHistory(db: Queryable, size: HistorySize): Promise<void> {
   const { customers, payments, subscriptions, ledger, events, deadJobs, days } = size;
-  const customerOf = (g: string) => `'cust_seed' || lpad((1 + (${g} * 7919) % ${customers})::text, 8, '0')`;
+  const customerOf = (g: string) =>
+    `'cust_seed' || lpad((1 + (${g}::bigint * 7919) % ${customers})::text, 8, '0')`;
   await db.query(
     `INSERT INTO customers (id, external_id, email)
      SELECT 'cust_seed' || lpad(g::text, 8, '0'), 'seed-' || g, 'seed' || g || '@example.com'
