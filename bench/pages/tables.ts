@@ -1,8 +1,8 @@
 // Console tables benchmark: server time of the payments table, unfiltered and under each filter, on
 // the first page and deep in the list, with 100k customers and 1M payments.
-//   node --import tsx bench/pages/tables.ts [-- --database postgres://postgres@127.0.0.1:5432/paydesk_console_tables]
-//                                           [-- --customers 100000] [-- --payments 1000000] [-- --requests 300]
-//                                           [-- --reuse]   (the database a previous run seeded)
+//   npm run bench:console-tables [-- --database postgres://postgres@127.0.0.1:5432/paydesk_console_tables]
+//                                [-- --customers 100000] [-- --payments 1000000] [-- --requests 300]
+//                                [-- --seeded]   (the database as a previous run seeded it)
 //
 // paydesk runs in this process on PostgreSQL (the database named by --database, emptied first). The
 // database is seeded with generate_series: --payments payments over --customers customers, one in five
@@ -15,38 +15,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig, startServer } from '../../packages/gateway/src/index.js';
+import { benchArgs, percentile, resetDatabase } from './common.js';
 
-const { values } = parseArgs({
-  options: {
-    database: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/paydesk_console_tables' },
-    customers: { type: 'string', default: '100000' },
-    payments: { type: 'string', default: '1000000' },
-    requests: { type: 'string', default: '300' },
-    /** Keep the database a previous run seeded (same --customers and --payments). */
-    reuse: { type: 'boolean', default: false },
-  },
+const args = benchArgs({
+  database: 'postgres://postgres@127.0.0.1:5432/paydesk_console_tables',
+  requests: 300,
 });
-const CUSTOMERS = Number(values.customers);
-const PAYMENTS = Number(values.payments);
-const REQUESTS = Number(values.requests);
+const CUSTOMERS = args.customers;
+const PAYMENTS = args.payments;
+const REQUESTS = args.requests;
 const ADMIN_KEY = 'pda_bench_admin_key_0123456789abcdefghijklmn';
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-async function resetDatabase(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-  } finally {
-    await client.end();
-  }
-}
 
 async function seed(db: Awaited<ReturnType<typeof startServer>>['db']): Promise<void> {
   const t0 = performance.now();
@@ -85,10 +64,10 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  if (!values.reuse) await resetDatabase(values.database);
+  if (!args.seeded) await resetDatabase(args.database);
   const dataDir = await mkdtemp(join(tmpdir(), 'paydesk-bench-tables-'));
   const config = loadConfig({
-    DATABASE_URL: values.database,
+    DATABASE_URL: args.database,
     PORT: '0',
     PAYDESK_EMULATOR_PORT: '0',
     PAYDESK_DATA_DIR: dataDir,
@@ -100,7 +79,7 @@ async function main(): Promise<void> {
   const server = await startServer(config);
   try {
     const { db, app } = server;
-    if (!values.reuse) await seed(db);
+    if (!args.seeded) await seed(db);
 
     // Sign in as a browser does: the form's CSRF token and cookie, then the key.
     const form = await app.inject({ method: 'GET', url: '/console/sign-in' });
