@@ -148,6 +148,18 @@ describe('console table views', () => {
     assert.match(none.body, /No payment matches/);
   });
 
+  test('a disputed payment carries its dispute badge; the disputed filter shows only it', async () => {
+    await t.context.db.query(
+      `INSERT INTO payments (id, stripe_payment_intent_id, customer_id, amount, currency, source, paid_at, dispute_status)
+       VALUES ('pay_views_2', 'pi_views_2', 'cust_views_1', 900, 'eur', 'payment_intent', now(), 'needs_response')`,
+    );
+    const page = (await get('/console/payments?status=disputed')).body;
+    assert.match(page, /pay_views_2/);
+    assert.doesNotMatch(page, /pay_views_1/);
+    assert.match(page, /<span class="badge bad">dispute: needs response<\/span>/);
+    assert.match(page, /9\.00 EUR/);
+  });
+
   test('without a session: pages go to sign-in, posts are refused', async () => {
     assert.ok(routes.length >= 20, `the views' routes were found (${routes.length})`);
     for (const r of routes) {
