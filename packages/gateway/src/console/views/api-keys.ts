@@ -14,8 +14,8 @@ import {
 } from '../../platform/auth/api-keys.js';
 import { AppError } from '../../platform/errors.js';
 import { type ConsoleKit, type ConsoleSession, type ConsoleView, csrfBody } from '../kit.js';
-import { actionButton, badge, doneNotice, doneQuery, ident, runAction, when } from './cells.js';
-import { renderTable } from './table.js';
+import { actionButton, badge, doneNotice, ident, runAction, when } from './cells.js';
+import { registerPage, renderTable } from './table.js';
 
 type KeyView = ReturnType<typeof apiKeyView>;
 
@@ -75,26 +75,12 @@ ${renderTable<KeyView>(
 export const apiKeysView: ConsoleView = {
   nav: { path: '/console/api-keys', label: 'API keys' },
   register(app, kit) {
-    app.get(
-      '/console/api-keys',
-      {
-        schema: {
-          ...hide,
-          querystring: z.object(doneQuery),
-        },
-      },
-      async (request, reply) => {
-        const session = await kit.viewer(request, reply);
-        if (!session) return reply;
-        const notice = doneNotice({ revoked: 'Key {ref} is revoked: it no longer works.' }, request.query);
-        return kit.page(reply, 200, {
-          title: 'API keys',
-          current: '/console/api-keys',
-          session,
-          body: await keysPage(kit, session, notice),
-        });
-      },
-    );
+    registerPage(app, kit, {
+      path: '/console/api-keys',
+      title: 'API keys',
+      body: (session, q) =>
+        keysPage(kit, session, doneNotice({ revoked: 'Key {ref} is revoked: it no longer works.' }, q)),
+    });
 
     app.post(
       '/console/api-keys',

@@ -16,7 +16,6 @@ import {
   clip,
   customerCell,
   doneNotice,
-  doneQuery,
   ident,
   iso,
   money,
@@ -25,7 +24,7 @@ import {
 } from './cells.js';
 import { NO_CUSTOMER } from './payments.js';
 import { findCustomerId, type ListPage } from './queries.js';
-import { type Column, optional, registerTable, renderTable } from './table.js';
+import { type Column, optional, registerPage, registerTable, renderTable } from './table.js';
 
 type RefundRow = Awaited<ReturnType<typeof listRefunds>>['data'][number];
 type DisputeRow = Awaited<ReturnType<typeof listDisputes>>['data'][number];
@@ -169,26 +168,15 @@ export const disputesView: ConsoleView = {
 export const whmcsView: ConsoleView = {
   nav: { path: '/console/whmcs', label: 'WHMCS' },
   register(app, kit) {
-    app.get(
-      '/console/whmcs',
-      {
-        schema: {
-          ...hide,
-          querystring: z.object(doneQuery),
-        },
-      },
-      async (request, reply) => {
-        const session = await kit.viewer(request, reply);
-        if (!session) return reply;
+    registerPage(app, kit, {
+      path: '/console/whmcs',
+      title: 'WHMCS payments',
+      body: async (session, q) => {
         const configured = Boolean(kit.s.config.whmcs);
         const rows = configured ? await listPendingWhmcsPayments(kit.s) : [];
-        return kit.page(reply, 200, {
-          title: 'WHMCS payments',
-          current: '/console/whmcs',
-          session,
-          body: html`<h1>WHMCS payments pending</h1>
+        return html`<h1>WHMCS payments pending</h1>
 <p class="muted">Invoices paid in Stripe whose payment is not on the WHMCS invoice yet: still being recorded, refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
-${doneNotice({ retried: 'The payment of session {ref} will be recorded again.' }, request.query)}
+${doneNotice({ retried: 'The payment of session {ref} will be recorded again.' }, q)}
 ${
   !configured
     ? html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL): there is nothing to record.</p>`
@@ -221,10 +209,9 @@ ${
         'Every paid invoice is recorded in WHMCS.',
         session,
       )
-}`,
-        });
+}`;
       },
-    );
+    });
 
     app.post(
       '/console/whmcs/:session/retry',

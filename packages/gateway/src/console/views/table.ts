@@ -10,6 +10,7 @@ import { type Html, html, type Interpolation } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import type { AppInstance, ConsoleKit, ConsoleSession } from '../kit.js';
 import { csvCell, dataTable, filterForm, pager, type FilterField as UiField, viewHead } from '../ui.js';
+import { doneQuery } from './cells.js';
 import type { ListPage } from './queries.js';
 
 export interface Column<Row> {
@@ -195,4 +196,32 @@ function sendCsvStream(reply: FastifyReply, filename: string, rows: AsyncGenerat
     .header('content-disposition', `attachment; filename="${filename}"`)
     .header('cache-control', 'no-store')
     .send(Readable.from(rows));
+}
+
+/**
+ * Registers a page that is not a paged list (API keys, WHMCS pending): signed in, the after-action
+ * querystring, the body drawn for the viewer.
+ */
+export function registerPage(
+  app: AppInstance,
+  kit: ConsoleKit,
+  o: {
+    path: string;
+    title: string;
+    body: (
+      session: ConsoleSession,
+      q: { done?: string | undefined; ref?: string | undefined },
+    ) => Promise<Html>;
+  },
+): void {
+  app.get(o.path, { schema: { ...hide, querystring: z.object(doneQuery) } }, async (request, reply) => {
+    const session = await kit.viewer(request, reply);
+    if (!session) return reply;
+    return kit.page(reply, 200, {
+      title: o.title,
+      current: o.path,
+      session,
+      body: await o.body(session, request.query),
+    });
+  });
 }
