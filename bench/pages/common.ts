@@ -1,4 +1,5 @@
-// What the pages benchmarks share: their command-line options, percentiles, and an emptied database.
+// What the console benchmark needs beside bench/pages/run.ts: its command-line options, percentiles, and an
+// emptied database.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 

@@ -14,16 +14,38 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { loadConfig, startServer } from '../../packages/gateway/src/index.js';
 import { signUserToken } from '../../packages/gateway/src/platform/auth/jwt.js';
 import { idempotencyKey } from '../../packages/gateway/src/platform/stripe/client.js';
-import { benchArgs, percentile, resetDatabase } from './common.js';
 
-const values = benchArgs({ database: 'postgres://postgres@127.0.0.1:5432/paydesk_pages', requests: 500 });
-const CUSTOMERS = values.customers;
-const PAYMENTS = values.payments;
-const REQUESTS = values.requests;
+const { values } = parseArgs({
+  options: {
+    database: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/paydesk_pages' },
+    customers: { type: 'string', default: '100000' },
+    payments: { type: 'string', default: '1000000' },
+    requests: { type: 'string', default: '500' },
+  },
+});
+const CUSTOMERS = Number(values.customers);
+const PAYMENTS = Number(values.payments);
+const REQUESTS = Number(values.requests);
 const JWT_SECRET = 'bench-pages-jwt-secret-0123456789abcdefghij';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function resetDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
+}
 
 async function main(): Promise<void> {
   console.log(

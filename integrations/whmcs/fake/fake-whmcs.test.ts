@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type PayForm, verifyPayForm } from '../src/signature.js';
+import { startWhmcsDemo } from './demo.js';
 import { type FakeWhmcs, startFakeWhmcs } from './server.js';
 
 let whmcs: FakeWhmcs;
@@ -211,5 +212,40 @@ describe('fake WHMCS client area', () => {
     const failed = await (await fetch(`${whmcs.url}/viewinvoice.php?id=${inv.id}&paymentfailed=true`)).text();
     assert.match(failed, /payment was not completed/);
     assert.equal((await fetch(`${whmcs.url}/viewinvoice.php?id=424242`)).status, 404);
+  });
+});
+
+describe('the demo (npm start -- --whmcs-demo)', () => {
+  test('demo invoices listed on the home page; the Pay form is signed with the secret given to paydesk', async () => {
+    const demo = await startWhmcsDemo({ paydeskUrl: 'http://127.0.0.1:8080', port: 0 });
+    try {
+      assert.equal(demo.env.PAYDESK_WHMCS_URL, demo.fake.url);
+      assert.ok(demo.env.PAYDESK_WHMCS_MODULE_SECRET!.length >= 32);
+      const home = await (await fetch(`${demo.fake.url}/`)).text();
+      assert.deepEqual(
+        [...home.matchAll(/<td class="amount">([^<]*)<\/td>/g)].map((m) => m[1]),
+        ['24.00 USD', '150.00 USD', '1200.00 JPY'],
+      );
+      const html = await (await fetch(`${demo.fake.url}/viewinvoice.php?id=1`)).text();
+      assert.match(html, /action="http:\/\/127\.0\.0\.1:8080\/whmcs\/pay"/);
+      const f: Record<string, string> = {};
+      for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+        f[m[1]!] = m[2]!;
+      assert.equal(f.email, 'demo@example.com');
+      assert.equal(verifyPayForm(f as PayForm, f.signature!, demo.env.PAYDESK_WHMCS_MODULE_SECRET!), true);
+      const ok = await fetch(`${demo.fake.url}/includes/api.php`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          action: 'GetInvoice',
+          invoiceid: '1',
+          responsetype: 'json',
+          identifier: demo.env.PAYDESK_WHMCS_IDENTIFIER!,
+          secret: demo.env.PAYDESK_WHMCS_SECRET!,
+        }),
+      });
+      assert.equal(((await ok.json()) as { balance: string }).balance, '24.00');
+    } finally {
+      await demo.fake.close();
+    }
   });
 });

@@ -4,7 +4,9 @@
 // Failures are controllable: `down` drops every API connection, `failNext` answers errors.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderInvoicePage } from './client-area.js';
+import { callModule } from '../src/php.js';
+import { renderHomePage, renderInvoicePage } from './client-area.js';
+import { parseMoney } from './money.js';
 import { type ApiAnswer, WhmcsState } from './state.js';
 
 export type FakeWhmcsOptions = {
@@ -16,8 +18,11 @@ export type FakeWhmcsOptions = {
   accessKey?: string;
   /** Actions the credential's API role allows (lowercase names); default: all. */
   allowedActions?: string[];
+  /** Where to listen (default 127.0.0.1, an ephemeral port). */
+  host?: string;
+  port?: number;
   /** The module settings the invoice page passes to paydesk_link. */
-  module?: { paydeskUrl: string; moduleSecret: string; testMode?: boolean };
+  module?: { paydeskUrl: string; moduleSecret: string; testMode?: boolean; apiKey?: string };
 };
 
 export type FakeWhmcs = {
@@ -30,6 +35,12 @@ export type FakeWhmcs = {
   /** The next `count` calls of `action` (or of any action, '*') answer this instead. */
   failNext(action: string, answer: FailAnswer, count?: number): void;
   setModule(module: FakeWhmcsOptions['module']): void;
+  /**
+   * A refund from the admin area's invoice Transactions, as WHMCS does it: the module's _refund (in
+   * php-cli, with the module settings), and on `success` a refund transaction (amountout) under the
+   * transaction id _refund returned. Returns what _refund returned.
+   */
+  adminRefund(invoiceId: number, transid: string, amount: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 };
 
@@ -84,7 +95,38 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
     setModule(m) {
       module = m;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    async adminRefund(invoiceId, transid, amount) {
+      const inv = state.invoices.get(invoiceId);
+      if (!inv) throw new Error(`fake WHMCS has no invoice ${invoiceId}`);
+      const client = state.clients.get(inv.userid)!;
+      const result = (await callModule('refund', {
+        invoiceid: invoiceId,
+        transid,
+        amount,
+        currency: state.currencyOf(client).code,
+        paydeskUrl: module?.paydeskUrl ?? '',
+        moduleSecret: module?.moduleSecret ?? '',
+        apiKey: module?.apiKey ?? '',
+        paymentmethod: 'paydesk',
+      })) as Record<string, unknown>;
+      if (result.status === 'success') {
+        state.addOwnTransaction({
+          userid: inv.userid,
+          gateway: 'paydesk',
+          description: `Refund of Transaction ID ${transid}`,
+          amountin: 0,
+          amountout: parseMoney(amount) ?? 0,
+          transid: String(result.transid),
+          invoiceid: inv.id,
+        });
+      }
+      return result;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 
   async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -138,6 +180,10 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
       api(req, res).catch(done);
       return;
     }
+    if ((url.pathname === '/' || url.pathname === '/clientarea.php') && req.method === 'GET') {
+      send(res, 200, renderHomePage(fake), 'text/html; charset=utf-8');
+      return;
+    }
     if (url.pathname === '/viewinvoice.php' && req.method === 'GET') {
       renderInvoicePage(fake, module, url)
         .then((page) => send(res, page.status, page.html, 'text/html; charset=utf-8'))
@@ -146,7 +192,14 @@ export async function startFakeWhmcs(opts: FakeWhmcsOptions = {}): Promise<FakeW
     }
     send(res, 404, 'Not Found', 'text/plain');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  fake.url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return fake;
 }

@@ -124,6 +124,13 @@ export class WhmcsState {
     return invoice;
   }
 
+  /** Adds a transaction as WHMCS itself would (an admin-area refund), with the next id. */
+  addOwnTransaction(t: Omit<Transaction, 'id' | 'currency' | 'date' | 'fees'>): Transaction {
+    const tx: Transaction = { ...t, id: this.nextId.transaction++, currency: 0, date: now(), fees: 0 };
+    this.transactions.push(tx);
+    return tx;
+  }
+
   currencyOf(client: Client): Currency {
     return this.currencies.find((c) => c.id === client.currency)!;
   }

@@ -3,8 +3,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const moduleDir = fileURLToPath(new URL('..', import.meta.url));
-export const invokeScript = fileURLToPath(new URL('../tests/invoke.php', import.meta.url));
+// The package's folder, from src/ (tests) or dist/src/ (the built copy `npm start -- --whmcs-demo` runs).
+const up = new URL('..', import.meta.url);
+export const moduleDir = fileURLToPath(up.pathname.endsWith('/dist/') ? new URL('..', up) : up);
+export const invokeScript = `${moduleDir}tests/invoke.php`;
 
 export type PhpRun = { code: number | null; stdout: string; stderr: string };
 

@@ -104,6 +104,7 @@ describe('gateway layout', () => {
         'pages/format.ts fractionDigits',
         'a cache of what Intl says of each currency (the same for every app)',
       ],
+      ['pages/format.ts moneyFormats', 'a cache of one Intl formatter per currency (the same for every app)'],
       ['platform/db/errors.ts UNAVAILABLE_CODES', 'a constant set of SQLSTATE codes'],
       ['platform/db/errors.ts NETWORK_CODES', 'a constant set of socket error codes'],
       ['platform/http/rate-limit.ts UNLIMITED_PATHS', 'a constant set of paths'],

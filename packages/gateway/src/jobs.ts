@@ -7,6 +7,7 @@ import { REFUND_JOB, refundJob } from './refunds/service.js';
 import { applyEventJob } from './webhooks/apply.js';
 import { APPLY_EVENT_JOB } from './webhooks/event-queue.js';
 import { eventHandlers } from './webhooks/handlers.js';
+import { recordWhmcsDocumentJob, WHMCS_DOCUMENT_JOB } from './whmcs/documents.js';
 import { recordWhmcsPaymentJob, WHMCS_RECORD_JOB } from './whmcs/service.js';
 
 /** Every kind of job paydesk runs, with its handler and how many run at once per instance. */
@@ -26,6 +27,7 @@ export function jobKinds(ctx: AppContext): Record<string, KindOptions> {
     },
     [NOTIFY_JOB]: { handler: deliverNotificationJob(ctx), concurrency: 4 },
     [WHMCS_RECORD_JOB]: { handler: recordWhmcsPaymentJob(ctx), concurrency: 2 },
+    [WHMCS_DOCUMENT_JOB]: { handler: recordWhmcsDocumentJob(ctx), concurrency: 2 },
     // Each waits on Stripe; the request_id-derived idempotency key makes a repeated attempt harmless.
     [REFUND_JOB]: { handler: refundJob(ctx), concurrency: ctx.db.kind === 'postgres' ? 16 : 4 },
     [CANCEL_SUBSCRIPTION_JOB]: { handler: cancelSubscriptionJob(ctx), concurrency: 2 },

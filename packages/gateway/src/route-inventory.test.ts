@@ -160,6 +160,8 @@ const samples: Readonly<Record<string, { url: string; payload?: Record<string, u
   'POST /admin/webhooks/events/:id/replay': { url: '/admin/webhooks/events/evt_x/replay', payload: {} },
   'GET /admin/whmcs/payments': { url: '/admin/whmcs/payments' },
   'POST /admin/whmcs/payments/:session/retry': { url: '/admin/whmcs/payments/cs_x/retry', payload: {} },
+  'GET /admin/whmcs/pending': { url: '/admin/whmcs/pending' },
+  'POST /admin/whmcs/pending/:id/retry': { url: '/admin/whmcs/pending/re_x/retry', payload: {} },
   'POST /admin/subscriptions/check': { url: '/admin/subscriptions/check', payload: {} },
   'POST /create-checkout-session': { url: '/create-checkout-session', payload: { pack: 'credits-100' } },
   'GET /checkout-session': { url: '/checkout-session?session_id=cs_test_x' },

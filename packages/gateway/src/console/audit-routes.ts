@@ -85,10 +85,11 @@ ${dataTable({
   columns: [
     {
       label: 'When',
-      cell: (r) => html`<time datetime="${new Date(r.at).toISOString()}">${dateTime(r.at)}</time>`,
+      cell: (r) =>
+        html`<time class="nowrap" datetime="${new Date(r.at).toISOString()}">${dateTime(r.at)}</time>`,
     },
     { label: 'Actor', cell: (r) => r.actor },
-    { label: 'Action', cell: (r) => html`<code>${r.action}</code>` },
+    { label: 'Action', cell: (r) => html`<code class="nowrap">${r.action}</code>` },
     {
       label: 'Target',
       cell: (r) => (r.target ? html`<code>${r.target}</code>` : html`<span class="muted">—</span>`),

@@ -10,6 +10,7 @@ import { html } from '../pages/html.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { type ConsoleView, csrfBody } from './kit.js';
+import { advanceRollup, revenueByDay } from './overview-store.js';
 import { actionForm, csvCell, decodeCursor, encodeCursor } from './ui.js';
 
 const READONLY_KEY = 'pdr_test_readonly_key_0123456789abcdefghij';
@@ -335,6 +336,62 @@ describe('console actions', () => {
     assert.match(lines[1]!, /,Linus \(admin key\),probe\.poke,x1,"\{""n"":1\}"$/);
     assert.equal((await b.get('/console/audit?cursor=bogus')).statusCode, 400);
     assert.equal((await b.get(`/console/audit?cursor=${encodeCursor(['1 OR 1=1'])}`)).statusCode, 400);
+  });
+});
+
+describe('console overview', () => {
+  test('closed hours are added up once; revenue adds the rolled-up and the live rows as SQL does', async () => {
+    const db = t.context.db;
+    // As before the first overview: nothing added up yet (the rows below are written hours ago).
+    await db.exec(
+      "DELETE FROM console_payment_hours; UPDATE console_rollups SET closed_through = '1970-01-01T00:00:00Z'",
+    );
+    await db.query(
+      `INSERT INTO payments (id, stripe_payment_intent_id, amount, currency, source, paid_at, created_at)
+       VALUES ('pay_roll1', 'pi_roll1', 700, 'usd', 'checkout', now() - interval '3 hours', now() - interval '3 hours'),
+              ('pay_roll2', 'pi_roll2', 300, 'usd', 'checkout', now() - interval '3 hours', now()),
+              ('pay_roll3', 'pi_roll3', 900, 'eur', 'checkout', now() - interval '30 hours', now() - interval '2 hours')`,
+    );
+    await advanceRollup(db, 'payments');
+    assert.equal(await advanceRollup(db, 'payments'), 0, 'nothing is added twice');
+    const { rows: rolled } = await db.query<{ n: string }>(
+      "SELECT coalesce(sum(amount), 0)::text AS n FROM console_payment_hours WHERE currency IN ('usd', 'eur')",
+    );
+    assert.equal(
+      rolled[0]!.n,
+      '1600',
+      'the two payments written hours ago were rolled up; the new one was not',
+    );
+    const { rows: days } = await db.query<{ from: string; to: string }>(
+      `SELECT (now() AT TIME ZONE 'UTC')::date - 5 AS "from", (now() AT TIME ZONE 'UTC')::date AS "to"`,
+    );
+    const iso = (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
+    const rows = await revenueByDay(db, { from: iso(days[0]!.from), to: iso(days[0]!.to) });
+    const { rows: truth } = await db.query<{ day: string; currency: string; amount: string }>(
+      `SELECT (paid_at AT TIME ZONE 'UTC')::date::text AS day, currency, sum(amount)::text AS amount FROM payments
+       WHERE paid_at >= ($1::date)::timestamp AT TIME ZONE 'UTC' GROUP BY 1, 2 ORDER BY 1, 2`,
+      [iso(days[0]!.from)],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.day, r.currency, r.amount]),
+      truth.map((r) => [r.day, r.currency, r.amount]),
+    );
+  });
+
+  test('the page serves figures computed in the last 10 seconds, then computes them again', async () => {
+    const b = new Browser();
+    await b.signIn(TEST_ADMIN_KEY);
+    const asOf = (body: string) => /Figures as of <time datetime="([^"]+)"/.exec(body)?.[1];
+    const first = await b.get('/console?days=7');
+    assert.equal(first.statusCode, 200);
+    clock += 5_000;
+    assert.equal(asOf((await b.get('/console?days=7')).body), asOf(first.body));
+    clock += 6_000;
+    const later = asOf((await b.get('/console?days=7')).body);
+    assert.notEqual(later, asOf(first.body));
+    assert.equal(later, new Date(clock).toISOString());
+    assert.equal((await b.get('/console?days=8')).statusCode, 400);
+    assert.equal((await b.get('/console?currency=US')).statusCode, 400);
   });
 });
 

@@ -17,6 +17,7 @@ import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { creditsToTakeBack } from '../refunds/effects.js';
 import { paymentByRef, type RefundablePayment } from '../refunds/service.js';
+import { whmcsDisputeFunds } from '../whmcs/documents.js';
 import {
   accessSuspended,
   type DisputeRow,
@@ -97,6 +98,7 @@ export async function applyDispute(
       });
     }
     await markPaymentDisputed(tx, payment.id, row.status);
+    await whmcsDisputeFunds(s, tx, row, eventType); // its WHMCS invoice, if bridged
     row = await applyCredits(s, tx, row, payment);
     row = await applyAccess(s, tx, row, payment);
     await notify(

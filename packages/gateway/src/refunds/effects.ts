@@ -14,6 +14,7 @@ import type { AppContext as Services } from '../context.js';
 import { applyOnce, notifyLedgerChange } from '../credits/service.js';
 import { notify } from '../notifications/service.js';
 import type { Tx } from '../platform/db/tx.js';
+import { whmcsRefundChanged } from '../whmcs/documents.js';
 import {
   paymentByRef,
   type RefundablePayment,
@@ -81,6 +82,7 @@ export async function changeRefund(
   let updated = await updateRefund(tx, row.id, fields);
   if (!move || !payment) return updated;
   await settleRefundedAmount(tx, payment.id);
+  await whmcsRefundChanged(s, tx, updated, row.status, change.status); // its WHMCS invoice, if bridged
   if (updated.stripe_refund_id && change.status !== 'queued' && change.status !== 'processing') {
     // Every status Stripe gives a refund, as paydesk has always sent it (keyed as before, so never twice).
     await notify(

@@ -2,7 +2,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import { bridgeOf, invoiceUrl, retryWhmcsPayment, startWhmcsPayment, syncWhmcsSession } from './service.js';
+import {
+  bridgeOf,
+  invoiceUrl,
+  listWhmcsPending,
+  retryWhmcsPayment,
+  retryWhmcsPending,
+  startWhmcsPayment,
+  syncWhmcsSession,
+} from './service.js';
 import { pendingWhmcsPayments, type WhmcsPaymentRow, whmcsStatuses } from './store.js';
 
 const admin = { auth: { allow: ['admin'] as const } };
@@ -40,6 +48,25 @@ export function whmcsPaymentView(r: WhmcsPaymentRow): z.infer<typeof whmcsPaymen
     updated: new Date(r.updated_at).toISOString(),
   };
 }
+
+export const whmcsPendingSchema = z.object({
+  kind: z.enum(['payment', 'refund', 'dispute']),
+  id: z
+    .string()
+    .describe('cs_… for a payment; for a refund or dispute, the WHMCS transaction id it is written under.'),
+  invoice: z.number().int(),
+  currency: z.string(),
+  amount: z.string().describe('Minor units, as a string.'),
+  status: z.enum(['waiting', 'mismatch', 'dead']),
+  charge: z.string().nullable(),
+  attempts: z.number().int(),
+  last_error: z.string().nullable(),
+  created: z.string(),
+  updated: z.string(),
+});
+
+/** What `paydesk whmcs retry` and the retry route take. */
+export const WHMCS_PENDING_ID = /^(cs|re|rf|du|dp)_[A-Za-z0-9_]{1,250}(-reversed|-reinstated)?$/;
 
 const field = (max: number) => z.string().max(max);
 
@@ -113,6 +140,46 @@ export function whmcsRoutes(s: AppContext): FastifyPluginAsyncZod {
         },
       },
       async () => ({ data: (await pendingWhmcsPayments(s.db)).map(whmcsPaymentView) }),
+    );
+
+    app.get(
+      '/admin/whmcs/pending',
+      {
+        config: admin,
+        schema: {
+          tags: ['whmcs'],
+          summary:
+            'Payments, refunds and chargebacks of bridged payments not (yet) on their WHMCS invoice: waiting, mismatch, dead.',
+          security: [{ bearer: [] }],
+          response: { 200: z.object({ data: z.array(whmcsPendingSchema) }) },
+        },
+      },
+      async () => ({ data: await listWhmcsPending(s) }),
+    );
+
+    app.post(
+      '/admin/whmcs/pending/:id/retry',
+      {
+        config: admin,
+        schema: {
+          tags: ['whmcs'],
+          summary:
+            'Write a dead (or mismatched) payment, refund or chargeback on its WHMCS invoice again (once only).',
+          security: [{ bearer: [] }],
+          params: z.object({
+            id: z
+              .string()
+              .regex(WHMCS_PENDING_ID, 'expected a cs_…, re_… or du_… id from GET /admin/whmcs/pending'),
+          }),
+          response: { 200: z.object({ id: z.string(), queued: z.literal(true) }) },
+        },
+      },
+      async (request) => {
+        if (!(await retryWhmcsPending(s, request.params.id))) {
+          throw new AppError('conflict', 'Nothing dead or mismatched for WHMCS has this id.');
+        }
+        return { id: request.params.id, queued: true as const };
+      },
     );
 
     app.post(

@@ -9,12 +9,15 @@ import { AppError } from '../platform/errors.js';
 import type { Job } from '../platform/queue/types.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { callWhmcs, idOf, listOf, WhmcsError, type WhmcsSettings, WhmcsUnavailable } from './client.js';
+import { failure, GATEWAY_NAME, retryWhmcsDocument } from './documents.js';
 import { decimalToMinor, minorToDecimal } from './money.js';
 import { type PayForm, verifyPayForm } from './signature.js';
 import {
   insertWhmcsPayment,
   markWhmcsPaid,
-  noteWhmcsAttempt,
+  noteFailedAttempt,
+  openWhmcsSession,
+  pendingWhmcsDocuments,
   pendingWhmcsPayments,
   setWhmcsStatus,
   type WhmcsPaymentRow,
@@ -27,7 +30,9 @@ export const FORM_MAX_AGE_SECONDS = 3600;
 export const FORM_MAX_SKEW_SECONDS = 300;
 export const SESSION_MINUTES = 30;
 const EXPIRY_MARGIN_MS = 30_000;
-export const GATEWAY_NAME = 'paydesk';
+/** An open session of the invoice is sent again only with at least this long left. */
+const MIN_REUSE_MS = 5 * 60_000;
+const SLOT_MS = 30_000;
 
 type Bridge = NonNullable<AppContext['config']['whmcs']>;
 
@@ -125,49 +130,83 @@ export async function startWhmcsPayment(s: AppContext, form: PayForm, signature:
     );
   if (balance <= 0n) throw new AppError('conflict', `Invoice #${invoiceId} has nothing left to pay.`);
 
-  // Stripe refuses less than 30 minutes by its own clock: a small margin covers the way there.
-  const expiresAt = new Date(s.now().getTime() + SESSION_MINUTES * 60_000 + EXPIRY_MARGIN_MS);
+  // A session this invoice opened for the same balance, still payable for a while: the same one again
+  // (a double click, the invoice page opened twice, the back button), never two payable at once.
+  const current = await openWhmcsSession(
+    s.db,
+    invoiceId,
+    balance,
+    new Date(s.now().getTime() + MIN_REUSE_MS),
+  );
+  if (current) {
+    const again = await callStripe(() => s.stripe.checkout.sessions.retrieve(current.stripe_session_id));
+    if (again.status === 'open' && again.url && again.expires_at * 1000 - s.now().getTime() > MIN_REUSE_MS) {
+      return again.url;
+    }
+  }
+  // Stripe refuses less than 30 minutes by its own clock: a small margin covers the way there. The
+  // expiry is counted from the start of a 30-second slot so that the same form posted twice at once
+  // (before either is linked) makes the same request, which the idempotency key answers with one session.
+  const slot = Math.floor(s.now().getTime() / SLOT_MS) * SLOT_MS;
+  const expiresAt = new Date(slot + SESSION_MINUTES * 60_000 + EXPIRY_MARGIN_MS + SLOT_MS);
   const metadata = {
     paydesk_instance: s.config.instanceId,
     paydesk_whmcs_invoice: String(invoiceId),
     paydesk_whmcs_client: String(clientId),
   };
-  const session = await callStripe(() =>
-    s.stripe.checkout.sessions.create(
-      {
-        mode: 'payment',
-        line_items: [
-          {
-            quantity: 1,
-            price_data: {
-              currency: currency.toLowerCase(),
-              unit_amount: Number(balance),
-              product_data: { name: `Invoice #${invoiceId}` },
+  const open = (after: string | undefined) =>
+    callStripe(() =>
+      s.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: currency.toLowerCase(),
+                unit_amount: Number(balance),
+                product_data: { name: `Invoice #${invoiceId}` },
+              },
             },
-          },
-        ],
-        customer_email: email,
-        success_url: `${s.config.publicUrl}/whmcs/return?session_id={CHECKOUT_SESSION_ID}`,
-        cancel_url: invoiceUrl(b, invoiceId, 'paymentfailed'),
-        expires_at: Math.floor(expiresAt.getTime() / 1000),
-        metadata,
-        payment_intent_data: { metadata },
-      },
-      {
-        // The same form posted twice (a double click) opens one session.
-        idempotencyKey: idempotencyKey('whmcs.checkout', invoiceId, signature, balance.toString()),
-      },
-    ),
-  );
-  await insertWhmcsPayment(s.db, {
-    stripe_session_id: session.id,
-    invoice_id: invoiceId,
-    client_id: clientId,
-    email,
-    currency,
-    amount: balance,
-    expires_at: expiresAt,
-  });
+          ],
+          customer_email: email,
+          success_url: `${s.config.publicUrl}/whmcs/return?session_id={CHECKOUT_SESSION_ID}`,
+          cancel_url: invoiceUrl(b, invoiceId, 'paymentfailed'),
+          expires_at: Math.floor(expiresAt.getTime() / 1000),
+          metadata,
+          payment_intent_data: { metadata },
+        },
+        {
+          idempotencyKey: idempotencyKey(
+            'whmcs.checkout',
+            s.config.instanceId,
+            invoiceId,
+            balance.toString(),
+            slot,
+            ...(after ? [after] : []),
+          ),
+        },
+      ),
+    );
+  const link = (id: string) =>
+    insertWhmcsPayment(s.db, {
+      stripe_session_id: id,
+      invoice_id: invoiceId,
+      client_id: clientId,
+      email,
+      currency,
+      amount: balance,
+      expires_at: expiresAt,
+    });
+  let session = await open(undefined);
+  if (!(await link(session.id))) {
+    // Stripe answered an earlier request of this slot again, as it was then: still payable?
+    const now = await callStripe(() => s.stripe.checkout.sessions.retrieve(session.id));
+    if (now.status !== 'open') {
+      session = await open(session.id);
+      await link(session.id);
+    }
+  }
   if (!session.url) throw new AppError('stripe_error', 'Stripe opened a Checkout session without a URL.');
   return session.url;
 }
@@ -221,7 +260,8 @@ export async function syncWhmcsSession(
         customer_id: null,
         description: `WHMCS invoice #${row.invoice_id}`,
       });
-      if (await markWhmcsPaid(tx, session.id, charge, BigInt(session.amount_total ?? 0))) {
+      const pi = session.payment_intent as Stripe.PaymentIntent;
+      if (await markWhmcsPaid(tx, session.id, charge, BigInt(session.amount_total ?? 0), pi.id)) {
         await s.queue.enqueue(tx, {
           kind: WHMCS_RECORD_JOB,
           key: `whmcs:${session.id}`,
@@ -278,12 +318,7 @@ export async function recordWhmcsPayment(s: AppContext, sessionId: string, job?:
     await setWhmcsStatus(s.db, sessionId, 'recorded', { from: ['paid'], attempted: true, error: null });
     return 'recorded';
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (job && job.attempts >= job.maxAttempts) {
-      await setWhmcsStatus(s.db, sessionId, 'dead', { from: ['paid'], attempted: true, error: message });
-    } else {
-      await noteWhmcsAttempt(s.db, sessionId, message);
-    }
+    await noteFailedAttempt(s.db, 'payment', sessionId, failure(['paid'], job, err));
     throw err;
   }
 }
@@ -311,4 +346,68 @@ export async function retryWhmcsPayment(s: AppContext, sessionId: string): Promi
 /** paydesk whmcs pending: payments paid in Stripe but not (yet) on their invoice. */
 export function listPendingWhmcsPayments(s: Pick<AppContext, 'db'>): Promise<WhmcsPaymentRow[]> {
   return pendingWhmcsPayments(s.db);
+}
+
+/** One thing paid, refunded or disputed in Stripe that is not (yet) on its WHMCS invoice. */
+export interface WhmcsPendingItem {
+  kind: 'payment' | 'refund' | 'dispute';
+  /** What retryWhmcsPending takes: cs_… for a payment, the WHMCS transaction id for a document. */
+  id: string;
+  invoice: number;
+  currency: string;
+  /** Minor units, as a decimal string. */
+  amount: string;
+  /** waiting = its job is still trying. */
+  status: 'waiting' | 'mismatch' | 'dead';
+  charge: string | null;
+  attempts: number;
+  last_error: string | null;
+  created: string;
+  updated: string;
+}
+
+/** paydesk whmcs pending (and the console): payments and documents not on their invoice, oldest first. */
+export async function listWhmcsPending(s: Pick<AppContext, 'db'>): Promise<WhmcsPendingItem[]> {
+  const [payments, documents] = await Promise.all([pendingWhmcsPayments(s.db), pendingWhmcsDocuments(s.db)]);
+  const charges = new Map<string, string | null>();
+  const items: WhmcsPendingItem[] = payments.map((p) => {
+    charges.set(p.stripe_session_id, p.stripe_charge_id);
+    return {
+      kind: 'payment',
+      id: p.stripe_session_id,
+      invoice: p.invoice_id,
+      currency: p.currency,
+      amount: (p.amount_paid ?? p.amount).toString(),
+      status: p.status === 'paid' ? 'waiting' : p.status === 'mismatch' ? 'mismatch' : 'dead',
+      charge: p.stripe_charge_id,
+      attempts: p.attempts,
+      last_error: p.last_error,
+      created: new Date(p.created_at).toISOString(),
+      updated: new Date(p.updated_at).toISOString(),
+    };
+  });
+  for (const d of documents) {
+    const charge = charges.has(d.stripe_session_id)
+      ? (charges.get(d.stripe_session_id) ?? null)
+      : ((await whmcsPaymentBySession(s.db, d.stripe_session_id))?.stripe_charge_id ?? null);
+    items.push({
+      kind: d.kind,
+      id: d.id,
+      invoice: d.invoice_id,
+      currency: d.currency,
+      amount: d.amount.toString(),
+      status: d.status === 'dead' ? 'dead' : 'waiting',
+      charge,
+      attempts: d.attempts,
+      last_error: d.last_error,
+      created: new Date(d.created_at).toISOString(),
+      updated: new Date(d.updated_at).toISOString(),
+    });
+  }
+  return items.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}
+
+/** paydesk whmcs retry (and the console): a dead or mismatched payment, or a dead document, queued again. */
+export function retryWhmcsPending(s: AppContext, id: string): Promise<boolean> {
+  return id.startsWith('cs_') ? retryWhmcsPayment(s, id) : retryWhmcsDocument(s, id);
 }

@@ -2,58 +2,21 @@
 // button, rendered by php-cli) → paydesk → the emulator's hosted Checkout (4242, 3-D Secure, a
 // decline) → back on the invoice, marked paid with the charge id and the amount.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { launchBrowser, screenshots } from '@paydesk/emulator/browser-testing';
-import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
 import type { Browser, Page } from 'playwright-core';
 import type Stripe from 'stripe';
-import { jobKinds } from '../jobs.js';
-import { useTestApp } from '../testing/setup.js';
+import { useWhmcsBridge } from './test-support.js';
 
-const MODULE_SECRET = 'whmcs-module-secret-browser-0123456789';
-let whmcs: FakeWhmcs;
+const b = useWhmcsBridge({ listen: true });
+const { t } = b;
 let browser: Browser;
-let port = 0;
-
-/** A free port for the app to listen on (the browser needs paydesk's public URL before it starts). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return p;
-}
-
-const t = useTestApp(async () => {
-  port = await freePort();
-  whmcs = await startFakeWhmcs({
-    identifier: 'paydesk-api',
-    secret: 'paydesk-api-secret',
-    module: { paydeskUrl: `http://127.0.0.1:${port}`, moduleSecret: MODULE_SECRET, testMode: true },
-  });
-  return {
-    syncCatalog: false,
-    env: {
-      PAYDESK_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      PAYDESK_WHMCS_URL: whmcs.url,
-      PAYDESK_WHMCS_IDENTIFIER: 'paydesk-api',
-      PAYDESK_WHMCS_SECRET: 'paydesk-api-secret',
-      PAYDESK_WHMCS_MODULE_SECRET: MODULE_SECRET,
-    },
-  };
-});
 
 before(async () => {
   await t.ready;
-  await t.app.listen({ port, host: '127.0.0.1' });
-  t.context.queue.start(jobKinds(t.context));
   browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-  await whmcs.close();
-});
+after(() => browser?.close());
 
 async function fillCard(page: Page, number: string): Promise<void> {
   await page.fill('#card_number', number);
@@ -63,10 +26,10 @@ async function fillCard(page: Page, number: string): Promise<void> {
 }
 
 async function openInvoice(amount: string, email: string) {
-  const client = whmcs.state.addClient({ email, currency: 'EUR' });
-  const invoice = whmcs.state.addInvoice(client.id, [amount]);
+  const client = b.whmcs.state.addClient({ email, currency: 'EUR' });
+  const invoice = b.whmcs.state.addInvoice(client.id, [amount]);
   const page = await browser.newPage();
-  await page.goto(`${whmcs.url}/viewinvoice.php?id=${invoice.id}`);
+  await page.goto(`${b.whmcs.url}/viewinvoice.php?id=${invoice.id}`);
   return { invoice, page };
 }
 
@@ -94,7 +57,7 @@ test('4242: from the WHMCS invoice through Checkout back to the invoice, paid wi
   assert.equal(await page.locator('td.amount').textContent(), '49.90');
   assert.equal(await page.locator('form.paydesk-pay').count(), 0, 'no Pay button on a paid invoice');
   await screenshots(page, 'whmcs', 'invoice-paid');
-  assert.equal(whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id).length, 1);
+  assert.equal(b.whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id).length, 1);
   await page.close();
 });
 
@@ -107,7 +70,7 @@ test('3-D Secure: completing the challenge pays the invoice once', async () => {
   await screenshots(page, 'whmcs', '3ds-challenge');
   await Promise.all([page.waitForURL(/paymentsuccess=true/), page.click('#complete')]);
   await t.context.queue.idle();
-  const txs = whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id);
+  const txs = b.whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id);
   assert.equal(txs.length, 1);
   assert.equal(txs[0]!.transid, await chargeOf(sessionId));
   assert.equal(txs[0]!.amountin, 1200);
@@ -124,6 +87,6 @@ test('a declined card leaves the invoice unpaid; nothing is recorded', async () 
   await screenshots(page, 'whmcs', 'declined');
   await t.context.queue.idle();
   assert.equal(invoice.status, 'Unpaid');
-  assert.equal(whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id).length, 0);
+  assert.equal(b.whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id).length, 0);
   await page.close();
 });

@@ -2,112 +2,19 @@
 // the real PHP module's Pay button) and the emulator: the form opens a Checkout session for the
 // balance, the browser's return and the webhook record it, and the invoice is paid exactly once.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
+import { describe, test } from 'node:test';
 import { callModule } from '@paydesk/whmcs/php';
 import type Stripe from 'stripe';
-import { jobKinds } from '../jobs.js';
 import { TEST_ADMIN_KEY } from '../testing/app.js';
-import { useTestApp } from '../testing/setup.js';
 import { eventHandlers } from '../webhooks/handlers.js';
 import { decimalToMinor, minorToDecimal } from './money.js';
 import { SESSION_MINUTES } from './service.js';
-import { type PayForm, signPayForm } from './signature.js';
+import type { PayForm } from './signature.js';
 import { whmcsPaymentBySession } from './store.js';
+import { useWhmcsBridge } from './test-support.js';
 
-const MODULE_SECRET = 'whmcs-module-secret-0123456789abcdef';
-let whmcs: FakeWhmcs;
-
-const t = useTestApp(async () => {
-  whmcs = await startFakeWhmcs({
-    identifier: 'paydesk-api',
-    secret: 'paydesk-api-secret',
-    module: { paydeskUrl: 'http://paydesk.test', moduleSecret: MODULE_SECRET },
-  });
-  return {
-    syncCatalog: false,
-    env: {
-      PAYDESK_WHMCS_URL: whmcs.url,
-      PAYDESK_WHMCS_IDENTIFIER: 'paydesk-api',
-      PAYDESK_WHMCS_SECRET: 'paydesk-api-secret',
-      PAYDESK_WHMCS_MODULE_SECRET: MODULE_SECRET,
-    },
-  };
-});
-
-before(async () => {
-  await t.ready;
-  t.context.queue.start(jobKinds(t.context));
-});
-after(() => whmcs.close());
-
-/** The Pay form as the fake WHMCS's invoice page (the real module) renders it. */
-async function pageForm(invoiceId: number): Promise<Record<string, string>> {
-  const html = await (await fetch(`${whmcs.url}/viewinvoice.php?id=${invoiceId}`)).text();
-  const f: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    f[m[1]!] = m[2]!.replaceAll('&quot;', '"').replaceAll('&#039;', "'").replaceAll('&amp;', '&');
-  }
-  assert.ok(f.signature, `invoice ${invoiceId} has a Pay form`);
-  return f;
-}
-
-function signed(fields: PayForm): Record<string, string> {
-  return { ...fields, signature: signPayForm(fields, MODULE_SECRET) };
-}
-
-async function postPay(form: Record<string, string>) {
-  return t.app.inject({
-    method: 'POST',
-    url: '/whmcs/pay',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams(form).toString(),
-  });
-}
-
-function sessionIdOf(location: string): string {
-  const id = /cs_[A-Za-z0-9_]+/.exec(location)?.[0];
-  assert.ok(id, `a Checkout URL: ${location}`);
-  return id;
-}
-
-async function payInEmulator(sessionId: string, amount: number, card = 'pm_card_visa') {
-  const res = await fetch(`${t.emulator.url}/v1/payment_pages/${sessionId}/confirm`, {
-    method: 'POST',
-    headers: {
-      authorization: 'Bearer sk_test_emulator',
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ payment_method: card, expected_amount: String(amount) }),
-  });
-  return res.status;
-}
-
-async function browserReturn(sessionId: string): Promise<string> {
-  const res = await t.app.inject({ method: 'GET', url: `/whmcs/return?session_id=${sessionId}` });
-  assert.equal(res.statusCode, 303, res.body);
-  return String(res.headers.location);
-}
-
-function txsOf(invoiceId: number) {
-  return whmcs.state.transactions.filter((x) => x.invoiceid === invoiceId);
-}
-
-async function open(amounts: string[], currency = 'USD') {
-  const client = whmcs.state.addClient({
-    email: `c${Math.random().toString(36).slice(2)}@example.com`,
-    currency,
-  });
-  const invoice = whmcs.state.addInvoice(client.id, amounts);
-  const res = await postPay(await pageForm(invoice.id));
-  assert.equal(res.statusCode, 303, res.body);
-  return {
-    client,
-    invoice,
-    sessionId: sessionIdOf(String(res.headers.location)),
-    location: String(res.headers.location),
-  };
-}
+const b = useWhmcsBridge();
+const { t, pageForm, signed, postPay, sessionIdOf, payInEmulator, browserReturn, txsOf, open } = b;
 
 describe('money conversion', () => {
   test('WHMCS decimal strings ↔ minor units, exactly, zero-decimal and three-decimal currencies included', () => {
@@ -128,10 +35,10 @@ describe('money conversion', () => {
 
 describe('POST /whmcs/pay', () => {
   test('the module’s form opens a 30-minute session for the balance, linked durably, and 303s to Checkout', async () => {
-    const client = whmcs.state.addClient({ email: 'ann@example.com', currency: 'EUR' });
-    const invoice = whmcs.state.addInvoice(client.id, ['30.00', '12.50']);
+    const client = b.whmcs.state.addClient({ email: 'ann@example.com', currency: 'EUR' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['30.00', '12.50']);
     // A part payment elsewhere: the balance (32.50), not the total, is what is owed.
-    whmcs.state.transactions.push({
+    b.whmcs.state.transactions.push({
       id: 9000,
       userid: client.id,
       currency: 0,
@@ -162,9 +69,9 @@ describe('POST /whmcs/pay', () => {
   });
 
   test('tampered amount or invoice id, a bad signature and a stale form → 400 invalid_signature, no session', async () => {
-    const client = whmcs.state.addClient({ email: 'tamper@example.com' });
-    const invoice = whmcs.state.addInvoice(client.id, ['50.00']);
-    const other = whmcs.state.addInvoice(client.id, ['1.00']);
+    const client = b.whmcs.state.addClient({ email: 'tamper@example.com' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['50.00']);
+    const other = b.whmcs.state.addInvoice(client.id, ['1.00']);
     const form = await pageForm(invoice.id);
     const old = String(Math.floor(Date.now() / 1000) - 2 * 3600);
     const cases = [
@@ -186,8 +93,8 @@ describe('POST /whmcs/pay', () => {
   });
 
   test('a signed amount that differs from the balance is not trusted: the session is for the balance', async () => {
-    const client = whmcs.state.addClient({ email: 'stale@example.com' });
-    const invoice = whmcs.state.addInvoice(client.id, ['80.00']);
+    const client = b.whmcs.state.addClient({ email: 'stale@example.com' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['80.00']);
     const form = await pageForm(invoice.id);
     const res = await postPay(signed({ ...(form as PayForm), amount: '1.00' }));
     assert.equal(res.statusCode, 303);
@@ -195,11 +102,35 @@ describe('POST /whmcs/pay', () => {
     assert.equal(session.amount_total, 8000);
   });
 
+  test('the same form again: the same session while it is open (double click); a new one once it expired', async () => {
+    const client = b.whmcs.state.addClient({ email: 'twice@example.com' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['6.00']);
+    const form = await pageForm(invoice.id);
+    const first = sessionIdOf(String((await postPay(form)).headers.location));
+    const again = sessionIdOf(String((await postPay(form)).headers.location));
+    assert.equal(again, first, 'a double click opens one session');
+    const otherTab = signed({ ...(form as PayForm), timestamp: String(Number(form.timestamp) - 60) });
+    assert.equal(
+      sessionIdOf(String((await postPay(otherTab)).headers.location)),
+      first,
+      'the invoice page opened twice: still one payable session',
+    );
+    // The client left Checkout; the session expired; the same page (back button) posts the form again.
+    await t.stripe.checkout.sessions.expire(first, {}, { idempotencyKey: `pd:test.expire:${first}` });
+    const res = await postPay(form);
+    assert.equal(res.statusCode, 303, res.body);
+    const next = sessionIdOf(String(res.headers.location));
+    assert.notEqual(next, first);
+    assert.equal((await t.stripe.checkout.sessions.retrieve(next)).status, 'open');
+    assert.equal((await whmcsPaymentBySession(t.context.db, next))?.invoice_id, invoice.id);
+    assert.equal(sessionIdOf(String((await postPay(form)).headers.location)), next);
+  });
+
   test('paid, cancelled, draft or unknown invoices, another client’s email, another currency → refused', async () => {
-    const client = whmcs.state.addClient({ email: 'owner@example.com' });
-    whmcs.state.addClient({ email: 'intruder@example.com' });
+    const client = b.whmcs.state.addClient({ email: 'owner@example.com' });
+    b.whmcs.state.addClient({ email: 'intruder@example.com' });
     const base = async (status: 'Unpaid' | 'Paid' | 'Cancelled' | 'Draft') => {
-      const inv = whmcs.state.addInvoice(client.id, ['10.00']);
+      const inv = b.whmcs.state.addInvoice(client.id, ['10.00']);
       const form = await pageForm(inv.id);
       inv.status = status;
       return form as PayForm;
@@ -219,19 +150,19 @@ describe('POST /whmcs/pay', () => {
   });
 
   test('WHMCS down or answering errors → 502 whmcs_unavailable, no session; back → it works', async () => {
-    const client = whmcs.state.addClient({ email: 'down@example.com' });
-    const invoice = whmcs.state.addInvoice(client.id, ['5.00']);
+    const client = b.whmcs.state.addClient({ email: 'down@example.com' });
+    const invoice = b.whmcs.state.addInvoice(client.id, ['5.00']);
     const form = await pageForm(invoice.id);
-    whmcs.down = true;
+    b.whmcs.down = true;
     const down = await postPay(form);
-    whmcs.down = false;
+    b.whmcs.down = false;
     assert.equal(down.statusCode, 502);
     assert.equal(JSON.parse(down.body).error.code, 'whmcs_unavailable');
-    whmcs.failNext('GetClientsDetails', { kind: 'error', message: 'Database error' });
+    b.whmcs.failNext('GetClientsDetails', { kind: 'error', message: 'Database error' });
     const error = await postPay(form);
     assert.equal(error.statusCode, 502);
     assert.match(JSON.parse(error.body).error.message, /Database error/);
-    whmcs.failNext('GetInvoice', { kind: 'http', status: 500, body: '<b>Fatal error</b>' });
+    b.whmcs.failNext('GetInvoice', { kind: 'http', status: 500, body: '<b>Fatal error</b>' });
     assert.equal((await postPay(form)).statusCode, 502);
     assert.equal((await postPay(form)).statusCode, 303);
   });
@@ -242,7 +173,7 @@ describe('recording the payment', () => {
     const { invoice, sessionId } = await open(['19.99']);
     assert.equal(await payInEmulator(sessionId, 1999), 200);
     const location = await browserReturn(sessionId);
-    assert.equal(location, `${whmcs.url}/viewinvoice.php?id=${invoice.id}&paymentsuccess=true`);
+    assert.equal(location, `${b.whmcs.url}/viewinvoice.php?id=${invoice.id}&paymentsuccess=true`);
     await t.context.queue.idle();
     const txs = txsOf(invoice.id);
     assert.equal(txs.length, 1);
@@ -276,7 +207,7 @@ describe('recording the payment', () => {
     await payInEmulator(sessionId, 700, 'pm_card_chargeDeclined');
     assert.equal(
       await browserReturn(sessionId),
-      `${whmcs.url}/viewinvoice.php?id=${invoice.id}&paymentfailed=true`,
+      `${b.whmcs.url}/viewinvoice.php?id=${invoice.id}&paymentfailed=true`,
     );
     await t.stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: `pd:test.expire:${sessionId}` });
     assert.match(await browserReturn(sessionId), /paymentfailed=true$/);
@@ -292,7 +223,7 @@ describe('recording the payment', () => {
   test('the balance changed since the session opened (paid elsewhere) → mismatch reported, nothing overpaid', async () => {
     const { invoice, sessionId } = await open(['40.00']);
     // Meanwhile the client paid half by bank transfer.
-    whmcs.state.addInvoicePayment(
+    b.whmcs.state.addInvoicePayment(
       new URLSearchParams({
         invoiceid: String(invoice.id),
         transid: 'BANK-2',
@@ -315,7 +246,7 @@ describe('recording the payment', () => {
   test('WHMCS down while recording: the job retries, then records once when WHMCS is back', async () => {
     const { invoice, sessionId } = await open(['12.00']);
     await payInEmulator(sessionId, 1200);
-    whmcs.down = true;
+    b.whmcs.down = true;
     await browserReturn(sessionId);
     // Wait until at least two attempts failed.
     for (let i = 0; i < 500; i++) {
@@ -326,19 +257,44 @@ describe('recording the payment', () => {
     const failing = await whmcsPaymentBySession(t.context.db, sessionId);
     assert.equal(failing?.status, 'paid');
     assert.match(String(failing?.last_error), /could not be reached/);
-    whmcs.down = false;
+    b.whmcs.down = false;
     await t.context.queue.idle();
     assert.equal(txsOf(invoice.id).length, 1);
     assert.equal((await whmcsPaymentBySession(t.context.db, sessionId))?.status, 'recorded');
+  });
+
+  test('WHMCS answering errors while recording (an error, an HTML 500) → retried, recorded once', async () => {
+    const { invoice, sessionId } = await open(['4.00']);
+    await payInEmulator(sessionId, 400);
+    b.whmcs.failNext('GetTransactions', { kind: 'http', status: 500, body: '<b>Fatal error</b>' });
+    b.whmcs.failNext('AddInvoicePayment', { kind: 'error', message: 'Database error' }, 2);
+    await browserReturn(sessionId);
+    await t.context.queue.idle();
+    assert.equal(txsOf(invoice.id).length, 1);
+    const row = await whmcsPaymentBySession(t.context.db, sessionId);
+    assert.deepEqual([row?.status, row?.attempts], ['recorded', 4]);
+  });
+
+  test('the browser never comes back: the webhook alone records the payment', async () => {
+    const { invoice, sessionId } = await open(['13.00']);
+    await payInEmulator(sessionId, 1300);
+    const session = await t.stripe.checkout.sessions.retrieve(sessionId);
+    const event = { id: `evt_${sessionId}`, type: 'checkout.session.completed', data: { object: session } };
+    await eventHandlers['checkout.session.completed']!(t.context, event as unknown as Stripe.Event);
+    await t.context.queue.idle();
+    assert.deepEqual(
+      txsOf(invoice.id).map((x) => x.amountin),
+      [1300],
+    );
   });
 
   test('AddInvoicePayment succeeded but the answer was lost: the retry finds the transid and pays nothing twice', async () => {
     const { invoice, sessionId } = await open(['3.00']);
     await payInEmulator(sessionId, 300);
     // The payment lands, but paydesk sees an HTML 500 instead of the answer.
-    const real = whmcs.state.addInvoicePayment.bind(whmcs.state);
+    const real = b.whmcs.state.addInvoicePayment.bind(b.whmcs.state);
     let lost = false;
-    whmcs.state.addInvoicePayment = (p) => {
+    b.whmcs.state.addInvoicePayment = (p) => {
       const r = real(p);
       if (!lost) {
         lost = true;
@@ -350,7 +306,7 @@ describe('recording the payment', () => {
       await browserReturn(sessionId);
       await t.context.queue.idle();
     } finally {
-      whmcs.state.addInvoicePayment = real;
+      b.whmcs.state.addInvoicePayment = real;
     }
     assert.equal(lost, true);
     assert.equal(txsOf(invoice.id).length, 1);
@@ -360,13 +316,13 @@ describe('recording the payment', () => {
   test('WHMCS failing every attempt → dead, listed for the operator; retry records it once when WHMCS is back', async () => {
     const { invoice, sessionId } = await open(['8.00']);
     await payInEmulator(sessionId, 800);
-    whmcs.down = true;
+    b.whmcs.down = true;
     await browserReturn(sessionId);
     for (let i = 0; i < 2000; i++) {
       if ((await whmcsPaymentBySession(t.context.db, sessionId))?.status === 'dead') break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    whmcs.down = false;
+    b.whmcs.down = false;
     const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
     const listed = await t.app.inject({ method: 'GET', url: '/admin/whmcs/payments', headers: admin });
     assert.equal(listed.statusCode, 200, listed.body);
@@ -431,14 +387,14 @@ describe('recording the payment', () => {
     const handler = eventHandlers['checkout.session.completed']!;
     const runs: { invoiceId: number; sessionId: string }[] = [];
     for (let i = 0; i < 100; i++) {
-      const client = whmcs.state.addClient({ email: `race${i}@example.com` });
-      const invoice = whmcs.state.addInvoice(client.id, ['2.50']);
+      const client = b.whmcs.state.addClient({ email: `race${i}@example.com` });
+      const invoice = b.whmcs.state.addInvoice(client.id, ['2.50']);
       const form = signed({
         invoice_id: String(invoice.id),
         amount: '2.50',
         currency: 'USD',
         email: client.email,
-        return_url: `${whmcs.url}/viewinvoice.php?id=${invoice.id}`,
+        return_url: `${b.whmcs.url}/viewinvoice.php?id=${invoice.id}`,
         timestamp: String(Math.floor(Date.now() / 1000)),
       });
       const res = await postPay(form);
@@ -461,7 +417,7 @@ describe('recording the payment', () => {
       const txs = txsOf(r.invoiceId);
       assert.equal(txs.length, 1, `invoice ${r.invoiceId}`);
       assert.equal(txs[0]!.amountin, 250);
-      assert.equal(whmcs.state.invoices.get(r.invoiceId)?.status, 'Paid');
+      assert.equal(b.whmcs.state.invoices.get(r.invoiceId)?.status, 'Paid');
     }
   });
 });
