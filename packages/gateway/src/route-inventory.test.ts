@@ -100,7 +100,7 @@ const publicRoutes: Readonly<Record<string, string>> = {
     'operator console table view: console cookie session checked by the page (console/views/)',
   'GET /console/whmcs':
     'operator console table view: console cookie session checked by the page (console/views/)',
-  'POST /console/whmcs/:session/retry':
+  'POST /console/whmcs/:id/retry':
     'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
   'GET /console/api-keys':
     'operator console table view: console cookie session checked by the page (console/views/)',

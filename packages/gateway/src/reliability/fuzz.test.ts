@@ -57,7 +57,7 @@ const UNDOCUMENTED_ROUTES = [
   'POST /console/jobs/:id/retry',
   'GET /console/notifications',
   'GET /console/whmcs',
-  'POST /console/whmcs/:session/retry',
+  'POST /console/whmcs/:id/retry',
   'GET /console/api-keys',
   'POST /console/api-keys',
   'POST /console/api-keys/:id/revoke',

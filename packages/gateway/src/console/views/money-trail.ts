@@ -8,7 +8,7 @@ import { html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { AppError } from '../../platform/errors.js';
 import { listRefunds, refundStatuses } from '../../refunds/service.js';
-import { listPendingWhmcsPayments, retryWhmcsPayment } from '../../whmcs/service.js';
+import { listWhmcsPending, retryWhmcsPending } from '../../whmcs/service.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
 import {
   actionButton,
@@ -173,39 +173,36 @@ export const whmcsView: ConsoleView = {
       title: 'WHMCS payments',
       body: async (session, q) => {
         const configured = Boolean(kit.s.config.whmcs);
-        const rows = configured ? await listPendingWhmcsPayments(kit.s) : [];
-        return html`<h1>WHMCS payments pending</h1>
-<p class="muted">Invoices paid in Stripe whose payment is not on the WHMCS invoice yet: still being recorded, refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
-${doneNotice({ retried: 'The payment of session {ref} will be recorded again.' }, q)}
+        const rows = configured ? await listWhmcsPending(kit.s) : [];
+        return html`<h1>WHMCS: not on the invoice yet</h1>
+<p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (waiting), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
+${doneNotice({ retried: '{ref} will be written to WHMCS again.' }, q)}
 ${
   !configured
     ? html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL): there is nothing to record.</p>`
     : renderTable(
         [
-          { label: 'Invoice', num: true, cell: (w) => `#${w.invoice_id}` },
-          { label: 'Client', cell: (w) => html`${w.email} <span class="muted small">#${w.client_id}</span>` },
-          {
-            label: 'Amount',
-            num: true,
-            cell: (w) => money(w.amount_paid ?? w.amount, w.currency.toLowerCase()),
-          },
-          { label: 'Status', cell: (w) => badge(w.status === 'paid' ? 'recording' : w.status) },
+          { label: 'Invoice', num: true, cell: (w) => `#${w.invoice}` },
+          { label: 'What', cell: (w) => w.kind },
+          { label: 'Amount', num: true, cell: (w) => money(BigInt(w.amount), w.currency.toLowerCase()) },
+          { label: 'Status', cell: (w) => badge(w.status === 'waiting' ? 'recording' : w.status) },
           { label: 'Attempts', num: true, cell: (w) => w.attempts },
           { label: 'Last error', cell: (w) => clip(w.last_error) },
-          { label: 'Charge', cell: (w) => ident(w.stripe_charge_id) },
-          { label: 'Updated', cell: (w) => when(w.updated_at) },
+          { label: 'Id', cell: (w) => ident(w.id) },
+          { label: 'Charge', cell: (w) => ident(w.charge) },
+          { label: 'Updated', cell: (w) => when(w.updated) },
           {
             label: 'Action',
             cell: (w, s) =>
               w.status === 'dead' || w.status === 'mismatch'
-                ? actionButton(s, `/console/whmcs/${w.stripe_session_id}/retry`, 'Retry', {
-                    name: `Retry invoice ${w.invoice_id}`,
+                ? actionButton(s, `/console/whmcs/${w.id}/retry`, 'Retry', {
+                    name: `Retry ${w.kind} ${w.id} of invoice ${w.invoice}`,
                   })
                 : '',
           },
         ],
         rows,
-        'WHMCS payments pending',
+        'Not on the WHMCS invoice yet',
         'Every paid invoice is recorded in WHMCS.',
         session,
       )
@@ -214,12 +211,12 @@ ${
     });
 
     app.post(
-      '/console/whmcs/:session/retry',
+      '/console/whmcs/:id/retry',
       {
         schema: {
           ...hide,
           params: z.object({
-            session: z.string().regex(/^cs_[A-Za-z0-9_]{1,200}$/, 'expected a Checkout session id'),
+            id: z.string().regex(/^(cs|re|du)_[A-Za-z0-9_-]{1,200}$/, 'expected a cs_…, re_… or du_… id'),
           }),
           body: z.object({ _csrf: csrfBody }),
         },
@@ -227,10 +224,10 @@ ${
       async (request, reply) =>
         runAction(reply, '/console/whmcs', async () => {
           const session = await kit.actor(request, request.body._csrf);
-          if (!(await retryWhmcsPayment(kit.s, request.params.session)))
-            throw new AppError('conflict', 'This payment is not dead or mismatched: nothing to retry.');
-          await kit.audit(kit.s.db, session, { action: 'whmcs.retry', target: request.params.session });
-          return { done: 'retried', ref: request.params.session };
+          if (!(await retryWhmcsPending(kit.s, request.params.id)))
+            throw new AppError('conflict', 'Nothing dead or mismatched has this id: nothing to retry.');
+          await kit.audit(kit.s.db, session, { action: 'whmcs.retry', target: request.params.id });
+          return { done: 'retried', ref: request.params.id };
         }),
     );
   },
