@@ -67,6 +67,48 @@ const publicRoutes: Readonly<Record<string, string>> = {
   'GET /console/audit':
     'operator console audit log: console cookie session checked by the page (console/kit.ts)',
   'GET /console/assets/:file': 'the operator console’s stylesheet, chart script and uPlot',
+  'GET /console/payments':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/payments/:id':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/payments/:id/refund':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/subscriptions':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/customers':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/customers/:id':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/customers/:id/credits':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/credits':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/refunds':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/disputes':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/events':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/events/:id':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/events/:id/replay':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/jobs':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/jobs/:id/retry':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/notifications':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/whmcs':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/whmcs/:id/retry':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/api-keys':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/api-keys':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'POST /console/api-keys/:id/revoke':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
   'GET /config': 'the publishable key and the public price list (compat: subscription prototype)',
   'POST /create-customer':
     'sign-up (compat: subscription prototype): makes a user and sets their cookie; a token, if sent, is verified',

@@ -7,10 +7,10 @@ import { activeKeys, entitlementOf, graceUntil } from '../entitlements/service.j
 import { principalOf } from '../platform/auth/plugin.js';
 import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
-import { notifyLedgerChange } from './service.js';
+import { adjustCredits, notifyLedgerChange } from './service.js';
 import {
-  applyOnce,
   consumeCredits,
+  creditReasons,
   currentBalance,
   type LedgerChange,
   type LedgerEntry,
@@ -21,18 +21,7 @@ const entrySchema = z.object({
   id: z.number().int(),
   delta: z.number().int(),
   balance: z.number().int(),
-  reason: z.enum([
-    'pack_purchase',
-    'period_reset',
-    'period_grant',
-    'consume',
-    'refund',
-    'refund_reversed',
-    'adjustment',
-    'dispute_hold',
-    'dispute_release',
-    'dispute_clawback',
-  ]),
+  reason: z.enum(creditReasons),
   cause: z.string(),
   note: z.string().nullable(),
   created_at: z.string(),
@@ -223,20 +212,8 @@ export function creditRoutes(s: AppContext): FastifyPluginAsyncZod {
           principal.kind === 'admin' ? ({ kind: 'api_key', keyId: 'admin', scopes: [] } as const) : principal;
         const customer = await customerFor(s, actor, request.params.id);
         const { amount, idempotency_key, note } = request.body;
-        const result = await ledgerRequest(s, customer, amount, (tx) =>
-          applyOnce(
-            tx,
-            { customerId: customer.id, reason: 'adjustment', cause: `adjust:${idempotency_key}`, note },
-            (balance) => {
-              if (balance + amount < 0) {
-                throw new AppError('conflict', `Not enough credits: the balance is ${balance}.`, {
-                  balance,
-                  requested: -amount,
-                });
-              }
-              return amount;
-            },
-          ),
+        const result = await withTransaction(s, (tx) =>
+          adjustCredits(s, tx, { customer, amount, idempotencyKey: idempotency_key, note }),
         );
         return { balance: result.entry.balance, entry: entryView(result.entry), replayed: !result.applied };
       },

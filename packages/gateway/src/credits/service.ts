@@ -3,7 +3,9 @@
 import type { AppContext } from '../context.js';
 import { type Notification, notify } from '../notifications/service.js';
 import type { Tx } from '../platform/db/tx.js';
+import { AppError } from '../platform/errors.js';
 import {
+  applyOnce,
   type CreditReason,
   clawbackCredits as clawback,
   grantCredits as grant,
@@ -12,7 +14,7 @@ import {
 } from './store.js';
 
 export type { CreditReason, LedgerChange, LedgerEntry } from './store.js';
-export { applyOnce, currentBalance, ledgerPage } from './store.js';
+export { applyOnce, creditReasons, currentBalance, ledgerPage } from './store.js';
 
 type Notifier = Pick<AppContext, 'config' | 'queue' | 'now'>;
 
@@ -83,6 +85,49 @@ export async function clawbackCredits(
     ...context,
     shortfall: takeBack.amount + change.entry.delta,
   });
+  return change;
+}
+
+/**
+ * A change by hand (support, an operator in the console): adds (positive) or removes (negative)
+ * credits once per idempotency key, never below zero, and notifies. The same key with another amount
+ * is a conflict.
+ */
+export async function adjustCredits(
+  s: Notifier,
+  tx: Tx,
+  adjust: {
+    customer: { id: string; external_id: string };
+    amount: number;
+    idempotencyKey: string;
+    note?: string | undefined;
+  },
+): Promise<LedgerChange> {
+  const { customer, amount } = adjust;
+  const change = await applyOnce(
+    tx,
+    {
+      customerId: customer.id,
+      reason: 'adjustment',
+      cause: `adjust:${adjust.idempotencyKey}`,
+      ...(adjust.note !== undefined ? { note: adjust.note } : {}),
+    },
+    (balance) => {
+      if (balance + amount < 0) {
+        throw new AppError('conflict', `Not enough credits: the balance is ${balance}.`, {
+          balance,
+          requested: -amount,
+        });
+      }
+      return amount;
+    },
+  );
+  if (!change.applied && change.entry.delta !== amount) {
+    throw new AppError('conflict', 'This idempotency_key was used for a different amount.', {
+      previous_amount: Math.abs(change.entry.delta),
+    });
+  }
+  await notifyLedgerChange(s, tx, change, customer.id, { external_id: customer.external_id });
   return change;
 }
 

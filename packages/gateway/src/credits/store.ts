@@ -4,17 +4,20 @@
 import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
 
-export type CreditReason =
-  | 'pack_purchase'
-  | 'period_reset'
-  | 'period_grant'
-  | 'consume'
-  | 'refund'
-  | 'refund_reversed'
-  | 'adjustment'
-  | 'dispute_hold'
-  | 'dispute_release'
-  | 'dispute_clawback';
+/** Why a ledger entry was written. */
+export const creditReasons = [
+  'pack_purchase',
+  'period_reset',
+  'period_grant',
+  'consume',
+  'refund',
+  'refund_reversed',
+  'adjustment',
+  'dispute_hold',
+  'dispute_release',
+  'dispute_clawback',
+] as const;
+export type CreditReason = (typeof creditReasons)[number];
 
 export interface LedgerEntry {
   id: number;
