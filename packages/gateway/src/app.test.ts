@@ -295,7 +295,7 @@ describe('readiness when the database is gone', () => {
   });
 
   test('GET /readyz answers 503 while a migration is pending', async () => {
-    const own = await createTestDatabase();
+    const own = await createTestDatabase({ migrated: false });
     const { app: other } = await createTestApp(await own.open(), { migrateFirst: false });
     try {
       const r = await other.inject({ method: 'GET', url: '/readyz' });

@@ -5,8 +5,7 @@
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { grantPackCredits } from '../credits/service.js';
-import { notify } from '../notifications/service.js';
-import { recordSucceededPayment } from '../payments/service.js';
+import { recordPaymentAndNotify } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import type { CheckoutRow } from './store.js';
 
@@ -27,25 +26,23 @@ export async function fulfilCheckout(
   if (!isPaid(session)) return;
   await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(tx, pi, {
-        source: 'checkout',
-        customer_id: record.customer_id,
-        checkout_session_id: record.id,
-        item_kind: record.kind,
-        item_id: record.item_id,
-        quantity: record.quantity,
-      });
-      if (payment) {
-        await notify(s, tx, 'payment.succeeded', pi.id, {
-          payment: payment.id,
-          customer: record.customer_id,
-          amount: Number(payment.amount),
-          currency: payment.currency,
+      await recordPaymentAndNotify(
+        s,
+        tx,
+        pi,
+        {
           source: 'checkout',
+          customer_id: record.customer_id,
+          checkout_session_id: record.id,
+          item_kind: record.kind,
+          item_id: record.item_id,
+          quantity: record.quantity,
+        },
+        {
           checkout: record.id,
           item: record.item_id ? { kind: record.kind, id: record.item_id, quantity: record.quantity } : null,
-        });
-      }
+        },
+      );
     }
     if (record.kind === 'pack' && record.item_id && record.customer_id) {
       await grantPackCredits(

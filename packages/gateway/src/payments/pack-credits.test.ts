@@ -10,6 +10,7 @@ import { idempotencyKey } from '../platform/stripe/client.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { deliverAndApply, emulatorEvent } from '../testing/webhook-fixtures.js';
+import { fulfilPackInvoice } from './fulfil.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
@@ -128,5 +129,48 @@ describe('credit packs paid outside Checkout', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.amount, 12000);
     assert.equal(rows[0]!.source, 'invoice');
+  });
+
+  test('an invoice whose embedded lines Stripe truncated (has_more) has the rest read from Stripe', async () => {
+    const c = await customer('pack-by-long-invoice');
+    const price = await priceIdOf(t, 'paydesk:default:pack:credits-100:usd');
+    // Stripe embeds an invoice's first 10 lines; the pack line is the twelfth.
+    for (let i = 0; i < 11; i++)
+      await t.stripe.invoiceItems.create(
+        { customer: c.stripe, amount: 100 + i, currency: 'usd', description: `service ${i}` },
+        once(),
+      );
+    const draft = await t.stripe.invoices.create(
+      { customer: c.stripe, pending_invoice_items_behavior: 'include', auto_advance: false },
+      once(),
+    );
+    await t.stripe.invoiceItems.create(
+      { customer: c.stripe, invoice: draft.id!, pricing: { price }, quantity: 2 },
+      once(),
+    );
+    await t.stripe.invoices.finalizeInvoice(draft.id!, {}, once());
+    const card = await t.stripe.paymentMethods.attach('pm_card_visa', { customer: c.stripe }, once());
+    await t.stripe.invoices.pay(draft.id!, { payment_method: card.id }, once());
+    const invoice = await t.stripe.invoices.retrieve(draft.id!, { expand: ['payments'] });
+    assert.equal(invoice.lines.data.length, 12);
+    const packLine = invoice.lines.data.find((l) => l.pricing?.price_details?.price === price);
+    assert.ok(packLine, 'the pack line is on the invoice');
+
+    // As Stripe would deliver it: the first ten lines, and has_more. Without the pack line in view,
+    // the credits come only from reading the rest of the lines.
+    const truncated = {
+      ...invoice,
+      lines: {
+        ...invoice.lines,
+        data: invoice.lines.data.filter((l) => l !== packLine).slice(0, 10),
+        has_more: true,
+      },
+    };
+    assert.equal(await fulfilPackInvoice(t.context, truncated), true);
+    assert.deepEqual(await ledger(c.id), { balance: 200, reasons: ['pack_purchase'] });
+    // The same invoice with its lines complete but no pack line among them grants nothing more.
+    const withoutPack = { ...truncated, lines: { ...truncated.lines, has_more: false } };
+    assert.equal(await fulfilPackInvoice(t.context, withoutPack), false);
+    assert.deepEqual(await ledger(c.id), { balance: 200, reasons: ['pack_purchase'] });
   });
 });

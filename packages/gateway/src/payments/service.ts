@@ -2,7 +2,9 @@
 // payment with Stripe (and, later, by the webhook pipeline), read newest first with a cursor.
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
+import { notify } from '../notifications/service.js';
 import { randomToken } from '../platform/auth/api-keys.js';
+import type { Tx } from '../platform/db/tx.js';
 import type { Queryable } from '../platform/db/types.js';
 import { AppError } from '../platform/errors.js';
 import {
@@ -61,6 +63,33 @@ export async function recordSucceededPayment(
     description: link.description ?? pi.description ?? null,
     paid_at: new Date((charge?.created ?? pi.created) * 1000),
   });
+  return payment;
+}
+
+/**
+ * A fulfilment's payment: records the payment intent in the history (as recordSucceededPayment) and
+ * notifies the host product with `payment.succeeded` in the same transaction (once per payment
+ * intent: the notification is keyed by it). `details` adds what the source knows (checkout, invoice,
+ * subscription, item) to the notification. Undefined when the intent did not succeed.
+ */
+export async function recordPaymentAndNotify(
+  s: Pick<AppContext, 'config' | 'queue' | 'now'>,
+  tx: Tx,
+  pi: Stripe.PaymentIntent,
+  link: PaymentContext,
+  details: Record<string, unknown> = {},
+): Promise<PaymentRow | undefined> {
+  const payment = await recordSucceededPayment(tx, pi, link);
+  if (payment) {
+    await notify(s, tx, 'payment.succeeded', pi.id, {
+      payment: payment.id,
+      customer: link.customer_id,
+      amount: Number(payment.amount),
+      currency: payment.currency,
+      source: link.source,
+      ...details,
+    });
+  }
   return payment;
 }
 

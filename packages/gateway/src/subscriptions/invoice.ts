@@ -3,8 +3,7 @@
 import type Stripe from 'stripe';
 import type { AppContext } from '../context.js';
 import { grantCredits, resetCredits } from '../credits/service.js';
-import { notify } from '../notifications/service.js';
-import { recordSucceededPayment } from '../payments/service.js';
+import { recordPaymentAndNotify } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { subscriptionByStripeId } from './store.js';
@@ -41,25 +40,20 @@ export async function applyPaidInvoice(s: AppContext, invoice: Stripe.Invoice): 
   const plan = sub.plan ? s.catalog.plan(sub.plan) : undefined;
   await withTransaction(s, async (tx) => {
     if (pi) {
-      const payment = await recordSucceededPayment(tx, pi, {
-        source: 'invoice',
-        customer_id: sub.customer_id,
-        item_kind: 'plan',
-        item_id: sub.plan,
-        quantity: 1,
-        description: invoice.number ? `Invoice ${invoice.number}` : null,
-      });
-      if (payment) {
-        await notify(s, tx, 'payment.succeeded', pi.id, {
-          payment: payment.id,
-          customer: sub.customer_id,
-          amount: Number(payment.amount),
-          currency: payment.currency,
+      await recordPaymentAndNotify(
+        s,
+        tx,
+        pi,
+        {
           source: 'invoice',
-          invoice: invoice.id,
-          subscription: sub.id,
-        });
-      }
+          customer_id: sub.customer_id,
+          item_kind: 'plan',
+          item_id: sub.plan,
+          quantity: 1,
+          description: invoice.number ? `Invoice ${invoice.number}` : null,
+        },
+        { invoice: invoice.id, subscription: sub.id },
+      );
     }
     if (plan && plan.credits > 0) {
       const cause = `invoice:${invoice.id}`;

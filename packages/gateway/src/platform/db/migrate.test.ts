@@ -23,7 +23,7 @@ async function resetSchema() {
 }
 
 before(async () => {
-  tdb = await createTestDatabase();
+  tdb = await createTestDatabase({ migrated: false });
   db = await tdb.open();
 });
 after(async () => {
