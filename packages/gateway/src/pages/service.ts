@@ -18,6 +18,7 @@ import type { CustomerRow } from '../customers/service.js';
 import { customerById } from '../customers/service.js';
 import { type EntitlementRow, entitlementOf, graceUntil } from '../entitlements/service.js';
 import { listPayments, type PaymentRow } from '../payments/service.js';
+import { isUniqueViolation } from '../platform/db/errors.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe } from '../platform/stripe/client.js';
 import { createPortalSession } from '../portal/service.js';
@@ -188,7 +189,14 @@ async function settleSubscription(s: AppContext, customerId: string, stripeId: s
     entitlement.status !== sub.status ||
     entitlement.plan !== planOf(s, sub).plan
   ) {
-    await applySubscription(s, sub, at);
+    try {
+      await applySubscription(s, sub, at);
+    } catch (err) {
+      // The webhook may be recording the same new subscription at this moment (on PostgreSQL both
+      // insert it, under different paydesk ids): the loser of that race finds the row on a second try.
+      if (!isUniqueViolation(err)) throw err;
+      await applySubscription(s, sub, at);
+    }
   }
   await recordSubscriptionCard(s.db, customerId, sub.default_payment_method, at);
   const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : sub.latest_invoice?.id;

@@ -50,3 +50,8 @@ export class StorageUnavailableError extends Error {
 export function isStorageUnavailable(err: unknown): boolean {
   return err instanceof StorageUnavailableError || isUnavailableCode(err);
 }
+
+/** Whether a statement was refused for a duplicate key (SQLSTATE 23505): another writer got there first. */
+export function isUniqueViolation(err: unknown): boolean {
+  return codeOf(err) === '23505';
+}
