@@ -5,7 +5,6 @@
 // screenshots at 1280 and 390 px into screenshots/console/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { axeViolations, launchBrowser, SCREENSHOTS_DIR, WIDTHS } from '@paydesk/emulator/browser-testing';
@@ -13,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { money } from '../pages/format.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { freePort } from '../testing/net.js';
 import { seedHistory } from './seed.js';
 
 const READONLY_KEY = 'pdr_test_readonly_key_0123456789abcdefghij';
@@ -20,14 +20,6 @@ let tdb: TestDatabase;
 let t: TestApp;
 let browser: Browser;
 let base: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 before(async () => {
   const port = await freePort();

@@ -2,26 +2,18 @@
 // and flow a user takes, each outcome checked through paydesk's API (or Stripe's), axe-core on every
 // page, screenshots at 1280 and 390 px into screenshots/pages/.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { axeViolations, launchBrowser, screenshots } from '@paydesk/emulator/browser-testing';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { jobKinds } from '../jobs.js';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
+import { freePort } from '../testing/net.js';
 
 let tdb: TestDatabase;
 let t: TestApp;
 let browser: Browser;
 let base: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 before(async () => {
   const port = await freePort();

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,6 +20,7 @@ import { signUserToken } from '../platform/auth/jwt.js';
 import { openPglite } from '../platform/db/pglite.js';
 import type { Db } from '../platform/db/types.js';
 import { createTestDatabase, testDatabaseUrl } from '../testing/db.js';
+import { freePort } from '../testing/net.js';
 import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from '../testing/stripe.js';
 import type { CreditStep } from './model.js';
 import { type CustomerUnderTest, eventsSince, verifyCustomer, verifyPipeline } from './verify.js';
@@ -28,14 +28,6 @@ import { type CustomerUnderTest, eventsSince, verifyCustomer, verifyPipeline } f
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const JWT_SECRET = 'crash-test-jwt-secret-0123456789abcdefghijkl';
 const KILLS = 5;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('paydesk killed with SIGKILL five times while webhooks and jobs run: every event applied exactly once', async () => {
   const emulator = await startEmulator({

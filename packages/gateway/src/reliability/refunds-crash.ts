@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,19 +18,12 @@ import { applySync, planSync } from '../catalog/sync.js';
 import { openPglite } from '../platform/db/pglite.js';
 import type { Db } from '../platform/db/types.js';
 import { createTestDatabase, testDatabaseUrl } from '../testing/db.js';
+import { freePort } from '../testing/net.js';
 import { createStripeClient, EMULATOR_KEY_FOR_TESTS } from '../testing/stripe.js';
 
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const ADMIN_KEY = 'pda_refunds_crash_admin_key_0123456789abcdef';
 export const CRASH_REFUNDS = 500;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs the crash test; with `rabbitmq` (a broker URL) paydesk's jobs go through RabbitMQ. */
 export async function refundsCrash(

@@ -2,11 +2,11 @@
 // whose invoice page is the real PHP module's Pay button) and the emulator, and the client's steps:
 // read the Pay form from the invoice page, post it, pay in Checkout, come back.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
 import { jobKinds } from '../jobs.js';
 import type { TestApp } from '../testing/app.js';
+import { freePort } from '../testing/net.js';
 import { useTestApp } from '../testing/setup.js';
 import { type PayForm, signPayForm } from './signature.js';
 
@@ -40,13 +40,6 @@ export interface WhmcsBridge {
 }
 
 /** A free port for the app to listen on (the browser needs paydesk's public URL before it starts). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return p;
-}
 
 /**
  * Registers the hooks that make the fake WHMCS and the app (jobs running), and close them. With
