@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context.js';
 import type { PageAssets } from '../pages/assets.js';
-import { messageView } from '../pages/views/message.js';
+import { errorTitle, messageView } from '../pages/views/message.js';
 import { toAppError } from '../platform/http/error-handler.js';
 import { loadConsoleAssets, registerConsoleAssets } from './assets.js';
 import { AUDIT_PATH, auditRoutes } from './audit-routes.js';
@@ -36,16 +36,7 @@ export function consoleRoutes(s: AppContext, options: ConsoleOptions): FastifyPl
       const e = toAppError(error);
       if (e.status >= 500) request.log.error({ err: error }, 'console page failed');
       else request.log.info({ code: e.code, reason: e.message }, 'console request refused');
-      const title =
-        e.status === 404
-          ? 'Not found'
-          : e.status === 403
-            ? 'Not allowed'
-            : e.status === 401
-              ? 'Please sign in'
-              : e.status >= 500
-                ? 'Something went wrong'
-                : 'That did not work';
+      const title = errorTitle(e.status);
       const session =
         e.status === 401 ? undefined : await consoleSessionOf(s, request).catch(() => undefined);
       const action = session

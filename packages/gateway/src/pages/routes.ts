@@ -8,7 +8,7 @@ import { registerAssets } from './assets.js';
 import { buyRoutes } from './buy-routes.js';
 import { createKit, type PagesOptions } from './kit.js';
 import { signInRoutes } from './sign-in-routes.js';
-import { messageView } from './views/message.js';
+import { errorTitle, messageView } from './views/message.js';
 
 export type { PagesOptions };
 
@@ -19,16 +19,7 @@ export function pageRoutes(s: AppContext, options: PagesOptions): FastifyPluginA
       const e = toAppError(error);
       if (e.status >= 500) request.log.error({ err: error }, 'page failed');
       else request.log.info({ code: e.code, reason: e.message }, 'page request refused');
-      const title =
-        e.status === 404
-          ? 'Not found'
-          : e.status === 403
-            ? 'Not allowed'
-            : e.status === 401
-              ? 'Please sign in'
-              : e.status >= 500
-                ? 'Something went wrong'
-                : 'That did not work';
+      const title = errorTitle(e.status);
       const action =
         e.status === 401
           ? { href: '/sign-in', label: 'Sign in' }

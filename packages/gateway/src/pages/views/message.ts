@@ -9,6 +9,14 @@ export function messageView(title: string, detail: string, action?: { href: stri
   </section>`;
 }
 
+/** The heading of an error page for the status it answers with. */
+export function errorTitle(status: number): string {
+  if (status === 404) return 'Not found';
+  if (status === 403) return 'Not allowed';
+  if (status === 401) return 'Please sign in';
+  return status >= 500 ? 'Something went wrong' : 'That did not work';
+}
+
 const notices: Record<string, { tone: 'ok' | 'warn' | 'bad'; text: string }> = {
   changed: { tone: 'ok', text: 'Your plan was changed.' },
   cancelled: {
