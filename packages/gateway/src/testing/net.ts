@@ -1,11 +1,43 @@
 // A TCP port free on 127.0.0.1 right now, for tests that must name a port before they listen (a
 // paydesk child process, a public URL the browser is sent to).
+//
+// The port is drawn below the kernel's ephemeral range (read from /proc, 32768 by default): a port
+// the kernel hands out for `listen(0)` or as an outgoing connection's source port could be taken by
+// another process (a database client, the browser) between this check and the test's listen, and
+// that is how three browser tests once failed with EADDRINUSE. Ports in 20000..(start - 1) are only
+// taken by someone naming them, and 25672 (RabbitMQ's distribution port) is left alone.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-export async function freePort(): Promise<number> {
+const LOW = 20_000;
+const AVOID = new Set([25_672]);
+
+function ephemeralStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > LOW + 1000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const HIGH = Math.min(ephemeralStart(), 65_536);
+
+function tryListen(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    if (AVOID.has(port)) continue;
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`freePort: no free port found in ${LOW}..${HIGH - 1} after 200 tries`);
 }

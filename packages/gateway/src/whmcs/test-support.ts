@@ -39,8 +39,6 @@ export interface WhmcsBridge {
   }>;
 }
 
-/** A free port for the app to listen on (the browser needs paydesk's public URL before it starts). */
-
 /**
  * Registers the hooks that make the fake WHMCS and the app (jobs running), and close them. With
  * `listen`, the app listens on 127.0.0.1 (a browser can reach it; the module's Pay button posts to it).
