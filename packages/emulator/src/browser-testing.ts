@@ -33,10 +33,18 @@ export const SCREENSHOTS_DIR =
 export const WIDTHS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
 
 /**
+ * Whether tests write screenshots. `PAYDESK_SCREENSHOTS=0` turns them off: .ci/run does so for the
+ * second, PostgreSQL run of the same browser suites, which would only redraw the same pages into the
+ * same files while the first run writes them.
+ */
+export const SCREENSHOTS_ON = process.env.PAYDESK_SCREENSHOTS !== '0';
+
+/**
  * Writes `screenshots/<area>/<name>-1280.png` and `-390.png` (full page) and leaves the page at the
- * width it had.
+ * width it had. Does nothing when SCREENSHOTS_ON is false.
  */
 export async function screenshots(page: Page, area: string, name: string): Promise<void> {
+  if (!SCREENSHOTS_ON) return;
   const dir = join(SCREENSHOTS_DIR, area);
   mkdirSync(dir, { recursive: true });
   const before = page.viewportSize();

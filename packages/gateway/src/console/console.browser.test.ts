@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { axeViolations, launchBrowser, SCREENSHOTS_DIR, WIDTHS } from '@paydesk/emulator/browser-testing';
+import {
+  axeViolations,
+  launchBrowser,
+  SCREENSHOTS_DIR,
+  SCREENSHOTS_ON,
+  WIDTHS,
+} from '@paydesk/emulator/browser-testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { money } from '../pages/format.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
@@ -72,7 +78,7 @@ async function screenshots(page: Page, name: string): Promise<void> {
         (c) => (c.querySelector('canvas')?.clientWidth ?? 0) <= Math.min(width, c.clientWidth),
       );
     }, size.width);
-    await page.screenshot({ path: join(dir, `${name}-${label}.png`), fullPage: true });
+    if (SCREENSHOTS_ON) await page.screenshot({ path: join(dir, `${name}-${label}.png`), fullPage: true });
   }
   await page.setViewportSize(WIDTHS.desktop);
 }
@@ -255,12 +261,16 @@ describe('operator console', () => {
     );
 
     // Webhook events per minute over the last hour, with their apply latency.
-    const { rows: ev } = await db.query<{ total: string; failed: string }>(
-      `SELECT count(*)::text AS total, (count(*) FILTER (WHERE status = 'failed'))::text AS failed FROM stripe_events
-       WHERE received_at >= date_trunc('minute', now()) - interval '59 minutes'`,
-    );
+    // The page's hour is the one its clock saw; a minute may have turned since, so count the events of
+    // the minutes the page labels rather than the database's last hour now.
     const eventRows = (await figures(page, 'chart-events')).rows;
     assert.equal(eventRows.length, 60);
+    const { rows: ev } = await db.query<{ total: string; failed: string }>(
+      `SELECT count(*)::text AS total, (count(*) FILTER (WHERE status = 'failed'))::text AS failed FROM stripe_events
+       WHERE received_at >= now() - interval '2 hours'
+         AND to_char(received_at AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' = ANY($1::text[])`,
+      [eventRows.map((r) => r[0]!)],
+    );
     const sum = (rows: string[][], col: number) =>
       rows.reduce((a, r) => a + Number(r[col]!.replace(/,/g, '')), 0);
     assert.equal(sum(eventRows, 1), Number(ev[0]!.total));
