@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const LOW = 20_000;
-const AVOID = new Set([25_672]);
+/** RabbitMQ's distribution port, which sits below the ephemeral range. */
+const RABBITMQ_DIST_PORT = 25_672;
 
 function ephemeralStart(): number {
   try {
@@ -36,7 +37,7 @@ function tryListen(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
-    if (AVOID.has(port)) continue;
+    if (port === RABBITMQ_DIST_PORT) continue;
     if (await tryListen(port)) return port;
   }
   throw new Error(`freePort: no free port found in ${LOW}..${HIGH - 1} after 200 tries`);
