@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -44,6 +44,55 @@ function get(url: string): Promise<{ status: number; body: string }> {
       })
       .on('error', reject);
   });
+}
+
+/** paydesk processes this file started; any still running when it ends are killed. */
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/**
+ * Spawns `node <args>` (a `paydesk serve`) on free ports and this file's database, and waits for its
+ * listening line; a process that prints none in 90 s is killed and the test fails with its output.
+ * (Start-up speed is the start-up benchmark's business; from source, through tsx, on a machine busy
+ * with other test files, the listening line has taken more than 30 s.)
+ */
+async function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', PAYDESK_EMULATOR_PORT: '0', ...dbEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => {
+    out += c;
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line in 90 s: ${out}`)), 90_000);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`exited (${code ?? signal}) before listening: ${out}`));
+      });
+      child.stdout.on('data', (c: string) => {
+        out += c;
+        const m = /paydesk listening on (http:\/\/[^"\s]+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    return { child, url, output: () => out };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
 
 function slowRoute(ms: number) {
@@ -99,37 +148,17 @@ describe('graceful shutdown', () => {
 
   test('paydesk serve stops on SIGTERM with exit code 0', async () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', cli, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', PAYDESK_EMULATOR_PORT: '0', ...dbEnv() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      out += c;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
-      child.stdout.on('data', (c: string) => {
-        out += c;
-        const m = /paydesk listening on (http:\/\/[^"\s]+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child, url, output } = await serve(['--conditions=development', '--import', 'tsx', cli, 'serve']);
     assert.equal((await get(`${url}/healthz`)).status, 200);
     const stopping = Date.now();
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
-    assert.equal(code, 0, out);
+    assert.equal(code, 0, output());
     // With nothing running, nothing waits out the 10 s bounds (the queue's drain timer kept the
     // process alive for all of them once).
     assert.ok(Date.now() - stopping < 8_000, `exited ${Date.now() - stopping} ms after SIGTERM`);
-    assert.match(out, /"reason":"SIGTERM"/);
-    assert.match(out, /"msg":"stopped"/);
+    assert.match(output(), /"reason":"SIGTERM"/);
+    assert.match(output(), /"msg":"stopped"/);
   });
 });
 
@@ -148,27 +177,7 @@ describe('the built CLI', () => {
     const cache = join(bundleDir, `cli-${build}.cache`);
     rmSync(cache, { force: true });
 
-    const child = spawn(process.execPath, [join(root, 'packages/gateway/dist/cli.js'), 'serve'], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', PAYDESK_EMULATOR_PORT: '0', ...dbEnv() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      out += c;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
-      child.stdout.on('data', (c: string) => {
-        out += c;
-        const m = /paydesk listening on (http:\/\/[^"\s]+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child, url, output } = await serve([join(root, 'packages/gateway/dist/cli.js'), 'serve']);
     try {
       let ready = await get(`${url}/readyz`);
       for (let i = 0; i < 100 && ready.status !== 200; i++) {
@@ -182,7 +191,7 @@ describe('the built CLI', () => {
       child.kill('SIGTERM');
     }
     const [code] = await once(child, 'exit');
-    assert.equal(code, 0, out);
+    assert.equal(code, 0, output());
     assert.ok(existsSync(cache), 'the first serve of a build writes its code cache (only the bundle does)');
   });
 });
