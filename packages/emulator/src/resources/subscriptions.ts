@@ -83,7 +83,8 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
     const quantity = int(entry, 'quantity', `${name}[quantity]`) ?? 1;
     if (!priceId) throw missingParam(`${name}[price]`);
     const price = ctx.store.c('price').require(priceId, `${name}[price]`);
-    createInvoiceItem(ctx, {
+    const taxRates = readTaxRates(ctx, entry, 'tax_rates', `${name}[tax_rates]`);
+    const ii = createInvoiceItem(ctx, {
       customer: sub.customer as string,
       currency: price.currency,
       amount: (price.unit_amount ?? 0) * quantity,
@@ -96,6 +97,7 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
       subscription: sub.id,
       invoice: null,
     });
+    if (taxRates !== undefined) ii.tax_rates = taxRates;
   });
 }
 

@@ -230,3 +230,78 @@ test('subscriptions: default_tax_rates and item tax_rates reach their invoices',
   );
   assert.deepEqual([bad.code, bad.param], ['resource_missing', 'items[0][tax_rates][0]']);
 });
+
+test('subscriptions: add_invoice_items[n][tax_rates] and subscription item tax_rates updates', async () => {
+  const rate = await t.stripe.taxRates.create({ display_name: 'GST', inclusive: false, percentage: 10 });
+  const product = await t.stripe.products.create({ name: 'Plan' });
+  const monthly = await t.stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    unit_amount: 1000,
+    recurring: { interval: 'month' },
+  });
+  const setup = await t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500 });
+  const c = await t.stripe.customers.create({ payment_method: 'pm_card_visa' });
+  const pm = (await t.stripe.customers.listPaymentMethods(c.id)).data[0]!.id;
+  const sub = await t.stripe.subscriptions.create({
+    customer: c.id,
+    default_payment_method: pm,
+    items: [{ price: monthly.id }],
+    add_invoice_items: [{ price: setup.id, tax_rates: [rate.id] }],
+    expand: ['latest_invoice'],
+  });
+  const inv = sub.latest_invoice as Stripe.Invoice;
+  // Only the one-time item is taxed: 500 × 10 %.
+  assert.deepEqual([inv.subtotal, inv.total, taxOf(inv)], [1500, 1550, 50]);
+  const item = await t.stripe.subscriptionItems.update(sub.items.data[0]!.id, {
+    tax_rates: [rate.id],
+    proration_behavior: 'none',
+  });
+  assert.deepEqual(
+    item.tax_rates?.map((r) => r.id),
+    [rate.id],
+  );
+  const cleared = await t.stripe.subscriptionItems.update(item.id, {
+    tax_rates: '' as unknown as string[],
+    proration_behavior: 'none',
+  });
+  assert.deepEqual(cleared.tax_rates, []);
+});
+
+test('create_preview: the subscription’s rates, and subscription_details[default_tax_rates] / items[n][tax_rates]', async () => {
+  const rate = await t.stripe.taxRates.create({ display_name: 'Sales', inclusive: false, percentage: 10 });
+  const other = await t.stripe.taxRates.create({ display_name: 'State', inclusive: false, percentage: 5 });
+  const product = await t.stripe.products.create({ name: 'Plan' });
+  const price = await t.stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    unit_amount: 2000,
+    recurring: { interval: 'month' },
+  });
+  const c = await t.stripe.customers.create({ payment_method: 'pm_card_visa' });
+  const pm = (await t.stripe.customers.listPaymentMethods(c.id)).data[0]!.id;
+  const sub = await t.stripe.subscriptions.create({
+    customer: c.id,
+    default_payment_method: pm,
+    items: [{ price: price.id }],
+    default_tax_rates: [rate.id],
+  });
+  const next = await t.stripe.invoices.createPreview({ subscription: sub.id });
+  assert.deepEqual([next.subtotal, next.total, taxOf(next)], [2000, 2200, 200]);
+  const changed = await t.stripe.invoices.createPreview({
+    subscription: sub.id,
+    subscription_details: {
+      default_tax_rates: [other.id],
+      items: [{ id: sub.items.data[0]!.id, tax_rates: [rate.id, other.id] }],
+      proration_behavior: 'none',
+    },
+  });
+  assert.deepEqual([changed.total, taxOf(changed)], [2300, 300]);
+  // The preview changed nothing.
+  const again = await t.stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual(
+    again.default_tax_rates?.map((r) => r.id),
+    [rate.id],
+  );
+  assert.deepEqual(again.items.data[0]!.tax_rates, []);
+});

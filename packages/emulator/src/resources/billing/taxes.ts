@@ -1,4 +1,6 @@
+import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
+import type { Wire } from '../../core/wire.js';
 import type { TaxRate } from '../tax-rates.js';
 import type { Invoice, InvoiceLine } from './invoice-engine.js';
 
@@ -12,6 +14,23 @@ import type { Invoice, InvoiceLine } from './invoice-engine.js';
  */
 
 type LineTax = NonNullable<InvoiceLine['taxes']>[number];
+type Subscription = Wire<Stripe.Subscription>;
+
+/** A preview's changed copy of a subscription, read instead of the stored one while it is built. */
+let previewed: Subscription | undefined;
+
+export function withPreviewedSubscription<T>(sub: Subscription, build: () => T): T {
+  previewed = sub;
+  try {
+    return build();
+  } finally {
+    previewed = undefined;
+  }
+}
+
+function subscription(ctx: Ctx, id: string): Subscription | undefined {
+  return previewed?.id === id ? previewed : ctx.store.c('subscription').get(id);
+}
 
 function ratesOf(ctx: Ctx, inv: Invoice, line: InvoiceLine): TaxRate[] {
   const parent = line.parent;
@@ -20,11 +39,11 @@ function ratesOf(ctx: Ctx, inv: Invoice, line: InvoiceLine): TaxRate[] {
     const item = id ? ctx.store.c('invoiceitem').get(id) : undefined;
     if (item?.tax_rates && item.tax_rates.length > 0) return item.tax_rates;
     const sub = parent.invoice_item_details?.subscription;
-    const fromSub = sub ? ctx.store.c('subscription').get(sub)?.default_tax_rates : undefined;
+    const fromSub = sub ? subscription(ctx, sub)?.default_tax_rates : undefined;
     if (fromSub && fromSub.length > 0) return fromSub;
   } else if (parent?.type === 'subscription_item_details') {
     const d = parent.subscription_item_details!;
-    const sub = d.subscription ? ctx.store.c('subscription').get(d.subscription) : undefined;
+    const sub = d.subscription ? subscription(ctx, d.subscription) : undefined;
     const item = sub?.items.data.find((i) => i.id === d.subscription_item);
     if (item?.tax_rates && item.tax_rates.length > 0) return item.tax_rates;
     if (sub?.default_tax_rates && sub.default_tax_rates.length > 0) return sub.default_tax_rates;
@@ -55,7 +74,7 @@ export function applyTaxes(ctx: Ctx, inv: Invoice): void {
   // A subscription's invoices take its default_tax_rates as their own.
   const subId = inv.parent?.subscription_details?.subscription;
   if (subId && inv.default_tax_rates.length === 0) {
-    const sub = ctx.store.c('subscription').get(typeof subId === 'string' ? subId : subId.id);
+    const sub = subscription(ctx, typeof subId === 'string' ? subId : subId.id);
     if (sub?.default_tax_rates && sub.default_tax_rates.length > 0) {
       inv.default_tax_rates = sub.default_tax_rates;
     }
