@@ -123,6 +123,17 @@ test('a credit larger than the invoice pays it and keeps the rest; a debit is ad
   const due = await t.stripe.invoices.finalizeInvoice(dd.id);
   assert.deepEqual([due.amount_due, due.starting_balance, due.ending_balance], [1700, 700, 0]);
   assert.equal(await balanceOf(d.id), 0);
+  const ledger = await t.stripe.customers.listBalanceTransactions(d.id);
+  assert.deepEqual(
+    ledger.data.map((x) => [x.type, x.amount, x.ending_balance]),
+    [
+      ['applied_to_invoice', -700, 0],
+      ['initial', 700, 700],
+    ],
+  );
+  await t.stripe.customers.update(d.id, { balance: -250 });
+  const adjusted = (await t.stripe.customers.listBalanceTransactions(d.id, { limit: 1 })).data[0]!;
+  assert.deepEqual([adjusted.type, adjusted.amount, adjusted.ending_balance], ['adjustment', -250, -250]);
 });
 
 test('balance transactions: charges (fee and net) and refunds; retrieve, list filters, expand', async () => {

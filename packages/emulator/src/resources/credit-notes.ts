@@ -162,7 +162,7 @@ function readLine(ctx: Ctx, inv: Invoice, notes: CreditNote[], e: Params, i: num
     discount_amount: discount,
     discount_amounts: discountAmounts,
     invoice_line_item: line.id,
-    quantity: quantity ?? (amountParam === undefined ? lineQty : null),
+    quantity: quantity ?? lineQty,
     tax_rates: rates,
     taxes: taxesFor(amount - discount, rates),
     type: 'invoice_line_item',

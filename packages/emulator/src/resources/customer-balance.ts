@@ -55,6 +55,26 @@ export function adjustBalance(
   const before = structuredClone(customer);
   customer.balance += change.amount;
   customer.currency = change.currency;
+  const txn = ledgerEntry(ctx, customer, change);
+  const prev = diffPrevious(before, customer);
+  if (Object.keys(prev).length > 0) ctx.emit('customer.updated', customer, prev);
+  return txn;
+}
+
+/**
+ * `balance` set through `POST /v1/customers(/:id)`: the ledger records the change (`initial` at
+ * creation, `adjustment` after) without an event of its own (the customer's event tells it).
+ */
+export function recordBalanceSet(ctx: Ctx, customer: Customer, previous: number, initial: boolean): void {
+  if (customer.balance === previous) return;
+  ledgerEntry(ctx, customer, {
+    amount: customer.balance - previous,
+    currency: customer.currency ?? 'usd',
+    type: initial ? 'initial' : 'adjustment',
+  });
+}
+
+function ledgerEntry(ctx: Ctx, customer: Customer, change: BalanceChange): CustomerBalanceTransaction {
   const txn: CustomerBalanceTransaction = {
     id: newId('cbtxn'),
     object: 'customer_balance_transaction',
@@ -73,8 +93,6 @@ export function adjustBalance(
     type: change.type,
   };
   ctx.store.c('customer_balance_transaction').insert(txn);
-  const prev = diffPrevious(before, customer);
-  if (Object.keys(prev).length > 0) ctx.emit('customer.updated', customer, prev);
   return txn;
 }
 
