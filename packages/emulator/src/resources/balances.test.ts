@@ -217,3 +217,28 @@ test('a manual capture gets its balance transaction when captured; declined char
   const failed = await t.stripe.charges.retrieve(declined.charge!);
   assert.equal(failed.balance_transaction, null);
 });
+
+test('a charge’s funds are pending until available_on on the emulator clock, then available', async () => {
+  const pi = await t.stripe.paymentIntents.create({
+    amount: 1000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    allowed_payment_method_types: ['card'],
+  });
+  const ch = await t.stripe.charges.retrieve(pi.latest_charge as string);
+  const id = ch.balance_transaction as string;
+  const pending = await t.stripe.balanceTransactions.retrieve(id);
+  assert.equal(pending.status, 'pending');
+  assert.equal(pending.available_on % 86_400, 0);
+  assert.ok(pending.available_on - pending.created > 86_400);
+  const res = await fetch(`${t.emu.url}/_emulator/clock`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ advance: 3 * 86_400 }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await t.stripe.balanceTransactions.retrieve(id)).status, 'available');
+  const listed = await t.stripe.balanceTransactions.list({ source: ch.id });
+  assert.equal(listed.data[0]!.status, 'available');
+});
