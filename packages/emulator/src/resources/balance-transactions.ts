@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Ctx } from '../core/context.js';
+import { resourceMissing } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
 import { str } from '../core/params.js';
@@ -103,6 +104,9 @@ function list(ctx: Ctx) {
   const source = str(p, 'source');
   const currency = str(p, 'currency')?.toLowerCase();
   const created = rangeFilter(p, 'created');
+  // The emulator makes no payouts, so no payout id names one.
+  const payout = str(p, 'payout');
+  if (payout !== undefined) throw resourceMissing('payout', payout, 'payout');
   const page = paginate(
     ctx.store.c('balance_transaction'),
     p,

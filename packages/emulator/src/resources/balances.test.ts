@@ -183,6 +183,11 @@ test('balance transactions: charges (fee and net) and refunds; retrieve, list fi
   );
   const page = await t.stripe.balanceTransactions.list({ limit: 1 });
   assert.deepEqual([page.data[0]!.id, page.has_more], [rbt.id, true]);
+  const payout = await stripeError(t.stripe.balanceTransactions.list({ payout: 'po_nope' }));
+  assert.deepEqual(
+    [payout.statusCode, payout.code, payout.param, payout.message],
+    [400, 'resource_missing', 'payout', "No such payout: 'po_nope'"],
+  );
   const nope = await stripeError(t.stripe.balanceTransactions.retrieve('txn_nope'));
   assert.deepEqual([nope.statusCode, nope.code, nope.param], [404, 'resource_missing', 'id']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 
 let t: TestEmulator;
@@ -237,6 +237,26 @@ test('credit note errors: amounts checked against the invoice, Stripe status, co
       'parameter_unknown',
       'colour',
     ],
+    [
+      t.stripe.creditNotes.create({
+        invoice: inv.id,
+        lines: [{ type: 'invoice_line_item', invoice_line_item: seats.id, unit_amount: 5 }],
+        credit_amount: 5,
+      }),
+      400,
+      undefined,
+      'lines[0][unit_amount]',
+    ],
+    [
+      t.stripe.creditNotes.create({
+        invoice: inv.id,
+        lines: [{ type: 'custom_line_item', description: 'x', unit_amount: 5, invoice_line_item: seats.id }],
+        credit_amount: 5,
+      }),
+      400,
+      undefined,
+      'lines[0][invoice_line_item]',
+    ],
     [t.stripe.creditNotes.retrieve('cn_nope'), 404, 'resource_missing', 'id'],
     [t.stripe.creditNotes.voidCreditNote('cn_nope'), 404, 'resource_missing', 'id'],
   ];
@@ -255,6 +275,22 @@ test('credit note errors: amounts checked against the invoice, Stripe status, co
     out_of_band_amount: 3000,
   });
   assert.deepEqual([ok.total, ok.out_of_band_amount], [3000, 3000]);
+  const decimal = await t.stripe.creditNotes.create({
+    invoice: inv.id,
+    lines: [
+      {
+        type: 'custom_line_item',
+        description: 'Fraction',
+        unit_amount_decimal: Stripe.Decimal.from('12.5'),
+        quantity: 4,
+      },
+    ],
+    credit_amount: 50,
+  });
+  assert.deepEqual(
+    [decimal.total, decimal.lines.data[0]!.unit_amount, String(decimal.lines.data[0]!.unit_amount_decimal)],
+    [50, null, '12.5'],
+  );
   const seatsAgain = await stripeError(
     t.stripe.creditNotes.create({
       invoice: inv.id,

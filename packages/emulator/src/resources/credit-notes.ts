@@ -6,7 +6,7 @@ import type { Param, Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { arr, emptyableStr, int, str } from '../core/params.js';
+import { arr, decimalStr, emptyableStr, int, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { markPaid } from './billing/collect.js';
@@ -91,15 +91,31 @@ function readLine(ctx: Ctx, inv: Invoice, notes: CreditNote[], e: Params, i: num
     metadata: applyMetadata(EMPTY_METADATA, e),
     pretax_credit_amounts: [],
   };
+  // Each kind of line takes its own parameters; the other kind's are refused, not ignored.
+  const onlyFor = (keys: readonly string[], kind: string) => {
+    const bad = keys.find((k) => e[k] !== undefined);
+    if (bad) {
+      throw invalidRequest(`${name}[${bad}] is only valid when ${name}[type] is ${kind}.`, `${name}[${bad}]`);
+    }
+  };
   if (type === 'custom_line_item') {
-    const unit = int(e, 'unit_amount', `${name}[unit_amount]`);
+    onlyFor(['amount', 'invoice_line_item'], 'invoice_line_item');
+    const unitInt = int(e, 'unit_amount', `${name}[unit_amount]`);
+    const unitDecimal = decimalStr(e, 'unit_amount_decimal', `${name}[unit_amount_decimal]`);
+    if (unitInt !== undefined && unitDecimal !== undefined) {
+      throw invalidRequest(
+        `You may only specify one of these parameters: ${name}[unit_amount], ${name}[unit_amount_decimal].`,
+        `${name}[unit_amount]`,
+      );
+    }
+    const unit = unitInt ?? (unitDecimal === undefined ? undefined : Number(unitDecimal));
     if (unit === undefined) throw missingParam(`${name}[unit_amount]`);
     if (unit < 0) throw invalidRequest('unit_amount must be non-negative.', `${name}[unit_amount]`);
     const description = str(e, 'description', `${name}[description]`);
     if (!description) throw missingParam(`${name}[description]`);
     const qty = quantity ?? 1;
     const rates = readTaxRates(ctx, e, 'tax_rates', `${name}[tax_rates]`) ?? [];
-    const amount = unit * qty;
+    const amount = Math.round(unit * qty);
     return {
       ...base,
       amount,
@@ -110,8 +126,8 @@ function readLine(ctx: Ctx, inv: Invoice, notes: CreditNote[], e: Params, i: num
       tax_rates: rates,
       taxes: taxesFor(amount, rates),
       type: 'custom_line_item',
-      unit_amount: unit,
-      unit_amount_decimal: String(unit),
+      unit_amount: unitInt ?? null,
+      unit_amount_decimal: unitDecimal ?? String(unit),
     };
   }
   if (type !== 'invoice_line_item') {
@@ -120,6 +136,7 @@ function readLine(ctx: Ctx, inv: Invoice, notes: CreditNote[], e: Params, i: num
       `${name}[type]`,
     );
   }
+  onlyFor(['unit_amount', 'unit_amount_decimal', 'description', 'tax_rates'], 'custom_line_item');
   const lineId = str(e, 'invoice_line_item', `${name}[invoice_line_item]`);
   if (!lineId) throw missingParam(`${name}[invoice_line_item]`);
   const line = inv.lines.data.find((l) => l.id === lineId);
@@ -266,6 +283,12 @@ function plan(ctx: Ctx): Plan {
   const linked = (arr(p, 'refunds') ?? []).map((e, i) => {
     const name = `refunds[${i}]`;
     const h = asHash(e, name);
+    if (h.payment_record_refund !== undefined || h.type === 'payment_record_refund') {
+      throw invalidRequest(
+        'The emulator has no payment records: link refunds with refunds[n][refund].',
+        h.payment_record_refund !== undefined ? `${name}[payment_record_refund]` : `${name}[type]`,
+      );
+    }
     const id = str(h, 'refund', `${name}[refund]`);
     if (!id) throw missingParam(`${name}[refund]`);
     const refund = ctx.store.c('refund').require(id, `${name}[refund]`);
@@ -480,6 +503,7 @@ function list(ctx: Ctx) {
   const p = ctx.params;
   const customer = str(p, 'customer');
   const invoice = str(p, 'invoice');
+  const account = str(p, 'customer_account');
   const created = rangeFilter(p, 'created');
   return paginate(
     ctx.store.c('credit_note'),
@@ -488,6 +512,7 @@ function list(ctx: Ctx) {
     allOf<CreditNote>(
       customer !== undefined && ((n) => n.customer === customer),
       invoice !== undefined && ((n) => n.invoice === invoice),
+      account !== undefined && ((n) => n.customer_account === account),
       created && ((n) => created(n.created)),
     ),
   );
