@@ -89,6 +89,70 @@ test('what the main endpoints accept (top level)', () => {
   }
 });
 
+test('the invoicing routes are served, described and strict', async () => {
+  const served = new Set(routes().map((r) => `${r.method} ${r.pattern}`));
+  for (const route of [
+    'POST /v1/tax_rates',
+    'GET /v1/tax_rates',
+    'GET /v1/tax_rates/:id',
+    'POST /v1/tax_rates/:id',
+    'GET /v1/credit_notes/preview',
+    'GET /v1/credit_notes/preview/lines',
+    'POST /v1/credit_notes',
+    'GET /v1/credit_notes',
+    'GET /v1/credit_notes/:id',
+    'POST /v1/credit_notes/:id',
+    'POST /v1/credit_notes/:id/void',
+    'GET /v1/credit_notes/:id/lines',
+    'POST /v1/invoices/:id/send',
+    'POST /v1/customers/:id/balance_transactions',
+    'GET /v1/customers/:id/balance_transactions',
+    'GET /v1/customers/:id/balance_transactions/:txn',
+    'POST /v1/customers/:id/balance_transactions/:txn',
+    'GET /v1/balance_transactions',
+    'GET /v1/balance_transactions/:id',
+  ]) {
+    assert.ok(served.has(route), route);
+    assert.ok(paramSpecs[route], route);
+  }
+  const top = (route: string) => acceptedNames(compile(paramSpecs[route]!)).filter((n) => !n.includes('['));
+  for (const name of [
+    'invoice',
+    'lines',
+    'refund_amount',
+    'credit_amount',
+    'out_of_band_amount',
+    'refunds',
+  ]) {
+    assert.ok(top('POST /v1/credit_notes').includes(name), name);
+  }
+  assert.deepEqual(top('POST /v1/tax_rates/:id').includes('percentage'), false);
+  assert.deepEqual(top('GET /v1/balance_transactions').sort(), [
+    'created',
+    'currency',
+    'ending_before',
+    'expand',
+    'limit',
+    'payout',
+    'source',
+    'starting_after',
+    'type',
+  ]);
+  const nested = await t.raw(
+    'POST',
+    '/v1/credit_notes',
+    'invoice=in_x&lines[0][type]=custom_line_item&lines[0][colour]=red',
+  );
+  const n = (await nested.json()) as { error: Record<string, string> };
+  assert.deepEqual(
+    [nested.status, n.error.code, n.error.param],
+    [400, 'parameter_unknown', 'lines[0][colour]'],
+  );
+  const badEnum = await t.raw('POST', '/v1/credit_notes', 'invoice=in_x&amount=1&reason=bored');
+  const be = (await badEnum.json()) as { error: Record<string, string> };
+  assert.deepEqual([badEnum.status, be.error.param], [400, 'reason']);
+});
+
 test('nested unknown parameters, types, enums, required and empty strings', async () => {
   const nested = await t.raw('POST', '/v1/customers', 'address[planet]=mars');
   assert.equal(nested.status, 400);

@@ -7,6 +7,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { chargeTransaction } from './balance-transactions.js';
 import type { EngineCtx } from './common/engine.js';
 import type { PaymentMethod } from './payment-methods.js';
 import type { Decline, TestCard } from './test-cards.js';
@@ -155,6 +156,7 @@ export function insertCharge(
     transfer_group: null,
   };
   ctx.store.c('charge').insert(charge);
+  if (captured) chargeTransaction(ctx, charge, charge.amount);
   return charge;
 }
 

@@ -8,6 +8,7 @@ import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { readAddress } from './common/address.js';
+import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
 
 export type Customer = Wire<Stripe.Customer>;
@@ -114,6 +115,7 @@ function create(ctx: Ctx): Customer {
     const pm = str(ctx.params, 'payment_method');
     if (pm) attachPaymentMethod(ctx, resolvePaymentMethod(ctx, pm), c.id);
     applyFields(ctx, c);
+    recordBalanceSet(ctx, c, 0, true);
   } catch (err) {
     ctx.store.c('customer').delete(c.id);
     throw err;
@@ -132,6 +134,7 @@ function update(ctx: Ctx): Customer {
   const c = ctx.store.c('customer').require(ctx.args.id!);
   const before = structuredClone(c);
   applyFields(ctx, c);
+  recordBalanceSet(ctx, c, before.balance, false);
   const prev = diffPrevious(before, c);
   if (Object.keys(prev).length > 0) ctx.emit('customer.updated', c, prev);
   return c;

@@ -1,9 +1,12 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
+import { balanceTransactions } from './balance-transactions.js';
 import { billingPortal } from './billing-portal.js';
 import { charges } from './charges.js';
 import { checkoutSessions } from './checkout-sessions.js';
 import { coupons } from './coupons.js';
+import { creditNotes } from './credit-notes.js';
+import { customerBalance } from './customer-balance.js';
 import { customers } from './customers.js';
 import { disputes } from './disputes.js';
 import { events } from './events.js';
@@ -19,6 +22,7 @@ import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptions } from './subscriptions.js';
+import { taxRates } from './tax-rates.js';
 import { testClocks } from './test-clocks.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
@@ -44,4 +48,8 @@ export const allResources: readonly Resource[] = [
   testClocks,
   webhookEndpoints,
   searchRoutes,
+  taxRates,
+  creditNotes,
+  customerBalance,
+  balanceTransactions,
 ];

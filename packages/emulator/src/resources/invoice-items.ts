@@ -12,6 +12,7 @@ import { ctxFor, testClockOf } from './billing/context.js';
 import { readDiscounts } from './billing/discounts.js';
 import { refreshDraft } from './billing/invoice-engine.js';
 import { createPrice, type Price } from './prices.js';
+import { readTaxRates } from './tax-rates.js';
 
 export type InvoiceItem = Wire<Stripe.InvoiceItem>;
 
@@ -203,6 +204,7 @@ function create(ctx: Ctx): InvoiceItem {
       'currency',
     );
   }
+  const taxRates = readTaxRates(at, p, 'tax_rates');
   const item = createInvoiceItem(at, {
     customer,
     currency: pricing.currency,
@@ -219,6 +221,7 @@ function create(ctx: Ctx): InvoiceItem {
     discounts: readDiscounts(at, p, { customer, invoiceItem: null }),
     metadata: applyMetadata({}, p),
   });
+  if (taxRates !== undefined) item.tax_rates = taxRates;
   if (invoice) refreshDraft(at, invoice);
   return item;
 }
@@ -272,6 +275,7 @@ function update(ctx: Ctx): InvoiceItem {
     }
   }
   if (p.period !== undefined) item.period = readPeriod(p, item.date);
+  item.tax_rates = readTaxRates(ctx, p, 'tax_rates') ?? item.tax_rates;
   item.metadata = applyMetadata(item.metadata, p);
   // Stripe has no `invoiceitem.updated` event at this API version: an update is silent.
   if (item.invoice !== null) {

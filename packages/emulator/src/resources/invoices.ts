@@ -26,6 +26,7 @@ import {
 import { invoicePayments } from './billing/payments-port.js';
 import { createPreview } from './billing/preview.js';
 import { touchBilling } from './billing/scheduler.js';
+import { readTaxRates } from './tax-rates.js';
 
 export type { Invoice } from './billing/invoice-engine.js';
 
@@ -90,6 +91,11 @@ function create(ctx: Ctx): Invoice {
   }
   const dueDate = int(p, 'due_date');
   if (dueDate !== undefined) inv.due_date = dueDate;
+  const rates = readTaxRates(at, p, 'default_tax_rates');
+  if (rates !== undefined) {
+    inv.default_tax_rates = rates;
+    computeTotals(at, inv);
+  }
   touchBilling(ctx.app);
   return inv;
 }
@@ -104,6 +110,7 @@ function update(ctx: Ctx): Invoice {
     'discounts',
     'default_payment_method',
     'currency',
+    'default_tax_rates',
   ];
   if (inv.status !== 'draft') {
     const bad = draftOnly.find((k) => p[k] !== undefined);
@@ -138,6 +145,11 @@ function update(ctx: Ctx): Invoice {
   if (pm !== undefined) inv.default_payment_method = pm;
   if (p.discounts !== undefined) {
     inv.discounts = readDiscounts(at, p, { customer: inv.customer as string, invoice: inv.id });
+    computeTotals(at, inv);
+  }
+  const rates = readTaxRates(at, p, 'default_tax_rates');
+  if (rates !== undefined) {
+    inv.default_tax_rates = rates;
     computeTotals(at, inv);
   }
   inv.metadata = applyMetadata(inv.metadata, p);
@@ -201,6 +213,30 @@ function pay(ctx: Ctx): Invoice {
   return inv;
 }
 
+/**
+ * `POST /v1/invoices/:id/send`: emails a finalized send_invoice invoice (no email in test mode, as on
+ * Stripe) and emits `invoice.sent`. Paid invoices can be sent again (a receipt-like copy).
+ */
+function send(ctx: Ctx): Invoice {
+  const inv = requireInvoice(ctx);
+  if (inv.collection_method !== 'send_invoice') {
+    throw stateError(
+      `Invoice ${inv.id} is charged automatically: only invoices with collection_method=send_invoice can be sent.`,
+      'invoice_not_editable',
+    );
+  }
+  if (inv.status === 'draft' || inv.status === 'void') {
+    throw stateError(
+      inv.status === 'draft'
+        ? `Invoice ${inv.id} is a draft: finalize it before sending it.`
+        : `Invoice ${inv.id} is void and can't be sent.`,
+      'invoice_not_editable',
+    );
+  }
+  ctxFor(ctx, inv.customer as string).emit('invoice.sent', inv);
+  return inv;
+}
+
 function list(ctx: Ctx) {
   const p = ctx.params;
   const customer = str(p, 'customer');
@@ -250,6 +286,7 @@ export const invoices = defineResource('invoices', (api) => {
     touchBilling(ctx.app);
     return inv;
   });
+  api.post('/v1/invoices/:id/send', send);
   api.post('/v1/invoices/:id/mark_uncollectible', (ctx) => {
     const inv = requireInvoice(ctx);
     markUncollectible(ctxFor(ctx, inv.customer as string), inv);

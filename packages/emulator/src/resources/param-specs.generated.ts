@@ -31,6 +31,18 @@ export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/subscriptions/:id/discount': o({}), // Subscription.deleteDiscount
   'DELETE /v1/test_helpers/test_clocks/:id': o({}), // TestClock.del
   'DELETE /v1/webhook_endpoints/:id': o({}), // WebhookEndpoint.del
+  'GET /v1/balance_transactions': o({
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    currency: 'cur',
+    expand: a('str'),
+    payout: 'str',
+    source: 'str',
+    type: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // BalanceTransaction.list
+  'GET /v1/balance_transactions/:id': o({ expand: a('str') }), // BalanceTransaction.retrieve
   'GET /v1/billing_portal/configurations': o({
     active: 'bool',
     expand: a('str'),
@@ -81,6 +93,98 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Coupon.list
   'GET /v1/coupons/:id': o({ expand: a('str') }), // Coupon.retrieve
+  'GET /v1/credit_notes': o({
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    customer: 'str',
+    customer_account: 'str',
+    expand: a('str'),
+    invoice: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // CreditNote.list
+  'GET /v1/credit_notes/:id': o({ expand: a('str') }), // CreditNote.retrieve
+  'GET /v1/credit_notes/:id/lines': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // CreditNote.listLineItems
+  'GET /v1/credit_notes/preview': o({
+    invoice: '!str',
+    amount: 'int',
+    credit_amount: 'int',
+    effective_at: 'int',
+    email_type: '=credit_note|none',
+    expand: a('str'),
+    lines: a(
+      o({
+        amount: 'int',
+        description: 'str',
+        invoice_line_item: 'str',
+        metadata: 'meta',
+        quantity: 'int',
+        tax_amounts: a(o({ amount: '!int', tax_rate: '!str', taxable_amount: '!int' }), '?'),
+        tax_rates: a('str', '?'),
+        type: '!=custom_line_item|invoice_line_item',
+        unit_amount: 'int',
+        unit_amount_decimal: 'dec',
+      }),
+    ),
+    memo: 'str',
+    metadata: 'meta',
+    out_of_band_amount: 'int',
+    reason: '=duplicate|fraudulent|order_change|product_unsatisfactory',
+    refund_amount: 'int',
+    refunds: a(
+      o({
+        amount_refunded: 'int',
+        payment_record_refund: o({ payment_record: '!str', refund_group: '!str' }),
+        refund: 'str',
+        type: '=payment_record_refund|refund',
+      }),
+    ),
+    shipping_cost: o({ shipping_rate: 'str' }),
+  }), // CreditNote.preview
+  'GET /v1/credit_notes/preview/lines': o({
+    invoice: '!str',
+    amount: 'int',
+    credit_amount: 'int',
+    effective_at: 'int',
+    email_type: '=credit_note|none',
+    expand: a('str'),
+    lines: a(
+      o({
+        amount: 'int',
+        description: 'str',
+        invoice_line_item: 'str',
+        metadata: 'meta',
+        quantity: 'int',
+        tax_amounts: a(o({ amount: '!int', tax_rate: '!str', taxable_amount: '!int' }), '?'),
+        tax_rates: a('str', '?'),
+        type: '!=custom_line_item|invoice_line_item',
+        unit_amount: 'int',
+        unit_amount_decimal: 'dec',
+      }),
+    ),
+    memo: 'str',
+    metadata: 'meta',
+    out_of_band_amount: 'int',
+    reason: '=duplicate|fraudulent|order_change|product_unsatisfactory',
+    refund_amount: 'int',
+    refunds: a(
+      o({
+        amount_refunded: 'int',
+        payment_record_refund: o({ payment_record: '!str', refund_group: '!str' }),
+        refund: 'str',
+        type: '=payment_record_refund|refund',
+      }),
+    ),
+    shipping_cost: o({ shipping_rate: 'str' }),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // CreditNote.listPreviewLineItems
   'GET /v1/customers': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     email: 'str',
@@ -91,6 +195,15 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Customer.list
   'GET /v1/customers/:id': o({ expand: a('str') }), // Customer.retrieve
+  'GET /v1/customers/:id/balance_transactions': o({
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    invoice: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Customer.listBalanceTransactions
+  'GET /v1/customers/:id/balance_transactions/:txn': o({ expand: a('str') }), // Customer.retrieveBalanceTransaction
   'GET /v1/customers/:id/payment_methods': o({
     allow_redisplay: '=always|limited|unspecified',
     expand: a('str'),
@@ -279,6 +392,16 @@ export const generatedSpecs: RouteSpecs = {
   }), // Subscription.list
   'GET /v1/subscriptions/:id': o({ expand: a('str') }), // Subscription.retrieve
   'GET /v1/subscriptions/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Subscription.search
+  'GET /v1/tax_rates': o({
+    active: 'bool',
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    inclusive: 'bool',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // TaxRate.list
+  'GET /v1/tax_rates/:id': o({ expand: a('str') }), // TaxRate.retrieve
   'GET /v1/test_helpers/test_clocks': o({
     expand: a('str'),
     ending_before: 'str',
@@ -907,6 +1030,44 @@ export const generatedSpecs: RouteSpecs = {
     redeem_by: 'int',
   }), // Coupon.create
   'POST /v1/coupons/:id': o({ currency_options: 'any', expand: a('str'), metadata: 'meta?', name: 'str' }), // Coupon.update
+  'POST /v1/credit_notes': o({
+    invoice: '!str',
+    amount: 'int',
+    credit_amount: 'int',
+    effective_at: 'int',
+    email_type: '=credit_note|none',
+    expand: a('str'),
+    lines: a(
+      o({
+        amount: 'int',
+        description: 'str',
+        invoice_line_item: 'str',
+        metadata: 'meta',
+        quantity: 'int',
+        tax_amounts: a(o({ amount: '!int', tax_rate: '!str', taxable_amount: '!int' }), '?'),
+        tax_rates: a('str', '?'),
+        type: '!=custom_line_item|invoice_line_item',
+        unit_amount: 'int',
+        unit_amount_decimal: 'dec',
+      }),
+    ),
+    memo: 'str',
+    metadata: 'meta',
+    out_of_band_amount: 'int',
+    reason: '=duplicate|fraudulent|order_change|product_unsatisfactory',
+    refund_amount: 'int',
+    refunds: a(
+      o({
+        amount_refunded: 'int',
+        payment_record_refund: o({ payment_record: '!str', refund_group: '!str' }),
+        refund: 'str',
+        type: '=payment_record_refund|refund',
+      }),
+    ),
+    shipping_cost: o({ shipping_rate: 'str' }),
+  }), // CreditNote.create
+  'POST /v1/credit_notes/:id': o({ expand: a('str'), memo: 'str', metadata: 'meta' }), // CreditNote.update
+  'POST /v1/credit_notes/:id/void': o({ expand: a('str') }), // CreditNote.voidCreditNote
   'POST /v1/customers': o({
     address: o(
       { city: 'str', country: 'str', line1: 'str', line2: 'str', postal_code: 'str', state: 'str' },
@@ -1002,6 +1163,18 @@ export const generatedSpecs: RouteSpecs = {
     tax_exempt: '=exempt|none|reverse?',
     validate: 'bool',
   }), // Customer.update
+  'POST /v1/customers/:id/balance_transactions': o({
+    amount: '!int',
+    currency: '!cur',
+    description: 'str',
+    expand: a('str'),
+    metadata: 'meta?',
+  }), // Customer.createBalanceTransaction
+  'POST /v1/customers/:id/balance_transactions/:txn': o({
+    description: 'str',
+    expand: a('str'),
+    metadata: 'meta?',
+  }), // Customer.updateBalanceTransaction
   'POST /v1/disputes/:id': o({
     evidence: o({
       access_activity_log: 'str',
@@ -1461,6 +1634,7 @@ export const generatedSpecs: RouteSpecs = {
     payment_method: 'str',
     source: 'str',
   }), // Invoice.pay
+  'POST /v1/invoices/:id/send': o({ expand: a('str') }), // Invoice.sendInvoice
   'POST /v1/invoices/:id/void': o({ expand: a('str') }), // Invoice.voidInvoice
   'POST /v1/invoices/create_preview': o({
     automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
@@ -4665,6 +4839,32 @@ export const generatedSpecs: RouteSpecs = {
     proration_behavior: '=always_invoice|create_prorations|none',
     proration_date: 'int',
   }), // Subscription.resume
+  'POST /v1/tax_rates': o({
+    display_name: '!str',
+    inclusive: '!bool',
+    percentage: '!num',
+    active: 'bool',
+    country: 'str',
+    description: 'str',
+    expand: a('str'),
+    jurisdiction: 'str',
+    metadata: 'meta',
+    state: 'str',
+    tax_type:
+      '=admissions_tax|amusement_tax|attendance_tax|communications_tax|digital_excise_tax|entertainment_tax|get_fund|gross_receipts_tax|gst|hospitality_tax|hst|igst|jct|lease_tax|luxury_tax|mass_transit_parking_tax|nhil|parking_tax|pst|qst|resort_tax|retail_delivery_fee|rst|sales_tax|service_tax|tourism_tax|utility_users_tax|vat',
+  }), // TaxRate.create
+  'POST /v1/tax_rates/:id': o({
+    active: 'bool',
+    country: 'str',
+    description: 'str',
+    display_name: 'str',
+    expand: a('str'),
+    jurisdiction: 'str',
+    metadata: 'meta?',
+    state: 'str',
+    tax_type:
+      '=admissions_tax|amusement_tax|attendance_tax|communications_tax|digital_excise_tax|entertainment_tax|get_fund|gross_receipts_tax|gst|hospitality_tax|hst|igst|jct|lease_tax|luxury_tax|mass_transit_parking_tax|nhil|parking_tax|pst|qst|resort_tax|retail_delivery_fee|rst|sales_tax|service_tax|tourism_tax|utility_users_tax|vat',
+  }), // TaxRate.update
   'POST /v1/test_helpers/test_clocks': o({
     frozen_time: '!int',
     customer: 'str',

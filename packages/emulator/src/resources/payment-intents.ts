@@ -10,6 +10,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, emptyableStr, int, obj, oneOf, reqInt, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { chargeTransaction } from './balance-transactions.js';
 import { insertCharge } from './charges.js';
 import { readAddress } from './common/address.js';
 import { baseUrl } from './common/base-url.js';
@@ -684,6 +685,7 @@ function capture(ctx: Ctx): PaymentIntent {
   const before = structuredClone(ch);
   ch.captured = true;
   ch.amount_captured = amount;
+  chargeTransaction(ctx, ch, amount);
   // The uncaptured remainder is released, which Stripe shows as refunded on the charge.
   ch.amount_refunded = ch.amount - amount;
   pi.amount_capturable = 0;

@@ -9,6 +9,7 @@ import { int, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { pageRoute } from '../pages/router.js';
+import { refundTransaction } from './balance-transactions.js';
 import type { Charge } from './charges.js';
 import { type EngineCtx, engineCtx } from './common/engine.js';
 import { cardByNumber } from './test-cards.js';
@@ -102,6 +103,7 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
     transfer_reversal: null,
   };
   ctx.store.c('refund').insert(refund);
+  refundTransaction(ctx, refund);
   const before = structuredClone(ch);
   ch.amount_refunded += amount;
   ch.refunded = ch.amount_refunded >= ch.amount;
@@ -121,6 +123,7 @@ export function failRefund(ctx: EngineCtx, refund: Refund): Refund {
   const before = structuredClone(refund);
   refund.status = 'failed';
   refund.failure_reason = 'declined';
+  refundTransaction(ctx, refund, true);
   const ch = refund.charge ? ctx.store.c('charge').get(String(refund.charge)) : undefined;
   if (ch) {
     ch.amount_refunded -= refund.amount;

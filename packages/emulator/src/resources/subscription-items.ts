@@ -32,7 +32,7 @@ function create(ctx: Ctx): SubscriptionItem {
     throw missingParam('price');
   const known = new Set(sub.items.data.map((i) => i.id));
   const item: Params = {};
-  for (const k of ['price', 'price_data', 'plan', 'quantity', 'metadata'] as const)
+  for (const k of ['price', 'price_data', 'plan', 'quantity', 'metadata', 'tax_rates'] as const)
     if (p[k] !== undefined) item[k] = p[k];
   viaSubscription(ctx, subId, item, passThrough(p));
   return sub.items.data.find((i) => !known.has(i.id))!;
@@ -42,7 +42,7 @@ function update(ctx: Ctx): SubscriptionItem {
   const { sub, item } = findItem(ctx, ctx.args.id!);
   const p = ctx.params;
   const change: Params = { id: item.id };
-  for (const k of ['price', 'price_data', 'plan', 'quantity', 'metadata'] as const)
+  for (const k of ['price', 'price_data', 'plan', 'quantity', 'metadata', 'tax_rates'] as const)
     if (p[k] !== undefined) change[k] = p[k];
   viaSubscription(ctx, sub.id, change, passThrough(p));
   return sub.items.data.find((i) => i.id === item.id)!;

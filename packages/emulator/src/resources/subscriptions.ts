@@ -33,6 +33,7 @@ import {
 } from './billing/subscription-model.js';
 import { createInvoiceItem } from './invoice-items.js';
 import type { Price } from './prices.js';
+import { readTaxRates } from './tax-rates.js';
 
 export type { Subscription, SubscriptionItem } from './billing/subscription-model.js';
 
@@ -82,7 +83,8 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
     const quantity = int(entry, 'quantity', `${name}[quantity]`) ?? 1;
     if (!priceId) throw missingParam(`${name}[price]`);
     const price = ctx.store.c('price').require(priceId, `${name}[price]`);
-    createInvoiceItem(ctx, {
+    const taxRates = readTaxRates(ctx, entry, 'tax_rates', `${name}[tax_rates]`);
+    const ii = createInvoiceItem(ctx, {
       customer: sub.customer as string,
       currency: price.currency,
       amount: (price.unit_amount ?? 0) * quantity,
@@ -95,6 +97,7 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
       subscription: sub.id,
       invoice: null,
     });
+    if (taxRates !== undefined) ii.tax_rates = taxRates;
   });
 }
 
@@ -212,7 +215,7 @@ function createSubscription(
     days_until_due: daysUntilDue ?? null,
     default_payment_method: defaultPm ?? null,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: readTaxRates(ctx, p, 'default_tax_rates') ?? [],
     description: str(p, 'description') ?? null,
     discounts: [],
     ended_at: null,
@@ -252,7 +255,9 @@ function createSubscription(
   };
   entries.forEach((e, i) => {
     const qty = readQuantity(e, `items[${i}]`) ?? 1;
-    sub.items.data.push(newItem(ctx, sub, prices[i]!, qty, e, { start: now, end: periodEnd }));
+    const item = newItem(ctx, sub, prices[i]!, qty, e, { start: now, end: periodEnd });
+    item.tax_rates = readTaxRates(ctx, e, 'tax_rates', `items[${i}][tax_rates]`) ?? [];
+    sub.items.data.push(item);
   });
   sub.discounts = readDiscounts(ctx, p, {
     customer: customer.id,
@@ -337,12 +342,14 @@ function applyItems(ctx: Ctx, sub: Subscription, list: Params[], now: number): I
       }
       const q = readQuantity(e, name);
       if (q !== undefined) item.quantity = q;
+      item.tax_rates = readTaxRates(ctx, e, 'tax_rates', `${name}[tax_rates]`) ?? item.tax_rates;
       item.metadata = applyMetadata(item.metadata, e);
       changes.push({ itemId: item.id, oldPrice, oldQty, newPrice: item.price, newQty: item.quantity ?? 1 });
     } else {
       const price = readItemPrice(ctx, e, name);
       const qty = readQuantity(e, name) ?? 1;
       const item = newItem(ctx, sub, price, qty, e, period);
+      item.tax_rates = readTaxRates(ctx, e, 'tax_rates', `${name}[tax_rates]`) ?? [];
       sub.items.data.push(item);
       changes.push({ itemId: item.id, oldPrice: null, oldQty: 0, newPrice: price, newQty: qty });
     }
@@ -481,6 +488,7 @@ function update(base: Ctx): Subscription {
       amount: { value: itemsAmount(sub), currency: sub.currency },
     });
   }
+  sub.default_tax_rates = readTaxRates(ctx, p, 'default_tax_rates') ?? sub.default_tax_rates;
   sub.metadata = applyMetadata(sub.metadata, p);
 
   // Ending a trial now, or moving to another interval, restarts the cycle and invoices at once.

@@ -2,6 +2,7 @@ import type { Ctx } from '../../core/context.js';
 import { cardError, invalidRequest, stateError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
+import { applyBalanceToInvoice, unapplyBalanceFromInvoice } from '../customer-balance.js';
 import { computeTotals, type Invoice, invoiceState, nextRetryAt, subscriptionOf } from './invoice-engine.js';
 import { invoicePayments, type PaymentOutcome } from './payments-port.js';
 import { onSubscriptionInvoiceFailed, onSubscriptionInvoicePaid } from './subscription-hooks.js';
@@ -16,6 +17,7 @@ export function finalizeInvoice(ctx: Ctx, inv: Invoice, opts: { autoAdvance?: bo
   }
   const customer = ctx.store.c('customer').require(inv.customer as string, 'customer');
   computeTotals(ctx, inv);
+  applyBalanceToInvoice(ctx, inv);
   const now = ctx.now();
   const seq = customer.next_invoice_sequence ?? 1;
   customer.next_invoice_sequence = seq + 1;
@@ -234,6 +236,7 @@ export function voidInvoice(ctx: Ctx, inv: Invoice): void {
     }
   }
   if (state.payment_intent) invoicePayments(ctx.app)?.cancel(ctx, state.payment_intent);
+  unapplyBalanceFromInvoice(ctx, inv);
   ctx.emit('invoice.voided', inv);
 }
 

@@ -8,6 +8,7 @@ import type { InvoiceItem } from '../invoice-items.js';
 import { testClockOf } from './context.js';
 import { discountAmounts } from './discounts.js';
 import { billingSettings } from './settings.js';
+import { applyTaxes } from './taxes.js';
 
 export type Invoice = Wire<Stripe.Invoice>;
 export type InvoiceLine = Wire<Stripe.InvoiceLineItem>;
@@ -330,6 +331,7 @@ export function computeTotals(ctx: Ctx, inv: Invoice): void {
   inv.total_discount_amounts = amounts;
   inv.total = subtotal - totalDiscount;
   inv.total_excluding_tax = inv.total;
+  applyTaxes(ctx, inv);
   inv.amount_due = Math.max(0, inv.total);
   inv.amount_remaining = Math.max(0, inv.amount_due - inv.amount_paid);
 }

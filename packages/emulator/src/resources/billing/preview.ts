@@ -4,6 +4,7 @@ import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
 import { arr, bool, int, obj, oneOf, str } from '../../core/params.js';
 import type { InvoiceItem } from '../invoice-items.js';
+import { readTaxRates } from '../tax-rates.js';
 import { ctxFor, testClockOf } from './context.js';
 import { createDraftInvoice, type Invoice } from './invoice-engine.js';
 import { type ItemChange, prorationItems } from './proration.js';
@@ -15,6 +16,7 @@ import {
   readQuantity,
   type Subscription,
 } from './subscription-model.js';
+import { withPreviewedSubscription } from './taxes.js';
 
 /**
  * `POST /v1/invoices/create_preview`: the next invoice of a customer or subscription, optionally
@@ -82,15 +84,26 @@ export function createPreview(base: Ctx): Invoice {
       if (e.price !== undefined || e.price_data !== undefined) item.price = readPreviewPrice(ctx, e, name);
       const q = readQuantity(e, name);
       if (q !== undefined) item.quantity = q;
+      item.tax_rates = readTaxRates(ctx, e, 'tax_rates', `${name}[tax_rates]`) ?? item.tax_rates;
       changes.push({ itemId: id, oldPrice, oldQty, newPrice: item.price, newQty: item.quantity ?? 1 });
     } else {
       const price = readPreviewPrice(ctx, e, name);
       const qty = readQuantity(e, name) ?? 1;
       const itemId = newId('si', 14);
-      draft.items.data.push({ ...structuredClone(draft.items.data[0]!), id: itemId, price, quantity: qty });
+      const taxRates = readTaxRates(ctx, e, 'tax_rates', `${name}[tax_rates]`) ?? [];
+      draft.items.data.push({
+        ...structuredClone(draft.items.data[0]!),
+        id: itemId,
+        price,
+        quantity: qty,
+        tax_rates: taxRates,
+      });
       changes.push({ itemId, oldPrice: null, oldQty: 0, newPrice: price, newQty: qty });
     }
   });
+  draft.default_tax_rates =
+    readTaxRates(ctx, details, 'default_tax_rates', 'subscription_details[default_tax_rates]') ??
+    draft.default_tax_rates;
   const prorations =
     behavior === 'none' || draft.status === 'trialing' ? [] : prorationItems(ctx, draft, changes, period, at);
   const previewItems: InvoiceItem[] = prorations.map((init) => ({
@@ -124,38 +137,42 @@ export function createPreview(base: Ctx): Invoice {
   }));
   const discounts = draft.discounts.map((d) => (typeof d === 'string' ? d : d.id));
   if (behavior === 'always_invoice') {
-    return createDraftInvoice(ctx, {
+    return withPreviewedSubscription(draft, () =>
+      createDraftInvoice(ctx, {
+        customer: customerId,
+        currency: draft.currency,
+        billingReason: 'subscription_update',
+        collectionMethod: 'charge_automatically',
+        autoAdvance: false,
+        includePending: true,
+        subscription: sub.id,
+        subscriptionMetadata: sub.metadata,
+        discounts,
+        periodStart: at,
+        periodEnd: at,
+        preview: { items: previewItems },
+      }),
+    );
+  }
+  const nextStart = period.end;
+  const next = { start: nextStart, end: periodEndFrom(draft, nextStart) };
+  return withPreviewedSubscription(draft, () =>
+    createDraftInvoice(ctx, {
       customer: customerId,
       currency: draft.currency,
-      billingReason: 'subscription_update',
-      collectionMethod: 'charge_automatically',
+      billingReason: 'upcoming',
+      collectionMethod: draft.collection_method === 'send_invoice' ? 'send_invoice' : 'charge_automatically',
       autoAdvance: false,
       includePending: true,
       subscription: sub.id,
       subscriptionMetadata: sub.metadata,
+      subscriptionLines: cycleLines(ctx, draft, next, false),
       discounts,
-      periodStart: at,
-      periodEnd: at,
+      periodStart: period.start,
+      periodEnd: period.end,
       preview: { items: previewItems },
-    });
-  }
-  const nextStart = period.end;
-  const next = { start: nextStart, end: periodEndFrom(draft, nextStart) };
-  return createDraftInvoice(ctx, {
-    customer: customerId,
-    currency: draft.currency,
-    billingReason: 'upcoming',
-    collectionMethod: draft.collection_method === 'send_invoice' ? 'send_invoice' : 'charge_automatically',
-    autoAdvance: false,
-    includePending: true,
-    subscription: sub.id,
-    subscriptionMetadata: sub.metadata,
-    subscriptionLines: cycleLines(ctx, draft, next, false),
-    discounts,
-    periodStart: period.start,
-    periodEnd: period.end,
-    preview: { items: previewItems },
-  });
+    }),
+  );
 }
 
 function readPreviewPrice(ctx: Ctx, e: Parameters<typeof readItemPrice>[1], name: string) {
