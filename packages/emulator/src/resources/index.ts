@@ -18,6 +18,7 @@ import { refunds } from './refunds.js';
 import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
+import { subscriptionSchedules } from './subscription-schedules.js';
 import { subscriptions } from './subscriptions.js';
 import { testClocks } from './test-clocks.js';
 
@@ -41,6 +42,7 @@ export const allResources: readonly Resource[] = [
   invoices,
   subscriptions,
   subscriptionItems,
+  subscriptionSchedules,
   testClocks,
   webhookEndpoints,
   searchRoutes,

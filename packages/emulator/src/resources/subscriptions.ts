@@ -17,7 +17,12 @@ import { type ItemChange, prorationItems } from './billing/proration.js';
 import { withRollback } from './billing/rollback.js';
 import { beforeRequest, touchBilling } from './billing/scheduler.js';
 import { billingSettings } from './billing/settings.js';
-import { cancelSubscription, emitSubscriptionUpdated } from './billing/subscription-hooks.js';
+import {
+  cancelSubscription,
+  emitSubscriptionUpdated,
+  trialWillEnd,
+  trialWillEndIfClose,
+} from './billing/subscription-hooks.js';
 import {
   cycleLines,
   intervalOf,
@@ -104,17 +109,22 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
  * Stripe's order. `params` are decoded form params. Throws Stripe errors (402 for
  * `error_if_incomplete` declines, leaving nothing behind).
  */
-export function createSubscriptionInternal(ctx: Ctx, params: Params): Subscription {
+export function createSubscriptionInternal(
+  ctx: Ctx,
+  params: Params,
+  opts: { schedule?: string } = {},
+): Subscription {
   const behavior = oneOf(params, 'payment_behavior', PAYMENT_BEHAVIORS) ?? 'allow_incomplete';
   if (behavior === 'error_if_incomplete')
-    return withRollback(ctx, () => createSubscription(ctx, params, behavior));
-  return createSubscription(ctx, params, behavior);
+    return withRollback(ctx, () => createSubscription(ctx, params, behavior, opts));
+  return createSubscription(ctx, params, behavior, opts);
 }
 
 function createSubscription(
   base: Ctx,
   p: Params,
   behavior: (typeof PAYMENT_BEHAVIORS)[number],
+  opts: { schedule?: string } = {},
 ): Subscription {
   const customerId = str(p, 'customer');
   if (!customerId) throw missingParam('customer');
@@ -239,7 +249,7 @@ function createSubscription(
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
-    schedule: null,
+    schedule: opts.schedule ?? null,
     start_date: now,
     status: trialEnd !== null ? 'trialing' : collection === 'send_invoice' ? 'active' : 'incomplete',
     test_clock: testClockOf(ctx, customer.id),
@@ -304,6 +314,7 @@ function createSubscription(
       });
     }
   }
+  trialWillEndIfClose(ctx, sub);
   touchBilling(ctx.app);
   return sub;
 }
@@ -360,7 +371,7 @@ function applyItems(ctx: Ctx, sub: Subscription, list: Params[], now: number): I
 import { planOf as planOfPrice } from './billing/subscription-model.js';
 
 /** Invoices the subscription's pending items now (proration `always_invoice`, interval changes, trial_end=now). */
-function invoiceNow(
+export function invoiceNow(
   ctx: Ctx,
   sub: Subscription,
   lines: ReturnType<typeof cycleLines>,
@@ -486,7 +497,8 @@ function update(base: Ctx): Subscription {
   // Ending a trial now, or moving to another interval, restarts the cycle and invoices at once.
   const trialEndRaw = str(p, 'trial_end');
   let restart = intervalChanged;
-  if (trialEndRaw === 'now' && sub.status === 'trialing') {
+  const endsTrialNow = trialEndRaw === 'now' && sub.status === 'trialing';
+  if (endsTrialNow) {
     sub.trial_end = now;
     sub.status = 'active';
     restart = true;
@@ -520,6 +532,9 @@ function update(base: Ctx): Subscription {
     newPeriod = { start: now, end };
   }
   emitSubscriptionUpdated(ctx, sub, before);
+  // Ending a trial at once sends trial_will_end (when it was not sent yet); so does a new short trial.
+  if (endsTrialNow && !subState(ctx, sub).trial_will_end_sent) trialWillEnd(ctx, sub);
+  trialWillEndIfClose(ctx, sub);
   if (restart && newPeriod) invoiceNow(ctx, sub, cycleLines(ctx, sub, newPeriod, false), newPeriod);
   else if (proration === 'always_invoice' && prorationInits.length > 0)
     invoiceNow(ctx, sub, [], periodOf(sub));
@@ -604,6 +619,7 @@ function resume(base: Ctx): Subscription {
   const end = periodEndFrom(sub, now);
   setPeriod(sub, now, end);
   emitSubscriptionUpdated(ctx, sub, before);
+  ctx.emit('customer.subscription.resumed', sub);
   const behavior = oneOf(base.params, 'proration_behavior', PRORATION) ?? 'create_prorations';
   if (behavior !== 'none')
     invoiceNow(ctx, sub, cycleLines(ctx, sub, { start: now, end }, false), { start: now, end });

@@ -117,8 +117,9 @@ export function recordFailure(ctx: Ctx, inv: Invoice, outcome: PaymentOutcome, a
     state.failed_attempts += 1;
     inv.next_payment_attempt = nextRetryAt(ctx, state.failed_attempts, ctx.now());
   }
+  // A payment that needs 3-D Secure failed for now, and asks the customer to act (Stripe sends both).
+  ctx.emit('invoice.payment_failed', inv);
   if (outcome.status === 'requires_action') ctx.emit('invoice.payment_action_required', inv);
-  else ctx.emit('invoice.payment_failed', inv);
   if (sub) onSubscriptionInvoiceFailed(ctx, sub, inv, automatic && inv.next_payment_attempt === null);
 }
 

@@ -63,6 +63,13 @@ export function onSubscriptionInvoiceFailed(ctx: Ctx, subId: string, inv: Invoic
   }
 }
 
+const canceledListeners: ((ctx: Ctx, sub: Subscription) => void)[] = [];
+
+/** Told after any subscription is canceled (its subscription schedule follows). */
+export function onSubscriptionCanceled(listener: (ctx: Ctx, sub: Subscription) => void): void {
+  canceledListeners.push(listener);
+}
+
 /** Ends a subscription now: `canceled`, `customer.subscription.deleted`. */
 export function cancelSubscription(
   ctx: Ctx,
@@ -85,12 +92,23 @@ export function cancelSubscription(
     reason: opts.reason,
   };
   ctx.emit('customer.subscription.deleted', sub);
+  for (const listener of canceledListeners) listener(ctx, sub);
 }
 
 /** `customer.subscription.trial_will_end`, once, a few days before the trial ends. */
 export function trialWillEnd(ctx: Ctx, sub: Subscription): void {
   subState(ctx, sub).trial_will_end_sent = true;
   ctx.emit('customer.subscription.trial_will_end', sub);
+}
+
+/**
+ * A trial that ends sooner than `trial_will_end` would be due (three days by default) gets it at
+ * once, as Stripe sends it; the scheduler sends it for longer trials.
+ */
+export function trialWillEndIfClose(ctx: Ctx, sub: Subscription): void {
+  if (sub.status !== 'trialing' || sub.trial_end === null) return;
+  if (subState(ctx, sub).trial_will_end_sent) return;
+  if (sub.trial_end - billingSettings(ctx.app).trialWillEndDays * 86_400 <= ctx.now()) trialWillEnd(ctx, sub);
 }
 
 /** The first invoice was never paid: `incomplete_expired`, its invoice voided. */
@@ -141,6 +159,7 @@ export function renew(ctx: Ctx, sub: Subscription): void {
     if (pm === null && missing === 'pause') {
       sub.status = 'paused';
       updated(ctx, sub, before);
+      ctx.emit('customer.subscription.paused', sub);
       return;
     }
     sub.status = 'active';
