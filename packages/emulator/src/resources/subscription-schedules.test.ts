@@ -137,20 +137,22 @@ test('downgrade at the end of the period: from_subscription, a second phase on a
   m = await mark();
   await advance(clock.id, at(3, 1) + 2 * HOUR);
   const done = await t.stripe.subscriptionSchedules.retrieve(sched.id);
-  assert.equal(done.status, 'released');
-  assert.equal(done.released_at, at(3, 1));
-  assert.equal(done.released_subscription, sub.id);
-  assert.equal(done.subscription, null);
+  assert.equal(done.status, 'completed');
+  assert.equal(done.completed_at, at(3, 1));
+  assert.equal(done.released_at, null);
   assert.equal(done.current_phase, null);
   const free = await t.stripe.subscriptions.retrieve(sub.id);
-  assert.equal(free.schedule, null);
-  assert.equal(free.status, 'active', 'a released subscription goes on as it is');
+  assert.equal(free.schedule, null, 'the subscription leaves the completed schedule');
+  assert.equal(free.status, 'active', 'end_behavior=release: the subscription goes on as it is');
   assert.equal(free.items.data[0]!.price.id, basic.id);
   es = await eventsSince(m, LIFECYCLE);
-  assert.deepEqual(types(es).slice(0, 2), [
+  assert.deepEqual(types(es).slice(0, 3), [
+    'subscription_schedule.expiring',
     'customer.subscription.updated',
-    'subscription_schedule.released',
+    'subscription_schedule.completed',
   ]);
+  assert.equal(es[0]!.created, at(3, 1) - 7 * DAY, 'expiring: seven days before the last phase ends');
+  assert.equal(es[2]!.created, at(3, 1));
 });
 
 test('from phases: a trial phase, then a paid phase, end_behavior cancel completes the schedule', async () => {
@@ -204,7 +206,82 @@ test('from phases: a trial phase, then a paid phase, end_behavior cancel complet
   assert.equal(canceled.status, 'canceled');
   assert.equal(canceled.ended_at, at(2, 8));
   es = await eventsSince(mk, LIFECYCLE);
-  assert.deepEqual(types(es), ['customer.subscription.deleted', 'subscription_schedule.completed']);
+  assert.deepEqual(types(es), [
+    'subscription_schedule.expiring',
+    'customer.subscription.deleted',
+    'subscription_schedule.completed',
+  ]);
+  assert.equal(es[0]!.created, at(2, 1));
+});
+
+test("iterations (the Stripe CLI fixtures' form), and canceling a schedule that has not started aborts it", async () => {
+  const pr = await price(1500);
+  const cus = await t.stripe.customers.create({ email: 'cli@example.com' });
+  const now = Math.floor(Date.now() / 1000);
+  const start = now + 30 * DAY;
+  const res = await t.raw(
+    'POST',
+    '/v1/subscription_schedules',
+    `customer=${cus.id}&start_date=${start}&phases[0][iterations]=2&phases[0][items][0][price]=${pr.id}` +
+      `&phases[1][iterations]=1&phases[1][items][0][price]=${pr.id}&phases[1][items][0][quantity]=2`,
+  );
+  assert.equal(res.status, 200);
+  const s = (await res.json()) as Stripe.SubscriptionSchedule;
+  assert.equal(s.status, 'not_started');
+  const d = new Date(start * 1000);
+  const months = (n: number) => {
+    const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n + 1, 0)).getUTCDate();
+    const day = Math.min(d.getUTCDate(), last);
+    return (
+      Date.UTC(
+        d.getUTCFullYear(),
+        d.getUTCMonth() + n,
+        day,
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+      ) / 1000
+    );
+  };
+  assert.equal(s.phases[0]!.end_date, months(2));
+  assert.equal(s.phases[1]!.start_date, months(2));
+  assert.equal(s.phases[1]!.end_date, months(3));
+  const both = await t.raw(
+    'POST',
+    '/v1/subscription_schedules',
+    `customer=${cus.id}&phases[0][iterations]=2&phases[0][end_date]=${now + 90 * DAY}&phases[0][items][0][price]=${pr.id}`,
+  );
+  const b = (await both.json()) as { error: Record<string, string> };
+  assert.deepEqual([both.status, b.error.param], [400, 'phases[0][end_date]']);
+
+  const m = await mark();
+  const aborted = await t.stripe.subscriptionSchedules.cancel(s.id, { prorate: false, invoice_now: false });
+  assert.equal(aborted.status, 'canceled');
+  assert.equal(aborted.subscription, null);
+  assert.deepEqual(types(await eventsSince(m, LIFECYCLE)), ['subscription_schedule.aborted']);
+});
+
+test('the subscription canceled for failed payments aborts its schedule', async () => {
+  const T0 = at(1, 1);
+  const pr = await price(1100);
+  const { clock, customer } = await clockCustomer(T0);
+  const sched = await t.stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [{ items: [{ price: pr.id }], duration: { interval: 'year' } }],
+  });
+  const failing = await t.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+    customer: customer.id,
+  });
+  await t.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+  const m = await mark();
+  // The renewal on Feb 1 fails, then its retries (3, 5 and 7 days later); the last one cancels.
+  await advance(clock.id, at(2, 20));
+  const sub = await t.stripe.subscriptions.retrieve(sched.subscription as string);
+  assert.equal(sub.status, 'canceled');
+  assert.equal(sub.cancellation_details?.reason, 'payment_failed');
+  assert.equal((await t.stripe.subscriptionSchedules.retrieve(sched.id)).status, 'canceled');
+  const es = types(await eventsSince(m, LIFECYCLE));
+  assert.deepEqual(es.slice(-2), ['customer.subscription.deleted', 'subscription_schedule.aborted']);
 });
 
 test('a schedule starting later is not_started until its start_date, then creates its subscription', async () => {

@@ -49,8 +49,13 @@ type Phase = SubscriptionSchedule['phases'][number];
 declare module '../core/store.js' {
   interface CollectionTypes {
     subscription_schedule: SubscriptionSchedule;
+    /** The end date whose `subscription_schedule.expiring` was sent. */
+    _subscription_schedule_expiring: { id: string; sent_for: number };
   }
 }
+
+/** `subscription_schedule.expiring` comes this long before the last phase ends. */
+const EXPIRING_NOTICE = 7 * 86_400;
 
 const PRORATION = ['always_invoice', 'create_prorations', 'none'] as const;
 const END_BEHAVIOR = ['cancel', 'none', 'release', 'renew'] as const;
@@ -149,9 +154,12 @@ function readPhases(
     }
     const endDate = int(e, 'end_date', `${name}[end_date]`);
     const duration = obj(e, 'duration', `${name}[duration]`);
-    if (endDate !== undefined && duration !== undefined) {
+    // `iterations` (billing intervals of the phase's prices): the pre-`duration` form, which the
+    // Stripe CLI's fixtures still send (param-specs.ts accepts it).
+    const iterations = int(e, 'iterations', `${name}[iterations]`);
+    if ([endDate, duration, iterations].filter((x) => x !== undefined).length > 1) {
       throw invalidRequest(
-        `You may only specify one of end_date and duration in ${name}.`,
+        `You may only specify one of end_date, duration and iterations in ${name}.`,
         `${name}[end_date]`,
       );
     }
@@ -164,9 +172,11 @@ function readPhases(
       if (count < 1)
         throw invalidRequest('interval_count must be at least 1.', `${name}[duration][interval_count]`);
       end = boundary(at, unit, count, 1);
-    } else if (i === list.length - 1) {
+    } else if (iterations !== undefined || i === list.length - 1) {
       // The last phase without an end lasts one billing interval of its prices.
-      end = boundary(at, first.recurring!.interval as Interval, first.recurring!.interval_count, 1);
+      const n = iterations ?? 1;
+      if (n < 1) throw invalidRequest('iterations must be at least 1.', `${name}[iterations]`);
+      end = boundary(at, first.recurring!.interval as Interval, first.recurring!.interval_count, n);
     } else {
       throw invalidRequest(
         `Every phase but the last needs an end: set ${name}[end_date] or ${name}[duration].`,
@@ -431,15 +441,19 @@ function advancePhase(ctx: Ctx, s: SubscriptionSchedule): void {
     scheduleUpdated(ctx, s, before);
     return;
   }
+  // The last phase is over: the schedule completes. `cancel` ends the subscription; otherwise the
+  // subscription leaves the schedule and goes on as it is.
+  s.status = 'completed';
+  s.completed_at = now;
+  s.current_phase = null;
   if (s.end_behavior === 'cancel') {
-    s.status = 'completed';
-    s.completed_at = now;
-    s.current_phase = null;
     cancelSubscription(ctx, sub, { reason: 'cancellation_requested' });
-    ctx.emit('subscription_schedule.completed', s);
-    return;
+  } else {
+    const subBefore = structuredClone(sub);
+    sub.schedule = null;
+    emitSubscriptionUpdated(ctx, sub, subBefore);
   }
-  releaseSchedule(ctx, s);
+  ctx.emit('subscription_schedule.completed', s);
 }
 
 function scheduleJobs(
@@ -453,8 +467,22 @@ function scheduleJobs(
       out.push({ at: s.phases[0]!.start_date, rank: 2, run: (c) => begin(c, s) });
     } else if (s.status === 'active' && s.current_phase) {
       out.push({ at: s.current_phase.end_date, rank: 2, run: (c) => advancePhase(c, s) });
+      const end = s.phases[s.phases.length - 1]!.end_date;
+      const notice = end - EXPIRING_NOTICE;
+      const sent = app.store.c('_subscription_schedule_expiring').get(s.id)?.sent_for;
+      if (sent !== end && notice > s.phases[0]!.start_date) {
+        out.push({ at: notice, rank: 2, run: (c) => expiring(c, s, end) });
+      }
     }
   }
+}
+
+function expiring(ctx: Ctx, s: SubscriptionSchedule, end: number): void {
+  const col = ctx.store.c('_subscription_schedule_expiring');
+  const row = col.get(s.id);
+  if (row) row.sent_for = end;
+  else col.insert({ id: s.id, sent_for: end });
+  ctx.emit('subscription_schedule.expiring', s);
 }
 
 function begin(ctx: Ctx, s: SubscriptionSchedule): void {
@@ -717,6 +745,7 @@ function cancel(base: Ctx): SubscriptionSchedule {
   const prorate = bool(p, 'prorate') ?? true;
   const invoiceNowFlag = bool(p, 'invoice_now') ?? true;
   const now = ctx.now();
+  const started = s.status === 'active';
   s.status = 'canceled';
   s.canceled_at = now;
   s.current_phase = null;
@@ -744,7 +773,8 @@ function cancel(base: Ctx): SubscriptionSchedule {
     );
     if (invoiceNowFlag && pending) invoiceNow(ctx, sub, [], { start: now, end: now });
   }
-  ctx.emit('subscription_schedule.canceled', s);
+  // A schedule canceled before it started is aborted (no subscription was ever created).
+  ctx.emit(started ? 'subscription_schedule.canceled' : 'subscription_schedule.aborted', s);
   touchBilling(ctx.app);
   return s;
 }
@@ -772,7 +802,10 @@ function list(ctx: Ctx) {
   );
 }
 
-/** The subscription ended some other way (canceled, payment failures): its schedule is canceled. */
+/**
+ * The subscription ended some other way: its schedule is canceled — `subscription_schedule.aborted`
+ * when the subscription was canceled for failed payments (delinquency), `.canceled` otherwise.
+ */
 function onCanceled(ctx: Ctx, sub: Subscription): void {
   const id = typeof sub.schedule === 'string' ? sub.schedule : sub.schedule?.id;
   const s = id ? ctx.store.c('subscription_schedule').get(id) : undefined;
@@ -780,7 +813,8 @@ function onCanceled(ctx: Ctx, sub: Subscription): void {
   s.status = 'canceled';
   s.canceled_at = ctx.now();
   s.current_phase = null;
-  ctx.emit('subscription_schedule.canceled', s);
+  const delinquent = sub.cancellation_details?.reason === 'payment_failed';
+  ctx.emit(delinquent ? 'subscription_schedule.aborted' : 'subscription_schedule.canceled', s);
 }
 
 addJobSource(scheduleJobs);

@@ -245,3 +245,27 @@ test('a renewal that needs 3-D Secure: requires_action, invoice.payment_failed +
     'customer.subscription.updated',
   ]);
 });
+
+test('trial_end=now without a payment method follows missing_payment_method: pause, or cancel', async () => {
+  const { sub, customer } = await trialWithoutCard('pause');
+  const invoices = (await t.stripe.invoices.list({ customer: customer.id })).data.length;
+  let m = await mark();
+  const paused = await t.stripe.subscriptions.update(sub.id, { trial_end: 'now' });
+  assert.equal(paused.status, 'paused');
+  assert.equal(paused.trial_end, at(1, 1));
+  assert.equal((await t.stripe.invoices.list({ customer: customer.id })).data.length, invoices);
+  assert.deepEqual(types(await eventsSince(m, ['customer.subscription.', 'invoice.'])), [
+    'customer.subscription.trial_will_end',
+    'customer.subscription.updated',
+    'customer.subscription.paused',
+  ]);
+
+  const other = await trialWithoutCard('cancel');
+  m = await mark();
+  const canceled = await t.stripe.subscriptions.update(other.sub.id, { trial_end: 'now' });
+  assert.equal(canceled.status, 'canceled');
+  assert.deepEqual(types(await eventsSince(m, ['customer.subscription.', 'invoice.'])), [
+    'customer.subscription.trial_will_end',
+    'customer.subscription.deleted',
+  ]);
+});

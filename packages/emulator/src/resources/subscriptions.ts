@@ -20,6 +20,7 @@ import { billingSettings } from './billing/settings.js';
 import {
   cancelSubscription,
   emitSubscriptionUpdated,
+  missingPaymentMethodBehavior,
   trialWillEnd,
   trialWillEndIfClose,
 } from './billing/subscription-hooks.js';
@@ -498,8 +499,25 @@ function update(base: Ctx): Subscription {
   const trialEndRaw = str(p, 'trial_end');
   let restart = intervalChanged;
   const endsTrialNow = trialEndRaw === 'now' && sub.status === 'trialing';
+  // Without a payment method the trial's end behavior applies, as when it ends on its own.
+  const missing = endsTrialNow ? missingPaymentMethodBehavior(ctx, sub) : null;
   if (endsTrialNow) {
     sub.trial_end = now;
+    if (!subState(ctx, sub).trial_will_end_sent) trialWillEnd(ctx, sub);
+  }
+  if (missing === 'cancel') {
+    cancelSubscription(ctx, sub, { reason: 'cancellation_requested' });
+    touchBilling(ctx.app);
+    return sub;
+  }
+  if (missing === 'pause') {
+    sub.status = 'paused';
+    emitSubscriptionUpdated(ctx, sub, before);
+    ctx.emit('customer.subscription.paused', sub);
+    touchBilling(ctx.app);
+    return sub;
+  }
+  if (endsTrialNow) {
     sub.status = 'active';
     restart = true;
   } else if (trialEndRaw !== undefined && trialEndRaw !== 'now') {
@@ -532,8 +550,7 @@ function update(base: Ctx): Subscription {
     newPeriod = { start: now, end };
   }
   emitSubscriptionUpdated(ctx, sub, before);
-  // Ending a trial at once sends trial_will_end (when it was not sent yet); so does a new short trial.
-  if (endsTrialNow && !subState(ctx, sub).trial_will_end_sent) trialWillEnd(ctx, sub);
+  // A new trial shorter than trial_will_end's notice gets it at once.
   trialWillEndIfClose(ctx, sub);
   if (restart && newPeriod) invoiceNow(ctx, sub, cycleLines(ctx, sub, newPeriod, false), newPeriod);
   else if (proration === 'always_invoice' && prorationInits.length > 0)

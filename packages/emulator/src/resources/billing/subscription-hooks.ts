@@ -150,13 +150,12 @@ export function renew(ctx: Ctx, sub: Subscription): void {
   const before = structuredClone(sub);
   const wasTrial = sub.status === 'trialing';
   if (wasTrial) {
-    const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
-    const missing = sub.trial_settings?.end_behavior.missing_payment_method;
-    if (pm === null && missing === 'cancel') {
+    const missing = missingPaymentMethodBehavior(ctx, sub);
+    if (missing === 'cancel') {
       cancelSubscription(ctx, sub, { reason: 'cancellation_requested' });
       return;
     }
-    if (pm === null && missing === 'pause') {
+    if (missing === 'pause') {
       sub.status = 'paused';
       updated(ctx, sub, before);
       ctx.emit('customer.subscription.paused', sub);
@@ -197,6 +196,18 @@ export function renew(ctx: Ctx, sub: Subscription): void {
       }
     }
   }
+}
+
+/**
+ * What `trial_settings.end_behavior.missing_payment_method` asks for when the trial ends now:
+ * `pause` or `cancel` when there is no payment method (the subscription's or the customer's
+ * default), else null (the renewal invoice is created as usual, `create_invoice`).
+ */
+export function missingPaymentMethodBehavior(ctx: Ctx, sub: Subscription): 'pause' | 'cancel' | null {
+  const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
+  if (pm !== null) return null;
+  const missing = sub.trial_settings?.end_behavior.missing_payment_method;
+  return missing === 'pause' ? 'pause' : missing === 'cancel' ? 'cancel' : null;
 }
 
 function customerDefaultPm(ctx: Ctx, customer: string): string | null {
