@@ -85,8 +85,9 @@ test('downgrade at the end of the period: from_subscription, a second phase on a
   assert.equal(sched.phases[0]!.items[0]!.price, pro.id);
   assert.equal(sched.phases[0]!.items[0]!.quantity, 1);
   assert.equal(sched.phases[0]!.proration_behavior, 'create_prorations');
-  const migrated = await t.stripe.subscriptions.retrieve(sub.id);
-  assert.equal(migrated.schedule, sched.id);
+  const migrated = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['schedule'] });
+  assert.equal((migrated.schedule as Stripe.SubscriptionSchedule).id, sched.id);
+  assert.equal((migrated.schedule as Stripe.SubscriptionSchedule).status, 'active');
   let es = await eventsSince(m, LIFECYCLE);
   assert.deepEqual(types(es), ['subscription_schedule.created', 'customer.subscription.updated']);
   assert.deepEqual(es[1]!.data.previous_attributes, { schedule: null });
@@ -153,6 +154,11 @@ test('downgrade at the end of the period: from_subscription, a second phase on a
   ]);
   assert.equal(es[0]!.created, at(3, 1) - 7 * DAY, 'expiring: seven days before the last phase ends');
   assert.equal(es[2]!.created, at(3, 1));
+
+  // Deleting the test clock deletes what was billed on it, its schedules too.
+  await t.stripe.testHelpers.testClocks.del(clock.id);
+  const gone = await stripeError(t.stripe.subscriptionSchedules.retrieve(sched.id));
+  assert.equal(gone.statusCode, 404);
 });
 
 test('from phases: a trial phase, then a paid phase, end_behavior cancel completes the schedule', async () => {
@@ -297,6 +303,12 @@ test('a schedule starting later is not_started until its start_date, then create
   assert.equal(sched.subscription, null);
   assert.equal(sched.current_phase, null);
   assert.equal(sched.phases[0]!.start_date, T0 + 10 * DAY);
+  // Moving a schedule that has not started: phases[0][start_date] sets its new start.
+  const moved = await t.stripe.subscriptionSchedules.update(sched.id, {
+    phases: [{ items: [{ price: pr.id }], start_date: T0 + 10 * DAY, duration: { interval: 'month' } }],
+  });
+  assert.equal(moved.phases[0]!.start_date, T0 + 10 * DAY);
+  assert.equal(moved.status, 'not_started');
   const scheduled = await t.stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: true });
   assert.deepEqual(
     scheduled.data.map((s) => s.id),

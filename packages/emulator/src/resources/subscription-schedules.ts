@@ -90,8 +90,8 @@ function readPhases(
     const name = `phases[${i}]`;
     const e = hash(raw, name);
     if (opts.update && i === 0) {
-      const s = int(e, 'start_date', `${name}[start_date]`);
-      if (s !== undefined) at = s;
+      const raw = str(e, 'start_date', `${name}[start_date]`);
+      if (raw !== undefined) at = raw === 'now' ? ctx.now() : int(e, 'start_date', `${name}[start_date]`)!;
     } else if (opts.update && e.start_date !== undefined) {
       const s =
         str(e, 'start_date', `${name}[start_date]`) === 'now'
