@@ -323,13 +323,13 @@ test('a schedule starting later is not_started until its start_date, then create
   assert.equal(sub.start_date, T0 + 10 * DAY);
   assert.equal(sub.schedule, sched.id);
   const es = await eventsSince(m, LIFECYCLE);
-  // Created, then active once its first invoice is paid, then the schedule says so.
-  assert.deepEqual(types(es), [
-    'customer.subscription.created',
-    'customer.subscription.updated',
-    'subscription_schedule.updated',
-  ]);
-  assert.deepEqual(Object.keys(es[2]!.data.previous_attributes ?? {}).sort(), [
+  // A schedule's subscription starts active; its first invoice is a draft charged an hour later.
+  assert.deepEqual(types(es), ['customer.subscription.created', 'subscription_schedule.updated']);
+  const first = await t.stripe.invoices.retrieve(sub.latest_invoice as string);
+  assert.equal(first.billing_reason, 'subscription_create');
+  assert.equal(first.status, 'paid');
+  assert.equal(first.status_transitions.finalized_at, T0 + 10 * DAY + HOUR);
+  assert.deepEqual(Object.keys(es[1]!.data.previous_attributes ?? {}).sort(), [
     'current_phase',
     'status',
     'subscription',
@@ -338,6 +338,36 @@ test('a schedule starting later is not_started until its start_date, then create
     (await t.stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: true })).data.length,
     0,
   );
+});
+
+test('a schedule for a customer without a payment method: active at once, past_due when its first invoice fails', async () => {
+  const T0 = at(1, 1);
+  const pr = await price(800);
+  const { clock, customer } = await clockCustomer(T0, null);
+  const sched = await t.stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [{ items: [{ price: pr.id }] }],
+    expand: ['subscription.latest_invoice'],
+  });
+  const sub = sched.subscription as Stripe.Subscription;
+  assert.equal(sub.status, 'active', 'not incomplete: no request waits for this payment');
+  assert.equal((sub.latest_invoice as Stripe.Invoice).status, 'draft');
+  const m = await mark();
+  await advance(clock.id, T0 + 2 * HOUR);
+  const due = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(due.status, 'past_due');
+  const inv = due.latest_invoice as Stripe.Invoice;
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.attempt_count, 1);
+  assert.equal(inv.next_payment_attempt, null, 'nothing to retry without a payment method');
+  assert.deepEqual(
+    types(await eventsSince(m, ['invoice.finalized', 'invoice.payment_failed', ...LIFECYCLE])),
+    ['invoice.finalized', 'invoice.payment_failed', 'customer.subscription.updated'],
+  );
+  // No retry schedule runs out: three weeks on it is still past_due, not canceled.
+  await advance(clock.id, T0 + 21 * DAY);
+  assert.equal((await t.stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
+  assert.equal((await t.stripe.subscriptionSchedules.retrieve(sched.id)).status, 'active');
 });
 
 test('updating the current phase mid-period prorates per proration_behavior; its start_date cannot move', async () => {

@@ -292,7 +292,7 @@ function phaseParams(s: SubscriptionSchedule, phase: Phase): Params {
 /** Starts a schedule whose first phase begins now: creates its subscription. */
 function startSchedule(ctx: Ctx, s: SubscriptionSchedule): void {
   const phase = s.phases[0]!;
-  const sub = createSubscriptionInternal(ctx, phaseParams(s, phase), { schedule: s.id });
+  const sub = createSubscriptionInternal(ctx, phaseParams(s, phase), { schedule: s.id, background: true });
   s.subscription = sub.id;
   s.status = 'active';
   setCurrent(s, ctx.now());

@@ -104,6 +104,17 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
   });
 }
 
+export interface SubscriptionCreateOptions {
+  /** The subscription schedule that creates it (`subscription.schedule`). */
+  schedule?: string;
+  /**
+   * Created in the background (a schedule's phase starting), not by a request that waits for the
+   * payment: the subscription starts `active` (not `incomplete`) and its first invoice is a draft
+   * that finalizes and is charged an hour later, as a renewal's.
+   */
+  background?: boolean;
+}
+
 /**
  * Creates a subscription exactly as `POST /v1/subscriptions` does (Checkout in subscription mode
  * calls this too): items, trial, first invoice and its payment per `payment_behavior`, events in
@@ -113,7 +124,7 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
 export function createSubscriptionInternal(
   ctx: Ctx,
   params: Params,
-  opts: { schedule?: string } = {},
+  opts: SubscriptionCreateOptions = {},
 ): Subscription {
   const behavior = oneOf(params, 'payment_behavior', PAYMENT_BEHAVIORS) ?? 'allow_incomplete';
   if (behavior === 'error_if_incomplete')
@@ -125,7 +136,7 @@ function createSubscription(
   base: Ctx,
   p: Params,
   behavior: (typeof PAYMENT_BEHAVIORS)[number],
-  opts: { schedule?: string } = {},
+  opts: SubscriptionCreateOptions = {},
 ): Subscription {
   const customerId = str(p, 'customer');
   if (!customerId) throw missingParam('customer');
@@ -252,7 +263,12 @@ function createSubscription(
     pending_update: null,
     schedule: opts.schedule ?? null,
     start_date: now,
-    status: trialEnd !== null ? 'trialing' : collection === 'send_invoice' ? 'active' : 'incomplete',
+    status:
+      trialEnd !== null
+        ? 'trialing'
+        : collection === 'send_invoice' || opts.background
+          ? 'active'
+          : 'incomplete',
     test_clock: testClockOf(ctx, customer.id),
     transfer_data: null,
     trial_end: trialEnd,
@@ -295,6 +311,11 @@ function createSubscription(
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
+  if (opts.background && trialEnd === null) {
+    trialWillEndIfClose(ctx, sub);
+    touchBilling(ctx.app);
+    return sub;
+  }
   finalizeInvoice(ctx, inv);
   if (inv.status === 'open' && collection === 'charge_automatically' && behavior !== 'default_incomplete') {
     const pm = defaultPm ?? null;
