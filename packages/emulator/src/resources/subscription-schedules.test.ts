@@ -670,3 +670,22 @@ test('list: newest first, pagination, customer filter, expand', async () => {
   assert.equal(bad.code, 'resource_missing');
   assert.equal(bad.param, 'starting_after');
 });
+
+test('a schedule whose customer is gone when it should start is aborted, and the clock goes on', async () => {
+  const T0 = at(1, 1);
+  const pr = await price(600);
+  const { clock, customer } = await clockCustomer(T0);
+  const sched = await t.stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    start_date: T0 + 2 * DAY,
+    phases: [{ items: [{ price: pr.id }] }],
+  });
+  await t.stripe.customers.del(customer.id);
+  const m = await mark();
+  await advance(clock.id, T0 + 3 * DAY);
+  const s = await t.stripe.subscriptionSchedules.retrieve(sched.id);
+  assert.equal(s.status, 'canceled');
+  assert.equal(s.canceled_at, T0 + 2 * DAY);
+  assert.deepEqual(types(await eventsSince(m, LIFECYCLE)), ['subscription_schedule.aborted']);
+  await advance(clock.id, T0 + 4 * DAY);
+});

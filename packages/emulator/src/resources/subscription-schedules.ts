@@ -464,9 +464,9 @@ function scheduleJobs(
   for (const s of app.store.c('subscription_schedule').values()) {
     if (s.test_clock !== domain) continue;
     if (s.status === 'not_started') {
-      out.push({ at: s.phases[0]!.start_date, rank: 2, run: (c) => begin(c, s) });
+      out.push({ at: s.phases[0]!.start_date, rank: 2, run: (c) => guarded(c, s, begin) });
     } else if (s.status === 'active' && s.current_phase) {
-      out.push({ at: s.current_phase.end_date, rank: 2, run: (c) => advancePhase(c, s) });
+      out.push({ at: s.current_phase.end_date, rank: 2, run: (c) => guarded(c, s, advancePhase) });
       const end = s.phases[s.phases.length - 1]!.end_date;
       const notice = end - EXPIRING_NOTICE;
       const sent = app.store.c('_subscription_schedule_expiring').get(s.id)?.sent_for;
@@ -483,6 +483,22 @@ function expiring(ctx: Ctx, s: SubscriptionSchedule, end: number): void {
   if (row) row.sent_for = end;
   else col.insert({ id: s.id, sent_for: end });
   ctx.emit('subscription_schedule.expiring', s);
+}
+
+/**
+ * Runs a phase change; one that cannot be carried out (its customer deleted meanwhile) ends the
+ * schedule instead of failing every later run of the clock.
+ */
+function guarded(ctx: Ctx, s: SubscriptionSchedule, step: (ctx: Ctx, s: SubscriptionSchedule) => void): void {
+  try {
+    step(ctx, s);
+  } catch (err) {
+    s.status = 'canceled';
+    s.canceled_at = ctx.now();
+    s.current_phase = null;
+    ctx.emit('subscription_schedule.aborted', s);
+    console.error(`[emulator] subscription schedule ${s.id} could not move on; aborted:`, err);
+  }
 }
 
 function begin(ctx: Ctx, s: SubscriptionSchedule): void {
