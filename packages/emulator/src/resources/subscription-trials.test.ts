@@ -269,3 +269,30 @@ test('trial_end=now without a payment method follows missing_payment_method: pau
     'customer.subscription.deleted',
   ]);
 });
+
+test('paying an invoice through the API with a card that needs 3-D Secure: 402 invoice_payment_intent_requires_action', async () => {
+  const customer = await t.stripe.customers.create({ email: 'sca@example.com' });
+  await t.stripe.invoiceItems.create({ customer: customer.id, amount: 2000, currency: 'usd' });
+  const draft = await t.stripe.invoices.create({
+    customer: customer.id,
+    pending_invoice_items_behavior: 'include',
+  });
+  const sca = await t.stripe.paymentMethods.attach('pm_card_authenticationRequired', {
+    customer: customer.id,
+  });
+  const m = await mark();
+  const err = await stripeError(t.stripe.invoices.pay(draft.id, { payment_method: sca.id }));
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.type, 'StripeCardError');
+  assert.equal(err.code, 'invoice_payment_intent_requires_action');
+  const inv = await t.stripe.invoices.retrieve(draft.id, { expand: ['payments'] });
+  assert.equal(inv.status, 'open');
+  const piId = inv.payments?.data[0]?.payment.payment_intent as string;
+  assert.equal((err.raw as { payment_intent?: { id: string } }).payment_intent?.id, piId);
+  assert.equal((await t.stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+  assert.deepEqual(types(await eventsSince(m, ['invoice.payment_', 'payment_intent.requires_action'])), [
+    'payment_intent.requires_action',
+    'invoice.payment_failed',
+    'invoice.payment_action_required',
+  ]);
+});

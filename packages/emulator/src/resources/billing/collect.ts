@@ -202,6 +202,14 @@ export function attemptPayment(
   } finally {
     pendingAttempt.delete(state.payment_intent);
   }
+  if (opts.throwOnDecline && outcome.status === 'requires_action') {
+    throw cardError(
+      'invoice_payment_intent_requires_action',
+      undefined,
+      'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice.',
+      { payment_intent: { id: state.payment_intent } },
+    );
+  }
   if (opts.throwOnDecline && outcome.status !== 'succeeded') {
     const e = outcome.error ?? { code: 'card_declined', message: 'Your card was declined.' };
     throw cardError(e.code, e.declineCode, e.message, { payment_intent: { id: state.payment_intent } });
