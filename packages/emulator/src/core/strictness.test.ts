@@ -272,3 +272,38 @@ test('the generated descriptions are what the installed SDK says (scripts/gen-pa
   });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('subscription schedules: every route is served and strict, nested phase parameters included', async () => {
+  const served = new Set(routes().map((r) => `${r.method} ${r.pattern}`));
+  for (const route of [
+    'POST /v1/subscription_schedules',
+    'GET /v1/subscription_schedules',
+    'GET /v1/subscription_schedules/:id',
+    'POST /v1/subscription_schedules/:id',
+    'POST /v1/subscription_schedules/:id/release',
+    'POST /v1/subscription_schedules/:id/cancel',
+  ]) {
+    assert.ok(served.has(route), route);
+  }
+  const accepted = acceptedNames(compile(paramSpecs['POST /v1/subscription_schedules']!));
+  for (const name of [
+    'customer',
+    'from_subscription',
+    'start_date',
+    'end_behavior',
+    'phases[][items][][price]',
+  ]) {
+    assert.ok(accepted.includes(name), name);
+  }
+  // `iterations` is accepted beside `duration` (the Stripe CLI's fixtures send it).
+  assert.ok(accepted.includes('phases[][iterations]'));
+  const phase = await t.raw('POST', '/v1/subscription_schedules', 'customer=cus_x&phases[0][colour]=red');
+  const p = (await phase.json()) as { error: Record<string, string> };
+  assert.deepEqual(
+    [phase.status, p.error.code, p.error.param],
+    [400, 'parameter_unknown', 'phases[0][colour]'],
+  );
+  const release = await t.raw('POST', '/v1/subscription_schedules/sub_sched_x/release', 'prorate=true');
+  const r = (await release.json()) as { error: Record<string, string> };
+  assert.deepEqual([release.status, r.error.code, r.error.param], [400, 'parameter_unknown', 'prorate']);
+});

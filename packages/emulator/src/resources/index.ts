@@ -21,6 +21,7 @@ import { refunds } from './refunds.js';
 import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
+import { subscriptionSchedules } from './subscription-schedules.js';
 import { subscriptions } from './subscriptions.js';
 import { taxRates } from './tax-rates.js';
 import { testClocks } from './test-clocks.js';
@@ -45,6 +46,7 @@ export const allResources: readonly Resource[] = [
   invoices,
   subscriptions,
   subscriptionItems,
+  subscriptionSchedules,
   testClocks,
   webhookEndpoints,
   searchRoutes,

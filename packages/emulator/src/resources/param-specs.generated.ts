@@ -373,6 +373,20 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // SubscriptionItem.list
   'GET /v1/subscription_items/:id': o({ expand: a('str') }), // SubscriptionItem.retrieve
+  'GET /v1/subscription_schedules': o({
+    canceled_at: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    completed_at: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    customer: 'str',
+    customer_account: 'str',
+    expand: a('str'),
+    released_at: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    scheduled: 'bool',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // SubscriptionSchedule.list
+  'GET /v1/subscription_schedules/:id': o({ expand: a('str') }), // SubscriptionSchedule.retrieve
   'GET /v1/subscriptions': o({
     automatic_tax: o({ enabled: '!bool' }),
     collection_method: '=charge_automatically|send_invoice',
@@ -4409,6 +4423,271 @@ export const generatedSpecs: RouteSpecs = {
     quantity: 'int',
     tax_rates: a('str', '?'),
   }), // SubscriptionItem.update
+  'POST /v1/subscription_schedules': o({
+    billing_mode: o({
+      flexible: o({ proration_discounts: '=included|itemized' }),
+      type: '!=classic|flexible',
+    }),
+    customer: 'str',
+    customer_account: 'str',
+    default_settings: o({
+      application_fee_percent: 'num',
+      automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+      billing_cycle_anchor: '=automatic|phase_start',
+      billing_thresholds: o({ amount_gte: 'int', reset_billing_cycle_anchor: 'bool' }, '?'),
+      collection_method: '=charge_automatically|send_invoice',
+      default_payment_method: 'str',
+      description: 'str?',
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        days_until_due: 'int',
+        description: 'str?',
+        footer: 'str?',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      on_behalf_of: 'str?',
+      transfer_data: o({ amount_percent: 'num', destination: '!str' }, '?'),
+    }),
+    end_behavior: '=cancel|none|release|renew',
+    expand: a('str'),
+    from_subscription: 'str',
+    metadata: 'meta?',
+    pause_schedules: a(
+      o({
+        key: 'str',
+        pause: o({
+          pause_at: o({ timestamp: 'int', type: '!=now|timestamp' }, '!'),
+          settings: o({
+            bill_for: o({
+              outstanding_usage_through: o({ type: '=none|pause_at' }),
+              unused_time_from: o({ type: '=item_current_period_start|none|pause_at' }),
+            }),
+            invoicing_behavior: '=invoice|pending_invoice_item',
+            type: '=subscription',
+          }),
+        }),
+        resume: o({
+          resume_at: o(
+            {
+              duration: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+              timestamp: 'int',
+              type: '!=duration|now|timestamp',
+            },
+            '!',
+          ),
+          settings: o({
+            billing_cycle_anchor: '=resume_at|unchanged',
+            payment_behavior: '=resume_on_payment_attempt|resume_on_payment_success',
+            proration_behavior: '=always_invoice|create_prorations|none',
+          }),
+        }),
+      }),
+    ),
+    phases: a(
+      o({
+        add_invoice_items: a(
+          o({
+            discountable: 'bool',
+            discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' })),
+            metadata: 'meta',
+            period: o({
+              end: o({ timestamp: 'int', type: '!=min_item_period_end|phase_end|timestamp' }, '!'),
+              start: o({ timestamp: 'int', type: '!=max_item_period_start|phase_start|timestamp' }, '!'),
+            }),
+            price: 'str',
+            price_data: o({
+              currency: '!cur',
+              product: '!str',
+              tax_behavior: '=exclusive|inclusive|unspecified',
+              unit_amount: 'int',
+              unit_amount_decimal: 'dec',
+            }),
+            quantity: 'int',
+            tax_rates: a('str', '?'),
+          }),
+        ),
+        application_fee_percent: 'num',
+        automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+        billing_cycle_anchor: '=automatic|phase_start',
+        billing_thresholds: o({ amount_gte: 'int', reset_billing_cycle_anchor: 'bool' }, '?'),
+        collection_method: '=charge_automatically|send_invoice',
+        currency: 'cur',
+        default_payment_method: 'str',
+        default_tax_rates: a('str', '?'),
+        description: 'str?',
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        duration: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+        end_date: 'int',
+        invoice_settings: o({
+          account_tax_ids: a('str', '?'),
+          custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+          days_until_due: 'int',
+          description: 'str?',
+          footer: 'str?',
+          issuer: o({ account: 'str', type: '!=account|self' }),
+        }),
+        items: a(
+          o({
+            billing_thresholds: o({ usage_gte: '!int' }, '?'),
+            discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+            metadata: 'meta',
+            plan: 'str',
+            price: 'str',
+            price_data: o({
+              currency: '!cur',
+              product: '!str',
+              recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }, '!'),
+              tax_behavior: '=exclusive|inclusive|unspecified',
+              unit_amount: 'int',
+              unit_amount_decimal: 'dec',
+            }),
+            quantity: 'int',
+            tax_rates: a('str', '?'),
+          }),
+          '!',
+        ),
+        metadata: 'meta',
+        on_behalf_of: 'str',
+        proration_behavior: '=always_invoice|create_prorations|none',
+        transfer_data: o({ amount_percent: 'num', destination: '!str' }),
+        trial: 'bool',
+        trial_end: 'int',
+      }),
+    ),
+    start_date: u('', 'int', '=now'),
+  }), // SubscriptionSchedule.create
+  'POST /v1/subscription_schedules/:id': o({
+    default_settings: o({
+      application_fee_percent: 'num',
+      automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+      billing_cycle_anchor: '=automatic|phase_start',
+      billing_thresholds: o({ amount_gte: 'int', reset_billing_cycle_anchor: 'bool' }, '?'),
+      collection_method: '=charge_automatically|send_invoice',
+      default_payment_method: 'str',
+      description: 'str?',
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        days_until_due: 'int',
+        description: 'str?',
+        footer: 'str?',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      on_behalf_of: 'str?',
+      transfer_data: o({ amount_percent: 'num', destination: '!str' }, '?'),
+    }),
+    end_behavior: '=cancel|none|release|renew',
+    expand: a('str'),
+    metadata: 'meta?',
+    pause_schedules: a(
+      o({
+        key: 'str',
+        pause: o({
+          pause_at: o({ timestamp: 'int', type: '!=now|timestamp' }),
+          settings: o({
+            bill_for: o({
+              outstanding_usage_through: o({ type: '=none|pause_at' }),
+              unused_time_from: o({ type: '=item_current_period_start|none|pause_at' }),
+            }),
+            invoicing_behavior: '=invoice|pending_invoice_item',
+            type: '=subscription',
+          }),
+        }),
+        resume: o(
+          {
+            resume_at: o({
+              duration: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+              timestamp: 'int',
+              type: '!=duration|now|timestamp',
+            }),
+            settings: o({
+              billing_cycle_anchor: '=resume_at|unchanged',
+              payment_behavior: '=resume_on_payment_attempt|resume_on_payment_success',
+              proration_behavior: '=always_invoice|create_prorations|none',
+            }),
+          },
+          '?',
+        ),
+      }),
+      '?',
+    ),
+    phases: a(
+      o({
+        add_invoice_items: a(
+          o({
+            discountable: 'bool',
+            discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' })),
+            metadata: 'meta',
+            period: o({
+              end: o({ timestamp: 'int', type: '!=min_item_period_end|phase_end|timestamp' }, '!'),
+              start: o({ timestamp: 'int', type: '!=max_item_period_start|phase_start|timestamp' }, '!'),
+            }),
+            price: 'str',
+            price_data: o({
+              currency: '!cur',
+              product: '!str',
+              tax_behavior: '=exclusive|inclusive|unspecified',
+              unit_amount: 'int',
+              unit_amount_decimal: 'dec',
+            }),
+            quantity: 'int',
+            tax_rates: a('str', '?'),
+          }),
+        ),
+        application_fee_percent: 'num',
+        automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+        billing_cycle_anchor: '=automatic|phase_start',
+        billing_thresholds: o({ amount_gte: 'int', reset_billing_cycle_anchor: 'bool' }, '?'),
+        collection_method: '=charge_automatically|send_invoice',
+        currency: 'cur',
+        default_payment_method: 'str',
+        default_tax_rates: a('str', '?'),
+        description: 'str?',
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        duration: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+        end_date: u('', 'int', '=now'),
+        invoice_settings: o({
+          account_tax_ids: a('str', '?'),
+          custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+          days_until_due: 'int',
+          description: 'str?',
+          footer: 'str?',
+          issuer: o({ account: 'str', type: '!=account|self' }),
+        }),
+        items: a(
+          o({
+            billing_thresholds: o({ usage_gte: '!int' }, '?'),
+            discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+            metadata: 'meta',
+            plan: 'str',
+            price: 'str',
+            price_data: o({
+              currency: '!cur',
+              product: '!str',
+              recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }, '!'),
+              tax_behavior: '=exclusive|inclusive|unspecified',
+              unit_amount: 'int',
+              unit_amount_decimal: 'dec',
+            }),
+            quantity: 'int',
+            tax_rates: a('str', '?'),
+          }),
+          '!',
+        ),
+        metadata: 'meta',
+        on_behalf_of: 'str',
+        proration_behavior: '=always_invoice|create_prorations|none',
+        start_date: u('', 'int', '=now'),
+        transfer_data: o({ amount_percent: 'num', destination: '!str' }),
+        trial: 'bool',
+        trial_end: u('', 'int', '=now'),
+      }),
+    ),
+    proration_behavior: '=always_invoice|create_prorations|none',
+  }), // SubscriptionSchedule.update
+  'POST /v1/subscription_schedules/:id/cancel': o({ expand: a('str'), invoice_now: 'bool', prorate: 'bool' }), // SubscriptionSchedule.cancel
+  'POST /v1/subscription_schedules/:id/release': o({ expand: a('str'), preserve_cancel_date: 'bool' }), // SubscriptionSchedule.release
   'POST /v1/subscriptions': o({
     add_invoice_items: a(
       o({

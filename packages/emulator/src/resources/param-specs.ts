@@ -44,3 +44,15 @@ for (const [route, fields] of Object.entries(extra)) {
   if (base?.fields === undefined) throw new Error(`param-specs: ${route} is not a route`);
   (paramSpecs as Record<string, SpecNode>)[route] = o({ ...base.fields, ...fields }, base.flags);
 }
+// The Stripe CLI's subscription_schedule.* fixtures still give phases `iterations` (before `duration`).
+for (const route of ['POST /v1/subscription_schedules', 'POST /v1/subscription_schedules/:id']) {
+  const base = paramSpecs[route];
+  const phases = base?.fields?.phases;
+  if (base?.fields === undefined || typeof phases !== 'object' || typeof phases.item !== 'object')
+    throw new Error(`param-specs: ${route} has no phases`);
+  const phase = phases.item;
+  (paramSpecs as Record<string, SpecNode>)[route] = o(
+    { ...base.fields, phases: a(o({ ...phase.fields, iterations: 'int' }, phase.flags), phases.flags) },
+    base.flags,
+  );
+}

@@ -73,6 +73,11 @@ export interface ConfirmPaymentIntentParams {
   setup_future_usage?: SetupFutureUsage | null | undefined;
   /** Stripe.js handles the next action itself (3-D Secure in its modal) even when a return_url is set. */
   use_stripe_sdk?: boolean | undefined;
+  /**
+   * Billing's off-session attempts (renewals): a card that needs 3-D Secure leaves the intent in
+   * `requires_action` for the customer to authenticate later, instead of declining.
+   */
+  off_session_awaits_action?: boolean | undefined;
 }
 
 type Listener = (ctx: EngineCtx, pi: PaymentIntent) => void;
@@ -274,7 +279,8 @@ function confirm(
     card.threeDSecure === 'always' ||
     (card.threeDSecure === 'until_setup' && !(priv.offSession && record.offSessionReady));
   if (needs3ds) {
-    if (priv.offSession) return fail(ctx, pi, pm, AUTHENTICATION_REQUIRED, true);
+    if (priv.offSession && !params.off_session_awaits_action)
+      return fail(ctx, pi, pm, AUTHENTICATION_REQUIRED, true);
     pi.status = 'requires_action';
     pi.next_action = nextAction(ctx, pi, params.use_stripe_sdk ? null : priv.returnUrl);
     ctx.emit('payment_intent.requires_action', pi);

@@ -17,7 +17,13 @@ import { type ItemChange, prorationItems } from './billing/proration.js';
 import { withRollback } from './billing/rollback.js';
 import { beforeRequest, touchBilling } from './billing/scheduler.js';
 import { billingSettings } from './billing/settings.js';
-import { cancelSubscription, emitSubscriptionUpdated } from './billing/subscription-hooks.js';
+import {
+  cancelSubscription,
+  emitSubscriptionUpdated,
+  missingPaymentMethodBehavior,
+  trialWillEnd,
+  trialWillEndIfClose,
+} from './billing/subscription-hooks.js';
 import {
   cycleLines,
   intervalOf,
@@ -101,23 +107,39 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
   });
 }
 
+export interface SubscriptionCreateOptions {
+  /** The subscription schedule that creates it (`subscription.schedule`). */
+  schedule?: string;
+  /**
+   * Created in the background (a schedule's phase starting), not by a request that waits for the
+   * payment: the subscription starts `active` (not `incomplete`) and its first invoice is a draft
+   * that finalizes and is charged an hour later, as a renewal's.
+   */
+  background?: boolean;
+}
+
 /**
  * Creates a subscription exactly as `POST /v1/subscriptions` does (Checkout in subscription mode
  * calls this too): items, trial, first invoice and its payment per `payment_behavior`, events in
  * Stripe's order. `params` are decoded form params. Throws Stripe errors (402 for
  * `error_if_incomplete` declines, leaving nothing behind).
  */
-export function createSubscriptionInternal(ctx: Ctx, params: Params): Subscription {
+export function createSubscriptionInternal(
+  ctx: Ctx,
+  params: Params,
+  opts: SubscriptionCreateOptions = {},
+): Subscription {
   const behavior = oneOf(params, 'payment_behavior', PAYMENT_BEHAVIORS) ?? 'allow_incomplete';
   if (behavior === 'error_if_incomplete')
-    return withRollback(ctx, () => createSubscription(ctx, params, behavior));
-  return createSubscription(ctx, params, behavior);
+    return withRollback(ctx, () => createSubscription(ctx, params, behavior, opts));
+  return createSubscription(ctx, params, behavior, opts);
 }
 
 function createSubscription(
   base: Ctx,
   p: Params,
   behavior: (typeof PAYMENT_BEHAVIORS)[number],
+  opts: SubscriptionCreateOptions = {},
 ): Subscription {
   const customerId = str(p, 'customer');
   if (!customerId) throw missingParam('customer');
@@ -242,9 +264,14 @@ function createSubscription(
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
-    schedule: null,
+    schedule: opts.schedule ?? null,
     start_date: now,
-    status: trialEnd !== null ? 'trialing' : collection === 'send_invoice' ? 'active' : 'incomplete',
+    status:
+      trialEnd !== null
+        ? 'trialing'
+        : collection === 'send_invoice' || opts.background
+          ? 'active'
+          : 'incomplete',
     test_clock: testClockOf(ctx, customer.id),
     transfer_data: null,
     trial_end: trialEnd,
@@ -289,6 +316,11 @@ function createSubscription(
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
+  if (opts.background && trialEnd === null) {
+    trialWillEndIfClose(ctx, sub);
+    touchBilling(ctx.app);
+    return sub;
+  }
   finalizeInvoice(ctx, inv);
   if (inv.status === 'open' && collection === 'charge_automatically' && behavior !== 'default_incomplete') {
     const pm = defaultPm ?? null;
@@ -309,6 +341,7 @@ function createSubscription(
       });
     }
   }
+  trialWillEndIfClose(ctx, sub);
   touchBilling(ctx.app);
   return sub;
 }
@@ -367,7 +400,7 @@ function applyItems(ctx: Ctx, sub: Subscription, list: Params[], now: number): I
 import { planOf as planOfPrice } from './billing/subscription-model.js';
 
 /** Invoices the subscription's pending items now (proration `always_invoice`, interval changes, trial_end=now). */
-function invoiceNow(
+export function invoiceNow(
   ctx: Ctx,
   sub: Subscription,
   lines: ReturnType<typeof cycleLines>,
@@ -494,8 +527,26 @@ function update(base: Ctx): Subscription {
   // Ending a trial now, or moving to another interval, restarts the cycle and invoices at once.
   const trialEndRaw = str(p, 'trial_end');
   let restart = intervalChanged;
-  if (trialEndRaw === 'now' && sub.status === 'trialing') {
+  const endsTrialNow = trialEndRaw === 'now' && sub.status === 'trialing';
+  // Without a payment method the trial's end behavior applies, as when it ends on its own.
+  const missing = endsTrialNow ? missingPaymentMethodBehavior(ctx, sub) : null;
+  if (endsTrialNow) {
     sub.trial_end = now;
+    if (!subState(ctx, sub).trial_will_end_sent) trialWillEnd(ctx, sub);
+  }
+  if (missing === 'cancel') {
+    cancelSubscription(ctx, sub, { reason: 'cancellation_requested' });
+    touchBilling(ctx.app);
+    return sub;
+  }
+  if (missing === 'pause') {
+    sub.status = 'paused';
+    emitSubscriptionUpdated(ctx, sub, before);
+    ctx.emit('customer.subscription.paused', sub);
+    touchBilling(ctx.app);
+    return sub;
+  }
+  if (endsTrialNow) {
     sub.status = 'active';
     restart = true;
   } else if (trialEndRaw !== undefined && trialEndRaw !== 'now') {
@@ -528,6 +579,8 @@ function update(base: Ctx): Subscription {
     newPeriod = { start: now, end };
   }
   emitSubscriptionUpdated(ctx, sub, before);
+  // A new trial shorter than trial_will_end's notice gets it at once.
+  trialWillEndIfClose(ctx, sub);
   if (restart && newPeriod) invoiceNow(ctx, sub, cycleLines(ctx, sub, newPeriod, false), newPeriod);
   else if (proration === 'always_invoice' && prorationInits.length > 0)
     invoiceNow(ctx, sub, [], periodOf(sub));
@@ -612,6 +665,7 @@ function resume(base: Ctx): Subscription {
   const end = periodEndFrom(sub, now);
   setPeriod(sub, now, end);
   emitSubscriptionUpdated(ctx, sub, before);
+  ctx.emit('customer.subscription.resumed', sub);
   const behavior = oneOf(base.params, 'proration_behavior', PRORATION) ?? 'create_prorations';
   if (behavior !== 'none')
     invoiceNow(ctx, sub, cycleLines(ctx, sub, { start: now, end }, false), { start: now, end });

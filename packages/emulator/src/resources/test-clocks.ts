@@ -115,6 +115,9 @@ function remove(ctx: Ctx): Stripe.TestHelpers.DeletedTestClock {
   for (const sub of [...ctx.store.c('subscription').values()]) {
     if (sub.test_clock === id) ctx.store.c('subscription').delete(sub.id);
   }
+  for (const s of [...ctx.store.c('subscription_schedule').values()]) {
+    if (s.test_clock === id) ctx.store.c('subscription_schedule').delete(s.id);
+  }
   for (const inv of [...ctx.store.c('invoice').values()]) {
     if (inv.test_clock === id) ctx.store.c('invoice').delete(inv.id);
   }

@@ -109,19 +109,34 @@ export function markPaid(
   if (sub) onSubscriptionInvoicePaid(ctx, sub, inv, opts.paymentMethod ?? null);
 }
 
+/** The outcome's error code when there was no payment method to charge at all. */
+const NO_PAYMENT_METHOD = 'invoice_no_payment_method';
+
 /** Records a failed collection attempt: counts it, plans the retry, emits `invoice.payment_failed`. */
 export function recordFailure(ctx: Ctx, inv: Invoice, outcome: PaymentOutcome, automatic: boolean): void {
   const state = invoiceState(ctx, inv);
   inv.attempted = true;
   inv.attempt_count += 1;
   const sub = subscriptionOf(inv);
-  if (automatic && sub && inv.collection_method === 'charge_automatically') {
+  // Without any payment method there is nothing to retry: the invoice waits (past_due) for the
+  // customer to pay it, and no retry schedule runs out to cancel the subscription.
+  const noPaymentMethod = outcome.error?.code === NO_PAYMENT_METHOD;
+  if (automatic && sub && inv.collection_method === 'charge_automatically' && !noPaymentMethod) {
     state.failed_attempts += 1;
     inv.next_payment_attempt = nextRetryAt(ctx, state.failed_attempts, ctx.now());
+  } else if (noPaymentMethod) {
+    inv.next_payment_attempt = null;
   }
+  // A payment that needs 3-D Secure failed for now, and asks the customer to act (Stripe sends both).
+  ctx.emit('invoice.payment_failed', inv);
   if (outcome.status === 'requires_action') ctx.emit('invoice.payment_action_required', inv);
-  else ctx.emit('invoice.payment_failed', inv);
-  if (sub) onSubscriptionInvoiceFailed(ctx, sub, inv, automatic && inv.next_payment_attempt === null);
+  if (sub)
+    onSubscriptionInvoiceFailed(
+      ctx,
+      sub,
+      inv,
+      automatic && !noPaymentMethod && inv.next_payment_attempt === null,
+    );
 }
 
 /** The payment method an invoice is charged with: the invoice's, its subscription's, then the customer's. */
@@ -170,7 +185,7 @@ export function attemptPayment(
     const outcome: PaymentOutcome = {
       status: 'requires_payment_method',
       paymentMethod: null,
-      error: { code: 'invoice_no_payment_method', message: 'The customer has no default payment method.' },
+      error: { code: NO_PAYMENT_METHOD, message: 'The customer has no default payment method.' },
     };
     if (opts.automatic) recordFailure(ctx, inv, outcome, true);
     if (opts.throwOnDecline) {
@@ -188,6 +203,14 @@ export function attemptPayment(
     outcome = port.confirm(ctx, state.payment_intent, pm, opts.offSession);
   } finally {
     pendingAttempt.delete(state.payment_intent);
+  }
+  if (opts.throwOnDecline && outcome.status === 'requires_action') {
+    throw cardError(
+      'invoice_payment_intent_requires_action',
+      undefined,
+      'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice.',
+      { payment_intent: { id: state.payment_intent } },
+    );
   }
   if (opts.throwOnDecline && outcome.status !== 'succeeded') {
     const e = outcome.error ?? { code: 'card_declined', message: 'Your card was declined.' };

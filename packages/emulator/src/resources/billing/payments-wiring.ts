@@ -69,7 +69,11 @@ registerInvoicePayments({
   },
   confirm(ctx, id, paymentMethod, offSession) {
     const pi = requirePi(ctx, id);
-    confirmPaymentIntentInternal(ctx, pi, { payment_method: paymentMethod, off_session: offSession });
+    confirmPaymentIntentInternal(ctx, pi, {
+      payment_method: paymentMethod,
+      off_session: offSession,
+      off_session_awaits_action: true,
+    });
     return outcomeOf(pi);
   },
   cancel(ctx, id) {

@@ -20,15 +20,23 @@ import { periodOf } from './subscription-model.js';
  * go stale: `runDue` repeatedly picks the earliest due job of a time domain — a test clock, or the
  * emulator clock for customers without one — and runs it at its own time, until none is left.
  */
-interface Job {
+export interface Job {
   at: number;
   /** Tie-breaker at equal times: lower first (lifecycle before collection). */
   rank: number;
   run(ctx: Ctx): void;
 }
 
+/** More time-driven work from other modules (subscription schedules' phases), same rules. */
+const jobSources: ((app: App, domain: string | null, out: Job[]) => void)[] = [];
+
+export function addJobSource(source: (app: App, domain: string | null, out: Job[]) => void): void {
+  jobSources.push(source);
+}
+
 function jobs(app: App, domain: string | null): Job[] {
   const out: Job[] = [];
+  for (const source of jobSources) source(app, domain, out);
   const store = app.store;
   const settings = billingSettings(app);
   for (const sub of store.c('subscription').values()) {

@@ -63,6 +63,13 @@ export function onSubscriptionInvoiceFailed(ctx: Ctx, subId: string, inv: Invoic
   }
 }
 
+const canceledListeners: ((ctx: Ctx, sub: Subscription) => void)[] = [];
+
+/** Told after any subscription is canceled (its subscription schedule follows). */
+export function onSubscriptionCanceled(listener: (ctx: Ctx, sub: Subscription) => void): void {
+  canceledListeners.push(listener);
+}
+
 /** Ends a subscription now: `canceled`, `customer.subscription.deleted`. */
 export function cancelSubscription(
   ctx: Ctx,
@@ -85,12 +92,23 @@ export function cancelSubscription(
     reason: opts.reason,
   };
   ctx.emit('customer.subscription.deleted', sub);
+  for (const listener of canceledListeners) listener(ctx, sub);
 }
 
 /** `customer.subscription.trial_will_end`, once, a few days before the trial ends. */
 export function trialWillEnd(ctx: Ctx, sub: Subscription): void {
   subState(ctx, sub).trial_will_end_sent = true;
   ctx.emit('customer.subscription.trial_will_end', sub);
+}
+
+/**
+ * A trial that ends sooner than `trial_will_end` would be due (three days by default) gets it at
+ * once, as Stripe sends it; the scheduler sends it for longer trials.
+ */
+export function trialWillEndIfClose(ctx: Ctx, sub: Subscription): void {
+  if (sub.status !== 'trialing' || sub.trial_end === null) return;
+  if (subState(ctx, sub).trial_will_end_sent) return;
+  if (sub.trial_end - billingSettings(ctx.app).trialWillEndDays * 86_400 <= ctx.now()) trialWillEnd(ctx, sub);
 }
 
 /** The first invoice was never paid: `incomplete_expired`, its invoice voided. */
@@ -132,15 +150,15 @@ export function renew(ctx: Ctx, sub: Subscription): void {
   const before = structuredClone(sub);
   const wasTrial = sub.status === 'trialing';
   if (wasTrial) {
-    const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
-    const missing = sub.trial_settings?.end_behavior.missing_payment_method;
-    if (pm === null && missing === 'cancel') {
+    const missing = missingPaymentMethodBehavior(ctx, sub);
+    if (missing === 'cancel') {
       cancelSubscription(ctx, sub, { reason: 'cancellation_requested' });
       return;
     }
-    if (pm === null && missing === 'pause') {
+    if (missing === 'pause') {
       sub.status = 'paused';
       updated(ctx, sub, before);
+      ctx.emit('customer.subscription.paused', sub);
       return;
     }
     sub.status = 'active';
@@ -178,6 +196,18 @@ export function renew(ctx: Ctx, sub: Subscription): void {
       }
     }
   }
+}
+
+/**
+ * What `trial_settings.end_behavior.missing_payment_method` asks for when the trial ends now:
+ * `pause` or `cancel` when there is no payment method (the subscription's or the customer's
+ * default), else null (the renewal invoice is created as usual, `create_invoice`).
+ */
+export function missingPaymentMethodBehavior(ctx: Ctx, sub: Subscription): 'pause' | 'cancel' | null {
+  const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
+  if (pm !== null) return null;
+  const missing = sub.trial_settings?.end_behavior.missing_payment_method;
+  return missing === 'pause' ? 'pause' : missing === 'cancel' ? 'cancel' : null;
 }
 
 function customerDefaultPm(ctx: Ctx, customer: string): string | null {
