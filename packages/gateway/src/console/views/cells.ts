@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { dateTime } from '../../pages/format.js';
 import { type Html, html, type Interpolation } from '../../pages/html.js';
-import { minorToDecimal } from '../../whmcs/money.js';
+import { minorToDecimal } from '../../platform/money.js';
 import type { ConsoleSession } from '../kit.js';
 import { actionForm, notice } from '../ui.js';
 
