@@ -133,6 +133,39 @@ describe('console table views', () => {
     }
   });
 
+  test('an unknown console page is a 404 page in the console layout; signed out, the sign-in form first', async () => {
+    for (const url of [
+      '/console/nope',
+      '/console/payments/pi_missing',
+      '/console/a/b/c?x=1',
+      '/console/events/evt_missing',
+      '/console/notifications/ntf_missing',
+    ]) {
+      const r = await get(url);
+      assert.equal(r.statusCode, 404, url);
+      assert.match(r.headers['content-type'] as string, /^text\/html/, url);
+      assert.match(r.body, /<title>Not found · [^<]+ console<\/title>/, url);
+      assert.match(r.body, /<nav aria-label="Console" class="console-nav">/, `${url}: the console's nav`);
+      assert.match(r.body, /<a class="button" href="\/console">Back to the overview<\/a>/, url);
+    }
+    assert.match((await get('/console/nope')).body, /There is no console page at \/console\/nope\./);
+    const head = await t.app.inject({
+      method: 'HEAD',
+      url: '/console/nope',
+      headers: { cookie: admin.cookie },
+    });
+    assert.equal(head.statusCode, 404);
+    for (const url of ['/console/nope', '/console/payments/pi_missing']) {
+      const out = await t.app.inject({ method: 'GET', url });
+      assert.equal(out.statusCode, 303, url);
+      assert.equal(out.headers.location, `/console/sign-in?next=${encodeURIComponent(url)}`);
+    }
+    // Outside /console/ the API's JSON 404 is unchanged.
+    const api = await t.app.inject({ method: 'GET', url: '/v1/nope' });
+    assert.equal(api.statusCode, 404);
+    assert.match(api.headers['content-type'] as string, /^application\/json/);
+  });
+
   test('a customer filter that names nobody shows nothing (not everyone)', async () => {
     await t.context.db.query(
       `INSERT INTO customers (id, external_id) VALUES ('cust_views_1', 'views-1');
@@ -164,7 +197,10 @@ describe('console table views', () => {
     assert.ok(routes.length >= 20, `the views' routes were found (${routes.length})`);
     for (const r of routes) {
       const url = r.url
-        .replace(':id', r.url.includes('/events/') ? 'evt_x1' : '1')
+        .replace(
+          ':id',
+          r.url.includes('/events/') ? 'evt_x1' : r.url.includes('/notifications/') ? 'ntf_x1' : '1',
+        )
         .replace(':session', 'cs_x1');
       const res =
         r.method === 'GET' ? await t.app.inject({ method: 'GET', url }) : await post(url, { _csrf: 'x' }, '');
