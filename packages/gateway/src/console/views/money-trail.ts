@@ -8,6 +8,7 @@ import { html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { AppError } from '../../platform/errors.js';
 import { listRefunds, refundStatuses } from '../../refunds/service.js';
+import { WHMCS_PENDING_ID } from '../../whmcs/routes.js';
 import { listWhmcsPending, retryWhmcsPending } from '../../whmcs/service.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
 import {
@@ -216,7 +217,9 @@ ${
         schema: {
           ...hide,
           params: z.object({
-            id: z.string().regex(/^(cs|re|du)_[A-Za-z0-9_-]{1,200}$/, 'expected a cs_…, re_… or du_… id'),
+            id: z
+              .string()
+              .regex(WHMCS_PENDING_ID, 'expected an id from this list (cs_…, re_…, du_…, …-reversed)'),
           }),
           body: z.object({ _csrf: csrfBody }),
         },
