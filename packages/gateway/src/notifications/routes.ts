@@ -36,7 +36,8 @@ function deliveryView(d: DeliveryRow): z.infer<typeof deliverySchema> {
 const notificationSchema = z.object({
   id: z.string(),
   type: z.string(),
-  created: z.number().int(),
+  /** Unix seconds; null for a job written without it (by hand, or by an older version). */
+  created: z.number().int().nullable(),
   data: z.record(z.string(), z.unknown()),
   deliveries: z.array(deliverySchema),
 });
@@ -59,9 +60,9 @@ export function notificationRoutes(s: AppContext): FastifyPluginAsyncZod {
         const { notification: n, deliveries } = await notificationDeliveries(s, request.params.id);
         return {
           id: n.id,
-          type: n.type,
-          created: n.created,
-          data: n.data,
+          type: typeof n.type === 'string' ? n.type : '',
+          created: typeof n.created === 'number' && Number.isInteger(n.created) ? n.created : null,
+          data: typeof n.data === 'object' && n.data !== null ? n.data : {},
           deliveries: deliveries.map(deliveryView),
         };
       },

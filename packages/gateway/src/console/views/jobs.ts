@@ -143,9 +143,11 @@ function redeliverButton(session: ConsoleSession, id: string, back: 'list' | 'de
   });
 }
 
+/** The customer a notification is about, by the product's id for them when the data has it. */
 function customerOf(data: Record<string, unknown> | undefined): Interpolation {
   const c = data?.customer;
-  return typeof c === 'string' ? html`<a href="/console/customers/${c}">${c}</a>` : '—';
+  const name = typeof data?.external_id === 'string' ? data.external_id : String(c);
+  return typeof c === 'string' ? html`<a href="/console/customers/${c}">${name}</a>` : '—';
 }
 
 const redeliveryNotice = {
@@ -204,12 +206,6 @@ const notificationColumns: Column<JobRow>[] = [
     csv: (j) => j.last_error,
   },
   { label: 'Updated', cell: (j) => when(j.updated_at), csv: (j) => iso(j.updated_at) },
-  {
-    label: 'Data',
-    cell: (j) =>
-      html`<details><summary>Show</summary><pre class="payload">${JSON.stringify(notificationOf(j).data ?? {}, null, 2)}</pre></details>`,
-    csv: (j) => JSON.stringify(notificationOf(j).data ?? {}),
-  },
 ];
 
 export const notificationsView: ConsoleView = {
@@ -218,7 +214,7 @@ export const notificationsView: ConsoleView = {
     registerTable(app, kit, {
       path: '/console/notifications',
       title: 'Notifications',
-      intro: `What paydesk told the product (${kit.s.config.notifyUrl ? new URL(kit.s.config.notifyUrl).host : 'no PAYDESK_NOTIFY_URL is set'}): every delivery, newest first, with its attempts and last error. Redeliver any notification, delivered or not; its page shows all its deliveries.`,
+      intro: `What paydesk told the product (${kit.s.config.notifyUrl ? new URL(kit.s.config.notifyUrl).host : 'no PAYDESK_NOTIFY_URL is set'}): every delivery, newest first, with its attempts and last error. Redeliver any notification, delivered or not; its page shows its data and all its deliveries.`,
       filters: [
         {
           name: 'status',
@@ -244,6 +240,7 @@ export const notificationsView: ConsoleView = {
       ],
       exportColumns: [
         ...notificationColumns,
+        { label: 'Data', cell: () => '', csv: (j) => JSON.stringify(notificationOf(j).data ?? {}) },
         { label: 'Job', cell: () => '', csv: (j) => j.id },
         { label: 'Redelivery of', cell: () => '', csv: (j) => redeliveryOf(j) ?? null },
       ],

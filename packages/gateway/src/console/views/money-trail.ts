@@ -166,6 +166,13 @@ export const disputesView: ConsoleView = {
   },
 };
 
+/** What an item writes on its invoice: a payment, a refund or chargeback (money out), or its reversal (money back in). */
+function whatOf(w: { kind: string; id: string }): string {
+  if (w.id.endsWith('-reversed')) return 'refund reversed';
+  if (w.id.endsWith('-reinstated')) return 'dispute won';
+  return w.kind;
+}
+
 export const whmcsView: ConsoleView = {
   nav: { path: '/console/whmcs', label: 'WHMCS' },
   register(app, kit) {
@@ -184,13 +191,19 @@ ${
     : renderTable(
         [
           { label: 'Invoice', num: true, cell: (w) => `#${w.invoice}` },
-          { label: 'What', cell: (w) => w.kind },
+          { label: 'What', cell: (w) => whatOf(w) },
           { label: 'Amount', num: true, cell: (w) => money(BigInt(w.amount), w.currency.toLowerCase()) },
-          { label: 'Status', cell: (w) => badge(w.status === 'waiting' ? 'recording' : w.status) },
-          { label: 'Attempts', num: true, cell: (w) => w.attempts },
-          { label: 'Last error', cell: (w) => clip(w.last_error) },
-          { label: 'Id', cell: (w) => ident(w.id) },
-          { label: 'Charge', cell: (w) => ident(w.charge) },
+          {
+            label: 'Status',
+            cell: (w) =>
+              html`${badge(w.status === 'waiting' ? 'recording' : w.status)} <span class="muted small nowrap">${w.attempts} ${w.attempts === 1 ? 'attempt' : 'attempts'}</span>`,
+          },
+          { label: 'Last error', cell: (w) => clip(w.last_error, true) },
+          {
+            label: 'Stripe',
+            cell: (w) =>
+              w.charge && w.charge !== w.id ? html`${ident(w.id)}<br>${ident(w.charge)}` : ident(w.id),
+          },
           { label: 'Updated', cell: (w) => when(w.updated) },
           {
             label: 'Action',

@@ -268,5 +268,19 @@ describe('console: notifications redelivered', () => {
     assert.equal(action.statusCode, 404);
     const bad = await get('/console/notifications/not-a-notification', admin);
     assert.equal(bad.statusCode, 400);
+    // A notify job written without `created` or `data` (by hand, or by an older version): shown, not a 500.
+    await t.context.db.query(
+      `INSERT INTO jobs (kind, key, payload, status, attempts, max_attempts)
+       VALUES ('notify', 'hand:1', '{"notification": {"id": "ntf_by_hand1", "type": "credits.updated"}}', 'done', 1, 8)`,
+    );
+    const byHand = await t.app.inject({
+      method: 'GET',
+      url: '/admin/notifications/ntf_by_hand1',
+      headers: auth(TEST_ADMIN_KEY),
+    });
+    assert.equal(byHand.statusCode, 200, byHand.body);
+    assert.deepEqual([JSON.parse(byHand.body).created, JSON.parse(byHand.body).data], [null, {}]);
+    assert.equal((await get('/console/notifications/ntf_by_hand1', admin)).statusCode, 200);
+    assert.equal((await get('/console/notifications?status=done', admin)).statusCode, 200);
   });
 });
