@@ -193,6 +193,50 @@ describe('console table views', () => {
     assert.match(page, /9\.00 EUR/);
   });
 
+  test('customers: access is what the entitlements API answers (none once a past-due grace period ended)', async () => {
+    const key = await t.apiKey(['read', 'write']);
+    const made: Record<string, string> = {};
+    for (const [ext, status, since] of [
+      ['views-active', 'active', null],
+      ['views-grace', 'past_due', new Date(t.context.now().getTime() - 3_600_000)],
+      ['views-lapsed', 'past_due', new Date(t.context.now().getTime() - 90 * 86_400_000)],
+    ] as const) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/customers',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { external_id: ext },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      made[ext] = JSON.parse(r.body).id as string;
+      await t.context.db.query(
+        `INSERT INTO entitlements (customer_id, plan, status, keys, past_due_since) VALUES ($1, 'pro', $2, $3, $4)`,
+        [made[ext], status, ['api', 'export'], since],
+      );
+    }
+    for (const [ext, id] of Object.entries(made)) {
+      const api = await t.app.inject({
+        method: 'GET',
+        url: `/v1/customers/${id}/entitlements`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const access = (JSON.parse(api.body) as { access: string[] }).access;
+      assert.deepEqual(access, ext === 'views-lapsed' ? [] : ['api', 'export'], ext);
+      const page = (await get(`/console/customers/${id}`)).body;
+      const shown = /<dt>Access<\/dt><dd>([^<]*)/.exec(page)?.[1]?.trim();
+      assert.equal(
+        shown,
+        access.length > 0 ? access.join(', ') : 'none',
+        `${ext}: the console shows the API's access`,
+      );
+      if (ext === 'views-lapsed') assert.match(page, /past due: grace ended/);
+      if (ext === 'views-grace') assert.match(page, /past due: grace until/);
+      const csv = (await get(`/console/customers?customer=${ext}&format=csv`)).body.split('\r\n')[1]!;
+      assert.ok(csv.startsWith(`${ext},`), csv);
+      assert.ok(csv.includes(`,${access.join(' ')},`), `${ext}: ${csv}`);
+    }
+  });
+
   test('without a session: pages go to sign-in, posts are refused', async () => {
     assert.ok(routes.length >= 20, `the views' routes were found (${routes.length})`);
     for (const r of routes) {
