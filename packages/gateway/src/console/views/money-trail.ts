@@ -25,7 +25,7 @@ import {
 } from './cells.js';
 import { NO_CUSTOMER } from './payments.js';
 import { findCustomerId, type ListPage } from './queries.js';
-import { type Column, optional, registerPage, registerTable, renderTable } from './table.js';
+import { type Column, csvLink, optional, registerPage, registerTable, renderTable } from './table.js';
 
 type RefundRow = Awaited<ReturnType<typeof listRefunds>>['data'][number];
 type DisputeRow = Awaited<ReturnType<typeof listDisputes>>['data'][number];
@@ -179,12 +179,42 @@ export const whmcsView: ConsoleView = {
     registerPage(app, kit, {
       path: '/console/whmcs',
       title: 'WHMCS payments',
+      csv: {
+        header: [
+          'What',
+          'Id',
+          'Invoice',
+          'Amount',
+          'Currency',
+          'Status',
+          'Attempts',
+          'Last error',
+          'Charge',
+          'Created',
+          'Updated',
+        ],
+        rows: async () =>
+          (kit.s.config.whmcs ? await listWhmcsPending(kit.s) : []).map((w) => [
+            whatOf(w),
+            w.id,
+            w.invoice,
+            w.amount,
+            w.currency,
+            w.status,
+            w.attempts,
+            w.last_error,
+            w.charge,
+            w.created,
+            w.updated,
+          ]),
+      },
       body: async (session, q) => {
         const configured = Boolean(kit.s.config.whmcs);
         const rows = configured ? await listWhmcsPending(kit.s) : [];
         return html`<h1>WHMCS: not on the invoice yet</h1>
 <p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (waiting), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
 ${doneNotice({ retried: '{ref} will be written to WHMCS again.' }, q)}
+${configured && rows.length > 0 ? csvLink('/console/whmcs') : ''}
 ${
   !configured
     ? html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL): there is nothing to record.</p>`

@@ -93,7 +93,7 @@ describe('console table views', () => {
       assert.match(page.headers['content-type'] as string, /^text\/html/);
       assert.match(page.body, /<h1>/);
     }
-    for (const url of lists) {
+    for (const url of [...lists, '/console/whmcs', '/console/api-keys']) {
       const csv = await get(`${url}?format=csv`);
       assert.equal(csv.statusCode, 200, url);
       assert.match(csv.headers['content-type'] as string, /^text\/csv/);

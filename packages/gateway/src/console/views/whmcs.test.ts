@@ -181,6 +181,27 @@ describe('console: WHMCS payments pending', () => {
     assert.match(cell(refused, 'Stripe')!, new RegExp(`^${mismatch.session} ch_\\w+$`));
     for (const id of [dead.session, dead.refund, mismatch.session])
       assert.match(page.body, new RegExp(`action="/console/whmcs/${id}/retry"`));
+    // The same list as CSV: amounts in minor units, as `paydesk whmcs pending` and the API give them.
+    const csv = await get('/console/whmcs?format=csv', admin);
+    assert.equal(csv.statusCode, 200);
+    assert.match(csv.headers['content-type'] as string, /^text\/csv/);
+    const lines = csv.body.trimEnd().split('\r\n');
+    assert.equal(
+      lines[0],
+      'What,Id,Invoice,Amount,Currency,Status,Attempts,Last error,Charge,Created,Updated',
+    );
+    assert.equal(lines.length, 4);
+    assert.match(
+      lines[1]!,
+      new RegExp(
+        `^payment,${dead.session},${dead.invoice},1100,USD,dead,8,[^,]*could not be reached[^,]*,${dead.charge},`,
+      ),
+    );
+    assert.match(lines[2]!, new RegExp(`^refund,${dead.refund},${dead.invoice},300,USD,dead,8,`));
+    assert.match(
+      lines[3]!,
+      new RegExp(`^payment,${mismatch.session},${mismatch.invoice},4000,USD,mismatch,1,`),
+    );
   });
 
   test('retry: refused without the CSRF token and for a read-only sign-in; done once, audited', async () => {
