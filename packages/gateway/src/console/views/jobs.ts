@@ -26,9 +26,21 @@ import { type Column, optional, registerTable, renderTable } from './table.js';
 const jobStatuses = ['queued', 'running', 'done', 'dead'] as const;
 type JobRow = Awaited<ReturnType<typeof listJobs>>['data'][number];
 
+/** The status filter: the queue's statuses, and `retrying` (failed, queued to be tried again). */
+const statusFilters = ['queued', 'retrying', 'running', 'done', 'dead'] as const;
+type StatusFilter = (typeof statusFilters)[number];
+
+function statusOf(q: Record<string, string | undefined>): {
+  status: (typeof jobStatuses)[number] | undefined;
+  retrying: boolean;
+} {
+  const f = q.status as StatusFilter | undefined;
+  return f === 'retrying' ? { status: undefined, retrying: true } : { status: f, retrying: false };
+}
+
 async function jobsPage(
   s: AppContext,
-  f: { status?: (typeof jobStatuses)[number] | undefined; kind?: string | undefined },
+  f: { status?: (typeof jobStatuses)[number] | undefined; retrying: boolean; kind?: string | undefined },
   cursor: string | undefined,
   limit: number,
 ): Promise<ListPage<JobRow>> {
@@ -46,7 +58,7 @@ const retryColumn: Column<JobRow> = {
 
 const notices = { retried: 'Job {ref} is queued again.' };
 const jobQuery = z.object({
-  status: optional(z.enum(jobStatuses)),
+  status: optional(z.enum(statusFilters)),
   kind: optional(z.string().regex(/^[a-z_.-]{1,100}$/, 'expected a job kind like refund.execute')),
   ...doneQuery,
 });
@@ -84,19 +96,24 @@ export const jobsView: ConsoleView = {
       intro:
         'Background work: refunds, notifications, WHMCS recording. A dead job gave up after its last attempt; retry it once the cause is fixed.',
       filters: [
-        { name: 'status', label: 'Status', options: jobStatuses.map((s) => [s, s] as const) },
+        {
+          name: 'status',
+          label: 'Status',
+          options: statusFilters.map((s) => [s, s === 'retrying' ? 'retrying (failed)' : s] as const),
+        },
         { name: 'kind', label: 'Kind', placeholder: 'refund.execute' },
       ],
       query: jobQuery,
-      filter: async (_s, q) => ({
-        status: q.status as (typeof jobStatuses)[number] | undefined,
-        kind: q.kind,
-      }),
+      filter: async (_s, q) => ({ ...statusOf(q), kind: q.kind }),
       page: jobsPage,
       columns: [
         { label: 'Job', cell: (j) => ident(String(j.id)), csv: (j) => j.id },
         { label: 'Kind', cell: (j) => j.kind, csv: (j) => j.kind },
-        { label: 'Status', cell: (j) => badge(j.status), csv: (j) => j.status },
+        {
+          label: 'Status',
+          cell: (j) => (j.status === 'queued' && j.attempts > 0 ? badge('retrying') : badge(j.status)),
+          csv: (j) => j.status,
+        },
         {
           label: 'Attempts',
           num: true,
@@ -133,7 +150,15 @@ function notificationOf(j: Pick<JobRow, 'payload'>): {
 }
 
 const notificationId = z.string().regex(/^ntf_[A-Za-z0-9_-]{1,100}$/, 'expected a notification id (ntf_…)');
-const deliveryLabel = (status: string) => (status === 'done' ? 'delivered' : status);
+const deliveryLabel = (status: string) =>
+  status === 'done' ? 'delivered' : status === 'retrying' ? 'failing (will retry)' : status;
+
+/** A delivery's status; a queued one whose last attempt failed is failing (it will be tried again). */
+function deliveryBadge(d: { status: string; attempts: number }): Html {
+  return d.status === 'queued' && d.attempts > 0
+    ? badge('retrying', deliveryLabel('retrying'))
+    : badge(d.status, deliveryLabel(d.status));
+}
 
 /** The Redeliver form: a fresh request id per form drawn, so a double click delivers once. */
 function redeliverButton(session: ConsoleSession, id: string, back: 'list' | 'detail'): Html {
@@ -164,7 +189,7 @@ const deliveryColumns: Column<DeliveryRow>[] = [
       return of === undefined ? 'first' : `redelivery (of job ${of})`;
     },
   },
-  { label: 'Status', cell: (d) => badge(d.status, deliveryLabel(d.status)) },
+  { label: 'Status', cell: (d) => deliveryBadge(d) },
   { label: 'Attempts', num: true, cell: (d) => `${d.attempts} / ${d.max_attempts}` },
   { label: 'Last error', cell: (d) => clip(d.last_error) },
   { label: 'Queued', cell: (d) => when(d.created_at) },
@@ -196,7 +221,7 @@ const notificationColumns: Column<JobRow>[] = [
   {
     label: 'Delivery',
     cell: (j) =>
-      html`${badge(j.status, deliveryLabel(j.status))}${redeliveryOf(j) === undefined ? '' : html` <span class="muted small">redelivery</span>`}`,
+      html`${deliveryBadge(j)}${redeliveryOf(j) === undefined ? '' : html` <span class="muted small">redelivery</span>`}`,
     csv: (j) => j.status,
   },
   { label: 'Attempts', num: true, cell: (j) => j.attempts, csv: (j) => j.attempts },
@@ -219,14 +244,11 @@ export const notificationsView: ConsoleView = {
         {
           name: 'status',
           label: 'Delivery',
-          options: jobStatuses.map((s) => [s, deliveryLabel(s)] as const),
+          options: statusFilters.map((s) => [s, deliveryLabel(s)] as const),
         },
       ],
       query: jobQuery.omit({ kind: true }),
-      filter: async (_s, q) => ({
-        status: q.status as (typeof jobStatuses)[number] | undefined,
-        kind: NOTIFY_JOB,
-      }),
+      filter: async (_s, q) => ({ ...statusOf(q), kind: NOTIFY_JOB }),
       page: jobsPage,
       columns: [
         ...notificationColumns,
@@ -264,7 +286,7 @@ export const notificationsView: ConsoleView = {
 <h1>${n.type} <code class="details">${n.id}</code></h1>
 ${doneNotice(redeliveryNotice, request.query)}
 <div class="card"><dl class="facts">
-<dt>Latest delivery</dt><dd>${badge(last.status, deliveryLabel(last.status))}</dd>
+<dt>Latest delivery</dt><dd>${deliveryBadge(last)}</dd>
 <dt>Deliveries</dt><dd>${deliveries.length}</dd>
 <dt>Customer</dt><dd>${customerOf(n.data)}</dd>
 <dt>Created</dt><dd>${when(typeof n.created === 'number' ? new Date(n.created * 1000) : null)}</dd>

@@ -19,6 +19,7 @@ const SECRET = 'notify-secret-for-the-console-test-0123456789';
 /** What the product received: each POST's notification and whether its signature verified. */
 const received: { id: string; type: string; signed: boolean }[] = [];
 let product: Server;
+let refusing = true;
 
 const t = useTestApp(async () => {
   product = createServer((req, res) => {
@@ -28,7 +29,12 @@ const t = useTestApp(async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = String(req.headers['paydesk-signature'] ?? '');
       const t = Number(/^t=(\d+),/.exec(header)?.[1]);
-      const n = JSON.parse(body) as { id: string; type: string };
+      const n = JSON.parse(body) as { id: string; type: string; data: { delta?: number } };
+      // The product refuses the notifications of a 7-credit grant while `refusing` (a failing delivery).
+      if (refusing && n.data.delta === 7) {
+        res.writeHead(503).end('busy');
+        return;
+      }
       received.push({ id: n.id, type: n.type, signed: header === signNotification(SECRET, body, t) });
       res.writeHead(200).end('ok');
     });
@@ -230,6 +236,52 @@ describe('console: notifications redelivered', () => {
       ],
     );
     assert.equal((await audited()).length, 2);
+  });
+
+  test('a failing notification (the product answers 503, the queue will retry) is listed as failing and redelivered', async () => {
+    const key = await t.apiKey(['read', 'write']);
+    const customer = await newCustomer(t, key, 'notify-console-2');
+    const r = await t.app.inject({
+      method: 'POST',
+      url: `/v1/customers/${customer}/credits/adjust`,
+      headers: auth(key),
+      payload: { amount: 7, idempotency_key: 'notify-console-seven' },
+    });
+    assert.ok(r.statusCode === 200 || r.statusCode === 201, r.body);
+    let id: string | undefined;
+    for (let i = 0; i < 1000 && !id; i++) {
+      const failing = await t.context.db.query<{ id: string }>(
+        `SELECT payload -> 'notification' ->> 'id' AS id FROM jobs
+         WHERE kind = 'notify' AND status = 'queued' AND attempts > 0 AND payload -> 'notification' -> 'data' ->> 'delta' = '7'`,
+      );
+      id = failing.rows[0]?.id;
+      if (!id) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(id, 'the delivery failed once and waits for its next attempt');
+    const list = await get('/console/notifications?status=retrying', admin);
+    assert.equal(list.statusCode, 200);
+    const rows = list.body.split('<tr>').filter((row) => row.includes('/redeliver"'));
+    assert.equal(rows.length, 1, 'only the failing delivery is listed');
+    assert.match(rows[0]!, new RegExp(`/console/notifications/${id}/redeliver`));
+    assert.match(rows[0]!, /<span class="badge warn">failing \(will retry\)<\/span>/);
+    assert.match(rows[0]!, /the notification endpoint answered 503/);
+    const jobs = await get('/console/jobs?status=retrying', admin);
+    assert.match(jobs.body, /<span class="badge warn">retrying<\/span>/);
+
+    refusing = false;
+    const redo = await post(
+      `/console/notifications/${id}/redeliver`,
+      { _csrf: admin.csrf, request_id: 'console-failing-1' },
+      admin,
+    );
+    assert.equal(redo.statusCode, 303, redo.body);
+    for (let i = 0; i < 1000 && timesReceived(id) === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(timesReceived(id) >= 1, 'the product got it');
+    await t.context.queue.idle();
+    const [first, second] = await deliveries(id);
+    assert.deepEqual([second?.redelivery_of, second?.status], [first?.job, 'done']);
+    assert.ok((first?.attempts ?? 0) >= 1, 'the first delivery kept its failed attempts');
   });
 
   test('the admin API redelivers through the same service; unknown notifications are 404 pages', async () => {
