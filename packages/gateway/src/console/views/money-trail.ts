@@ -212,7 +212,7 @@ export const whmcsView: ConsoleView = {
         const configured = Boolean(kit.s.config.whmcs);
         const rows = configured ? await listWhmcsPending(kit.s) : [];
         return html`<h1>WHMCS: not on the invoice yet</h1>
-<p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (waiting), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
+<p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (recording), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
 ${doneNotice({ retried: '{ref} will be written to WHMCS again.' }, q)}
 ${configured && rows.length > 0 ? csvLink('/console/whmcs') : ''}
 ${
