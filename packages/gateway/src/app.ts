@@ -18,6 +18,7 @@ import type { AppContext } from './context.js';
 import { creditRoutes } from './credits/routes.js';
 import { customerRoutes } from './customers/routes.js';
 import { disputeRoutes } from './disputes/routes.js';
+import { notificationRoutes } from './notifications/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import { loadAssets } from './pages/assets.js';
 import { pageRoutes } from './pages/routes.js';
@@ -190,6 +191,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(refundRoutes(ctx));
   await app.register(disputeRoutes(ctx));
   await app.register(queueAdminRoutes(ctx));
+  await app.register(notificationRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(portalRoutes(ctx));
   await app.register(adminRoutes(ctx));

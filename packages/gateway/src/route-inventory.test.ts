@@ -99,6 +99,12 @@ const publicRoutes: Readonly<Record<string, string>> = {
     'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
   'GET /console/notifications':
     'operator console table view: console cookie session checked by the page (console/views/)',
+  'GET /console/notifications/:id':
+    'operator console table view: console cookie session checked by the page (console/views/)',
+  'POST /console/notifications/:id/redeliver':
+    'operator console action: console cookie session, CSRF token and admin role checked by kit.actor (console/views/)',
+  'GET /console/*':
+    'operator console: any other page under /console/ is a 404 page once signed in (sign-in first), console/routes.ts',
   'GET /console/whmcs':
     'operator console table view: console cookie session checked by the page (console/views/)',
   'POST /console/whmcs/:id/retry':
@@ -183,6 +189,8 @@ const samples: Readonly<Record<string, { url: string; payload?: Record<string, u
   'GET /v1/disputes/:id': { url: '/v1/disputes/dp_x' },
   'GET /admin/jobs': { url: '/admin/jobs' },
   'POST /admin/jobs/:id/retry': { url: '/admin/jobs/1/retry' },
+  'GET /admin/notifications/:id': { url: '/admin/notifications/ntf_x' },
+  'POST /admin/notifications/:id/redeliver': { url: '/admin/notifications/ntf_x/redeliver', payload: {} },
   'POST /refund': { url: '/refund', payload: { payment_intent_id: 'pi_x' } },
   'POST /refund-async': { url: '/refund-async', payload: { payment_intent_id: 'pi_x' } },
   'GET /refund-status/:request_id': { url: '/refund-status/req-x' },

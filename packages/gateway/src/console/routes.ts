@@ -1,9 +1,12 @@
 // The operator console's HTTP layer, one plugin: its error handler (errors become console pages),
-// its assets, sign-in, the overview, the audit log, and every view in console/views/.
+// its assets, sign-in, the overview, the audit log, every view in console/views/, and a console 404
+// page for any other path under /console/.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context.js';
 import type { PageAssets } from '../pages/assets.js';
+import { hide } from '../pages/kit.js';
 import { errorTitle, messageView } from '../pages/views/message.js';
+import { AppError } from '../platform/errors.js';
 import { toAppError } from '../platform/http/error-handler.js';
 import { loadConsoleAssets, registerConsoleAssets } from './assets.js';
 import { AUDIT_PATH, auditRoutes } from './audit-routes.js';
@@ -49,5 +52,13 @@ export function consoleRoutes(s: AppContext, options: ConsoleOptions): FastifyPl
     overviewRoutes(app, kit);
     for (const view of views) view.register(app, kit);
     auditRoutes(app, kit);
+    // Any other GET under /console/ is a console page that does not exist: the sign-in form first
+    // (as for every page), then a 404 in the console's layout (the error handler above), not the API's JSON.
+    app.get('/console/*', { schema: hide }, async (request, reply) => {
+      const session = await kit.viewer(request, reply);
+      if (!session) return reply;
+      const path = request.url.split('?')[0]!;
+      throw new AppError('not_found', `There is no console page at ${path}.`);
+    });
   };
 }

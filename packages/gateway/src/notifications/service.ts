@@ -3,8 +3,12 @@
 // `Paydesk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the notify secret>`.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import type { Tx } from '../platform/db/tx.js';
+import { type Tx, withTransaction } from '../platform/db/tx.js';
+import { AppError } from '../platform/errors.js';
 import type { Job } from '../platform/queue/types.js';
+import { type DeliveryRow, deliveriesOf, deliveryByKey } from './store.js';
+
+export type { DeliveryRow };
 
 export const NOTIFY_JOB = 'notify';
 
@@ -78,4 +82,61 @@ export function deliverNotificationJob(s: Pick<AppContext, 'config' | 'now'>): (
     if (res.status < 200 || res.status >= 300)
       throw new Error(`the notification endpoint answered ${res.status}`);
   };
+}
+
+/** A notification as it was sent, with every delivery of it (the first, then redeliveries). */
+export interface NotificationDeliveries {
+  notification: Notification;
+  deliveries: DeliveryRow[];
+}
+
+function notificationIn(d: DeliveryRow): Notification | undefined {
+  const n = d.payload.notification;
+  return typeof n === 'object' && n !== null ? (n as Notification) : undefined;
+}
+
+/** The delivery this one redelivers (its `redelivery_of`), undefined for a first delivery. */
+export function redeliveryOf(d: Pick<DeliveryRow, 'payload'>): number | undefined {
+  const of = d.payload.redelivery_of;
+  return typeof of === 'number' ? of : undefined;
+}
+
+export async function notificationDeliveries(
+  s: Pick<AppContext, 'db'>,
+  id: string,
+): Promise<NotificationDeliveries> {
+  const deliveries = await deliveriesOf(s.db, NOTIFY_JOB, id);
+  const notification = deliveries[0] ? notificationIn(deliveries[0]) : undefined;
+  if (!notification) throw new AppError('not_found', `No such notification: ${id}.`);
+  return { notification, deliveries };
+}
+
+/**
+ * Sends notification `id` to the product again, whatever became of its earlier deliveries (delivered,
+ * failing or dead): a new delivery (a notify job carrying the same notification, the same `id`, so a
+ * product that deduplicates still can) beside the earlier ones, retried like the first. `requestId`
+ * makes it once-only: the same id again answers the delivery it made (`created: false`).
+ */
+export async function redeliverNotification(
+  s: Pick<AppContext, 'db' | 'config' | 'queue'>,
+  id: string,
+  requestId: string,
+): Promise<{ notification: Notification; delivery: DeliveryRow; created: boolean }> {
+  if (!s.config.notifyUrl)
+    throw new AppError(
+      'conflict',
+      'No PAYDESK_NOTIFY_URL is set: there is nowhere to deliver a notification.',
+    );
+  const { notification, deliveries } = await notificationDeliveries(s, id);
+  const key = `redeliver:${id}:${requestId}`;
+  const made = await withTransaction(s, (tx) =>
+    s.queue.enqueue(tx, {
+      kind: NOTIFY_JOB,
+      key,
+      payload: { notification, redelivery_of: deliveries[0]!.id },
+    }),
+  );
+  const delivery = await deliveryByKey(s.db, NOTIFY_JOB, key);
+  if (!delivery) throw new Error(`the redelivery ${key} was queued but is not in the jobs table`);
+  return { notification, delivery, created: made !== undefined };
 }

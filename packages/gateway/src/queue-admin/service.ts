@@ -11,6 +11,8 @@ export async function listJobs(
   s: AppContext,
   q: {
     status?: JobStatus | undefined;
+    /** Only jobs that failed and will be tried again (queued after a failed attempt). */
+    retrying?: boolean | undefined;
     kind?: string | undefined;
     before?: number | undefined;
     limit: number;

@@ -26,6 +26,8 @@ export async function listJobRows(
   db: Queryable,
   q: {
     status?: JobStatus | undefined;
+    /** Only jobs whose last attempt failed and that will be tried again (queued, attempts > 0). */
+    retrying?: boolean | undefined;
     kind?: string | undefined;
     before?: number | undefined;
     limit: number;
@@ -34,8 +36,9 @@ export async function listJobRows(
   const r = await db.query<JobRow>(
     `SELECT ${columns} FROM jobs
      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::bigint IS NULL OR id < $3)
+       AND (NOT $5::boolean OR (status = 'queued' AND attempts > 0))
      ORDER BY id DESC LIMIT $4`,
-    [q.status ?? null, q.kind ?? null, q.before ?? null, q.limit],
+    [q.status ?? null, q.kind ?? null, q.before ?? null, q.limit, q.retrying === true],
   );
   return r.rows.map((j) => ({ ...j, id: Number(j.id) }));
 }

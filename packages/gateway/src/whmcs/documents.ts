@@ -14,9 +14,9 @@
 import type { AppContext } from '../context.js';
 import type { Tx } from '../platform/db/tx.js';
 import { withTransaction } from '../platform/db/tx.js';
+import { minorToDecimal } from '../platform/money.js';
 import type { Job } from '../platform/queue/types.js';
 import { callWhmcs, listOf, WhmcsError, type WhmcsSettings } from './client.js';
-import { minorToDecimal } from './money.js';
 import {
   insertWhmcsDocument,
   type NewWhmcsDocument,

@@ -6,11 +6,11 @@ import type { AppContext } from '../context.js';
 import { recordSucceededPayment } from '../payments/service.js';
 import { withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
+import { decimalToMinor, minorToDecimal } from '../platform/money.js';
 import type { Job } from '../platform/queue/types.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
 import { callWhmcs, idOf, listOf, WhmcsError, type WhmcsSettings, WhmcsUnavailable } from './client.js';
 import { failure, GATEWAY_NAME, retryWhmcsDocument } from './documents.js';
-import { decimalToMinor, minorToDecimal } from './money.js';
 import { type PayForm, verifyPayForm } from './signature.js';
 import {
   insertWhmcsPayment,

@@ -41,9 +41,10 @@ export interface WhmcsBridge {
 
 /**
  * Registers the hooks that make the fake WHMCS and the app (jobs running), and close them. With
- * `listen`, the app listens on 127.0.0.1 (a browser can reach it; the module's Pay button posts to it).
+ * `listen`, the app listens on 127.0.0.1 (a browser can reach it; the module's Pay button posts to it);
+ * `env` adds to the app's configuration.
  */
-export function useWhmcsBridge(opts: { listen?: boolean } = {}): WhmcsBridge {
+export function useWhmcsBridge(opts: { listen?: boolean; env?: Record<string, string> } = {}): WhmcsBridge {
   let fake: FakeWhmcs | undefined;
   let address = 'http://paydesk.test';
   const t = useTestApp(async () => {
@@ -61,6 +62,7 @@ export function useWhmcsBridge(opts: { listen?: boolean } = {}): WhmcsBridge {
         PAYDESK_WHMCS_IDENTIFIER: 'paydesk-api',
         PAYDESK_WHMCS_SECRET: 'paydesk-api-secret',
         PAYDESK_WHMCS_MODULE_SECRET: MODULE_SECRET,
+        ...opts.env,
       },
     };
   });

@@ -15,7 +15,7 @@ import {
 import { AppError } from '../../platform/errors.js';
 import { type ConsoleKit, type ConsoleSession, type ConsoleView, csrfBody } from '../kit.js';
 import { actionButton, badge, doneNotice, ident, runAction, when } from './cells.js';
-import { registerPage, renderTable } from './table.js';
+import { csvLink, registerPage, renderTable } from './table.js';
 
 type KeyView = ReturnType<typeof apiKeyView>;
 
@@ -46,6 +46,7 @@ async function keysPage(kit: ConsoleKit, session: ConsoleSession, notice: Html |
 <p class="muted">Keys the product’s servers call paydesk with. A key is shown once, when it is made; revoking it stops it at once.</p>
 ${notice}
 ${createForm(session)}
+${keys.length > 0 ? csvLink('/console/api-keys') : ''}
 ${renderTable<KeyView>(
   [
     { label: 'Name', cell: (k) => k.name },
@@ -78,6 +79,22 @@ export const apiKeysView: ConsoleView = {
     registerPage(app, kit, {
       path: '/console/api-keys',
       title: 'API keys',
+      csv: {
+        header: ['Name', 'Key id', 'Scopes', 'Status', 'Created', 'Last used', 'Revoked'],
+        rows: async () =>
+          (await listApiKeys(kit.s.db))
+            .map(apiKeyView)
+            .reverse()
+            .map((k) => [
+              k.name,
+              k.id,
+              k.scopes.join(' '),
+              k.revoked_at ? 'revoked' : 'active',
+              k.created_at,
+              k.last_used_at,
+              k.revoked_at,
+            ]),
+      },
       body: (session, q) =>
         keysPage(kit, session, doneNotice({ revoked: 'Key {ref} is revoked: it no longer works.' }, q)),
     });

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { dateTime } from '../../pages/format.js';
 import { type Html, html, type Interpolation } from '../../pages/html.js';
-import { minorToDecimal } from '../../whmcs/money.js';
+import { minorToDecimal } from '../../platform/money.js';
 import type { ConsoleSession } from '../kit.js';
 import { actionForm, notice } from '../ui.js';
 
@@ -117,7 +117,10 @@ export async function runAction(
   return doneRedirect(reply, back, done, ref);
 }
 
-/** A long text (an error) cut to one line in a table cell; the whole of it in its tooltip. */
-export function clip(text: string | null | undefined): Interpolation {
-  return text ? html`<span class="clip" title="${text}">${text}</span>` : '—';
+/**
+ * A long text (an error) cut to one line in a table cell; the whole of it in its tooltip. `short` for
+ * a table with many columns (so its last column, the action, stays on a 1280 px screen).
+ */
+export function clip(text: string | null | undefined, short = false): Interpolation {
+  return text ? html`<span class="clip${short ? ' short' : ''}" title="${text}">${text}</span>` : '—';
 }

@@ -4,7 +4,9 @@
 // view lists every customer's ledger entries.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { AppContext } from '../../context.js';
 import { adjustCredits, type CreditReason, creditReasons, ledgerPage } from '../../credits/service.js';
+import { activeKeys, graceUntil } from '../../entitlements/service.js';
 import { html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { csrfField } from '../../pages/layout.js';
@@ -27,7 +29,20 @@ async function customerIdOf(s: { db: Parameters<typeof findCustomerId>[0] }, tex
   return text === undefined ? undefined : ((await findCustomerId(s.db, text)) ?? NO_CUSTOMER);
 }
 
-const columns: Column<CustomerListRow>[] = [
+/** A customer with what they may use now, as GET /v1/customers/:id/entitlements answers `access`. */
+type CustomerRow = CustomerListRow & { access: string[]; graceUntil: Date | null };
+
+function withAccess(s: AppContext, c: CustomerListRow): CustomerRow {
+  if (!c.subscription_status) return { ...c, access: [], graceUntil: null };
+  const row = { status: c.subscription_status, keys: c.keys ?? [], past_due_since: c.past_due_since };
+  return {
+    ...c,
+    access: activeKeys(row, s.config.gracePeriodDays, s.now()),
+    graceUntil: c.subscription_status === 'past_due' ? graceUntil(row, s.config.gracePeriodDays) : null,
+  };
+}
+
+const columns: Column<CustomerRow>[] = [
   {
     label: 'Customer',
     cell: (c) => html`<a href="/console/customers/${c.id}">${c.external_id}</a>`,
@@ -42,8 +57,8 @@ const columns: Column<CustomerListRow>[] = [
   { label: 'Subscription', cell: () => '', csv: (c) => c.subscription_status },
   {
     label: 'Access',
-    cell: (c) => (c.keys && c.keys.length > 0 ? c.keys.join(', ') : '—'),
-    csv: (c) => (c.keys ?? []).join(' '),
+    cell: (c) => (c.access.length > 0 ? c.access.join(', ') : '—'),
+    csv: (c) => c.access.join(' '),
   },
   { label: 'Credits', num: true, cell: (c) => c.balance ?? 0, csv: (c) => c.balance ?? 0 },
   { label: 'Since', cell: (c) => when(c.created_at), csv: (c) => iso(c.created_at) },
@@ -78,14 +93,17 @@ const notices = { adjusted: 'Credits adjusted: ledger entry {ref}.' };
 export const customersView: ConsoleView = {
   nav: { path: '/console/customers', label: 'Customers' },
   register(app, kit) {
-    registerTable<CustomerListRow, { customerId: string | undefined }>(app, kit, {
+    registerTable<CustomerRow, { customerId: string | undefined }>(app, kit, {
       path: '/console/customers',
       title: 'Customers',
       intro: 'Who pays, what their plan gives them, and their credits. Open one for its ledger.',
       filters: [{ name: 'customer', label: 'Customer', placeholder: 'id, external id or email' }],
       query: z.object(customerFilter),
       filter: async (s, q) => ({ customerId: await customerIdOf(s, q.customer) }),
-      page: (s, f, cursor, limit) => customersPage(s.db, f, cursor, limit),
+      page: async (s, f, cursor, limit) => {
+        const p = await customersPage(s.db, f, cursor, limit);
+        return { ...p, rows: p.rows.map((c) => withAccess(s, c)) };
+      },
       columns: shown,
       exportColumns: columns,
       empty: 'No customer matches.',
@@ -106,8 +124,9 @@ export const customersView: ConsoleView = {
       async (request, reply) => {
         const session = await kit.viewer(request, reply);
         if (!session) return reply;
-        const c = await customerRow(kit.s.db, request.params.id);
-        if (!c) throw new AppError('not_found', `No such customer: ${request.params.id}.`);
+        const found = await customerRow(kit.s.db, request.params.id);
+        if (!found) throw new AppError('not_found', `No such customer: ${request.params.id}.`);
+        const c = withAccess(kit.s, found);
         const before = request.query.before === undefined ? undefined : Number(request.query.before);
         const ledger = await ledgerPage(kit.s.db, c.id, { limit: 25, ...(before ? { before } : {}) });
         const last = ledger.entries[ledger.entries.length - 1];
@@ -135,7 +154,11 @@ ${doneNotice(notices, request.query)}
 <dt>Email</dt><dd>${c.email ?? '—'}</dd>
 <dt>Name</dt><dd>${c.name ?? '—'}</dd>
 <dt>Plan</dt><dd>${c.plan ?? 'none'} ${c.subscription_status ? badge(c.subscription_status) : ''}</dd>
-<dt>Access</dt><dd>${c.keys && c.keys.length > 0 ? c.keys.join(', ') : 'none'}</dd>
+<dt>Access</dt><dd>${c.access.length > 0 ? c.access.join(', ') : 'none'}${
+            c.graceUntil
+              ? html` <span class="muted small">(past due: ${c.graceUntil > kit.s.now() ? 'grace until' : 'grace ended'} ${when(c.graceUntil)})</span>`
+              : ''
+          }</dd>
 <dt>Credits</dt><dd><strong>${c.balance ?? 0}</strong></dd>
 <dt>paydesk id</dt><dd><code>${c.id}</code></dd>
 <dt>Stripe</dt><dd><code>${c.stripe_customer_id ?? '—'}</code></dd>

@@ -8,6 +8,7 @@ import { html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { AppError } from '../../platform/errors.js';
 import { listRefunds, refundStatuses } from '../../refunds/service.js';
+import { WHMCS_PENDING_ID } from '../../whmcs/routes.js';
 import { listWhmcsPending, retryWhmcsPending } from '../../whmcs/service.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
 import {
@@ -24,7 +25,7 @@ import {
 } from './cells.js';
 import { NO_CUSTOMER } from './payments.js';
 import { findCustomerId, type ListPage } from './queries.js';
-import { type Column, optional, registerPage, registerTable, renderTable } from './table.js';
+import { type Column, csvLink, optional, registerPage, registerTable, renderTable } from './table.js';
 
 type RefundRow = Awaited<ReturnType<typeof listRefunds>>['data'][number];
 type DisputeRow = Awaited<ReturnType<typeof listDisputes>>['data'][number];
@@ -165,31 +166,74 @@ export const disputesView: ConsoleView = {
   },
 };
 
+/** What an item writes on its invoice: a payment, a refund or chargeback (money out), or its reversal (money back in). */
+function whatOf(w: { kind: string; id: string }): string {
+  if (w.id.endsWith('-reversed')) return 'refund reversed';
+  if (w.id.endsWith('-reinstated')) return 'dispute won';
+  return w.kind;
+}
+
 export const whmcsView: ConsoleView = {
   nav: { path: '/console/whmcs', label: 'WHMCS' },
   register(app, kit) {
     registerPage(app, kit, {
       path: '/console/whmcs',
       title: 'WHMCS payments',
+      csv: {
+        header: [
+          'What',
+          'Id',
+          'Invoice',
+          'Amount',
+          'Currency',
+          'Status',
+          'Attempts',
+          'Last error',
+          'Charge',
+          'Created',
+          'Updated',
+        ],
+        rows: async () =>
+          (kit.s.config.whmcs ? await listWhmcsPending(kit.s) : []).map((w) => [
+            whatOf(w),
+            w.id,
+            w.invoice,
+            w.amount,
+            w.currency,
+            w.status,
+            w.attempts,
+            w.last_error,
+            w.charge,
+            w.created,
+            w.updated,
+          ]),
+      },
       body: async (session, q) => {
         const configured = Boolean(kit.s.config.whmcs);
         const rows = configured ? await listWhmcsPending(kit.s) : [];
         return html`<h1>WHMCS: not on the invoice yet</h1>
-<p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (waiting), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
+<p class="muted">Payments, refunds and disputes in Stripe that are not on their WHMCS invoice yet, oldest first: still being recorded (recording), refused by WHMCS (mismatch), or given up (dead). Retry once the cause is fixed.</p>
 ${doneNotice({ retried: '{ref} will be written to WHMCS again.' }, q)}
+${configured && rows.length > 0 ? csvLink('/console/whmcs') : ''}
 ${
   !configured
     ? html`<p class="notice warn">The WHMCS bridge is off (no PAYDESK_WHMCS_URL): there is nothing to record.</p>`
     : renderTable(
         [
           { label: 'Invoice', num: true, cell: (w) => `#${w.invoice}` },
-          { label: 'What', cell: (w) => w.kind },
+          { label: 'What', cell: (w) => whatOf(w) },
           { label: 'Amount', num: true, cell: (w) => money(BigInt(w.amount), w.currency.toLowerCase()) },
-          { label: 'Status', cell: (w) => badge(w.status === 'waiting' ? 'recording' : w.status) },
-          { label: 'Attempts', num: true, cell: (w) => w.attempts },
-          { label: 'Last error', cell: (w) => clip(w.last_error) },
-          { label: 'Id', cell: (w) => ident(w.id) },
-          { label: 'Charge', cell: (w) => ident(w.charge) },
+          {
+            label: 'Status',
+            cell: (w) =>
+              html`${badge(w.status === 'waiting' ? 'recording' : w.status)} <span class="muted small nowrap">${w.attempts} ${w.attempts === 1 ? 'attempt' : 'attempts'}</span>`,
+          },
+          { label: 'Last error', cell: (w) => clip(w.last_error, true) },
+          {
+            label: 'Stripe',
+            cell: (w) =>
+              w.charge && w.charge !== w.id ? html`${ident(w.id)}<br>${ident(w.charge)}` : ident(w.id),
+          },
           { label: 'Updated', cell: (w) => when(w.updated) },
           {
             label: 'Action',
@@ -216,7 +260,9 @@ ${
         schema: {
           ...hide,
           params: z.object({
-            id: z.string().regex(/^(cs|re|du)_[A-Za-z0-9_-]{1,200}$/, 'expected a cs_…, re_… or du_… id'),
+            id: z
+              .string()
+              .regex(WHMCS_PENDING_ID, 'expected an id from this list (cs_…, re_…, du_…, …-reversed)'),
           }),
           body: z.object({ _csrf: csrfBody }),
         },

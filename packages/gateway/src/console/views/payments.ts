@@ -8,8 +8,8 @@ import { type Html, html } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
 import { csrfField } from '../../pages/layout.js';
 import { AppError } from '../../platform/errors.js';
+import { decimalToMinor, minorToDecimal } from '../../platform/money.js';
 import { listRefunds, refundReasons, requestRefund } from '../../refunds/service.js';
-import { decimalToMinor, minorToDecimal } from '../../whmcs/money.js';
 import { type ConsoleView, csrfBody } from '../kit.js';
 import { badge, customerCell, doneNotice, doneQuery, ident, iso, money, runAction, when } from './cells.js';
 import {

@@ -141,11 +141,13 @@ export interface CustomerListRow {
   plan: string | null;
   subscription_status: string | null;
   keys: string[] | null;
+  /** When the subscription went past due (its grace period counts from here); null otherwise. */
+  past_due_since: Date | null;
   balance: number | null;
 }
 
 const customerColumns = `c.id, c.external_id, c.email, c.name, c.stripe_customer_id, c.created_at, c.deleted_at,
-  e.plan, e.status AS subscription_status, e.keys,
+  e.plan, e.status AS subscription_status, e.keys, e.past_due_since,
   (SELECT l.balance FROM credit_ledger l WHERE l.customer_id = c.id ORDER BY l.id DESC LIMIT 1) AS balance`;
 
 export async function customersPage(

@@ -8,8 +8,17 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { type Html, html, type Interpolation } from '../../pages/html.js';
 import { hide } from '../../pages/kit.js';
+import { AppError } from '../../platform/errors.js';
 import type { AppInstance, ConsoleKit, ConsoleSession } from '../kit.js';
-import { csvCell, dataTable, filterForm, pager, type FilterField as UiField, viewHead } from '../ui.js';
+import {
+  csvCell,
+  dataTable,
+  filterForm,
+  pager,
+  sendCsv,
+  type FilterField as UiField,
+  viewHead,
+} from '../ui.js';
 import { doneQuery } from './cells.js';
 import type { ListPage } from './queries.js';
 
@@ -198,9 +207,20 @@ function sendCsvStream(reply: FastifyReply, filename: string, rows: AsyncGenerat
     .send(Readable.from(rows));
 }
 
+/** A page's whole list as CSV: its header, then its rows (lists short enough to send at once). */
+export interface PageCsv {
+  header: readonly string[];
+  rows: () => Promise<readonly (readonly unknown[])[]>;
+}
+
+/** The "Export CSV" link of a page registered with `csv` (registerPage). */
+export function csvLink(path: string): Html {
+  return html`<p class="small"><a class="button link" href="${path}?format=csv" download>Export CSV</a></p>`;
+}
+
 /**
  * Registers a page that is not a paged list (API keys, WHMCS pending): signed in, the after-action
- * querystring, the body drawn for the viewer.
+ * querystring, the body drawn for the viewer; with `csv`, the same list as CSV at `?format=csv`.
  */
 export function registerPage(
   app: AppInstance,
@@ -212,16 +232,32 @@ export function registerPage(
       session: ConsoleSession,
       q: { done?: string | undefined; ref?: string | undefined },
     ) => Promise<Html>;
+    csv?: PageCsv;
   },
 ): void {
-  app.get(o.path, { schema: { ...hide, querystring: z.object(doneQuery) } }, async (request, reply) => {
-    const session = await kit.viewer(request, reply);
-    if (!session) return reply;
-    return kit.page(reply, 200, {
-      title: o.title,
-      current: o.path,
-      session,
-      body: await o.body(session, request.query),
-    });
-  });
+  app.get(
+    o.path,
+    { schema: { ...hide, querystring: z.object(doneQuery).merge(format) } },
+    async (request, reply) => {
+      const session = await kit.viewer(request, reply);
+      if (!session) return reply;
+      const { format: as, ...q } = request.query;
+      if (as === 'csv' && o.csv) {
+        const name = o.path.slice(o.path.lastIndexOf('/') + 1);
+        return sendCsv(
+          reply,
+          `${name}-${kit.s.now().toISOString().slice(0, 10)}.csv`,
+          o.csv.header,
+          await o.csv.rows(),
+        );
+      }
+      if (as === 'csv') throw new AppError('bad_request', 'This page has no CSV export.');
+      return kit.page(reply, 200, {
+        title: o.title,
+        current: o.path,
+        session,
+        body: await o.body(session, q),
+      });
+    },
+  );
 }

@@ -1,11 +1,16 @@
 // The console's tables in Chromium, each action checked through the API afterwards: payments filtered
 // and paged (and exported), a refund from a payment's page, credits adjusted with a note, a failed
-// webhook event replayed, a dead job retried and a notification redelivered, an API key made and
-// revoked, every one of them in the audit log; a read-only sign-in that sees and cannot act. Every
-// view passes axe-core and is photographed at 1280 and 390 px (screenshots/console-tables/).
+// webhook event replayed, a dead job retried, a delivered and a dead notification redelivered to the
+// product (a local HTTP receiver: once per click), a dead WHMCS payment retried onto its invoice (the
+// fake WHMCS), an API key made and revoked, every one of them in the audit log; a read-only sign-in
+// that sees and cannot act; an unknown page. Every view passes axe-core and is photographed at 1280
+// and 390 px (screenshots/console-tables/).
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { axeViolations, launchBrowser, screenshots } from '@paydesk/emulator/browser-testing';
+import { type FakeWhmcs, startFakeWhmcs } from '@paydesk/whmcs/fake';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { jobKinds } from '../../jobs.js';
 import { auth, json, newCustomer, type Paid, payDirect } from '../../refunds/test-support.js';
@@ -24,6 +29,10 @@ let base: string;
 let key: string;
 let paid: Paid;
 let buyer: string;
+let product: Server;
+let whmcs: FakeWhmcs;
+/** The notification ids the product received, one per POST. */
+const received: string[] = [];
 
 async function signIn(context: BrowserContext, secret: string, operator: string): Promise<Page> {
   const p = await context.newPage();
@@ -83,8 +92,28 @@ async function deadNotification(n: number): Promise<number> {
 }
 
 before(async () => {
+  product = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }).id);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => product.listen(0, '127.0.0.1', resolve));
+  whmcs = await startFakeWhmcs({ identifier: 'paydesk-api', secret: 'paydesk-api-secret' });
   tdb = await createTestDatabase();
-  t = await createTestApp(await tdb.open(), { env: { PAYDESK_CONSOLE_READONLY_KEY: READONLY_KEY } });
+  t = await createTestApp(await tdb.open(), {
+    env: {
+      PAYDESK_CONSOLE_READONLY_KEY: READONLY_KEY,
+      PAYDESK_NOTIFY_URL: `http://127.0.0.1:${(product.address() as AddressInfo).port}/paydesk`,
+      PAYDESK_NOTIFY_SECRET: 'notify-secret-for-the-console-tables-0123',
+      PAYDESK_WHMCS_URL: whmcs.url,
+      PAYDESK_WHMCS_IDENTIFIER: 'paydesk-api',
+      PAYDESK_WHMCS_SECRET: 'paydesk-api-secret',
+      PAYDESK_WHMCS_MODULE_SECRET: 'whmcs-module-secret-for-the-console-0123',
+    },
+  });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   const endpoint = await t.stripe.webhookEndpoints.create(
     { url: `${base}/webhooks/stripe`, enabled_events: ['*'] },
@@ -120,6 +149,8 @@ after(async () => {
   await browser?.close();
   await t?.app.close();
   await tdb?.destroy();
+  await whmcs?.close();
+  await new Promise<void>((resolve) => (product ? product.close(() => resolve()) : resolve()));
 });
 
 describe('console tables in a browser', () => {
@@ -247,25 +278,122 @@ describe('console tables in a browser', () => {
     assert.doesNotMatch(await page.locator('main dl').innerText(), /failed/);
   });
 
-  test('jobs: a dead job is retried; notifications: a dead one is redelivered', async () => {
+  test('jobs: a dead job is retried; notifications: a delivered one and a dead one are redelivered, once per click', async () => {
     const job = await deadNotification(1);
-    const notification = await deadNotification(2);
+    const dead = await deadNotification(2);
     await page.goto(`${base}/console/jobs?status=dead`);
     await check(page, 'jobs');
     await Promise.all([page.waitForURL(/done=retried/), page.click(`button[aria-label="Retry job ${job}"]`)]);
-    await page.goto(`${base}/console/notifications?status=dead`);
-    await check(page, 'notifications');
-    await Promise.all([
-      page.waitForURL(/notifications\?done=retried/),
-      page.click(`button[aria-label="Redeliver job ${notification}"]`),
-    ]);
     await t.context.queue.idle();
     const jobs = (await apiGet('/admin/jobs?kind=notify', TEST_ADMIN_KEY)).data as {
       id: number;
       status: string;
     }[];
-    for (const id of [job, notification])
-      assert.equal(jobs.find((j) => j.id === id)?.status, 'done', `job ${id} ran again`);
+    assert.equal(jobs.find((j) => j.id === job)?.status, 'done', `job ${job} ran again`);
+    assert.equal(received.filter((id) => id === 'ntf_console_1').length, 1);
+
+    // A notification the product already got: the credits adjusted above.
+    const adjusted = await t.context.db.query<{ id: string }>(
+      `SELECT payload -> 'notification' ->> 'id' AS id FROM jobs
+       WHERE kind = 'notify' AND status = 'done' AND payload -> 'notification' ->> 'type' = 'credits.updated'
+         AND payload -> 'notification' -> 'data' ->> 'delta' = '50'`,
+    );
+    const id = adjusted.rows[0]?.id;
+    assert.ok(id, 'the adjustment’s notification was delivered');
+    const times = () => received.filter((r) => r === id).length;
+    assert.equal(times(), 1);
+    await page.goto(`${base}/console/notifications?status=done`);
+    await check(page, 'notifications');
+    await Promise.all([
+      page.waitForURL(/notifications\?done=redelivered/),
+      page.click(`button[aria-label="Redeliver ${id}"]`),
+    ]);
+    await t.context.queue.idle();
+    assert.equal(times(), 2, 'one click, one more delivery to the product');
+    await Promise.all([
+      page.waitForURL(`${base}/console/notifications/${id}`),
+      page.click(`a[href="/console/notifications/${id}"]`),
+    ]);
+    await Promise.all([
+      page.waitForURL(/done=redelivered/),
+      page.click(`button[aria-label="Redeliver ${id}"]`),
+    ]);
+    await t.context.queue.idle();
+    assert.equal(times(), 3);
+    await page.reload();
+    await check(page, 'notification');
+    const detail = (await apiGet(`/admin/notifications/${id}`, TEST_ADMIN_KEY)).deliveries as {
+      job: number;
+      status: string;
+      redelivery_of: number | null;
+    }[];
+    assert.deepEqual(
+      detail.map((d) => [d.status, d.redelivery_of]),
+      [
+        ['done', null],
+        ['done', detail[0]!.job],
+        ['done', detail[0]!.job],
+      ],
+    );
+    assert.equal(await page.locator('main table tbody tr').count(), 3, 'the page lists the three deliveries');
+    assert.equal(times(), 3, 'a reload posts nothing');
+
+    await page.goto(`${base}/console/notifications?status=dead`);
+    await Promise.all([
+      page.waitForURL(/notifications\?done=redelivered/),
+      page.click('button[aria-label="Redeliver ntf_console_2"]'),
+    ]);
+    await t.context.queue.idle();
+    assert.equal(received.filter((r) => r === 'ntf_console_2').length, 1);
+    const deliveries = (await apiGet('/admin/notifications/ntf_console_2', TEST_ADMIN_KEY)).deliveries as {
+      job: number;
+      status: string;
+    }[];
+    assert.deepEqual(
+      deliveries.map((d) => [d.job === dead, d.status]),
+      [
+        [true, 'dead'],
+        [false, 'done'],
+      ],
+    );
+  });
+
+  test('WHMCS: a payment that never reached its invoice is listed and retried onto it', async () => {
+    const client = whmcs.state.addClient({ email: 'console-whmcs@example.com', currency: 'USD' });
+    const invoice = whmcs.state.addInvoice(client.id, ['12.00']);
+    await t.context.db.query(
+      `INSERT INTO whmcs_payments (stripe_session_id, invoice_id, client_id, email, currency, amount, status,
+                                   stripe_charge_id, amount_paid, attempts, last_error, expires_at)
+       VALUES ('cs_console_whmcs', $1, $2, 'console-whmcs@example.com', 'USD', 1200, 'dead', 'ch_console_whmcs', 1200, 8,
+               'WHMCS could not be reached: connect ECONNREFUSED', now() + interval '1 hour')`,
+      [invoice.id, client.id],
+    );
+    await page.goto(`${base}/console/whmcs`);
+    await check(page, 'whmcs');
+    const row = await page.locator('main table tbody tr').first().innerText();
+    for (const part of [
+      `#${invoice.id}`,
+      'payment',
+      '12.00 USD',
+      'dead',
+      '8 attempts',
+      'cs_console_whmcs',
+      'ch_console_whmcs',
+    ])
+      assert.ok(row.includes(part), `${part} in ${row}`);
+    await Promise.all([
+      page.waitForURL(/whmcs\?done=retried/),
+      page.click(`button[aria-label="Retry payment cs_console_whmcs of invoice ${invoice.id}"]`),
+    ]);
+    await t.context.queue.idle();
+    assert.deepEqual(
+      whmcs.state.transactions.filter((x) => x.invoiceid === invoice.id).map((x) => [x.transid, x.amountin]),
+      [['ch_console_whmcs', 1200]],
+    );
+    const pending = (await apiGet('/admin/whmcs/pending', TEST_ADMIN_KEY)).data as { id: string }[];
+    assert.equal(pending.filter((p) => p.id === 'cs_console_whmcs').length, 0);
+    await page.reload();
+    assert.match(await page.locator('main').innerText(), /Every paid invoice is recorded/);
   });
 
   test('API keys: a key made in the console is shown once and works; revoked, it is refused', async () => {
@@ -288,7 +416,7 @@ describe('console tables in a browser', () => {
   });
 
   test('the other lists render, and the audit log shows every action with who did it', async () => {
-    for (const view of ['subscriptions', 'refunds', 'disputes', 'whmcs']) {
+    for (const view of ['subscriptions', 'refunds', 'disputes']) {
       await page.goto(`${base}/console/${view}`);
       await check(page, view);
     }
@@ -304,11 +432,19 @@ describe('console tables in a browser', () => {
       'webhook.replay',
       'job.retry',
       'notification.redeliver',
+      'whmcs.retry',
       'api_key.create',
       'api_key.revoke',
     ])
       assert.match(log, new RegExp(action.replace('.', '\\.')), `${action} in the audit log`);
     assert.match(log, /Ada/);
+    await check(page, 'audit');
+
+    const missing = await page.goto(`${base}/console/nope`);
+    assert.equal(missing?.status(), 404);
+    assert.match(await page.locator('main h1').innerText(), /Not found/);
+    await check(page, 'not-found');
+    await Promise.all([page.waitForURL(`${base}/console`), page.click('main a[href="/console"]')]);
   });
 
   test('a read-only sign-in sees the tables, has no action buttons, and its posts are refused', async () => {

@@ -93,7 +93,7 @@ describe('console table views', () => {
       assert.match(page.headers['content-type'] as string, /^text\/html/);
       assert.match(page.body, /<h1>/);
     }
-    for (const url of lists) {
+    for (const url of [...lists, '/console/whmcs', '/console/api-keys']) {
       const csv = await get(`${url}?format=csv`);
       assert.equal(csv.statusCode, 200, url);
       assert.match(csv.headers['content-type'] as string, /^text\/csv/);
@@ -133,6 +133,39 @@ describe('console table views', () => {
     }
   });
 
+  test('an unknown console page is a 404 page in the console layout; signed out, the sign-in form first', async () => {
+    for (const url of [
+      '/console/nope',
+      '/console/payments/pi_missing',
+      '/console/a/b/c?x=1',
+      '/console/events/evt_missing',
+      '/console/notifications/ntf_missing',
+    ]) {
+      const r = await get(url);
+      assert.equal(r.statusCode, 404, url);
+      assert.match(r.headers['content-type'] as string, /^text\/html/, url);
+      assert.match(r.body, /<title>Not found · [^<]+ console<\/title>/, url);
+      assert.match(r.body, /<nav aria-label="Console" class="console-nav">/, `${url}: the console's nav`);
+      assert.match(r.body, /<a class="button" href="\/console">Back to the overview<\/a>/, url);
+    }
+    assert.match((await get('/console/nope')).body, /There is no console page at \/console\/nope\./);
+    const head = await t.app.inject({
+      method: 'HEAD',
+      url: '/console/nope',
+      headers: { cookie: admin.cookie },
+    });
+    assert.equal(head.statusCode, 404);
+    for (const url of ['/console/nope', '/console/payments/pi_missing']) {
+      const out = await t.app.inject({ method: 'GET', url });
+      assert.equal(out.statusCode, 303, url);
+      assert.equal(out.headers.location, `/console/sign-in?next=${encodeURIComponent(url)}`);
+    }
+    // Outside /console/ the API's JSON 404 is unchanged.
+    const api = await t.app.inject({ method: 'GET', url: '/v1/nope' });
+    assert.equal(api.statusCode, 404);
+    assert.match(api.headers['content-type'] as string, /^application\/json/);
+  });
+
   test('a customer filter that names nobody shows nothing (not everyone)', async () => {
     await t.context.db.query(
       `INSERT INTO customers (id, external_id) VALUES ('cust_views_1', 'views-1');
@@ -160,11 +193,58 @@ describe('console table views', () => {
     assert.match(page, /9\.00 EUR/);
   });
 
+  test('customers: access is what the entitlements API answers (none once a past-due grace period ended)', async () => {
+    const key = await t.apiKey(['read', 'write']);
+    const made: Record<string, string> = {};
+    for (const [ext, status, since] of [
+      ['views-active', 'active', null],
+      ['views-grace', 'past_due', new Date(t.context.now().getTime() - 3_600_000)],
+      ['views-lapsed', 'past_due', new Date(t.context.now().getTime() - 90 * 86_400_000)],
+    ] as const) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/customers',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { external_id: ext },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      made[ext] = JSON.parse(r.body).id as string;
+      await t.context.db.query(
+        `INSERT INTO entitlements (customer_id, plan, status, keys, past_due_since) VALUES ($1, 'pro', $2, $3, $4)`,
+        [made[ext], status, ['api', 'export'], since],
+      );
+    }
+    for (const [ext, id] of Object.entries(made)) {
+      const api = await t.app.inject({
+        method: 'GET',
+        url: `/v1/customers/${id}/entitlements`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const access = (JSON.parse(api.body) as { access: string[] }).access;
+      assert.deepEqual(access, ext === 'views-lapsed' ? [] : ['api', 'export'], ext);
+      const page = (await get(`/console/customers/${id}`)).body;
+      const shown = /<dt>Access<\/dt><dd>([^<]*)/.exec(page)?.[1]?.trim();
+      assert.equal(
+        shown,
+        access.length > 0 ? access.join(', ') : 'none',
+        `${ext}: the console shows the API's access`,
+      );
+      if (ext === 'views-lapsed') assert.match(page, /past due: grace ended/);
+      if (ext === 'views-grace') assert.match(page, /past due: grace until/);
+      const csv = (await get(`/console/customers?customer=${ext}&format=csv`)).body.split('\r\n')[1]!;
+      assert.ok(csv.startsWith(`${ext},`), csv);
+      assert.ok(csv.includes(`,${access.join(' ')},`), `${ext}: ${csv}`);
+    }
+  });
+
   test('without a session: pages go to sign-in, posts are refused', async () => {
     assert.ok(routes.length >= 20, `the views' routes were found (${routes.length})`);
     for (const r of routes) {
       const url = r.url
-        .replace(':id', r.url.includes('/events/') ? 'evt_x1' : '1')
+        .replace(
+          ':id',
+          r.url.includes('/events/') ? 'evt_x1' : r.url.includes('/notifications/') ? 'ntf_x1' : '1',
+        )
         .replace(':session', 'cs_x1');
       const res =
         r.method === 'GET' ? await t.app.inject({ method: 'GET', url }) : await post(url, { _csrf: 'x' }, '');

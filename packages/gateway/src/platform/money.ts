@@ -1,5 +1,6 @@
-// Exact conversion between WHMCS's decimal strings ("15.95") and Stripe's minor units, per currency
-// (zero-decimal currencies count whole units; three-decimal ones thousandths). No float is involved.
+// Exact conversion between decimal strings ("15.95", as WHMCS speaks and the console shows and reads
+// them) and Stripe's minor units, per currency (zero-decimal currencies count whole units;
+// three-decimal ones thousandths). No float is involved. Shared by the WHMCS bridge and the console.
 
 const ZERO_DECIMAL = /^(BIF|CLP|DJF|GNF|JPY|KMF|KRW|MGA|PYG|RWF|UGX|VND|VUV|XAF|XOF|XPF)$/;
 const THREE_DECIMAL = /^(BHD|JOD|KWD|OMR|TND)$/;
