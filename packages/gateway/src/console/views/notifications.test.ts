@@ -43,6 +43,9 @@ const t = useTestApp(async () => {
   const { port } = product.address() as AddressInfo;
   return {
     syncCatalog: false,
+    // A failed delivery waits 30–60 s for its next attempt, so the test sees it queued-to-retry on
+    // every page it reads (the test default of 10–200 ms let it be running again in between).
+    queue: { retry: { baseMs: 60_000, factor: 2, maxMs: 60_000 } },
     env: {
       PAYDESK_NOTIFY_URL: `http://127.0.0.1:${port}/paydesk`,
       PAYDESK_NOTIFY_SECRET: SECRET,
