@@ -11,6 +11,7 @@ import amqp, {
   type Options,
 } from 'amqplib';
 import type { Logger } from '../../logger.js';
+import { Acks } from './acks.js';
 
 export interface Outgoing {
   exchange: string;
@@ -56,7 +57,7 @@ export class Broker {
   private model: ChannelModel | undefined;
   private publisher: ConfirmChannel | undefined;
   private readonly consumers = new Set<ConsumerSpec>();
-  private readonly channels = new Map<ConsumerSpec, { ch: Channel; tag: string }>();
+  private readonly channels = new Map<ConsumerSpec, { ch: Channel; tag: string; acks: Acks }>();
   private closed = false;
   private connecting: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
@@ -85,6 +86,9 @@ export class Broker {
   private async open(): Promise<void> {
     const model = await amqp.connect(this.options.url, {
       clientProperties: { connection_name: this.options.name },
+      // amqplib leaves Nagle's algorithm on: a small frame (a publish, an ack) then waits for the
+      // broker's delayed TCP ack, some 20–40 ms, before it is sent.
+      noDelay: true,
     });
     try {
       model.on('error', (err: Error) => this.options.logger.warn({ err }, 'RabbitMQ connection error'));
@@ -140,10 +144,12 @@ export class Broker {
     });
     await c.declare(ch);
     await ch.prefetch(c.prefetch);
-    const entry = { ch, tag: '' };
+    const acks = new Acks(ch);
+    const entry = { ch, tag: '', acks };
     this.channels.set(c, entry);
     const ok = await ch.consume(c.queue, (message) => {
       if (!message) return; // cancelled by the broker (queue deleted): the next connection subscribes again
+      acks.delivered(message);
       let settled = false;
       const live = () => {
         if (settled || this.channels.get(c)?.ch !== ch) return false;
@@ -153,10 +159,10 @@ export class Broker {
       c.onMessage({
         message,
         ack: () => {
-          if (live()) ch.ack(message);
+          if (live()) acks.ack(message);
         },
         nack: (requeue) => {
-          if (live()) ch.nack(message, false, requeue);
+          if (live()) acks.nack(message, requeue);
         },
       });
     });
@@ -178,7 +184,8 @@ export class Broker {
         this.consumers.delete(c);
         const e = this.channels.get(c);
         this.channels.delete(c);
-        // Closing the channel hands its unacknowledged messages back to the queue.
+        // Acks made so far go first; closing the channel hands the rest back to the queue.
+        e?.acks.flush();
         await e?.ch.close().catch(() => {});
       },
     };

@@ -2,13 +2,19 @@
 // (the jobs table, as in the database backend); the broker carries the news that a job is due:
 //
 //   enqueue   the job's row and an outbox row in the caller's transaction; after the commit the
-//             message is published (confirmed) and the outbox row deleted (outbox.ts)
-//   consume   one quorum queue per kind, prefetch = the kind's concurrency, manual acks. A delivery
-//             claims its job in the database (queued and due → running, leased to this worker,
-//             many per statement); a job that is done, dead or gone is acknowledged and nothing
-//             runs (a redelivered or duplicated message is a no-op); one not yet due, or running
-//             under another worker's live lease, waits in a delay queue and is looked at again
-//   finish    done: written (many per statement), then acked. A failed attempt: queued again in
+//             message is published (confirmed) and the outbox row deleted (outbox.ts). A job with a
+//             deduplication key is written at once; the others of a transaction get their ids from
+//             the sequence ahead of time and are written together, in one statement, just before
+//             the commit (Tx.beforeCommit)
+//   consume   one quorum queue per kind, manual acks, a prefetch of 8 × the kind's concurrency (the
+//             next messages are here when a job ends). A delivery claims its job in the database
+//             (queued and due → running, leased to this worker, many per statement), then waits for
+//             one of the kind's `concurrency` slots to run it (slots.ts); a job that is done, dead or
+//             gone is acknowledged and nothing runs (a redelivered or duplicated message is a
+//             no-op); one not yet due, or running under another worker's live lease, waits in a
+//             delay queue and is looked at again
+//   finish    done: written (many per statement), then acked (acks of a moment go as one `multiple`
+//             ack where they can, acks.ts). A failed attempt: queued again in
 //             the database with its backoff, a copy published to the delay queue that fits, then
 //             acked; the last attempt: dead in the database, and the message rejected to the
 //             dead-letter queue
@@ -22,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../../batcher.js';
 import type { Clock } from '../../clock.js';
+import { binaryArray } from '../../db/binary-array.js';
 import type { Tx } from '../../db/tx.js';
 import type { Db } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
@@ -31,6 +38,7 @@ import { type DbJobQueue, writeCompletions } from '../db/queue.js';
 import type { Job, JobDone, JobQueue, JobSpec, KindOptions, QueueStats } from '../types.js';
 import type { Broker, Delivery, Subscription } from './broker.js';
 import type { Outbox } from './outbox.js';
+import { Slots } from './slots.js';
 import { declareKindQueue, type Topology } from './topology.js';
 
 export interface RabbitQueueOptions {
@@ -51,6 +59,23 @@ export interface RabbitQueueOptions {
   staleMs?: number;
   sweepEveryMs?: number;
   random?: () => number;
+}
+
+/** Job ids taken from the sequence at a time, ahead of use (see enqueue). */
+const ID_BLOCK = 256;
+
+/** A job given its id, to be written just before its transaction commits. */
+interface PendingJob {
+  id: number;
+  spec: JobSpec;
+}
+
+/**
+ * Messages the broker hands a consumer ahead of its running slots: while a job runs and its
+ * completion is written, the next ones wait here instead of a broker round trip away.
+ */
+export function prefetchOf(concurrency: number): number {
+  return Math.min(1_000, concurrency * 8);
 }
 
 /** What a delivery found in the database. */
@@ -87,6 +112,14 @@ export class RabbitJobQueue implements JobQueue {
   private stopped = true;
   private timers: (() => void)[] = [];
   private sweeping: Promise<unknown> | undefined;
+  /** Jobs claimed while stopping that never ran (stop() hands them back). */
+  private unstarted = 0;
+  /** Per kind, its running slots (see slots.ts). */
+  private readonly slots = new Map<string, Slots>();
+  /** Job ids taken from the sequence and not yet used (see enqueue). */
+  private readonly ids: number[] = [];
+  /** Per open transaction, its un-keyed jobs, written just before it commits. */
+  private readonly unwritten = new WeakMap<Tx, PendingJob[]>();
   /** Deliveries that found nothing to run (a duplicate or redelivered message), for tests. */
   noOps = 0;
 
@@ -97,7 +130,7 @@ export class RabbitJobQueue implements JobQueue {
     const pg = options.db.kind === 'postgres';
     this.claims = new Batcher<number, Claim>((ids) => this.claim(ids), {
       maxBatch: 500,
-      maxInFlight: pg ? 3 : 1,
+      maxInFlight: pg ? 6 : 1,
       ...(pg ? { linger: { ms: 2, fill: 16 } } : {}),
     });
     this.completions = new Batcher<JobDone & { opts: KindOptions }, void>(
@@ -114,6 +147,87 @@ export class RabbitJobQueue implements JobQueue {
   }
 
   async enqueue(tx: Tx, spec: JobSpec): Promise<number | undefined> {
+    // A job with a deduplication key is written at once: whether it was a duplicate is the answer.
+    if (spec.key !== undefined) return this.insertKeyed(tx, spec);
+    // Any other is given its id now and written with the transaction's others, in one statement
+    // just before the commit (one round trip for a transaction's jobs, not one each).
+    const id = this.ids.pop() ?? (await this.allocateIds(tx));
+    let pending = this.unwritten.get(tx);
+    if (!pending) {
+      const list: PendingJob[] = [];
+      pending = list;
+      this.unwritten.set(tx, list);
+      tx.beforeCommit(() => this.writeJobs(tx, list));
+    }
+    pending.push({ id, spec });
+    return id;
+  }
+
+  /**
+   * Takes job ids from the sequence ahead of use, a block at a time (in the caller's transaction: a
+   * sequence is not transactional, so they stay taken; a rolled-back one leaves a gap, as any would).
+   * Returns one for the caller and keeps the rest.
+   */
+  private async allocateIds(tx: Tx): Promise<number> {
+    const r = await tx.query<{ id: string }>(
+      `SELECT nextval('jobs_id_seq')::text AS id FROM generate_series(1, $1::int)`,
+      [ID_BLOCK],
+    );
+    // Handed out lowest first (pop takes from the end).
+    for (let i = r.rows.length - 1; i > 0; i--) this.ids.push(Number(r.rows[i]!.id));
+    return Number(r.rows[0]!.id);
+  }
+
+  /** A transaction's un-keyed jobs and their outbox rows, in one statement. */
+  private async writeJobs(tx: Tx, jobs: readonly PendingJob[]): Promise<void> {
+    this.unwritten.delete(tx);
+    const t = this.options.topology;
+    const r = await tx.query<{ id: string; job: string; run_at: Date | null }>(
+      `WITH j AS (
+         INSERT INTO jobs (id, kind, payload, run_at, max_attempts)
+         SELECT u.id, u.kind, u.payload::jsonb, COALESCE(u.run_at::timestamptz, now()), u.max_attempts::int
+         FROM unnest($1::int8[], $2::text[], $3::json[], $4::text[], $5::int8[])
+           AS u(id, kind, payload, run_at, max_attempts)
+         RETURNING id, kind, run_at)
+       INSERT INTO outbox (exchange, routing_key, body, properties, not_before)
+       SELECT $6, '', json_build_object('job', j.id, 'kind', j.kind)::text,
+              jsonb_build_object('headers', jsonb_build_object('kind', j.kind), 'messageId', 'job:' || j.id),
+              CASE WHEN j.run_at > now() THEN j.run_at END
+       FROM j
+       RETURNING id, (body::json ->> 'job')::bigint AS job, not_before AS run_at`,
+      [
+        binaryArray(
+          'int8',
+          jobs.map((j) => j.id),
+        ),
+        binaryArray(
+          'text',
+          jobs.map((j) => j.spec.kind),
+        ),
+        binaryArray(
+          'json',
+          jobs.map((j) => JSON.stringify(j.spec.payload ?? {})),
+        ),
+        binaryArray(
+          'text',
+          jobs.map((j) => j.spec.runAt?.toISOString() ?? null),
+        ),
+        binaryArray(
+          'int8',
+          jobs.map((j) => j.spec.maxAttempts ?? this.maxAttempts),
+        ),
+        t.exchange,
+      ],
+    );
+    const kinds = new Map(jobs.map((j) => [j.id, j.spec.kind]));
+    for (const row of r.rows) {
+      const id = Number(row.job);
+      const m = jobMessage(t, id, kinds.get(id)!);
+      this.options.outbox.track(tx, { ...m, id: Number(row.id), notBefore: row.run_at });
+    }
+  }
+
+  private async insertKeyed(tx: Tx, spec: JobSpec): Promise<number | undefined> {
     const t = this.options.topology;
     // The job and its message in one statement: the outbox row exists exactly when the job does.
     const r = await tx.query<{ id: number; job: number; run_at: Date }>(
@@ -165,6 +279,7 @@ export class RabbitJobQueue implements JobQueue {
   start(kinds: Readonly<Record<string, KindOptions>>): void {
     if (!this.stopped) throw new Error('queue already started');
     this.stopped = false;
+    this.slots.clear();
     const local: Record<string, KindOptions> = {};
     for (const [kind, opts] of Object.entries(kinds)) {
       if (!this.broker(kind)) {
@@ -175,7 +290,7 @@ export class RabbitJobQueue implements JobQueue {
       void this.options.broker
         .consume({
           queue: t.queueOf(kind),
-          prefetch: opts.concurrency ?? 1,
+          prefetch: prefetchOf(opts.concurrency ?? 1),
           declare: async (ch) => {
             await declareKindQueue(ch, t, kind);
           },
@@ -311,7 +426,23 @@ export class RabbitJobQueue implements JobQueue {
       d.ack();
       return;
     }
-    await this.execute(claim.job, opts, d);
+    // Claimed (it is ours, leased); it runs once a slot is free. Stopping first: stop() hands it
+    // back to the table, and its message goes back to the queue with the channel.
+    const slots = this.slotsOf(kind, opts);
+    if (!(await slots.take())) {
+      this.unstarted++;
+      return;
+    }
+    await this.execute(claim.job, opts, d, () => slots.release());
+  }
+
+  private slotsOf(kind: string, opts: KindOptions): Slots {
+    let s = this.slots.get(kind);
+    if (!s) {
+      s = new Slots(opts.concurrency ?? 1);
+      this.slots.set(kind, s);
+    }
+    return s;
   }
 
   /** Publishes the job's message through the delay queue that fits `ms`. */
@@ -322,34 +453,48 @@ export class RabbitJobQueue implements JobQueue {
     );
   }
 
-  private async execute(job: Job, opts: KindOptions, d: Delivery): Promise<void> {
+  /** Runs a claimed job, frees its slot once the handler is through, then records the outcome. */
+  private async execute(job: Job, opts: KindOptions, d: Delivery, release: () => void): Promise<void> {
     const log = this.options.logger.child({ job_id: job.id, job_kind: job.kind, attempt: job.attempts });
+    let failure: { err: unknown } | undefined;
     let result: unknown;
     try {
       result = await opts.handler(job);
-      await this.completions.submit({ job, result, opts });
-      d.ack();
-      return;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const retry = shouldRetry(job.attempts, job.maxAttempts);
-      const delay = retry ? retryDelayMs(job.attempts, this.retry, this.options.random) : 0;
-      const retryAt = retry ? new Date(this.options.clock.now() + delay) : undefined;
-      if (retry) log.warn({ err, retry_at: retryAt }, 'job failed; will retry');
-      else log.error({ err }, 'job failed for the last time; it is dead (see the console)');
-      await failJob(this.options.db, job.id, this.worker, message, retryAt);
-      if (retry) {
-        await this.later(job.id, job.kind, delay);
+      failure = { err };
+    } finally {
+      release();
+    }
+    if (!failure) {
+      try {
+        await this.completions.submit({ job, result, opts });
         d.ack();
-      } else {
-        d.nack(false); // to the dead-letter queue
+        return;
+      } catch (err) {
+        // Its kind's completion writes threw: the attempt failed, as if the handler had thrown.
+        failure = { err };
       }
+    }
+    const { err } = failure;
+    const message = err instanceof Error ? err.message : String(err);
+    const retry = shouldRetry(job.attempts, job.maxAttempts);
+    const delay = retry ? retryDelayMs(job.attempts, this.retry, this.options.random) : 0;
+    const retryAt = retry ? new Date(this.options.clock.now() + delay) : undefined;
+    if (retry) log.warn({ err, retry_at: retryAt }, 'job failed; will retry');
+    else log.error({ err }, 'job failed for the last time; it is dead (see the console)');
+    await failJob(this.options.db, job.id, this.worker, message, retryAt);
+    if (retry) {
+      await this.later(job.id, job.kind, delay);
+      d.ack();
+    } else {
+      d.nack(false); // to the dead-letter queue
     }
   }
 
   async stop(drainMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const s of this.slots.values()) s.close();
     for (const cancel of this.timers.splice(0)) cancel();
     await this.sweeping?.catch(() => {});
     for (const sub of this.subscriptions) await sub.pause();
@@ -361,15 +506,19 @@ export class RabbitJobQueue implements JobQueue {
       }),
     ]);
     cancelTimer();
+    // Jobs claimed that never got a slot (and, past the drain, any still running) go back to the
+    // table before their messages go back to the queue, so whoever gets a message can claim its job.
+    if (!drained || this.unstarted > 0) {
+      const n = await releaseJobs(this.options.db, this.worker).catch(() => 0);
+      if (!drained)
+        this.options.logger.warn(
+          { released: n },
+          'queue stopped with jobs still running; released them for other workers',
+        );
+    }
+    this.unstarted = 0;
     // Closing the channels hands unacknowledged messages back to their queues, for other consumers.
     for (const sub of this.subscriptions.splice(0)) await sub.close();
-    if (!drained) {
-      const n = await releaseJobs(this.options.db, this.worker).catch(() => 0);
-      this.options.logger.warn(
-        { released: n },
-        'queue stopped with jobs still running; released them for other workers',
-      );
-    }
     await this.completions.settled();
     await this.options.outbox.stop();
     await this.options.local.stop(drainMs);
