@@ -3,6 +3,8 @@
 // every consumer subscribed again. Publishing goes through one confirm channel: publish() resolves
 // once the broker has taken the message (persisted it, for a durable queue), and rejects if the
 // connection went away first, so a caller never believes an unconfirmed message was sent.
+
+import { Socket } from 'node:net';
 import amqp, {
   type Channel,
   type ChannelModel,
@@ -53,6 +55,30 @@ export interface BrokerOptions {
   publishWaitMs?: number;
 }
 
+/**
+ * amqplib writes every frame (a publish, an ack) to the socket on its own: with Nagle off, a system
+ * call and a TCP segment each. Corked for the rest of the tick, the frames written in one tick go in
+ * one write. The socket is amqplib's `connection.stream` (not in its typings); if a later amqplib
+ * no longer has it, frames simply go one by one again.
+ */
+function coalesceWrites(model: ChannelModel): void {
+  const stream = (model as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  if (!(stream instanceof Socket)) return;
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  let corked = false;
+  stream.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(() => {
+        corked = false;
+        stream.uncork();
+      });
+    }
+    return write(...args);
+  }) as typeof stream.write;
+}
+
 export class Broker {
   private model: ChannelModel | undefined;
   private publisher: ConfirmChannel | undefined;
@@ -90,6 +116,7 @@ export class Broker {
       // broker's delayed TCP ack, some 20–40 ms, before it is sent.
       noDelay: true,
     });
+    coalesceWrites(model);
     try {
       model.on('error', (err: Error) => this.options.logger.warn({ err }, 'RabbitMQ connection error'));
       model.on('close', () => this.lost(model));
