@@ -13,8 +13,12 @@
 //   latency     --rate jobs/s for --seconds, 10 per transaction every 10 ms: enqueue-to-start p50/p99
 //               (from just before the transaction that enqueues a job to its handler starting)
 // Goal on RabbitMQ: ≥ 5,000 jobs/s, and p99 ≤ 50 ms at 1,000 jobs/s.
+// With the rates, each backend's line gives the load average before and after it, and the CPU time per
+// job of the throughput part: this process (producers, queue, handlers), the PostgreSQL backends of
+// its database, and the RabbitMQ broker (the whole broker process: on a shared broker, others' work
+// too). CPU per job moves much less than rates on a shared machine. Linux only (/proc); elsewhere n/a.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,9 +56,56 @@ interface Result {
   p50: number;
   p99: number;
   lateStarts: number;
+  /** CPU µs per job in the throughput part: this process, the database's backends, the broker. */
+  cpu: { node: number; postgres: number; rabbitmq: number };
+  load: { before: number; after: number };
+}
+
+/** CPU time (user + system) of a process so far, in µs, from /proc (Linux); undefined elsewhere. */
+async function cpuMicros(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // USER_HZ is 100 on Linux
+}
+
+/** The RabbitMQ broker's process (beam.smp) on this machine, if there is one to see. */
+async function brokerPid(): Promise<number | undefined> {
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'beam.smp') return Number(entry);
+  }
+  return undefined;
+}
+
+/** CPU so far of each PostgreSQL backend connected to `dbName` (not the asking one), µs. */
+async function backendsCpu(admin: string, dbName: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+    for (const { pid } of r.rows) {
+      const us = await cpuMicros(pid);
+      if (us !== undefined) out.set(pid, us);
+    }
+  } finally {
+    await c.end();
+  }
+  return out;
+}
+
+/** CPU the backends used between two readings (one that appeared in between counts from 0). */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, us] of after) sum += us - (before.get(pid) ?? 0);
+  return after.size === 0 ? Number.NaN : sum;
 }
 
 async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorUrl: string): Promise<Result> {
+  const loadBefore = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'paydesk-bench-queue-'));
   const dbName = `paydesk_bench_queue_${randomBytes(4).toString('hex')}`;
   const prefix = `bench_${randomBytes(3).toString('hex')}.`;
@@ -114,6 +165,10 @@ async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorU
   try {
     // Throughput.
     const jobs = backend === 'pglite' ? Math.min(JOBS, 5_000) : JOBS;
+    const broker = backend === 'rabbitmq' ? await brokerPid() : undefined;
+    const brokerCpu0 = broker === undefined ? undefined : await cpuMicros(broker);
+    const pgCpu0 = backend === 'pglite' ? undefined : await backendsCpu(admin, dbName);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -123,6 +178,15 @@ async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorU
     process.stderr.write(`  enqueued ${jobs} in ${Math.round(performance.now() - t0)} ms\n`);
     await until(jobs);
     const jobsPerSecond = Math.round(jobs / ((performance.now() - t0) / 1000));
+    const used = process.cpuUsage(cpu0);
+    const brokerCpu1 = broker === undefined ? undefined : await cpuMicros(broker);
+    const pgCpu = pgCpu0 ? backendsDelta(pgCpu0, await backendsCpu(admin, dbName)) : Number.NaN;
+    const cpu = {
+      node: (used.user + used.system) / jobs,
+      postgres: pgCpu / jobs,
+      rabbitmq:
+        brokerCpu0 !== undefined && brokerCpu1 !== undefined ? (brokerCpu1 - brokerCpu0) / jobs : Number.NaN,
+    };
     process.stderr.write(`  ${jobsPerSecond} jobs/s\n`);
     await ctx.queue.idle({ timeoutMs: 60_000 });
     // Latency at a steady rate.
@@ -147,6 +211,8 @@ async function runBackend(backend: 'pglite' | 'postgres' | 'rabbitmq', emulatorU
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       lateStarts: sorted.filter((ms) => ms > 50).length,
+      cpu,
+      load: { before: loadBefore, after: loadavg()[0]! },
     };
   } finally {
     await ctx.close({ drainMs: 5_000 });
@@ -188,10 +254,13 @@ const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 console.log(
   `queue benchmark: ${JOBS} jobs (PGlite ${Math.min(JOBS, 5_000)}) for throughput; ${RATE} jobs/s for ${SECONDS} s for latency; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}`,
 );
-console.log('backend    jobs/s   p50 ms   p99 ms   starts > 50 ms');
+console.log(
+  'backend    jobs/s   p50 ms   p99 ms   starts > 50 ms   CPU µs/job: node  postgres  rabbitmq   load before → after',
+);
+const us = (n: number) => (Number.isFinite(n) ? String(Math.round(n)) : 'n/a');
 for (const r of results)
   console.log(
-    `${r.backend.padEnd(10)} ${String(r.jobsPerSecond).padStart(6)}   ${fmt(r.p50).padStart(6)}   ${fmt(r.p99).padStart(6)}   ${r.lateStarts}`,
+    `${r.backend.padEnd(10)} ${String(r.jobsPerSecond).padStart(6)}   ${fmt(r.p50).padStart(6)}   ${fmt(r.p99).padStart(6)}   ${String(r.lateStarts).padStart(14)}   ${us(r.cpu.node).padStart(15)}  ${us(r.cpu.postgres).padStart(8)}  ${us(r.cpu.rabbitmq).padStart(8)}   ${r.load.before.toFixed(2)} → ${r.load.after.toFixed(2)}`,
   );
 const rabbit = results.find((r) => r.backend === 'rabbitmq');
 if (rabbit)
