@@ -3,7 +3,7 @@
 // figures are in a table under it (for screen readers, for copying, and without script).
 import { count, dateTime, money, shortDay } from '../pages/format.js';
 import { type Html, html, type Interpolation } from '../pages/html.js';
-import { CACHE_MS, major, type Overview, RANGES } from './overview.js';
+import { major, type Overview, RANGES } from './overview.js';
 import { viewHead } from './ui.js';
 
 /** What console.js draws: x values (unix seconds), one or two y axes, and the series. */
@@ -239,7 +239,7 @@ export function overviewView(o: Overview, days: number, path: string): Html {
     }),
   ];
 
-  return html`<div class="section-head overview-head"><div>${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}<p class="muted small as-of">Figures as of <time datetime="${o.computedAt.toISOString()}">${dateTime(o.computedAt)}</time>; reload for newer ones (at most every ${CACHE_MS / 1000} seconds).</p></div>
+  return html`<div class="section-head overview-head"><div>${viewHead('Overview', 'What happened to the money, at a glance. Days are UTC days.')}<p class="muted small as-of">Figures as of <time datetime="${o.computedAt.toISOString()}">${dateTime(o.computedAt)}</time>; reload for newer ones.</p></div>
 <div class="switches">
 <nav class="segmented" aria-label="Period">${RANGES.map((d) => segment(q({ days: d }), `${d} days`, d === days))}</nav>
 ${o.currencies.length > 1 ? html`<nav class="segmented" aria-label="Currency">${o.currencies.map((c) => segment(q({ currency: c }), c.toUpperCase(), c === cur))}</nav>` : ''}
