@@ -47,6 +47,17 @@ export async function advanceRollup(db: Db, name: keyof typeof rollups): Promise
   });
 }
 
+/**
+ * The roll-ups with a closed hour not yet added up: one read, so that the overview opens a
+ * transaction (and locks a row, which costs a WAL flush at commit) only once an hour.
+ */
+export async function rollupsDue(db: Queryable): Promise<(keyof typeof rollups)[]> {
+  const { rows } = await db.query<{ name: keyof typeof rollups }>(
+    `SELECT name FROM console_rollups WHERE closed_through < date_trunc('hour', now() - ${CLOSE_AFTER})`,
+  );
+  return rows.map((r) => r.name).filter((n) => n in rollups);
+}
+
 /** A day range: `from` and `to` are UTC days (YYYY-MM-DD), both included. */
 export interface DayRange {
   from: string;
@@ -62,15 +73,23 @@ export interface RevenueRow {
   payments: string;
 }
 
-/** Gross revenue (before refunds) per paid day and currency. */
+/**
+ * Gross revenue (before refunds) per paid day and currency. The live rows are those written since the
+ * last closed hour, found by payments_written and only then filtered by paid_at: a kept statement's
+ * generic plan would otherwise walk payments_newest over the whole range of paid_at (96 ms for 90
+ * days of a million payments).
+ */
 export async function revenueByDay(db: Queryable, range: DayRange): Promise<RevenueRow[]> {
   const { rows } = await db.query<RevenueRow>(
-    `SELECT day::text AS day, currency, sum(amount)::text AS amount, sum(n)::text AS payments FROM (
+    `WITH live AS MATERIALIZED (
+       SELECT paid_at, currency, amount FROM payments
+       WHERE created_at >= (SELECT closed_through FROM console_rollups WHERE name = 'payments')
+     )
+     SELECT day::text AS day, currency, sum(amount)::text AS amount, sum(n)::text AS payments FROM (
        SELECT day, currency, amount, payments AS n FROM console_payment_hours WHERE day BETWEEN $1::date AND $2::date
        UNION ALL
-       SELECT (paid_at AT TIME ZONE 'UTC')::date, currency, amount, 1 FROM payments
-       WHERE created_at >= (SELECT closed_through FROM console_rollups WHERE name = 'payments')
-         AND paid_at >= ${utcDay('1')} AND paid_at < ${utcDay('2')} + interval '1 day'
+       SELECT (paid_at AT TIME ZONE 'UTC')::date, currency, amount, 1 FROM live
+       WHERE paid_at >= ${utcDay('1')} AND paid_at < ${utcDay('2')} + interval '1 day'
      ) x GROUP BY day, currency ORDER BY day, currency`,
     [range.from, range.to],
   );
