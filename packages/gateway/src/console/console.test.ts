@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { count, shortDay } from '../pages/format.js';
 import { html } from '../pages/html.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { type ConsoleView, csrfBody } from './kit.js';
 import { advanceRollup, revenueByDay } from './overview-store.js';
+import { dayLabel, whole } from './overview-view.js';
 import { actionForm, csvCell, decodeCursor, encodeCursor } from './ui.js';
 
 const READONLY_KEY = 'pdr_test_readonly_key_0123456789abcdefghij';
@@ -401,6 +403,28 @@ describe('console ui helpers', () => {
     assert.equal(csvCell('-12.5'), '-12.5');
     assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
     assert.equal(csvCell(null), '');
+  });
+  test("the overview's own number and day formats give count()'s and shortDay()'s text", () => {
+    for (const n of [
+      0,
+      7,
+      -7,
+      999,
+      1000,
+      -1000,
+      12_345,
+      999_999,
+      1_000_000,
+      -123_456_789,
+      2 ** 53 - 1,
+      1.5,
+      -0.25,
+    ])
+      assert.equal(whole(n), count(n), String(n));
+    for (let day = Date.UTC(2024, 0, 1); day < Date.UTC(2025, 0, 1); day += 86_400_000) {
+      const iso = new Date(day).toISOString().slice(0, 10);
+      assert.equal(dayLabel(iso), shortDay(`${iso}T00:00:00Z`), iso);
+    }
   });
   test('cursors round-trip and a forged one is refused', () => {
     assert.deepEqual(decodeCursor(encodeCursor(['2026-01-01', 42]), 2), ['2026-01-01', '42']);
