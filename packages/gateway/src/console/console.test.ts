@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { count, shortDay } from '../pages/format.js';
+import { count, money, shortDay } from '../pages/format.js';
 import { html } from '../pages/html.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { type ConsoleView, csrfBody } from './kit.js';
 import { advanceRollup, revenueByDay } from './overview-store.js';
-import { dayLabel, whole } from './overview-view.js';
+import { amount, dayLabel, whole } from './overview-view.js';
 import { actionForm, csvCell, decodeCursor, encodeCursor } from './ui.js';
 
 const READONLY_KEY = 'pdr_test_readonly_key_0123456789abcdefghij';
@@ -404,7 +404,7 @@ describe('console ui helpers', () => {
     assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
     assert.equal(csvCell(null), '');
   });
-  test("the overview's own number and day formats give count()'s and shortDay()'s text", () => {
+  test("the overview's own number, money and day formats give count()'s, money()'s and shortDay()'s text", () => {
     for (const n of [
       0,
       7,
@@ -421,6 +421,9 @@ describe('console ui helpers', () => {
       -0.25,
     ])
       assert.equal(whole(n), count(n), String(n));
+    for (const currency of ['usd', 'eur', 'jpy', 'gbp', 'chf', 'kwd', 'inr', 'xyz'])
+      for (const v of [0, 1, 99, 100, 2_900, -2_900, 123_456, 100_000_000, -987_654_321, 2 ** 53 - 1])
+        assert.equal(amount(v, currency), money(v, currency), `${v} ${currency}`);
     for (let day = Date.UTC(2024, 0, 1); day < Date.UTC(2025, 0, 1); day += 86_400_000) {
       const iso = new Date(day).toISOString().slice(0, 10);
       assert.equal(dayLabel(iso), shortDay(`${iso}T00:00:00Z`), iso);

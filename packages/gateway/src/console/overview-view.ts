@@ -1,7 +1,7 @@
 // The overview page: a few headline figures, then one card per chart. Each chart is drawn in the
 // browser by uPlot from the figures in its data-chart attribute (assets/console.js), and the same
 // figures are in a table under it (for screen readers, for copying, and without script).
-import { count, dateTime, money } from '../pages/format.js';
+import { count, dateTime, digitsOf, money } from '../pages/format.js';
 import { type Html, html, type Interpolation } from '../pages/html.js';
 import { major, type Overview, RANGES } from './overview.js';
 import { viewHead } from './ui.js';
@@ -65,6 +65,46 @@ export function whole(n: number): string {
   return n < 0 ? `-${out}` : out;
 }
 
+/** Per currency, what money() puts around the amount's digits ("$" and "", "CHF " and ""), if that is all it does. */
+const moneyShapes = new Map<string, { prefix: string; suffix: string; digits: number } | null>();
+
+function moneyShape(currency: string): { prefix: string; suffix: string; digits: number } | null {
+  let shape = moneyShapes.get(currency);
+  if (shape !== undefined) return shape;
+  const digits = digitsOf(currency);
+  const core = (major: number, minor: number) =>
+    `${whole(major)}${digits > 0 ? `.${String(minor).padStart(digits, '0')}` : ''}`;
+  const probe = money(1_234_567 * 10 ** digits + (digits > 0 ? 1 : 0), currency);
+  const at = probe.indexOf(core(1_234_567, digits > 0 ? 1 : 0));
+  shape =
+    at < 0
+      ? null
+      : { prefix: probe.slice(0, at), suffix: probe.slice(at + core(1_234_567, 1).length), digits };
+  // Kept only if it gives money()'s text for a few more amounts.
+  for (const v of [0, 5, 1_000 * 10 ** digits + 1, -42 * 10 ** digits])
+    if (shape && moneyFast(v, shape) !== money(v, currency)) shape = null;
+  moneyShapes.set(currency, shape);
+  return shape;
+}
+
+function moneyFast(amount: number, shape: { prefix: string; suffix: string; digits: number }): string {
+  const abs = Math.abs(amount);
+  const unit = 10 ** shape.digits;
+  const minor = shape.digits > 0 ? `.${String(abs % unit).padStart(shape.digits, '0')}` : '';
+  const text = `${shape.prefix}${whole(Math.trunc(abs / unit))}${minor}${shape.suffix}`;
+  return amount < 0 ? `−${text}` : text;
+}
+
+/**
+ * money()'s text for the overview's amounts (whole minor units), built from the currency's symbol
+ * and whole() instead of Intl for each of the hundreds of amounts of a page; money() itself where
+ * the shape is not that simple.
+ */
+export function amount(value: number, currency: string): string {
+  const shape = Number.isSafeInteger(value) ? moneyShape(currency) : null;
+  return shape ? moneyFast(value, shape) : money(value, currency);
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** shortDay() of a UTC day (YYYY-MM-DD): "Dec 3, 2026", without Intl. */
@@ -91,7 +131,7 @@ export function overviewView(o: Overview, days: number, path: string): Html {
   const needs = o.backlog.dead_jobs + o.backlog.failed_events;
   const eventTotal = o.events.counts.reduce((a, b) => a + b, 0);
   const minuteLabels = o.events.minutes.map((m) => `${m.toISOString().slice(11, 16)} UTC`);
-  const money0 = (amount: number) => (cur ? money(amount, cur) : '—');
+  const money0 = (value: number) => (cur ? amount(value, cur) : '—');
   const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
 
   const charts: Html[] = [
@@ -127,7 +167,7 @@ export function overviewView(o: Overview, days: number, path: string): Html {
       columns: [
         ...o.revenue.map((r) => ({
           label: `Revenue ${r.currency.toUpperCase()}`,
-          cell: (i: number) => money(r.perDay[i]!, r.currency),
+          cell: (i: number) => amount(r.perDay[i]!, r.currency),
         })),
         ...o.revenue.map((r) => ({
           label: `Payments ${r.currency.toUpperCase()}`,
