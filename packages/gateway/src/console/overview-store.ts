@@ -47,17 +47,6 @@ export async function advanceRollup(db: Db, name: keyof typeof rollups): Promise
   });
 }
 
-/**
- * The roll-ups with a closed hour not yet added up: one read, so that the overview opens a
- * transaction (and locks a row, which costs a WAL flush at commit) only once an hour.
- */
-export async function rollupsDue(db: Queryable): Promise<(keyof typeof rollups)[]> {
-  const { rows } = await db.query<{ name: keyof typeof rollups }>(
-    `SELECT name FROM console_rollups WHERE closed_through < date_trunc('hour', now() - ${CLOSE_AFTER})`,
-  );
-  return rows.map((r) => r.name).filter((n) => n in rollups);
-}
-
 /** A day range: `from` and `to` are UTC days (YYYY-MM-DD), both included. */
 export interface DayRange {
   from: string;
@@ -223,21 +212,6 @@ export interface FailureDay {
   failed_events: number;
 }
 
-/** Jobs that went dead and webhook events that failed for good, per day. */
-export async function failuresByDay(db: Queryable, range: DayRange): Promise<FailureDay[]> {
-  const { rows } = await db.query<FailureDay>(
-    `SELECT day::text AS day, sum(dead)::int AS dead_jobs, sum(failed)::int AS failed_events FROM (
-       SELECT (updated_at AT TIME ZONE 'UTC')::date AS day, 1 AS dead, 0 AS failed FROM jobs
-       WHERE status = 'dead' AND updated_at >= ${utcDay('1')} AND updated_at < ${utcDay('2')} + interval '1 day'
-       UNION ALL
-       SELECT (processed_at AT TIME ZONE 'UTC')::date, 0, 1 FROM stripe_events
-       WHERE status = 'failed' AND processed_at >= ${utcDay('1')} AND processed_at < ${utcDay('2')} + interval '1 day'
-     ) x GROUP BY day ORDER BY day`,
-    [range.from, range.to],
-  );
-  return rows;
-}
-
 export interface Backlog {
   dead_jobs: number;
   retrying_jobs: number;
@@ -245,13 +219,54 @@ export interface Backlog {
   retrying_events: number;
 }
 
-/** What needs an operator now: dead jobs and failed events, and those still being retried. */
-export async function backlog(db: Queryable): Promise<Backlog> {
-  const { rows } = await db.query<Backlog>(
-    `SELECT (SELECT count(*) FROM jobs WHERE status = 'dead')::int AS dead_jobs,
-       (SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts > 0)::int AS retrying_jobs,
-       (SELECT count(*) FROM stripe_events WHERE status = 'failed')::int AS failed_events,
-       (SELECT count(*) FROM stripe_events WHERE status = 'pending' AND attempts > 0)::int AS retrying_events`,
+export interface Attention {
+  /** Jobs that went dead and webhook events that failed for good, per day (days with none left out). */
+  failures: FailureDay[];
+  /** What needs an operator now: dead jobs and failed events, and those still being retried. */
+  backlog: Backlog;
+  /** The roll-ups with a closed hour not yet added up (see advanceRollup). */
+  due: (keyof typeof rollups)[];
+}
+
+/**
+ * The failure chart, the backlog tile and the roll-ups' check, in one statement (one round trip: the
+ * overview's cost is mostly its statements' and its page's CPU, not their database time). Each count
+ * reads a partial index (jobs_dead, jobs_due, stripe_events_failed, stripe_events_due).
+ */
+export async function attention(db: Queryable, range: DayRange): Promise<Attention> {
+  const { rows } = await db.query<
+    { day: string | null; dead: number | null; failed: number | null; due: string[] } & Backlog
+  >(
+    `WITH b AS (
+       SELECT (SELECT count(*) FROM jobs WHERE status = 'dead')::int AS dead_jobs,
+         (SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts > 0)::int AS retrying_jobs,
+         (SELECT count(*) FROM stripe_events WHERE status = 'failed')::int AS failed_events,
+         (SELECT count(*) FROM stripe_events WHERE status = 'pending' AND attempts > 0)::int AS retrying_events,
+         ARRAY(SELECT name FROM console_rollups
+               WHERE closed_through < date_trunc('hour', now() - ${CLOSE_AFTER}) ORDER BY name) AS due
+     ), f AS (
+       SELECT day::text AS day, sum(dead)::int AS dead, sum(failed)::int AS failed FROM (
+         SELECT (updated_at AT TIME ZONE 'UTC')::date AS day, 1 AS dead, 0 AS failed FROM jobs
+         WHERE status = 'dead' AND updated_at >= ${utcDay('1')} AND updated_at < ${utcDay('2')} + interval '1 day'
+         UNION ALL
+         SELECT (processed_at AT TIME ZONE 'UTC')::date, 0, 1 FROM stripe_events
+         WHERE status = 'failed' AND processed_at >= ${utcDay('1')} AND processed_at < ${utcDay('2')} + interval '1 day'
+       ) x GROUP BY day
+     )
+     SELECT f.day, f.dead, f.failed, b.* FROM b LEFT JOIN f ON true ORDER BY f.day`,
+    [range.from, range.to],
   );
-  return rows[0]!;
+  const first = rows[0]!;
+  return {
+    failures: rows
+      .filter((r) => r.day !== null)
+      .map((r) => ({ day: r.day!, dead_jobs: r.dead!, failed_events: r.failed! })),
+    backlog: {
+      dead_jobs: first.dead_jobs,
+      retrying_jobs: first.retrying_jobs,
+      failed_events: first.failed_events,
+      retrying_events: first.retrying_events,
+    },
+    due: first.due.filter((n): n is keyof typeof rollups => n in rollups),
+  };
 }

@@ -3,14 +3,12 @@ import type { AppContext } from '../context.js';
 import { digitsOf } from '../pages/format.js';
 import {
   advanceRollup,
+  attention,
   type Backlog,
-  backlog,
   creditsByDay,
   type DayRange,
   eventsByMinute,
-  failuresByDay,
   revenueByDay,
-  rollupsDue,
   subscriptionDays,
 } from './overview-store.js';
 
@@ -72,15 +70,14 @@ export async function overview(
   // Revenue and credits add the rolled-up hours and the rows written since, in one snapshot: right
   // whether or not a closed hour is still to be added up. So the check for one runs beside them, and
   // the request that finds one (once an hour) adds it up afterwards, for the next ones to read less.
-  const [due, revenueRows, creditRows, subRows, eventRows, failureRows, open] = await Promise.all([
-    rollupsDue(s.db),
-    revenueByDay(s.db, range),
-    creditsByDay(s.db, range),
-    subscriptionDays(s.db, range),
-    eventsByMinute(s.db, eventsFrom, new Date(minuteNow + 60_000)),
-    failuresByDay(s.db, range),
-    backlog(s.db),
-  ]);
+  const [revenueRows, creditRows, subRows, eventRows, { failures: failureRows, backlog: open, due }] =
+    await Promise.all([
+      revenueByDay(s.db, range),
+      creditsByDay(s.db, range),
+      subscriptionDays(s.db, range),
+      eventsByMinute(s.db, eventsFrom, new Date(minuteNow + 60_000)),
+      attention(s.db, range),
+    ]);
   await Promise.all(due.map((name) => advanceRollup(s.db, name)));
 
   const byCurrency = new Map<string, Overview['revenue'][number]>();
