@@ -1,13 +1,12 @@
 // The console's overview: what happened to the money, at a glance.
 import { z } from 'zod';
 import type { AppInstance, ConsoleKit } from './kit.js';
-import { overviewCache, RANGES, type RangeDays } from './overview.js';
+import { overview, RANGES, type RangeDays } from './overview.js';
 import { overviewView } from './overview-view.js';
 
 export const OVERVIEW_PATH = '/console';
 
 export function overviewRoutes(app: AppInstance, kit: ConsoleKit): void {
-  const figuresFor = overviewCache(kit.s);
   app.get(
     OVERVIEW_PATH,
     {
@@ -26,7 +25,7 @@ export function overviewRoutes(app: AppInstance, kit: ConsoleKit): void {
       const session = await kit.viewer(request, reply);
       if (!session) return reply;
       const days = Number(request.query.days ?? 30) as RangeDays;
-      const figures = await figuresFor(days, request.query.currency);
+      const figures = await overview(kit.s, days, request.query.currency);
       return kit.page(reply, 200, {
         title: 'Overview',
         current: OVERVIEW_PATH,

@@ -3,14 +3,13 @@ import type { AppContext } from '../context.js';
 import { digitsOf } from '../pages/format.js';
 import {
   advanceRollup,
+  attention,
   type Backlog,
-  backlog,
   creditsByDay,
   type DayRange,
   eventsByMinute,
-  failuresByDay,
   revenueByDay,
-  subscriptionSpans,
+  subscriptionDays,
 } from './overview-store.js';
 
 export const RANGES = [7, 30, 90] as const;
@@ -35,7 +34,7 @@ export function major(amount: number, currency: string): number {
 }
 
 export interface Overview {
-  /** When the figures were computed (they may be served for CACHE_MS after). */
+  /** When the figures were computed (each page computes them afresh). */
   computedAt: Date;
   range: { days: readonly string[]; from: string; to: string };
   /** Currencies with payments or subscriptions in the range, most revenue first. */
@@ -66,17 +65,20 @@ export async function overview(
   const range = dayRange(now, days);
   const index = new Map(range.days.map((d, i) => [d, i]));
   const zeros = () => range.days.map(() => 0);
-  await Promise.all([advanceRollup(s.db, 'payments'), advanceRollup(s.db, 'credits')]);
   const minuteNow = Math.floor(now.getTime() / 60_000) * 60_000;
   const eventsFrom = new Date(minuteNow - 59 * 60_000);
-  const [revenueRows, creditRows, spans, eventRows, failureRows, open] = await Promise.all([
-    revenueByDay(s.db, range),
-    creditsByDay(s.db, range),
-    subscriptionSpans(s.db, range),
-    eventsByMinute(s.db, eventsFrom, new Date(minuteNow + 60_000)),
-    failuresByDay(s.db, range),
-    backlog(s.db),
-  ]);
+  // Revenue and credits add the rolled-up hours and the rows written since, in one snapshot: right
+  // whether or not a closed hour is still to be added up. So the check for one runs beside them, and
+  // the request that finds one (once an hour) adds it up afterwards, for the next ones to read less.
+  const [revenueRows, creditRows, subRows, eventRows, { failures: failureRows, backlog: open, due }] =
+    await Promise.all([
+      revenueByDay(s.db, range),
+      creditsByDay(s.db, range),
+      subscriptionDays(s.db, range),
+      eventsByMinute(s.db, eventsFrom, new Date(minuteNow + 60_000)),
+      attention(s.db, range),
+    ]);
+  await Promise.all(due.map((name) => advanceRollup(s.db, name)));
 
   const byCurrency = new Map<string, Overview['revenue'][number]>();
   for (const r of revenueRows) {
@@ -96,40 +98,32 @@ export async function overview(
     (a, b) => b.count - a.count || a.currency.localeCompare(b.currency),
   );
   const currencies = [...revenue.map((r) => r.currency)];
-  for (const sp of spans) if (!currencies.includes(sp.currency)) currencies.push(sp.currency);
+  for (const r of subRows) if (!currencies.includes(r.currency)) currencies.push(r.currency);
   const currency = wanted && currencies.includes(wanted) ? wanted : currencies[0];
 
-  // Subscriptions: a difference array per series (+n where a span starts, -n the day after it ends).
-  const n = range.days.length;
-  const activeDelta = new Array<number>(n + 1).fill(0);
-  const mrrDelta = new Array<number>(n + 1).fill(0);
-  const activeCurrencyDelta = new Array<number>(n + 1).fill(0);
+  // Subscriptions: per series, what changes at the end of each day (the row of those active before
+  // the range counts on the first day); a running sum gives the count at the end of each day.
+  const activeDelta = zeros();
+  const mrrDelta = zeros();
+  const activeCurrencyDelta = zeros();
+  const unpricedDelta = zeros();
   const newPerDay = zeros();
   const churnedPerDay = zeros();
-  let unpriced = 0;
-  for (const sp of spans) {
-    const start = index.get(sp.start_day) ?? 0;
-    // Cancelled on day e: no longer active at the end of day e.
-    const end = sp.end_day === null ? n : (index.get(sp.end_day) ?? n);
-    if (!sp.started_before) newPerDay[start]! += sp.n;
-    if (sp.end_day !== null && index.has(sp.end_day)) churnedPerDay[end]! += sp.n;
-    if (end <= start) continue;
-    activeDelta[start]! += sp.n;
-    activeDelta[end]! -= sp.n;
-    if (sp.currency !== currency) continue;
-    activeCurrencyDelta[start]! += sp.n;
-    activeCurrencyDelta[end]! -= sp.n;
+  for (const r of subRows) {
+    const i = r.day === null ? 0 : index.get(r.day);
+    if (i === undefined) continue;
+    const change = r.before + r.started - r.ended;
+    newPerDay[i]! += r.started;
+    churnedPerDay[i]! += r.churned;
+    activeDelta[i]! += change;
+    if (r.currency !== currency) continue;
+    activeCurrencyDelta[i]! += change;
     const price = s.catalog.prices.find(
       (p) =>
-        p.kind === 'plan' && p.itemId === sp.plan && p.interval === sp.interval && p.currency === sp.currency,
+        p.kind === 'plan' && p.itemId === r.plan && p.interval === r.interval && p.currency === r.currency,
     );
-    if (!price) {
-      unpriced += sp.n;
-      continue;
-    }
-    const monthly = (price.amount * sp.n) / (sp.interval === 'year' ? 12 : 1);
-    mrrDelta[start]! += monthly;
-    mrrDelta[end]! -= monthly;
+    if (!price) unpricedDelta[i]! += change;
+    else mrrDelta[i]! += (price.amount * change) / (r.interval === 'year' ? 12 : 1);
   }
   const running = (delta: number[]) => {
     let v = 0;
@@ -178,36 +172,15 @@ export async function overview(
     currencies,
     currency,
     revenue,
-    mrr: { perDay: running(mrrDelta), activePerDay: running(activeCurrencyDelta), unpriced },
+    mrr: {
+      perDay: running(mrrDelta),
+      activePerDay: running(activeCurrencyDelta),
+      unpriced: Math.max(0, ...running(unpricedDelta)),
+    },
     subscriptions: { newPerDay, churnedPerDay, activePerDay: running(activeDelta) },
     credits,
     events,
     failures,
     backlog: open,
-  };
-}
-
-/** How long computed figures are served again: the charts count days and minutes; this saves the queries when several operators (or one reloading) look at once. */
-export const CACHE_MS = 10_000;
-
-/**
- * The overview's figures, computed at most once per CACHE_MS for each period and currency (one
- * computation at a time per key: concurrent requests share it). Owned by the console plugin of one app.
- */
-export function overviewCache(
-  s: AppContext,
-): (days: RangeDays, currency: string | undefined) => Promise<Overview> {
-  const entries = new Map<string, { until: number; figures: Promise<Overview> }>();
-  return (days, currency) => {
-    const key = `${days}:${currency ?? ''}`;
-    const now = s.now().getTime();
-    const hit = entries.get(key);
-    if (hit && hit.until > now) return hit.figures;
-    // Periods × currencies are few; stale entries are dropped as new ones come.
-    for (const [k, e] of entries) if (e.until <= now) entries.delete(k);
-    const figures = overview(s, days, currency);
-    entries.set(key, { until: now + CACHE_MS, figures });
-    figures.catch(() => entries.delete(key));
-    return figures;
   };
 }

@@ -13,6 +13,8 @@ export interface HistorySize {
   /** Webhook events received over the last hour. */
   events: number;
   deadJobs: number;
+  /** Jobs that finished (kept, as paydesk keeps them), over the days; none unless given. */
+  doneJobs?: number;
   days: number;
 }
 
@@ -21,7 +23,7 @@ const currencyOf = (g: string) =>
   `(CASE WHEN ${g} % 10 < 7 THEN 'usd' WHEN ${g} % 10 < 9 THEN 'eur' ELSE 'jpy' END)`;
 
 export async function seedHistory(db: Queryable, size: HistorySize): Promise<void> {
-  const { customers, payments, subscriptions, ledger, events, deadJobs, days } = size;
+  const { customers, payments, subscriptions, ledger, events, deadJobs, doneJobs = 0, days } = size;
   const customerOf = (g: string) =>
     `'cust_seed' || lpad((1 + (${g}::bigint * 7919) % ${customers})::text, 8, '0')`;
   await db.query(
@@ -84,5 +86,12 @@ export async function seedHistory(db: Queryable, size: HistorySize): Promise<voi
      FROM generate_series(1, $1::int) g,
        LATERAL (SELECT now() - make_interval(secs => (g::float8 * $2::int * 86400) / ($1::int + 1))) AS x(t)`,
     [deadJobs, days],
+  );
+  await db.query(
+    `INSERT INTO jobs (kind, payload, status, attempts, max_attempts, created_at, updated_at, finished_at)
+     SELECT 'notify', '{}'::jsonb, 'done', 1, 12, t, t, t
+     FROM generate_series(1, $1::int) g,
+       LATERAL (SELECT now() - make_interval(secs => (g::float8 * $2::int * 86400) / ($1::int + 1))) AS x(t)`,
+    [doneJobs, days],
   );
 }
