@@ -29,17 +29,25 @@ export function cardFee(amount: number): number {
   return Math.round(amount * 0.029) + 30;
 }
 
-function insert(ctx: EngineCtx, init: Omit<BalanceTransaction, 'id' | 'object'>): BalanceTransaction {
+/** Stores a new balance transaction (`txn_…`). */
+export function insertBalanceTransaction(
+  ctx: EngineCtx,
+  init: Omit<BalanceTransaction, 'id' | 'object'>,
+): BalanceTransaction {
   const bt: BalanceTransaction = { id: newId('txn'), object: 'balance_transaction', ...init };
   ctx.store.c('balance_transaction').insert(bt);
   return bt;
 }
 
 /** The balance transaction of a capture of `amount` of a charge (sets `charge.balance_transaction`). */
-export function chargeTransaction(ctx: EngineCtx, ch: Charge, amount: number): BalanceTransaction {
+export function chargeTransaction(
+  ctx: EngineCtx,
+  ch: Charge,
+  amount: number,
+  fee = cardFee(amount),
+): BalanceTransaction {
   const now = ctx.now();
-  const fee = cardFee(amount);
-  const bt = insert(ctx, {
+  const bt = insertBalanceTransaction(ctx, {
     amount,
     available_on: Math.floor(now / DAY) * DAY + 2 * DAY,
     balance_type: 'payments',
@@ -71,7 +79,7 @@ export function chargeTransaction(ctx: EngineCtx, ch: Charge, amount: number): B
 export function refundTransaction(ctx: EngineCtx, refund: Refund, failure = false): BalanceTransaction {
   const now = ctx.now();
   const amount = failure ? refund.amount : -refund.amount;
-  const bt = insert(ctx, {
+  const bt = insertBalanceTransaction(ctx, {
     amount,
     available_on: now,
     balance_type: 'payments',
@@ -125,6 +133,7 @@ function list(ctx: Ctx) {
 function sourceOf(api: { store: Ctx['store'] }, id: string): unknown {
   if (id.startsWith('ch_')) return api.store.c('charge').get(id);
   if (id.startsWith('re_')) return api.store.c('refund').get(id);
+  if (id.startsWith('dp_')) return api.store.c('dispute').get(id);
   return undefined;
 }
 

@@ -343,6 +343,16 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PromotionCode.list
   'GET /v1/promotion_codes/:id': o({ expand: a('str') }), // PromotionCode.retrieve
+  'GET /v1/radar/early_fraud_warnings': o({
+    charge: 'str',
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    payment_intent: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // EarlyFraudWarning.list
+  'GET /v1/radar/early_fraud_warnings/:id': o({ expand: a('str') }), // EarlyFraudWarning.retrieve
   'GET /v1/refunds': o({
     charge: 'str',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),

@@ -39,8 +39,22 @@ export interface TestCard {
   declinesOnAttach?: boolean;
   /** A refund of a charge on this card starts `pending`, then fails. */
   refundFails?: boolean;
-  /** A succeeded charge on this card is then disputed as fraudulent (resources/disputes.ts). */
-  disputed?: boolean;
+  /** A succeeded charge on this card is then disputed (resources/disputes.ts). */
+  dispute?: DisputeKind;
+  /** A succeeded charge on this card then gets an early fraud warning (resources/disputes.ts). */
+  earlyFraudWarning?: boolean;
+}
+
+/** How the cardholder disputes a charge on a dispute test card. */
+export interface DisputeKind {
+  /** The dispute's `reason`. */
+  reason: string;
+  /** An inquiry (`warning_needs_response`, no funds withdrawn) rather than a chargeback. */
+  inquiry: boolean;
+  /** `payment_method_details.card.network_reason_code`. */
+  networkReasonCode: string;
+  /** `enhanced_eligibility_types`, e.g. Visa Compelling Evidence 3.0. */
+  enhancedEligibility?: readonly string[];
 }
 
 const generic: Decline = {
@@ -234,7 +248,48 @@ export const TEST_CARDS: readonly TestCard[] = [
     funding: 'credit',
     country: 'US',
     threeDSecure: 'none',
-    disputed: true,
+    dispute: { reason: 'fraudulent', inquiry: false, networkReasonCode: '10.4' },
+  },
+  {
+    number: '4000000000002685',
+    name: 'createDisputeProductNotReceived',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: { reason: 'product_not_received', inquiry: false, networkReasonCode: '13.1' },
+  },
+  {
+    number: '4000000000001976',
+    name: 'createDisputeInquiry',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: { reason: 'general', inquiry: true, networkReasonCode: '10.4' },
+  },
+  {
+    number: '4000000404000038',
+    name: 'createCe3EligibleDispute',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: {
+      reason: 'fraudulent',
+      inquiry: false,
+      networkReasonCode: '10.4',
+      enhancedEligibility: ['visa_compelling_evidence_3'],
+    },
+  },
+  {
+    number: '4000000000005423',
+    name: 'createIssuerFraudRecord',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    earlyFraudWarning: true,
   },
 ];
 
