@@ -131,7 +131,7 @@ function list(ctx: Ctx) {
 }
 
 function sourceOf(api: { store: Ctx['store'] }, id: string): unknown {
-  if (id.startsWith('ch_')) return api.store.c('charge').get(id);
+  if (id.startsWith('ch_') || id.startsWith('py_')) return api.store.c('charge').get(id);
   if (id.startsWith('re_')) return api.store.c('refund').get(id);
   if (id.startsWith('dp_')) return api.store.c('dispute').get(id);
   return undefined;

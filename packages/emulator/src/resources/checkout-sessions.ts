@@ -7,9 +7,10 @@ import type { Params } from '../core/form.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { arr, bool, int, obj, oneOf, reqInt, reqStr, str } from '../core/params.js';
+import { arr, bool, int, obj, oneOf, reqInt, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { BANK_CURRENCY, type BankDebitType, bankTypeOf, type MandateInput } from './bank-debits.js';
 import { attemptPayment } from './billing/collect.js';
 import { invoiceState, subscriptionOf } from './billing/invoice-engine.js';
 import { withRollback } from './billing/rollback.js';
@@ -21,6 +22,7 @@ import {
   confirmPaymentIntentInternal,
   createPaymentIntentInternal,
   onPaymentIntent,
+  PAYMENT_METHOD_TYPES,
   type PaymentIntent,
 } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
@@ -180,6 +182,7 @@ function create(ctx: Ctx): CheckoutSession {
   }
   const { items, currency } = readLineItems(ctx, mode);
   const sessionCurrency = currency ?? str(p, 'currency')?.toLowerCase() ?? null;
+  const paymentMethodTypes = readPaymentMethodTypes(p, sessionCurrency);
   const total = items.reduce((s, li) => s + li.amount_total, 0);
 
   const pid = obj(p, 'payment_intent_data');
@@ -312,7 +315,7 @@ function create(ctx: Ctx): CheckoutSession {
     payment_method_collection: mode === 'payment' ? null : 'always',
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: ['card'],
+    payment_method_types: paymentMethodTypes,
     payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
     permissions: null,
     recovered_from: null,
@@ -535,6 +538,54 @@ function customerDetails(
   };
 }
 
+/** Bank debits a session accepts: the mandate is collected by the page, as Stripe's Checkout does. */
+const CHECKOUT_MANDATE: MandateInput = {
+  type: 'online',
+  acceptedAt: undefined,
+  online: { ip_address: '127.0.0.1', user_agent: 'paydesk-emulator Checkout' },
+};
+
+/**
+ * `allowed_payment_method_types` (default `card`): the ones the emulator can charge, each in a currency
+ * it takes (`sepa_debit` in eur, `us_bank_account` in usd).
+ */
+function readPaymentMethodTypes(p: Params, currency: string | null): string[] {
+  // `payment_method_types`: the pre-2026 name, which the Stripe CLI's fixtures still send.
+  const name =
+    p.allowed_payment_method_types !== undefined ? 'allowed_payment_method_types' : 'payment_method_types';
+  const types = strArr(p, name);
+  if (types === undefined) return ['card'];
+  for (const [i, t] of types.entries()) {
+    if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(t)) {
+      throw invalidRequest(
+        `The payment method type "${t}" is not supported by the emulator (only ${PAYMENT_METHOD_TYPES.join(', ')}).`,
+        `${name}[${i}]`,
+      );
+    }
+    const only = BANK_CURRENCY[t as BankDebitType];
+    if (only !== undefined && currency !== null && currency !== only) {
+      throw invalidRequest(
+        `The payment method type ${t} only supports the following currencies: ${only}; this session is in ${currency}.`,
+        `${name}[${i}]`,
+      );
+    }
+  }
+  return types;
+}
+
+/** A bank debit's outcome reaches a session completed as `unpaid` (`checkout.session.async_payment_*`). */
+function settleAsync(ctx: EngineCtx, pi: PaymentIntent, outcome: 'succeeded' | 'failed'): void {
+  const s = sessionOfPaymentIntent(ctx.app, pi.id);
+  if (s === undefined || s.status !== 'complete' || s.payment_status !== 'unpaid') return;
+  const ch = pi.latest_charge ? ctx.store.c('charge').get(String(pi.latest_charge)) : undefined;
+  const type = ch?.payment_method_details?.type;
+  if (type !== 'sepa_debit' && type !== 'us_bank_account') return;
+  if (outcome === 'succeeded') {
+    s.payment_status = 'paid';
+    ctx.emit('checkout.session.async_payment_succeeded', s);
+  } else ctx.emit('checkout.session.async_payment_failed', s);
+}
+
 /** Completes a paid/set-up session: status, payment_status and `checkout.session.completed`. */
 function complete(
   ctx: EngineCtx,
@@ -582,6 +633,13 @@ export function confirmSession(
   }
   const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
   const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+  if (!s.payment_method_types.includes(String(pm.type))) {
+    throw invalidRequest(
+      `This Checkout Session does not accept ${pm.type} payment methods (it accepts ${s.payment_method_types.join(', ')}).`,
+      'payment_method',
+    );
+  }
+  const bank = bankTypeOf(pm) !== undefined;
   const email = params.email ?? s.customer_email ?? pm.billing_details.email;
   let customerId = typeof s.customer === 'string' ? s.customer : (s.customer?.id ?? null);
   const needsCustomer =
@@ -633,12 +691,17 @@ export function confirmSession(
     if (previous !== undefined && previous.status === 'requires_payment_method') {
       if (customerId !== null && previous.customer === null) previous.customer = customerId;
       previous.receipt_email = email;
-      confirmPaymentIntentInternal(ctx, previous, { payment_method: pm.id, return_url: params.return_url });
+      confirmPaymentIntentInternal(ctx, previous, {
+        payment_method: pm.id,
+        return_url: params.return_url,
+        ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
+      });
       if (previous.status === 'requires_payment_method' && previous.last_payment_error) {
         throw sessionDecline(previous);
       }
       if (previous.status === 'succeeded') complete(ctx, s, 'paid');
-      else if (previous.status === 'requires_capture') complete(ctx, s, 'unpaid');
+      else if (previous.status === 'requires_capture' || previous.status === 'processing')
+        complete(ctx, s, 'unpaid');
       return s;
     }
     const pi = createPaymentIntentInternal(ctx, {
@@ -652,16 +715,24 @@ export function confirmSession(
       shipping: priv.paymentIntentData.shipping,
       capture_method: priv.paymentIntentData.capture_method,
       setup_future_usage: priv.paymentIntentData.setup_future_usage,
-      payment_method_types: ['card'],
+      payment_method_types: s.payment_method_types,
       receipt_email: email,
       return_url: params.return_url,
+      ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
     });
     s.payment_intent = pi.id;
     // Paid now, or later through the payment intent listener (after 3-D Secure).
     if (pi.status === 'requires_payment_method' && pi.last_payment_error) throw sessionDecline(pi);
     if (pi.status === 'succeeded') complete(ctx, s, 'paid');
-    else if (pi.status === 'requires_capture') complete(ctx, s, 'unpaid');
+    // Captured later, or a bank debit still processing: `async_payment_succeeded|failed` follows.
+    else if (pi.status === 'requires_capture' || pi.status === 'processing') complete(ctx, s, 'unpaid');
     return s;
+  }
+  if (bank) {
+    throw invalidRequest(
+      `The emulator takes ${pm.type} payments in Checkout's payment mode only.`,
+      'payment_method',
+    );
   }
   if (s.mode === 'setup') {
     const si = createSetupIntentInternal(ctx, {
@@ -832,7 +903,9 @@ function sessionOfPaymentIntent(app: App, piId: string): CheckoutSession | undef
 onPaymentIntent('succeeded', (ctx, pi) => {
   const s = sessionOfPaymentIntent(ctx.app, pi.id);
   if (s && s.status === 'open' && s.mode === 'payment') complete(ctx, s, 'paid');
+  else settleAsync(ctx, pi, 'succeeded');
 });
+onPaymentIntent('failed', (ctx, pi) => settleAsync(ctx, pi, 'failed'));
 
 // ---------------------------------------------------------------------------------------------
 // HTTP

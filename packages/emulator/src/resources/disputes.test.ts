@@ -5,6 +5,13 @@ import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 let t: TestEmulator;
 before(async () => {
   t = await testEmulator();
+  // Frozen, so that settlements and decisions come only when a test moves the clock.
+  const res = await fetch(`${t.emu.url}/_emulator/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ set: Math.floor(Date.now() / 1000) }),
+  });
+  assert.equal(res.status, 200);
 });
 after(() => t.emu.close());
 

@@ -21,6 +21,7 @@ import { type BalanceTransaction, insertBalanceTransaction } from './balance-tra
 import { addJobSource, type Job, touchBilling } from './billing/scheduler.js';
 import type { Charge } from './charges.js';
 import { type EngineCtx, engineCtx } from './common/engine.js';
+import { wakeAt } from './common/wake.js';
 import { onPaymentIntent } from './payment-intents.js';
 import { pageRoute } from './payment-pages.js';
 import { cardByNumber, type DisputeKind } from './test-cards.js';
@@ -53,7 +54,7 @@ const DAY = 86_400;
 /** Days the merchant has to respond; `due_by` is the end of that day (UTC). */
 const RESPONSE_DAYS = 21;
 /** How long after a submission the bank's decision comes (on the emulator clock or test clock). */
-export const DECISION_SECONDS = 60;
+export const DECISION_SECONDS = 3;
 
 /** What `uncategorized_text` decides in test mode. */
 const TEST_EVIDENCE: Readonly<Record<string, DisputePrivate['outcome']>> = {
@@ -404,6 +405,7 @@ function update(ctx: Ctx): Dispute {
       priv.outcome = TEST_EVIDENCE[text] ?? null;
       priv.decideAt = priv.outcome === null ? Number.POSITIVE_INFINITY : now + DECISION_SECONDS;
       touchBilling(ctx.app);
+      if (priv.domain === null && priv.outcome !== null) wakeAt(ctx.app, priv.decideAt);
     }
   }
   const prev = diffPrevious(before, d);

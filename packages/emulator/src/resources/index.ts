@@ -1,6 +1,7 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
 import { balanceTransactions } from './balance-transactions.js';
+import { mandates } from './bank-debits.js';
 import { billingPortal } from './billing-portal.js';
 import { charges } from './charges.js';
 import { checkoutSessions } from './checkout-sessions.js';
@@ -54,4 +55,5 @@ export const allResources: readonly Resource[] = [
   creditNotes,
   customerBalance,
   balanceTransactions,
+  mandates,
 ];

@@ -279,6 +279,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Invoice.listLineItems
   'GET /v1/invoices/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Invoice.search
+  'GET /v1/mandates/:id': o({ expand: a('str') }), // Mandate.retrieve
   'GET /v1/payment_intents': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     customer: 'str',

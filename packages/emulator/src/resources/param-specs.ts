@@ -36,6 +36,8 @@ const extra: Readonly<Record<string, Record<string, Spec>>> = {
   'POST /v1/payment_intents': { payment_method_types: a('str') },
   'POST /v1/payment_intents/:id': { payment_method_types: a('str') },
   'POST /v1/setup_intents': { payment_method_types: a('str') },
+  // The CLI's checkout.session.async_payment_* fixtures name sepa_debit this way.
+  'POST /v1/checkout/sessions': { payment_method_types: a('str') },
 };
 
 export const paramSpecs: RouteSpecs = { ...generatedSpecs, ...byHand };

@@ -11,6 +11,14 @@ import { bool, emptyableStr, int, obj, oneOf, reqInt, reqStr, str, strArr } from
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { chargeTransaction } from './balance-transactions.js';
+import {
+  BANK_CURRENCY,
+  type BankDebitType,
+  bankTypeOf,
+  confirmBankDebit,
+  type MandateInput,
+  readMandateData,
+} from './bank-debits.js';
 import { insertCharge } from './charges.js';
 import { readAddress } from './common/address.js';
 import { baseUrl } from './common/base-url.js';
@@ -64,9 +72,12 @@ export interface CreatePaymentIntentParams {
   statement_descriptor?: string | null | undefined;
   statement_descriptor_suffix?: string | null | undefined;
   return_url?: string | undefined;
+  /** `mandate_data[customer_acceptance]`, for bank debits (sepa_debit, us_bank_account). */
+  mandate_data?: MandateInput | undefined;
 }
 
 export interface ConfirmPaymentIntentParams {
+  mandate_data?: MandateInput | undefined;
   payment_method?: string | null | undefined;
   off_session?: boolean | undefined;
   return_url?: string | undefined;
@@ -107,6 +118,33 @@ function notify(kind: keyof typeof paymentIntentListeners, ctx: EngineCtx, pi: P
   for (const fn of paymentIntentListeners[kind]) fn(ctx, pi);
 }
 
+/** Bank debits settle later, on the clock; their outcome reaches the same listeners. */
+export function notifyPaymentIntent(
+  kind: keyof typeof paymentIntentListeners,
+  ctx: EngineCtx,
+  pi: PaymentIntent,
+): void {
+  notify(kind, ctx, pi);
+}
+
+/** The payment method types the emulator can charge. */
+export const PAYMENT_METHOD_TYPES = ['card', 'sepa_debit', 'us_bank_account'] as const;
+
+/** Stripe refuses a payment method type whose currency the intent isn't in (sepa_debit: eur…). */
+function checkTypeCurrency(types: readonly string[], currency: string, param: string): void {
+  for (const t of types) {
+    const only = BANK_CURRENCY[t as BankDebitType];
+    if (only !== undefined && only !== currency) {
+      throw invalidRequest(
+        `The currency provided (${currency}) is invalid for one or more payment method types on this ` +
+          `PaymentIntent. The payment method type ${t} only supports the following currencies: ${only}. ` +
+          'Either correct the provided currency, or use a different PaymentIntent to accept this payment method type.',
+        param,
+      );
+    }
+  }
+}
+
 function checkAmount(amount: number, currency: string, param = 'amount'): void {
   if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', param);
   checkPaymentAmount(amount, currency, param);
@@ -124,6 +162,19 @@ function privateOf(ctx: EngineCtx, pi: PaymentIntent): PaymentIntentPrivate {
 /** Resolves a payment method for a payment intent, checking it may be used with its customer. */
 function usePaymentMethod(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod {
   const pm = resolvePaymentMethod(ctx, id, 'payment_method');
+  const bank = bankTypeOf(pm);
+  const allowed = pi.automatic_payment_methods?.enabled
+    ? bank === undefined || BANK_CURRENCY[bank] === pi.currency
+    : pi.payment_method_types.includes(String(pm.type));
+  if (!allowed) {
+    throw invalidRequest(
+      `The provided PaymentMethod (${pm.type}) is not allowed for this PaymentIntent. Attach a PaymentMethod ` +
+        `of one of the following types: ${pi.payment_method_types.join(', ')}, or update the allowed ` +
+        `payment_method_types for this PaymentIntent to include "${pm.type}".`,
+      'payment_method',
+      'payment_intent_incompatible_payment_method',
+    );
+  }
   if (pm.customer !== null && pm.customer !== pi.customer) {
     throw invalidRequest(
       pi.customer === null
@@ -234,7 +285,11 @@ function createPaymentIntent(
   ctx.emit('payment_intent.created', pi);
   let error: StripeError | undefined;
   if (params.confirm) {
-    error = confirm(ctx, pi, { off_session: params.off_session, return_url: params.return_url });
+    error = confirm(ctx, pi, {
+      off_session: params.off_session,
+      return_url: params.return_url,
+      mandate_data: params.mandate_data,
+    });
   }
   return { pi, error };
 }
@@ -274,6 +329,16 @@ function confirm(
   priv.offSession = params.off_session ?? false;
   priv.returnUrl = params.return_url ?? null;
   pi.last_payment_error = null;
+  if (bankTypeOf(pm) !== undefined) {
+    confirmBankDebit(
+      ctx,
+      pi,
+      pm,
+      { mandateData: params.mandate_data, saveForLater: pi.setup_future_usage !== null },
+      (m, customer) => attachPaymentMethod(ctx, m, customer),
+    );
+    return undefined;
+  }
   const { card, record } = cardOf(ctx, pm);
   const needs3ds =
     card.threeDSecure === 'always' ||
@@ -560,16 +625,20 @@ function create(ctx: Ctx): PaymentIntent {
     statement_descriptor: str(p, 'statement_descriptor'),
     statement_descriptor_suffix: str(p, 'statement_descriptor_suffix'),
     return_url: str(p, 'return_url'),
+    mandate_data: readMandateData(p),
   };
   if (params.payment_method_types !== undefined) {
+    const typesParam = `${p.allowed_payment_method_types !== undefined ? 'allowed_' : ''}payment_method_types`;
     for (const [i, t] of params.payment_method_types.entries()) {
-      if (t !== 'card') {
+      if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(t)) {
         throw invalidRequest(
-          `The payment method type "${t}" is invalid or not supported by the emulator (only "card").`,
-          `${p.allowed_payment_method_types !== undefined ? 'allowed_' : ''}payment_method_types[${i}]`,
+          `The payment method type "${t}" is invalid or not supported by the emulator ` +
+            `(only ${PAYMENT_METHOD_TYPES.join(', ')}).`,
+          `${typesParam}[${i}]`,
         );
       }
     }
+    checkTypeCurrency(params.payment_method_types, params.currency.toLowerCase(), typesParam);
   }
   if (params.confirm && params.payment_method_types === undefined) {
     requireReturnUrl(
@@ -664,6 +733,7 @@ function confirmRoute(ctx: Ctx): PaymentIntent {
     return_url: returnUrl,
     setup_future_usage: readSetupFutureUsage(p),
     use_stripe_sdk: bool(p, 'use_stripe_sdk'),
+    mandate_data: readMandateData(p),
   });
   if (error) throw error;
   return pi;

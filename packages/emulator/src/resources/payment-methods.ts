@@ -9,6 +9,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { type BankDebitType, createBankPaymentMethod, namedBankPaymentMethod } from './bank-debits.js';
 import { readAddress } from './common/address.js';
 import type { EngineCtx } from './common/engine.js';
 import {
@@ -42,7 +43,7 @@ declare module '../core/store.js' {
   }
 }
 
-const PM_TYPES = ['card'] as const;
+const PM_TYPES = ['card', 'sepa_debit', 'us_bank_account'] as const;
 
 export function emptyBillingDetails(): PaymentMethod['billing_details'] {
   return { address: null, email: null, name: null, phone: null, tax_id: null };
@@ -137,6 +138,10 @@ export function resolvePaymentMethod(
 ): PaymentMethod {
   const named = cardByPaymentMethodName(id) ?? cardByToken(id);
   if (named !== undefined) return insertCardPaymentMethod(ctx, named, testExpiry(ctx), { source: id });
+  if (id.startsWith('pm_') && !ctx.store.c('payment_method').get(id)) {
+    const bank = namedBankPaymentMethod(ctx, id);
+    if (bank !== undefined) return bank;
+  }
   return ctx.store.c('payment_method').require(id, param, status);
 }
 
@@ -176,8 +181,10 @@ export function attachPaymentMethod(ctx: EngineCtx, pm: PaymentMethod, customerI
     );
   }
   ctx.store.c('customer').require(customerId, 'customer');
-  const { card } = cardOf(ctx, pm);
-  if (card.declinesOnAttach && card.decline) throw declineError(card.decline);
+  if (pm.type === 'card') {
+    const { card } = cardOf(ctx, pm);
+    if (card.declinesOnAttach && card.decline) throw declineError(card.decline);
+  }
   pm.customer = customerId;
   ctx.emit('payment_method.attached', pm);
   return pm;
@@ -293,10 +300,16 @@ function create(ctx: Ctx): PaymentMethod {
   const p = ctx.params;
   const type = oneOf(p, 'type', PM_TYPES) ?? (p.card !== undefined ? 'card' : undefined);
   if (type === undefined) throw missingParam('type');
-  const card = obj(p, 'card');
-  if (card === undefined) throw missingParam('card');
   const billingDetails = readBillingDetails(p, emptyBillingDetails());
   const metadata = applyMetadata({}, p);
+  if (type !== 'card') {
+    const pm = createBankPaymentMethod(ctx, type satisfies BankDebitType, billingDetails, metadata);
+    const redisplay = oneOf(p, 'allow_redisplay', ['always', 'limited', 'unspecified'] as const);
+    if (redisplay !== undefined) pm.allow_redisplay = redisplay;
+    return pm;
+  }
+  const card = obj(p, 'card');
+  if (card === undefined) throw missingParam('card');
   const token = str(card, 'token', 'card[token]');
   let pm: PaymentMethod;
   if (token !== undefined) {
