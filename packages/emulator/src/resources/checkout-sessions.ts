@@ -575,11 +575,11 @@ function readPaymentMethodTypes(p: Params, currency: string | null): string[] {
 
 /** A bank debit's outcome reaches a session completed as `unpaid` (`checkout.session.async_payment_*`). */
 function settleAsync(ctx: EngineCtx, pi: PaymentIntent, outcome: 'succeeded' | 'failed'): void {
-  const s = sessionOfPaymentIntent(ctx.app, pi.id);
-  if (s === undefined || s.status !== 'complete' || s.payment_status !== 'unpaid') return;
   const ch = pi.latest_charge ? ctx.store.c('charge').get(String(pi.latest_charge)) : undefined;
   const type = ch?.payment_method_details?.type;
   if (type !== 'sepa_debit' && type !== 'us_bank_account') return;
+  const s = sessionOfPaymentIntent(ctx.app, pi.id);
+  if (s === undefined || s.status !== 'complete' || s.payment_status !== 'unpaid') return;
   if (outcome === 'succeeded') {
     s.payment_status = 'paid';
     ctx.emit('checkout.session.async_payment_succeeded', s);

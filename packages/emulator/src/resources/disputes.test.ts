@@ -130,6 +130,12 @@ test('each dispute test card opens the dispute Stripe documents for it', async (
   );
   assert.equal(pnr.payment_method_details?.card?.network_reason_code, '13.1');
 
+  const chargedBack = await stripeError(t.stripe.refunds.create({ charge: String(pnr.charge) }));
+  assert.deepEqual(
+    [chargedBack.statusCode, chargedBack.code, chargedBack.param],
+    [400, 'charge_disputed', 'charge'],
+  );
+
   const inquiry = (await disputed('pm_card_createDisputeInquiry')).d!;
   assert.deepEqual(
     [inquiry.status, inquiry.is_charge_refundable, inquiry.payment_method_details?.card?.case_type],
@@ -137,6 +143,8 @@ test('each dispute test card opens the dispute Stripe documents for it', async (
   );
   assert.deepEqual(inquiry.balance_transactions, [], 'an inquiry withdraws nothing');
   assert.deepEqual(await disputeEvents(inquiry.id), ['charge.dispute.created']);
+  const refund = await t.stripe.refunds.create({ charge: String(inquiry.charge), amount: 100 });
+  assert.equal(refund.status, 'succeeded', 'an inquiry leaves the charge refundable');
 
   const ce3 = (await disputed('pm_card_createCe3EligibleDispute')).d!;
   assert.deepEqual(ce3.enhanced_eligibility_types, ['visa_compelling_evidence_3']);

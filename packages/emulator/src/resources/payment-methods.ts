@@ -138,11 +138,9 @@ export function resolvePaymentMethod(
 ): PaymentMethod {
   const named = cardByPaymentMethodName(id) ?? cardByToken(id);
   if (named !== undefined) return insertCardPaymentMethod(ctx, named, testExpiry(ctx), { source: id });
-  if (id.startsWith('pm_') && !ctx.store.c('payment_method').get(id)) {
-    const bank = namedBankPaymentMethod(ctx, id);
-    if (bank !== undefined) return bank;
-  }
-  return ctx.store.c('payment_method').require(id, param, status);
+  const existing = ctx.store.c('payment_method').get(id);
+  if (existing !== undefined) return existing;
+  return namedBankPaymentMethod(ctx, id) ?? ctx.store.c('payment_method').require(id, param, status);
 }
 
 /** The test card behind a payment method (every emulator card payment method has one). */

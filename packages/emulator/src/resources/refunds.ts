@@ -65,6 +65,17 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
       'charge',
     );
   }
+  // A chargeback has already taken the money back (an inquiry has not: its charge stays refundable).
+  if (
+    ch.disputed &&
+    ctx.store.c('dispute').find((d) => d.charge === ch.id && !d.is_charge_refundable && d.status !== 'won')
+  ) {
+    throw stateError(
+      `Charge ${ch.id} has been charged back; cannot issue a refund.`,
+      'charge_disputed',
+      'charge',
+    );
+  }
   const remaining = ch.amount - ch.amount_refunded;
   if (remaining <= 0) {
     throw stateError(`Charge ${ch.id} has already been refunded.`, 'charge_already_refunded', 'charge');
