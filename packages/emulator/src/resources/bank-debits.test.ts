@@ -413,3 +413,40 @@ test('on the real-time clock a debit settles by itself: the webhook arrives with
     await live.emu.close();
   }
 });
+
+test('a subscription paid by SEPA: its invoice is paid when the debit settles, at creation and at renewal', async () => {
+  const customer = await t.stripe.customers.create({ email: 'sub@example.com' });
+  const pm = await sepa('BE62510007547061');
+  await debit(pm.id, 'eur', { customer: customer.id, setup_future_usage: 'off_session', amount: 100 });
+  const price = await t.stripe.prices.create({
+    currency: 'eur',
+    unit_amount: 1000,
+    recurring: { interval: 'month' },
+    product_data: { name: 'Plan' },
+  });
+  const sub = await t.stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: price.id }],
+    default_payment_method: pm.id,
+    expand: ['latest_invoice.payments'],
+  });
+  const first = sub.latest_invoice as Stripe.Invoice;
+  assert.deepEqual([sub.status, first.status], ['incomplete', 'open'], 'the debit is processing');
+  await advanceEmulatorClock(3);
+  const paid = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.deepEqual([paid.status, (paid.latest_invoice as Stripe.Invoice).status], ['active', 'paid']);
+  await advanceEmulatorClock(32 * 86_400);
+  const renewed = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const second = renewed.latest_invoice as Stripe.Invoice;
+  assert.notEqual(second.id, first.id);
+  assert.equal(second.status, 'paid', 'charged an hour after the renewal, settled 3 s later');
+  const charges = await t.stripe.charges.list({ customer: customer.id });
+  assert.deepEqual(
+    charges.data.map((c) => [c.payment_method_details?.type, c.status, c.amount]),
+    [
+      ['sepa_debit', 'succeeded', 1000],
+      ['sepa_debit', 'succeeded', 1000],
+      ['sepa_debit', 'succeeded', 100],
+    ],
+  );
+});

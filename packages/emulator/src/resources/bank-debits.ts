@@ -305,6 +305,13 @@ export const BANK_CURRENCY: Readonly<Record<BankDebitType, string>> = {
   us_bank_account: 'usd',
 };
 
+/** What an invoice's PaymentIntent accepts: cards, and the bank debit of its currency. */
+export function invoicePaymentMethodTypes(currency: string): string[] {
+  if (currency === 'eur') return ['card', 'sepa_debit'];
+  if (currency === 'usd') return ['card', 'us_bank_account'];
+  return ['card'];
+}
+
 function basePaymentMethod(
   ctx: EngineCtx,
   billingDetails: PaymentMethod['billing_details'],
