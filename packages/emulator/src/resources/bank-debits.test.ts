@@ -450,3 +450,54 @@ test('a subscription paid by SEPA: its invoice is paid when the debit settles, a
     ],
   );
 });
+
+test('SetupIntent with sepa_debit: mandate required, then succeeded with a multi-use mandate; Checkout setup mode', async () => {
+  const customer = await t.stripe.customers.create({ email: 'setup@example.com' });
+  const pm = await sepa('NL39RABO0300065264');
+  const si = await t.stripe.setupIntents.create({
+    customer: customer.id,
+    payment_method: pm.id,
+    allowed_payment_method_types: ['sepa_debit'],
+  });
+  const noMandate = await stripeError(t.stripe.setupIntents.confirm(si.id));
+  assert.deepEqual([noMandate.statusCode, noMandate.param], [400, 'mandate_data']);
+  const done = await t.stripe.setupIntents.confirm(si.id, { mandate_data: MANDATE });
+  assert.equal(done.status, 'succeeded');
+  const mandate = await t.stripe.mandates.retrieve(String(done.mandate));
+  assert.deepEqual([mandate.type, mandate.status, mandate.payment_method], ['multi_use', 'active', pm.id]);
+  assert.equal((await t.stripe.paymentMethods.retrieve(pm.id)).customer, customer.id);
+  const offSession = await t.stripe.paymentIntents.create({
+    amount: 700,
+    currency: 'eur',
+    customer: customer.id,
+    payment_method: pm.id,
+    allowed_payment_method_types: ['sepa_debit'],
+    confirm: true,
+    off_session: true,
+  });
+  assert.equal(offSession.status, 'processing');
+  const cardOnly = await t.stripe.setupIntents.create({
+    payment_method: (await sepa('NL39RABO0300065264')).id,
+    allowed_payment_method_types: ['card'],
+  });
+  const refused = await stripeError(t.stripe.setupIntents.confirm(cardOnly.id, { mandate_data: MANDATE }));
+  assert.deepEqual([refused.statusCode, refused.param], [400, 'payment_method']);
+
+  const session = await t.stripe.checkout.sessions.create({
+    mode: 'setup',
+    currency: 'eur',
+    allowed_payment_method_types: ['sepa_debit'],
+    success_url: 'https://shop.example/ok',
+  });
+  const res = await t.raw(
+    'POST',
+    `/v1/payment_pages/${session.id}/confirm`,
+    new URLSearchParams({ payment_method: (await sepa('DE89370400440532013000')).id }).toString(),
+  );
+  assert.equal(res.status, 200, await res.clone().text());
+  const complete = await t.stripe.checkout.sessions.retrieve(session.id, { expand: ['setup_intent'] });
+  assert.deepEqual([complete.status, complete.payment_status], ['complete', 'no_payment_required']);
+  const setup = complete.setup_intent as Stripe.SetupIntent;
+  assert.equal(setup.status, 'succeeded');
+  assert.ok(setup.mandate);
+});

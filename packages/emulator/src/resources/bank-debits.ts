@@ -485,7 +485,7 @@ function insertMandate(
   type: BankDebitType,
   input: MandateInput,
   multiUse: boolean,
-  pi: PaymentIntent,
+  pi: { amount: number; currency: string } | null,
 ): Mandate {
   const mandate: Mandate = {
     id: newId('mandate'),
@@ -496,7 +496,9 @@ function insertMandate(
       type: input.type,
     },
     livemode: false,
-    ...(multiUse ? { multi_use: {} } : { single_use: { amount: pi.amount, currency: pi.currency } }),
+    ...(multiUse || pi === null
+      ? { multi_use: {} }
+      : { single_use: { amount: pi.amount, currency: pi.currency } }),
     payment_method: pm.id,
     payment_method_details:
       type === 'sepa_debit'
@@ -750,3 +752,31 @@ export const mandates = defineResource('mandates', (api) => {
   api.get('/v1/mandates/:id', (ctx) => ctx.store.c('mandate').require(ctx.args.id!, 'mandate', 404));
   api.expandable('mandate', 'payment_method', (id) => api.store.c('payment_method').get(id));
 });
+
+/**
+ * A SetupIntent confirmed with a bank payment method: the mandate (`mandate_data`, required as for a
+ * payment) becomes the payment method's multi-use mandate, the payment method is attached to the
+ * customer, and the setup succeeds at once (test accounts need no verification here).
+ */
+export function setupBankDebit(
+  ctx: EngineCtx,
+  pm: PaymentMethod,
+  customer: string | null,
+  mandateData: MandateInput | undefined,
+  attach: (pm: PaymentMethod, customer: string) => void,
+): string {
+  const type = bankTypeOf(pm)!;
+  const record = ctx.store.c('_bank_account').require(pm.id, 'payment_method');
+  if (mandateData === undefined) {
+    if (record.mandate !== null) return record.mandate;
+    throw invalidRequest(
+      'This SetupIntent requires a mandate, but no existing mandate was found. Collect mandate acceptance ' +
+        'from the customer and try again, providing acceptance data in the mandate_data parameter.',
+      'mandate_data',
+    );
+  }
+  if (customer !== null) attach(pm, customer);
+  const mandate = insertMandate(ctx, pm, type, mandateData, true, null);
+  record.mandate = mandate.id;
+  return mandate.id;
+}

@@ -728,24 +728,25 @@ export function confirmSession(
     else if (pi.status === 'requires_capture' || pi.status === 'processing') complete(ctx, s, 'unpaid');
     return s;
   }
-  if (bank) {
-    throw invalidRequest(
-      `The emulator takes ${pm.type} payments in Checkout's payment mode only.`,
-      'payment_method',
-    );
-  }
   if (s.mode === 'setup') {
     const si = createSetupIntentInternal(ctx, {
       customer: customerId,
       payment_method: pm.id,
       confirm: true,
       usage: 'off_session',
-      payment_method_types: ['card'],
+      payment_method_types: s.payment_method_types,
       return_url: params.return_url,
+      ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
     });
     s.setup_intent = si.id;
     if (si.status === 'succeeded') complete(ctx, s, 'no_payment_required');
     return s;
+  }
+  if (bank) {
+    throw invalidRequest(
+      `The emulator takes ${pm.type} in Checkout's payment and setup modes only.`,
+      'payment_method',
+    );
   }
   // Subscription mode: the billing engine creates and charges the subscription, on-session. A decline
   // leaves nothing behind (as `error_if_incomplete`); a card that asks for 3-D Secure leaves the
