@@ -115,13 +115,21 @@ test('sepa_debit and us_bank_account payment methods, with Stripe’s required f
     }),
   );
   assert.deepEqual([badRouting.statusCode, badRouting.param], [400, 'us_bank_account[routing_number]']);
-  const noName = await stripeError(
-    t.stripe.paymentMethods.create({
-      type: 'us_bank_account',
-      us_bank_account: { routing_number: '110000000', account_number: '000123456789' },
-    }),
-  );
-  assert.deepEqual([noName.code, noName.param], ['parameter_missing', 'billing_details[name]']);
+  // Stripe takes an ACH account without billing details (the Stripe CLI's charge.pending fixture does).
+  const bare = await t.stripe.paymentMethods.create({
+    type: 'us_bank_account',
+    us_bank_account: { routing_number: '110000000', account_number: '000123456789' },
+  });
+  const noMandate = await t.stripe.paymentIntents.create({
+    amount: 2000,
+    currency: 'usd',
+    payment_method: bare.id,
+    allowed_payment_method_types: ['us_bank_account'],
+    confirm: true,
+  });
+  assert.equal(noMandate.status, 'processing', 'an ACH debit needs no mandate_data');
+  const bareCharge = await t.stripe.charges.retrieve(String(noMandate.latest_charge));
+  assert.equal(bareCharge.payment_method_details?.us_bank_account?.mandate, undefined);
   const listed = await t.stripe.paymentMethods.list({ type: 'us_bank_account' });
   assert.ok(listed.data.some((m) => m.id === us.id));
   assert.ok(!listed.data.some((m) => m.id === pm.id));
@@ -342,6 +350,15 @@ test('Checkout: completed unpaid, then async_payment_succeeded or async_payment_
     }).toString(),
   );
   assert.equal(refused.status, 400);
+  // A card on a session offering only SEPA (as the Stripe CLI's async_payment_succeeded fixture pays).
+  const cardOnSepa = await session();
+  await pay(cardOnSepa.id, 'pm_card_visa');
+  const cs = await t.stripe.checkout.sessions.retrieve(cardOnSepa.id);
+  assert.deepEqual([cs.status, cs.payment_status], ['complete', 'paid']);
+  assert.deepEqual(await eventsOf(cardOnSepa.id), [
+    'checkout.session.completed',
+    'checkout.session.async_payment_succeeded',
+  ]);
   const usdSepa = await stripeError(
     t.stripe.checkout.sessions.create({
       mode: 'payment',

@@ -633,7 +633,14 @@ export function confirmSession(
   }
   const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
   const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
-  if (!s.payment_method_types.includes(String(pm.type))) {
+  // A card on a session that offers only bank debits (the Stripe CLI's
+  // checkout.session.async_payment_succeeded fixture pays so) is taken, and reported as the delayed
+  // payment the session expects: completed `unpaid`, then `async_payment_succeeded`.
+  const cardForDelayed =
+    pm.type === 'card' &&
+    s.mode === 'payment' &&
+    s.payment_method_types.every((t) => BANK_CURRENCY[t as BankDebitType] !== undefined);
+  if (!cardForDelayed && !s.payment_method_types.includes(String(pm.type))) {
     throw invalidRequest(
       `This Checkout Session does not accept ${pm.type} payment methods (it accepts ${s.payment_method_types.join(', ')}).`,
       'payment_method',
@@ -715,7 +722,7 @@ export function confirmSession(
       shipping: priv.paymentIntentData.shipping,
       capture_method: priv.paymentIntentData.capture_method,
       setup_future_usage: priv.paymentIntentData.setup_future_usage,
-      payment_method_types: s.payment_method_types,
+      payment_method_types: cardForDelayed ? ['card'] : s.payment_method_types,
       receipt_email: email,
       return_url: params.return_url,
       ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
@@ -723,7 +730,11 @@ export function confirmSession(
     s.payment_intent = pi.id;
     // Paid now, or later through the payment intent listener (after 3-D Secure).
     if (pi.status === 'requires_payment_method' && pi.last_payment_error) throw sessionDecline(pi);
-    if (pi.status === 'succeeded') complete(ctx, s, 'paid');
+    if (pi.status === 'succeeded' && cardForDelayed) {
+      complete(ctx, s, 'unpaid');
+      s.payment_status = 'paid';
+      ctx.emit('checkout.session.async_payment_succeeded', s);
+    } else if (pi.status === 'succeeded') complete(ctx, s, 'paid');
     // Captured later, or a bank debit still processing: `async_payment_succeeded|failed` follows.
     else if (pi.status === 'requires_capture' || pi.status === 'processing') complete(ctx, s, 'unpaid');
     return s;

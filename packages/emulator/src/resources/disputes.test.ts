@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type Stripe from 'stripe';
 import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 
 let t: TestEmulator;
@@ -333,4 +334,21 @@ test('list filters (charge, payment_intent, created) and pagination; errors', as
   assert.deepEqual([unknown.statusCode, unknown.code], [400, 'parameter_unknown']);
   const expanded = await t.stripe.disputes.retrieve(a.d!.id, { expand: ['charge'] });
   assert.equal((expanded.charge as { id: string }).id, a.pi.latest_charge);
+});
+
+test('POST /v1/test_helpers/disputes/:id/lose: an inquiry becomes a lost chargeback, its funds withdrawn', async () => {
+  const { d } = await disputed('pm_card_createDisputeInquiry', 1300);
+  const res = await t.raw('POST', `/v1/test_helpers/disputes/${d!.id}/lose`, '');
+  assert.equal(res.status, 200);
+  const lost = (await res.json()) as Stripe.Dispute;
+  assert.deepEqual([lost.status, lost.balance_transactions.length], ['lost', 1]);
+  assert.deepEqual(await disputeEvents(d!.id), [
+    'charge.dispute.created',
+    'charge.dispute.updated',
+    'charge.dispute.funds_withdrawn',
+    'charge.dispute.closed',
+  ]);
+  const again = await t.raw('POST', `/v1/test_helpers/disputes/${d!.id}/lose`, '');
+  assert.equal(again.status, 400);
+  assert.equal((await t.raw('POST', '/v1/test_helpers/disputes/dp_nope/lose', '')).status, 404);
 });

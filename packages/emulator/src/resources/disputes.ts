@@ -356,6 +356,14 @@ function disputeJobs(app: App, domain: string | null, out: Job[]): void {
 
 addJobSource(disputeJobs);
 
+/** The bank rules against the merchant now: an inquiry becomes a chargeback first (funds withdrawn). */
+function loseNow(ctx: EngineCtx, d: Dispute): Dispute {
+  requireOpen(d);
+  const priv = ctx.store.c('_dispute').get(d.id);
+  if (isInquiry(d) && priv) escalate(ctx, d, priv);
+  return closeDispute(ctx, d, 'lost');
+}
+
 function update(ctx: Ctx): Dispute {
   const d = ctx.store.c('dispute').require(ctx.args.id!, 'dispute', 404);
   const before = structuredClone(d);
@@ -464,6 +472,10 @@ export const disputes = defineResource('disputes', (api) => {
   api.post('/v1/disputes/:id/close', accept);
   api.expandable('dispute', 'charge', (id) => api.store.c('charge').get(id));
   api.expandable('dispute', 'payment_intent', (id) => api.store.c('payment_intent').get(id));
+  // The Stripe CLI's charge.dispute.funds_withdrawn fixture has the bank decide this way.
+  api.post('/v1/test_helpers/disputes/:id/lose', (ctx) =>
+    loseNow(ctx, ctx.store.c('dispute').require(ctx.args.id!, 'dispute', 404)),
+  );
   api.label('radar.early_fraud_warning', 'early fraud warning');
   api.get('/v1/radar/early_fraud_warnings', listWarnings);
   api.get('/v1/radar/early_fraud_warnings/:id', (ctx) =>

@@ -16,6 +16,8 @@ const byHand: RouteSpecs = {
     email: 'email',
     expand: a('str'),
   }),
+  // The test helper the Stripe CLI's charge.dispute.funds_withdrawn fixture calls (no SDK method).
+  'POST /v1/test_helpers/disputes/:id/lose': o({ expand: a('str') }),
   // A charge's refunds, which the SDK reads through `refunds.list({charge})`.
   'GET /v1/charges/:id/refunds': o({
     ending_before: 'str',
