@@ -129,7 +129,10 @@ test('sepa_debit and us_bank_account payment methods, with Stripe’s required f
   });
   assert.equal(noMandate.status, 'processing', 'an ACH debit needs no mandate_data');
   const bareCharge = await t.stripe.charges.retrieve(String(noMandate.latest_charge));
-  assert.equal(bareCharge.payment_method_details?.us_bank_account?.mandate, undefined);
+  const implied = await t.stripe.mandates.retrieve(
+    String(bareCharge.payment_method_details?.us_bank_account?.mandate),
+  );
+  assert.deepEqual([implied.customer_acceptance.type, implied.type], ['offline', 'single_use']);
   const listed = await t.stripe.paymentMethods.list({ type: 'us_bank_account' });
   assert.ok(listed.data.some((m) => m.id === us.id));
   assert.ok(!listed.data.some((m) => m.id === pm.id));
@@ -499,6 +502,17 @@ test('SetupIntent with sepa_debit: mandate required, then succeeded with a multi
   });
   const refused = await stripeError(t.stripe.setupIntents.confirm(cardOnly.id, { mandate_data: MANDATE }));
   assert.deepEqual([refused.statusCode, refused.param], [400, 'payment_method']);
+
+  // ACH: Stripe records the mandate itself when none is given (the CLI's mandate.updated fixture).
+  const achSetup = await t.stripe.setupIntents.create({
+    customer: customer.id,
+    payment_method: (await ach('000123456789')).id,
+    allowed_payment_method_types: ['us_bank_account'],
+    confirm: true,
+  });
+  assert.equal(achSetup.status, 'succeeded');
+  const achMandate = await t.stripe.mandates.retrieve(String(achSetup.mandate));
+  assert.deepEqual([achMandate.type, achMandate.customer_acceptance.type], ['multi_use', 'offline']);
 
   const session = await t.stripe.checkout.sessions.create({
     mode: 'setup',

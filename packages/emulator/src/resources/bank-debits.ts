@@ -454,6 +454,9 @@ export function namedBankPaymentMethod(ctx: EngineCtx, id: string): PaymentMetho
   );
 }
 
+/** The acceptance recorded for an ACH debit confirmed without `mandate_data`. */
+const IMPLIED_ACCEPTANCE: MandateInput = { type: 'offline', acceptedAt: undefined, online: undefined };
+
 /** `mandate_data[customer_acceptance]` as given on confirm. */
 export interface MandateInput {
   type: 'online' | 'offline';
@@ -612,9 +615,11 @@ export function confirmBankDebit(
   }
   const customer = customerOf(pi);
   if (input.saveForLater && customer !== null) attach(pm, customer);
-  if (input.mandateData !== undefined) {
+  // ACH without mandate_data: Stripe records the mandate itself (offline acceptance).
+  const mandateData = input.mandateData ?? (mandateId === null ? IMPLIED_ACCEPTANCE : undefined);
+  if (mandateData !== undefined) {
     const multiUse = input.saveForLater;
-    const mandate = insertMandate(ctx, pm, type, input.mandateData, multiUse, pi);
+    const mandate = insertMandate(ctx, pm, type, mandateData, multiUse, pi);
     mandateId = mandate.id;
     if (multiUse) record.mandate = mandate.id;
   }
@@ -766,15 +771,12 @@ export function setupBankDebit(
   customer: string | null,
   mandateData: MandateInput | undefined,
   attach: (pm: PaymentMethod, customer: string) => void,
-): string | null {
+): string {
   const type = bankTypeOf(pm)!;
   const record = ctx.store.c('_bank_account').require(pm.id, 'payment_method');
   if (mandateData === undefined) {
     if (record.mandate !== null) return record.mandate;
-    if (type === 'us_bank_account') {
-      if (customer !== null) attach(pm, customer);
-      return null;
-    }
+    if (type === 'us_bank_account') return setupBankDebit(ctx, pm, customer, IMPLIED_ACCEPTANCE, attach);
     throw invalidRequest(
       'This SetupIntent requires a mandate, but no existing mandate was found. Collect mandate acceptance ' +
         'from the customer and try again, providing acceptance data in the mandate_data parameter.',
