@@ -352,3 +352,16 @@ test('POST /v1/test_helpers/disputes/:id/lose: an inquiry becomes a lost chargeb
   assert.equal(again.status, 400);
   assert.equal((await t.raw('POST', '/v1/test_helpers/disputes/dp_nope/lose', '')).status, 404);
 });
+
+test('evidence without a test value stays under review; a pending decision survives a snapshot round trip', async () => {
+  const plain = (await disputed('pm_card_createDispute', 1400)).d!;
+  await t.stripe.disputes.update(plain.id, { evidence: { uncategorized_text: 'tracking 1Z999' } });
+  const winning = (await disputed('pm_card_createDispute', 1500)).d!;
+  await t.stripe.disputes.update(winning.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+  const snap = await fetch(`${t.emu.url}/_emulator/snapshot`);
+  const restored = await control('/_emulator/snapshot', await snap.json());
+  assert.equal(restored.status, 200);
+  await advanceEmulatorClock(30 * 86_400);
+  assert.equal((await t.stripe.disputes.retrieve(plain.id)).status, 'under_review');
+  assert.equal((await t.stripe.disputes.retrieve(winning.id)).status, 'won');
+});

@@ -329,12 +329,7 @@ function decide(ctx: EngineCtx, d: Dispute, priv: DisputePrivate): void {
     }
     return;
   }
-  if (priv.outcome === 'won' || priv.outcome === 'lost') {
-    closeDispute(ctx, d, priv.outcome);
-    return;
-  }
-  // Evidence without a test value: under review until decided through the control route.
-  priv.decideAt = Number.POSITIVE_INFINITY;
+  if (priv.outcome === 'won' || priv.outcome === 'lost') closeDispute(ctx, d, priv.outcome);
 }
 
 function disputeJobs(app: App, domain: string | null, out: Job[]): void {
@@ -345,7 +340,8 @@ function disputeJobs(app: App, domain: string | null, out: Job[]): void {
     const d = app.store.c('dispute').get(priv.id);
     if (d === undefined) continue;
     let at: number | null;
-    if (priv.decideAt !== null) at = Number.isFinite(priv.decideAt) ? priv.decideAt : null;
+    // A decision pending, or (still unanswered) the due date; under review without a test value: none.
+    if (priv.decideAt !== null) at = priv.decideAt;
     else at = NEEDS_RESPONSE.has(String(d.status)) ? (d.evidence_details.due_by ?? null) : null;
     if (at === null) continue;
     // Just after the due date's last second.
@@ -411,9 +407,9 @@ function update(ctx: Ctx): Dispute {
     if (priv) {
       const text = (d.evidence.uncategorized_text ?? '').trim();
       priv.outcome = TEST_EVIDENCE[text] ?? null;
-      priv.decideAt = priv.outcome === null ? Number.POSITIVE_INFINITY : now + DECISION_SECONDS;
+      priv.decideAt = priv.outcome === null ? null : now + DECISION_SECONDS;
       touchBilling(ctx.app);
-      if (priv.domain === null && priv.outcome !== null) wakeAt(ctx.app, priv.decideAt);
+      if (priv.domain === null && priv.decideAt !== null) wakeAt(ctx.app, priv.decideAt);
     }
   }
   const prev = diffPrevious(before, d);
