@@ -1,3 +1,4 @@
+import { subscriptionInvoiceDiscounts } from './discounts.js';
 import type { Ctx } from '../../core/context.js';
 import { invalidRequest, missingParam } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -135,7 +136,7 @@ export function createPreview(base: Ctx): Invoice {
     tax_rates: [],
     test_clock: testClockOf(ctx, customerId),
   }));
-  const discounts = draft.discounts.map((d) => (typeof d === 'string' ? d : d.id));
+  const discounts = subscriptionInvoiceDiscounts(ctx, draft, period.start, true);
   if (behavior === 'always_invoice') {
     return withPreviewedSubscription(draft, () =>
       createDraftInvoice(ctx, {
