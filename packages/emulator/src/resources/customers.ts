@@ -7,7 +7,11 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
-import { applyCustomerDiscount, prepareCustomerDiscount, removeCustomerDiscount } from './billing/discounts.js';
+import {
+  applyCustomerDiscount,
+  prepareCustomerDiscount,
+  removeCustomerDiscount,
+} from './billing/discounts.js';
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';

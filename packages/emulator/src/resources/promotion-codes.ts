@@ -93,7 +93,11 @@ function update(ctx: Ctx): PromotionCode {
   const active = bool(ctx.params, 'active');
   // A code can be reactivated only while its coupon is valid and it is otherwise redeemable.
   if (active === true && !before.active) {
-    const found = promotionCodeProblem(ctx, { ...pc, active: true }, { amount: null, currency: '', customer: pc.customer as string | null });
+    const found = promotionCodeProblem(
+      ctx,
+      { ...pc, active: true },
+      { amount: null, currency: '', customer: pc.customer as string | null },
+    );
     if ('problem' in found) {
       throw invalidRequest(
         'This promotion code cannot be reactivated because it is no longer redeemable.',
@@ -135,7 +139,9 @@ export interface PromotionCodeRefusal {
   page: string;
 }
 
-const refusal = (api: string, page: string): { problem: PromotionCodeRefusal } => ({ problem: { api, page } });
+const refusal = (api: string, page: string): { problem: PromotionCodeRefusal } => ({
+  problem: { api, page },
+});
 
 /**
  * Why `pc` cannot be redeemed now for `amount` in `currency` by `customer`, or undefined when it can:
@@ -166,7 +172,12 @@ export function promotionCodeProblem(
       'This code is invalid.',
     );
   }
-  if (coupon.amount_off !== null && coupon.currency !== null && at.currency !== '' && coupon.currency !== at.currency) {
+  if (
+    coupon.amount_off !== null &&
+    coupon.currency !== null &&
+    at.currency !== '' &&
+    coupon.currency !== at.currency
+  ) {
     return refusal(
       `This promotion code cannot be redeemed because its coupon is in ${coupon.currency.toUpperCase()}, not ${at.currency.toUpperCase()}.`,
       'This code cannot be used with this currency.',

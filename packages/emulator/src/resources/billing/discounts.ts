@@ -179,6 +179,25 @@ export interface DiscountableLine {
   product: string | null;
 }
 
+/** Whether a coupon applies to a line of `product` (`applies_to[products]`; none: every line). */
+export function couponAppliesTo(coupon: Coupon, product: string | null): boolean {
+  const only = coupon.applies_to?.products;
+  return only === undefined || (product !== null && only.includes(product));
+}
+
+/** What a coupon takes off `base` in `currency`: a percentage (rounded half up) or its fixed amount. */
+export function couponOff(coupon: Coupon, base: number, currency: string): number {
+  if (coupon.percent_off !== null) return Math.round((base * coupon.percent_off) / 100);
+  if (coupon.amount_off !== null && coupon.currency === currency) return Math.min(base, coupon.amount_off);
+  return 0;
+}
+
+/** What a coupon takes off a set of lines (Checkout): only the lines it applies to count. */
+export function couponTakes(coupon: Coupon, lines: readonly DiscountableLine[], currency: string): number {
+  const base = lines.reduce((s, l) => s + (couponAppliesTo(coupon, l.product) ? l.amount : 0), 0);
+  return couponOff(coupon, Math.max(0, base), currency);
+}
+
 // Ended discounts stay stored: the invoices that used them keep showing (and recomputing) them.
 
 /**
@@ -203,17 +222,13 @@ export function discountAmounts(
     if (d === undefined || !discountActive(d, at)) continue;
     const coupon = couponOf(ctx, d);
     if (coupon === undefined) continue;
-    const only = coupon.applies_to?.products;
-    const eligible = list.map((l) => only === undefined || (l.product !== null && only.includes(l.product)));
+    const eligible = list.map((l) => couponAppliesTo(coupon, l.product));
     // Credits (negative lines) lower the base; what is taken comes off the positive lines.
     const base = Math.max(
       0,
       left.reduce((s, v, i) => s + (eligible[i] ? v : 0), 0),
     );
-    let off = 0;
-    if (coupon.percent_off !== null) off = Math.round((base * coupon.percent_off) / 100);
-    else if (coupon.amount_off !== null && coupon.currency === currency)
-      off = Math.min(base, coupon.amount_off);
+    const off = couponOff(coupon, base, currency);
     const positive = left.reduce((s, v, i) => s + (eligible[i] && v > 0 ? v : 0), 0);
     let rest = off;
     let last = -1;

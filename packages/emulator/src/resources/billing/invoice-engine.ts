@@ -314,7 +314,9 @@ export function computeTotals(ctx: Ctx, inv: Invoice): void {
   const amounts = discountAmounts(
     ctx,
     ids,
-    inv.lines.data.filter((l) => l.discountable).map((l) => ({ amount: l.amount, product: l.pricing?.price_details?.product ?? null })),
+    inv.lines.data
+      .filter((l) => l.discountable)
+      .map((l) => ({ amount: l.amount, product: l.pricing?.price_details?.product ?? null })),
     inv.currency,
     inv.period_end,
   );

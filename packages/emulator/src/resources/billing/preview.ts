@@ -1,4 +1,3 @@
-import { subscriptionInvoiceDiscounts } from './discounts.js';
 import type { Ctx } from '../../core/context.js';
 import { invalidRequest, missingParam } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -7,6 +6,7 @@ import { arr, bool, int, obj, oneOf, str } from '../../core/params.js';
 import type { InvoiceItem } from '../invoice-items.js';
 import { readTaxRates } from '../tax-rates.js';
 import { ctxFor, testClockOf } from './context.js';
+import { subscriptionInvoiceDiscounts } from './discounts.js';
 import { createDraftInvoice, type Invoice } from './invoice-engine.js';
 import { type ItemChange, prorationItems } from './proration.js';
 import {

@@ -1,8 +1,8 @@
-import { spendOnceDiscounts, subscriptionInvoiceDiscounts } from './discounts.js';
 import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
 import { diffPrevious } from '../../core/events.js';
 import { attemptPayment, finalizeInvoice, markUncollectible, voidInvoice } from './collect.js';
+import { spendOnceDiscounts, subscriptionInvoiceDiscounts } from './discounts.js';
 import { createDraftInvoice, type Invoice, invoiceState } from './invoice-engine.js';
 import { createPreview } from './preview.js';
 import { billingSettings } from './settings.js';
