@@ -318,7 +318,7 @@ export function computeTotals(ctx: Ctx, inv: Invoice): void {
       .filter((l) => l.discountable)
       .map((l) => ({ amount: l.amount, product: l.pricing?.price_details?.product ?? null })),
     inv.currency,
-    inv.period_end,
+    inv.period_start, // a repeating coupon covers the invoices of periods that start before it ends
   );
   const totalDiscount = amounts.reduce((s, a) => s + a.amount, 0);
   // Spread each discount over the lines it applies to in proportion (the last line takes the rounding).
