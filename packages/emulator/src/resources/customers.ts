@@ -201,4 +201,6 @@ export const customers = defineResource('customers', (api) => {
   api.post('/v1/customers/:id', update);
   api.del('/v1/customers/:id', remove);
   api.del('/v1/customers/:id/discount', deleteDiscount);
+  // `discount` is embedded; registering it lets paths walk into it (`discount.promotion_code`).
+  api.expandable('customer', 'discount', () => undefined);
 });

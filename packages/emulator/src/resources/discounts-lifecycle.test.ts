@@ -466,6 +466,13 @@ test('customer discounts: coupon / promotion_code on customers for older API ver
   const updEvent = (await t.stripe.events.list({ type: 'customer.discount.updated', limit: 1 })).data[0]!;
   assert.equal((updEvent.data.previous_attributes as { promotion_code: null }).promotion_code, null);
   assert.equal((await t.stripe.promotionCodes.retrieve(promo.id)).times_redeemed, 1);
+  const withPromo = (await t.stripe.customers.retrieve(created.id, {
+    expand: ['discount.promotion_code', 'discount.source.coupon'],
+  })) as Stripe.Customer;
+  assert.equal((withPromo.discount?.promotion_code as Stripe.PromotionCode).code, 'LOYAL');
+  assert.equal((withPromo.discount?.source.coupon as Stripe.Coupon).percent_off, 30);
+  const invExpanded = await t.stripe.invoices.retrieve(oneOff.id, { expand: ['discounts.source.coupon'] });
+  assert.equal(((invExpanded.discounts[0] as Stripe.Discount).source.coupon as Stripe.Coupon).id, forever.id);
   const preview = await t.stripe.invoices.createPreview({ subscription: sub.id });
   assert.equal(preview.total, 1400);
 

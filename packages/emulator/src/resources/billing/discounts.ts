@@ -346,14 +346,9 @@ export function applyCustomerDiscount(ctx: Ctx, customer: Customer): boolean {
     ctx.emit('customer.discount.created', fresh);
     return true;
   }
-  // Switching coupons: the customer keeps one discount object, now from the new coupon.
-  ctx.store.c('discount').delete(fresh.id);
-  const before = structuredClone(old);
-  old.source = fresh.source;
-  old.promotion_code = fresh.promotion_code;
-  old.start = fresh.start;
-  old.end = fresh.end;
-  ctx.emit('customer.discount.updated', old, diffPrevious(before, old));
+  // Switching coupons: a new discount replaces the old one (invoices that took the old one keep it).
+  customer.discount = fresh;
+  ctx.emit('customer.discount.updated', fresh, diffPrevious(old, fresh));
   return true;
 }
 
