@@ -502,3 +502,73 @@ test('customer discounts: coupon / promotion_code on customers for older API ver
   assert.equal((firstSub.latest_invoice as Stripe.Invoice).total, 1500);
   assert.equal(((await t.stripe.customers.retrieve(second.id)) as Stripe.Customer).discount, null);
 });
+
+test('a code typed on the hosted page (allow_promotion_codes): refusals shown there, the subscription gets it', async () => {
+  const post = (url: string, fields: Record<string, string>) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+  const coupon = await t.stripe.coupons.create({
+    percent_off: 20,
+    duration: 'repeating',
+    duration_in_months: 3,
+  });
+  const promotion = { type: 'coupon' as const, coupon: coupon.id };
+  const regular = await t.stripe.customers.create({ email: 'regular@example.com' });
+  await t.stripe.paymentIntents.create({
+    amount: 1000,
+    currency: 'usd',
+    customer: regular.id,
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    payment_method_types: ['card'],
+  });
+  await t.stripe.promotionCodes.create({
+    promotion,
+    code: 'NEWHERE',
+    restrictions: { first_time_transaction: true },
+  });
+  const limited = await t.stripe.promotionCodes.create({ promotion, code: 'TYPEDONCE', max_redemptions: 1 });
+  const price = await monthlyPrice(2500);
+  const session = (customer: string) =>
+    t.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer,
+      success_url: 'https://shop.example/ok',
+      line_items: [{ price: price.id, quantity: 1 }],
+      allow_promotion_codes: true,
+    });
+  const s1 = await session(regular.id);
+  const returning = await post(s1.url!, { action: 'apply_promo', promo: 'newhere' });
+  assert.equal(returning.status, 400);
+  assert.match(await returning.text(), /This code is only for a first purchase\./);
+
+  const ok = await post(s1.url!, { action: 'apply_promo', promo: 'TYPEDONCE' });
+  assert.equal(ok.status, 303);
+  const applied = await t.stripe.checkout.sessions.retrieve(s1.id);
+  assert.deepEqual([applied.amount_total, applied.total_details?.amount_discount], [2000, 500]);
+  const paid = await post(s1.url!, {
+    action: 'pay',
+    card_number: '4242424242424242',
+    card_expiry: '12 / 34',
+    card_cvc: '123',
+    card_name: 'Regular Customer',
+  });
+  assert.equal(paid.status, 303, await paid.clone().text());
+  const done = await t.stripe.checkout.sessions.retrieve(s1.id, {
+    expand: ['subscription.discounts', 'subscription.latest_invoice'],
+  });
+  const sub = done.subscription as Stripe.Subscription;
+  const d = sub.discounts[0] as Stripe.Discount;
+  assert.deepEqual([d.promotion_code, d.source.coupon], [limited.id, coupon.id]);
+  assert.equal((sub.latest_invoice as Stripe.Invoice).total, 2000);
+  assert.equal((await t.stripe.promotionCodes.retrieve(limited.id)).times_redeemed, 1);
+
+  const s2 = await session(regular.id);
+  const usedUp = await post(s2.url!, { action: 'apply_promo', promo: 'TYPEDONCE' });
+  assert.equal(usedUp.status, 400);
+  assert.match(await usedUp.text(), /This code has been used up\./);
+});
