@@ -524,7 +524,7 @@ test('a code typed on the hosted page (allow_promotion_codes): refusals shown th
     customer: regular.id,
     payment_method: 'pm_card_visa',
     confirm: true,
-    payment_method_types: ['card'],
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
   });
   await t.stripe.promotionCodes.create({
     promotion,
