@@ -427,15 +427,6 @@ export const TEST_CARDS: readonly TestCard[] = [
   }),
   succeeds('4000000000001208', undefined, 'visa', 'credit', 'US'),
   succeeds('4000000000003725', undefined, 'visa', 'credit', 'US'),
-  // Disputes: each payment succeeds; resources/disputes.ts gives the dispute its lifecycle.
-  succeeds('4000000000002685', 'createDisputeProductNotReceived', 'visa', 'credit', 'US'),
-  succeeds('4000000000001976', 'createDisputeInquiry', 'visa', 'credit', 'US'),
-  succeeds('4000000000005423', 'createIssuerFraudRecord', 'visa', 'credit', 'US'),
-  succeeds('4000000404000079', 'createMultipleDisputes', 'visa', 'credit', 'US'),
-  succeeds('4000000404000038', 'createCe3EligibleDispute', 'visa', 'credit', 'US'),
-  succeeds('4000008400000779', 'createComplianceDispute', 'visa', 'credit', 'US'),
-  succeeds('5105008400000002', 'createMastercardComplianceDispute', 'mastercard', 'credit', 'US'),
-  succeeds('4000000001000043', 'createAutoRepresentmentEligibleDispute', 'visa', 'credit', 'US'),
   // Refunds that settle later.
   succeeds('4000000000007726', 'pendingRefund', 'visa', 'credit', 'US', { pendingRefund: true }),
   // 3-D Secure and SCA.
@@ -475,6 +466,16 @@ export const TEST_CARDS: readonly TestCard[] = [
   succeeds('4000582600000045', undefined, 'visa', 'credit', 'GB'),
   succeeds('4000582600000102', undefined, 'visa', 'credit', 'GB'),
   succeeds('4000582600000110', undefined, 'visa', 'credit', 'GB'),
+  // Dispute cards: each payment succeeds. Rows that give a number its dispute (for resources/disputes.ts)
+  // may come earlier in this list: the first row of a number or name wins, so these are the fallback.
+  succeeds('4000000000002685', 'createDisputeProductNotReceived', 'visa', 'credit', 'US'),
+  succeeds('4000000000001976', 'createDisputeInquiry', 'visa', 'credit', 'US'),
+  succeeds('4000000000005423', 'createIssuerFraudRecord', 'visa', 'credit', 'US'),
+  succeeds('4000000404000079', 'createMultipleDisputes', 'visa', 'credit', 'US'),
+  succeeds('4000000404000038', 'createCe3EligibleDispute', 'visa', 'credit', 'US'),
+  succeeds('4000008400000779', 'createComplianceDispute', 'visa', 'credit', 'US'),
+  succeeds('5105008400000002', 'createMastercardComplianceDispute', 'mastercard', 'credit', 'US'),
+  succeeds('4000000001000043', 'createAutoRepresentmentEligibleDispute', 'visa', 'credit', 'US'),
 ];
 
 /**
@@ -492,10 +493,18 @@ const ALIASES: Readonly<Record<string, string>> = {
   amex_threeDSecureNotSupported: '378282246310005',
 };
 
-const byNumber = new Map(TEST_CARDS.map((c) => [c.number, c]));
-const named: [string, TestCard][] = TEST_CARDS.flatMap((c) =>
-  c.name ? [[c.name, c] as [string, TestCard]] : [],
-);
+/** The first row of each number and name wins (a later row of the same card is a fallback). */
+const byNumber = new Map<string, TestCard>();
+const named: [string, TestCard][] = [];
+const seenNames = new Set<string>();
+for (const c of TEST_CARDS) {
+  if (byNumber.has(c.number)) continue;
+  byNumber.set(c.number, c);
+  if (c.name && !seenNames.has(c.name)) {
+    seenNames.add(c.name);
+    named.push([c.name, c]);
+  }
+}
 for (const [alias, number] of Object.entries(ALIASES)) named.push([alias, byNumber.get(number)!]);
 const byPm = new Map(named.map(([n, c]) => [`pm_card_${n}`, c]));
 const byToken = new Map(named.map(([n, c]) => [`tok_${n}`, c]));
