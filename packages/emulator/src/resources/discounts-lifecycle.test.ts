@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Stripe from 'stripe';
+import { API_VERSION } from '../core/version.js';
 import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 
 let t: TestEmulator;
@@ -405,7 +406,9 @@ test('customer discounts: coupon / promotion_code on customers for older API ver
   });
 
   // At the SDK's API version the parameters do not exist.
-  const pinned = await t.raw('POST', '/v1/customers', `coupon=${forever.id}`);
+  const pinned = await t.raw('POST', '/v1/customers', `coupon=${forever.id}`, {
+    'Stripe-Version': API_VERSION,
+  });
   const refused = (await pinned.json()) as { error: { code: string; param: string; message: string } };
   assert.equal(pinned.status, 400);
   assert.deepEqual(
@@ -486,6 +489,17 @@ test('customer discounts: coupon / promotion_code on customers for older API ver
   assert.equal(((await t.stripe.customers.retrieve(created.id)) as Stripe.Customer).discount, null);
   const twice = await stripeError(t.stripe.customers.deleteDiscount(created.id));
   assert.deepEqual([twice.statusCode, twice.code], [404, 'resource_missing']);
+
+  // Without a Stripe-Version (the Stripe CLI's fixtures), the account's older default applies:
+  // `coupon` sets the discount and `coupon=''` removes it.
+  const cli = (await (
+    await t.raw('POST', '/v1/customers', `coupon=${forever.id}`)
+  ).json()) as Stripe.Customer;
+  assert.equal(cli.discount?.source.coupon, forever.id);
+  const mark4 = await lastEvent();
+  const cleared = await t.raw('POST', `/v1/customers/${cli.id}`, 'coupon=');
+  assert.equal(((await cleared.json()) as Stripe.Customer).discount, null);
+  assert.deepEqual(await eventsSince(mark4, [cli.id]), ['customer.discount.deleted', 'customer.updated']);
 
   // A once customer coupon is spent by the first invoice that takes it off.
   const once = await t.stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'once' });
@@ -571,4 +585,19 @@ test('a code typed on the hosted page (allow_promotion_codes): refusals shown th
   const usedUp = await post(s2.url!, { action: 'apply_promo', promo: 'TYPEDONCE' });
   assert.equal(usedUp.status, 400);
   assert.match(await usedUp.text(), /This code has been used up\./);
+});
+
+test('promotion codes: `coupon` (before 2025-09-30.clover) is refused at the SDK version, accepted without one', async () => {
+  const coupon = await t.stripe.coupons.create({ percent_off: 5 });
+  assert.equal(coupon.duration, 'once');
+  const refused = await stripeError(
+    t.stripe.promotionCodes.create({ coupon: coupon.id } as unknown as Stripe.PromotionCodeCreateParams),
+  );
+  assert.deepEqual([refused.statusCode, refused.code, refused.param], [400, 'parameter_unknown', 'coupon']);
+  const missing = await stripeError(t.stripe.promotionCodes.create({} as Stripe.PromotionCodeCreateParams));
+  assert.deepEqual([missing.code, missing.param], ['parameter_missing', 'promotion']);
+  const res = await t.raw('POST', '/v1/promotion_codes', `coupon=${coupon.id}`);
+  assert.equal(res.status, 200);
+  const pc = (await res.json()) as Stripe.PromotionCode;
+  assert.equal(pc.promotion.coupon, coupon.id);
 });

@@ -9,6 +9,7 @@ import { bool, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { formatMoney } from '../pages/money.js';
+import { versionBefore } from './billing/discounts.js';
 import type { EngineCtx } from './common/engine.js';
 import { type Coupon, couponValid } from './coupons.js';
 
@@ -30,6 +31,11 @@ declare module '../core/store.js' {
 function create(ctx: Ctx): PromotionCode {
   const p = ctx.params;
   const promotion = obj(p, 'promotion');
+  // `coupon` is the name before 2025-09-30.clover (the Stripe CLI's fixtures send it).
+  if (p.coupon !== undefined && !versionBefore(ctx, '2025-09-30')) {
+    throw invalidRequest('Received unknown parameter: coupon', 'coupon', 'parameter_unknown');
+  }
+  if (promotion === undefined && p.coupon === undefined) throw missingParam('promotion');
   const couponId = (promotion && str(promotion, 'coupon', 'promotion[coupon]')) ?? str(p, 'coupon');
   if (!couponId) throw missingParam('promotion[coupon]');
   if (promotion) oneOf(promotion, 'type', ['coupon'] as const, 'promotion[type]');

@@ -319,6 +319,15 @@ export function spendOnceDiscounts(
 }
 
 /**
+ * Whether the request speaks an API version before `date` (`YYYY-MM-DD`): its `Stripe-Version`, or,
+ * without one, the account's default version, which for the emulator's account predates the
+ * parameters removed in 2025 (as for accounts created before then; the Stripe CLI sends none).
+ */
+export function versionBefore(ctx: Ctx, date: string): boolean {
+  return ctx.stripeVersion === undefined || ctx.stripeVersion < date;
+}
+
+/**
  * Versions before 2025-03-31.basil set a customer's discount with `coupon` / `promotion_code` on
  * customers.create and update; later ones refuse both as unknown parameters (`Stripe-Version`).
  */
@@ -335,7 +344,12 @@ export function applyCustomerDiscount(ctx: Ctx, customer: Customer): boolean {
   prepareCustomerDiscount(ctx);
   const couponId = str(p, 'coupon');
   const promoId = str(p, 'promotion_code');
-  if (!couponId && !promoId) return false;
+  if (!couponId && !promoId) {
+    // `coupon=''` removes the customer's discount.
+    if (p.coupon !== '' || !customer.discount) return false;
+    removeCustomerDiscount(ctx, customer);
+    return true;
+  }
   const owner: DiscountOwner = { customer: customer.id };
   const fresh = couponId
     ? redeemCoupon(ctx, couponId, owner, 'coupon', undefined, false)
@@ -359,7 +373,7 @@ export function applyCustomerDiscount(ctx: Ctx, customer: Customer): boolean {
 export function prepareCustomerDiscount(ctx: Ctx): void {
   const p = ctx.params;
   const param = p.coupon !== undefined ? 'coupon' : 'promotion_code';
-  if ((ctx.stripeVersion ?? '9999') >= CUSTOMER_COUPON_REMOVED) {
+  if (!versionBefore(ctx, CUSTOMER_COUPON_REMOVED)) {
     throw invalidRequest(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
   }
   const couponId = str(p, 'coupon');
