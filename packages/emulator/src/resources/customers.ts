@@ -126,7 +126,6 @@ function create(ctx: Ctx): Customer {
     throw err;
   }
   if (ctx.params.coupon !== undefined || ctx.params.promotion_code !== undefined) {
-    c.discount = null;
     try {
       // Checked before `customer.created`: a refused coupon leaves no customer behind.
       prepareCustomerDiscount(ctx);
