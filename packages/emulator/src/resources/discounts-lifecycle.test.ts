@@ -335,6 +335,15 @@ test('promotion codes in Checkout: restrictions refused with Stripe’s messages
     ],
   );
   assert.equal((await session(mine.id, buyer.id)).amount_total, 2500);
+  const onInvoice = await stripeError(
+    t.stripe.invoices.create({
+      customer: other.id,
+      collection_method: 'send_invoice',
+      days_until_due: 10,
+      discounts: [{ promotion_code: mine.id }],
+    }),
+  );
+  assert.deepEqual([onInvoice.statusCode, onInvoice.param], [400, 'discounts[0][promotion_code]']);
 
   const big = await t.stripe.promotionCodes.create({
     promotion,

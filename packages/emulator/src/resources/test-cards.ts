@@ -576,6 +576,11 @@ export function cardByNumber(number: string): TestCard | undefined {
   return byNumber.get(number.replace(/[\s-]/g, ''));
 }
 
+/** Whether a stored card number's charges skip the pending balance (no normalising: stored numbers are). */
+export function bypassesPending(number: string): boolean {
+  return byNumber.get(number)?.bypassPending === true;
+}
+
 /** The card behind a `pm_card_*` id, or undefined. */
 export function cardByPaymentMethodName(id: string): TestCard | undefined {
   return byPm.get(id);
