@@ -481,8 +481,10 @@ test('customer discounts: coupon / promotion_code on customers for older API ver
   const withPromo = (await t.stripe.customers.retrieve(created.id, {
     expand: ['discount.promotion_code', 'discount.source.coupon'],
   })) as Stripe.Customer;
-  assert.equal((withPromo.discount?.promotion_code as Stripe.PromotionCode).code, 'LOYAL');
-  assert.equal((withPromo.discount?.source.coupon as Stripe.Coupon).percent_off, 30);
+  const expandedDiscount = withPromo.discount;
+  assert.ok(expandedDiscount);
+  assert.equal((expandedDiscount.promotion_code as Stripe.PromotionCode).code, 'LOYAL');
+  assert.equal((expandedDiscount.source.coupon as Stripe.Coupon).percent_off, 30);
   const invExpanded = await t.stripe.invoices.retrieve(oneOff.id, { expand: ['discounts.source.coupon'] });
   assert.equal(((invExpanded.discounts[0] as Stripe.Discount).source.coupon as Stripe.Coupon).id, forever.id);
   const preview = await t.stripe.invoices.createPreview({ subscription: sub.id });
