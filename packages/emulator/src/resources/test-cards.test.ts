@@ -535,3 +535,22 @@ test('already set up for off-session: on-session asks for 3-D Secure, off-sessio
   );
   assert.equal(refused.code, 'authentication_required');
 });
+
+test('pendingRefund: the refund starts pending and succeeds 30 s later on the emulator clock', async () => {
+  const pi = await pay('pm_card_pendingRefund', 'ok', 'pendingRefund');
+  const refund = await t.stripe.refunds.create({ payment_intent: pi.id });
+  assert.equal(refund.status, 'pending');
+  const clock = t.emu.app.clock;
+  clock.set(clock.now() + 31);
+  try {
+    const settled = await t.stripe.refunds.retrieve(refund.id);
+    assert.equal(settled.status, 'succeeded');
+    const updated = await t.stripe.events.list({ type: 'refund.updated', limit: 1 });
+    assert.equal((updated.data[0]!.data.object as Stripe.Refund).id, refund.id);
+    assert.deepEqual(updated.data[0]!.data.previous_attributes, { status: 'pending' });
+  } finally {
+    clock.useRealTime();
+  }
+  const visa = await pay('pm_card_visa', 'ok', 'visa');
+  assert.equal((await t.stripe.refunds.create({ payment_intent: visa.id })).status, 'succeeded');
+});
