@@ -12,6 +12,7 @@ import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { BANK_CURRENCY, type BankDebitType, bankTypeOf, type MandateInput } from './bank-debits.js';
 import { attemptPayment } from './billing/collect.js';
+import { couponTakes } from './billing/discounts.js';
 import { invoiceState, subscriptionOf } from './billing/invoice-engine.js';
 import { withRollback } from './billing/rollback.js';
 import { baseUrl } from './common/base-url.js';
@@ -27,7 +28,7 @@ import {
 } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
 import { createPrice, type Price } from './prices.js';
-import { lookupPromotionCode, type PromotionCode } from './promotion-codes.js';
+import { lookupPromotionCode, type PromotionCode, promotionCodeProblem } from './promotion-codes.js';
 import { createSetupIntentInternal } from './setup-intents.js';
 import { createSubscriptionInternal } from './subscriptions.js';
 
@@ -362,23 +363,19 @@ function readSessionDiscount(
   if (couponId !== undefined) {
     const coupon = ctx.store.c('coupon').require(couponId, 'discounts[0][coupon]');
     if (!couponValid(coupon, ctx.now())) {
-      throw invalidRequest(
-        `Coupon ${coupon.id} is no longer valid.`,
-        'discounts[0][coupon]',
-        'coupon_expired',
-      );
+      throw invalidRequest(`Coupon expired: ${coupon.id}`, 'discounts[0][coupon]', 'coupon_expired');
     }
     return { coupon, promo: undefined };
   }
   if (promoId !== undefined) {
     const pc = ctx.store.c('promotion_code').require(promoId, 'discounts[0][promotion_code]');
-    const found = lookupPromotionCode(ctx, pc.code, {
+    const found = promotionCodeProblem(ctx, pc, {
       amount: items.reduce((sum, li) => sum + li.amount_subtotal, 0),
       currency: currency ?? '',
       customer: str(p, 'customer') ?? null,
     });
-    if ('error' in found) throw invalidRequest(found.error, 'discounts[0][promotion_code]');
-    return { coupon: found.coupon, promo: found.promo };
+    if ('problem' in found) throw invalidRequest(found.problem.api, 'discounts[0][promotion_code]');
+    return { coupon: found.coupon, promo: pc };
   }
   throw missingParam('discounts[0][coupon]');
 }
@@ -392,10 +389,15 @@ function applyDiscount(
   promo: PromotionCode | undefined,
 ): void {
   const subtotal = s.amount_subtotal ?? 0;
-  const off =
-    coupon.percent_off !== null
-      ? Math.round((subtotal * coupon.percent_off) / 100)
-      : Math.min(subtotal, coupon.amount_off ?? 0);
+  const lines = priv.lineItems.map((li) => ({
+    amount: li.amount_subtotal,
+    product: li.price
+      ? typeof li.price.product === 'string'
+        ? li.price.product
+        : li.price.product.id
+      : null,
+  }));
+  const off = couponTakes(coupon, lines, s.currency ?? '');
   priv.discountCoupons = [coupon.id];
   priv.promotionCode = promo?.id;
   s.discounts = [{ coupon: coupon.id, promotion_code: promo?.id ?? null }];
@@ -436,11 +438,10 @@ export function removePromotionCode(ctx: EngineCtx, s: CheckoutSession): void {
 function redeemDiscount(ctx: EngineCtx, s: CheckoutSession): void {
   const priv = ctx.store.c('_checkout_session').get(s.id);
   if (priv === undefined || priv.discountCoupons.length === 0) return;
-  // Subscriptions redeem their coupon through the billing engine; payments count it here.
-  if (s.mode === 'payment') {
-    const coupon = ctx.store.c('coupon').get(priv.discountCoupons[0]!);
-    if (coupon) coupon.times_redeemed += 1;
-  }
+  // Subscriptions redeem their coupon or promotion code through the billing engine; payments here.
+  if (s.mode !== 'payment') return;
+  const coupon = ctx.store.c('coupon').get(priv.discountCoupons[0]!);
+  if (coupon) coupon.times_redeemed += 1;
   const promo = priv.promotionCode ? ctx.store.c('promotion_code').get(priv.promotionCode) : undefined;
   if (promo) promo.times_redeemed += 1;
 }
@@ -799,7 +800,9 @@ export function confirmSession(
       subParams.trial_period_days = String(priv.subscriptionData.trial_period_days);
     }
     if (priv.subscriptionData.description !== null) subParams.description = priv.subscriptionData.description;
-    if (priv.discountCoupons.length > 0)
+    // The subscription redeems the session's promotion code itself (its discount names the code).
+    if (priv.promotionCode !== undefined) subParams.discounts = [{ promotion_code: priv.promotionCode }];
+    else if (priv.discountCoupons.length > 0)
       subParams.discounts = priv.discountCoupons.map((coupon) => ({ coupon }));
     const created = createSubscriptionInternal(full, subParams);
     if (created.status === 'incomplete') {

@@ -7,6 +7,11 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import {
+  applyCustomerDiscount,
+  prepareCustomerDiscount,
+  removeCustomerDiscount,
+} from './billing/discounts.js';
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
@@ -120,6 +125,18 @@ function create(ctx: Ctx): Customer {
     ctx.store.c('customer').delete(c.id);
     throw err;
   }
+  if (ctx.params.coupon !== undefined || ctx.params.promotion_code !== undefined) {
+    try {
+      // Checked before `customer.created`: a refused coupon leaves no customer behind.
+      prepareCustomerDiscount(ctx);
+    } catch (err) {
+      ctx.store.c('customer').delete(c.id);
+      throw err;
+    }
+    ctx.emit('customer.created', c);
+    applyCustomerDiscount(ctx, c);
+    return c;
+  }
   ctx.emit('customer.created', c);
   return c;
 }
@@ -135,6 +152,7 @@ function update(ctx: Ctx): Customer {
   const before = structuredClone(c);
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
+  applyCustomerDiscount(ctx, c);
   const prev = diffPrevious(before, c);
   if (Object.keys(prev).length > 0) ctx.emit('customer.updated', c, prev);
   return c;
@@ -165,6 +183,15 @@ function list(ctx: Ctx) {
   );
 }
 
+/** `DELETE /v1/customers/:id/discount`: ends the customer's discount (then `customer.updated`). */
+function deleteDiscount(ctx: Ctx): Stripe.DeletedDiscount {
+  const c = ctx.store.c('customer').require(ctx.args.id!);
+  const before = structuredClone(c);
+  const d = removeCustomerDiscount(ctx, c);
+  ctx.emit('customer.updated', c, diffPrevious(before, c));
+  return { ...d, deleted: true } as Stripe.DeletedDiscount;
+}
+
 export const customers = defineResource('customers', (api) => {
   api.label('customer', 'customer');
   api.post('/v1/customers', create);
@@ -172,4 +199,7 @@ export const customers = defineResource('customers', (api) => {
   api.get('/v1/customers/:id', retrieve);
   api.post('/v1/customers/:id', update);
   api.del('/v1/customers/:id', remove);
+  api.del('/v1/customers/:id/discount', deleteDiscount);
+  // `discount` is embedded; registering it lets paths walk into it (`discount.promotion_code`).
+  api.expandable('customer', 'discount', () => undefined);
 });

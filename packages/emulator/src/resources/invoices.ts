@@ -84,7 +84,9 @@ function create(ctx: Ctx): Invoice {
     discounts: [],
     defaultPaymentMethod: pm ?? null,
   });
-  const discounts = readDiscounts(at, p, { customer, invoice: inv.id });
+  // Without `discounts` an invoice inherits the customer's discount (`discounts=''`: none).
+  const inherited = p.discounts === undefined ? at.store.c('customer').get(customer)?.discount : undefined;
+  const discounts = inherited ? [inherited.id] : readDiscounts(at, p, { customer, invoice: inv.id });
   if (discounts.length > 0) {
     inv.discounts = discounts;
     computeTotals(at, inv);

@@ -8,6 +8,7 @@ import { a, o, type RouteSpecs, u } from '../core/param-spec.js';
 export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/coupons/:id': o({}), // Coupon.del
   'DELETE /v1/customers/:id': o({}), // Customer.del
+  'DELETE /v1/customers/:id/discount': o({}), // Customer.deleteDiscount
   'DELETE /v1/invoiceitems/:id': o({}), // InvoiceItem.del
   'DELETE /v1/invoices/:id': o({}), // Invoice.del
   'DELETE /v1/products/:id': o({}), // Product.del

@@ -30,7 +30,7 @@ import {
   type PaymentMethod,
   resolvePaymentMethod,
 } from './payment-methods.js';
-import { AUTHENTICATION_REQUIRED, type Decline } from './test-cards.js';
+import { AUTHENTICATION_REQUIRED, chargeDecline, type Decline } from './test-cards.js';
 
 export type PaymentIntent = Wire<Stripe.PaymentIntent>;
 
@@ -342,7 +342,8 @@ function confirm(
   const { card, record } = cardOf(ctx, pm);
   const needs3ds =
     card.threeDSecure === 'always' ||
-    (card.threeDSecure === 'until_setup' && !(priv.offSession && record.offSessionReady));
+    (card.threeDSecure === 'until_setup' && !(priv.offSession && record.offSessionReady)) ||
+    (card.threeDSecure === 'on_session' && !priv.offSession);
   if (needs3ds) {
     if (priv.offSession && !params.off_session_awaits_action)
       return fail(ctx, pi, pm, AUTHENTICATION_REQUIRED, true);
@@ -382,7 +383,8 @@ function charge(
   authenticated: boolean,
 ): StripeError | undefined {
   const { card, record } = cardOf(ctx, pm);
-  if (card.decline) return fail(ctx, pi, pm, card.decline, true, authenticated);
+  const decline = chargeDecline(card, pm.card?.checks);
+  if (decline) return fail(ctx, pi, pm, decline, true, authenticated);
   const manual = pi.capture_method === 'manual';
   const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
   if (pi.setup_future_usage !== null && customer !== null) {

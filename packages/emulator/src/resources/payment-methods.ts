@@ -17,7 +17,9 @@ import {
   cardByPaymentMethodName,
   cardByToken,
   type Decline,
+  displayBrand,
   fingerprint,
+  initialChecks,
   luhnValid,
   type TestCard,
 } from './test-cards.js';
@@ -80,29 +82,39 @@ export function insertCardPaymentMethod(
     source?: string;
   } = {},
 ): PaymentMethod {
+  const billingDetails = options.billingDetails ?? emptyBillingDetails();
+  // A `pm_card_*` id or `tok_*` token stands for a card entered with its CVC and address.
+  const named = options.source !== undefined;
   const pm: PaymentMethod = {
     id: newId('pm'),
     object: 'payment_method',
     allow_redisplay: 'unspecified',
-    billing_details: options.billingDetails ?? emptyBillingDetails(),
+    billing_details: billingDetails,
     card: {
       brand: card.brand,
-      checks: {
-        address_line1_check: null,
-        address_postal_code_check: null,
-        cvc_check: options.cvcChecked ? 'pass' : null,
-      },
+      checks:
+        card.checks === undefined
+          ? {
+              address_line1_check: null,
+              address_postal_code_check: null,
+              cvc_check: options.cvcChecked ? 'pass' : null,
+            }
+          : initialChecks(card, {
+              cvc: named || options.cvcChecked === true,
+              line1: named || Boolean(billingDetails.address?.line1),
+              postalCode: named || Boolean(billingDetails.address?.postal_code),
+            }),
       country: card.country,
-      display_brand: card.brand,
+      display_brand: displayBrand(card),
       exp_month: exp.month,
       exp_year: exp.year,
       fingerprint: fingerprint(card.number),
       funding: card.funding,
       generated_from: null,
       last4: card.number.slice(-4),
-      networks: { available: [card.brand], preferred: null },
+      networks: { available: card.coBrand ? [card.coBrand, card.brand] : [card.brand], preferred: null },
       regulated_status: 'unregulated',
-      three_d_secure_usage: { supported: true },
+      three_d_secure_usage: { supported: card.threeDSecureUnsupported !== true },
       wallet: null,
     },
     created: ctx.now(),
@@ -318,6 +330,7 @@ function create(ctx: Ctx): PaymentMethod {
       billingDetails,
       metadata,
       cvcChecked: true,
+      source: token,
     });
   } else {
     const number = reqStr(card, 'number', 'card[number]');

@@ -10,7 +10,12 @@ import { arr, bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js
 import { defineResource } from '../core/resource.js';
 import { attemptPayment, finalizeInvoice } from './billing/collect.js';
 import { ctxFor, testClockOf } from './billing/context.js';
-import { readDiscounts } from './billing/discounts.js';
+import {
+  endReplacedDiscounts,
+  readDiscounts,
+  spendOnceDiscounts,
+  subscriptionInvoiceDiscounts,
+} from './billing/discounts.js';
 import { createDraftInvoice, type Invoice } from './billing/invoice-engine.js';
 import { type Interval, nextBoundary } from './billing/periods.js';
 import { type ItemChange, prorationItems } from './billing/proration.js';
@@ -310,12 +315,13 @@ function createSubscription(
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: cycleLines(ctx, sub, { start: now, end: periodEnd }, trialEnd !== null),
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, now),
     periodStart: now,
     periodEnd: now,
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
+  spendOnceSubscriptionDiscounts(ctx, sub, inv);
   if (opts.background && trialEnd === null) {
     trialWillEndIfClose(ctx, sub);
     touchBilling(ctx.app);
@@ -417,11 +423,12 @@ export function invoiceNow(
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: lines,
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, period.start),
     periodStart: period.start,
     periodEnd: period.end,
   });
   sub.latest_invoice = inv.id;
+  spendOnceSubscriptionDiscounts(ctx, sub, inv);
   finalizeInvoice(ctx, inv);
   if (inv.status === 'open' && inv.collection_method === 'charge_automatically') {
     attemptPayment(ctx, inv, { offSession: true, automatic: true, throwOnDecline: false });
@@ -515,11 +522,14 @@ function update(base: Ctx): Subscription {
     : undefined;
   if (save !== undefined && sub.payment_settings) sub.payment_settings.save_default_payment_method = save;
   if (p.discounts !== undefined || p.coupon !== undefined) {
+    const previous = sub.discounts;
     sub.discounts = readDiscounts(ctx, p, {
       customer: sub.customer as string,
       subscription: sub.id,
       amount: { value: itemsAmount(sub), currency: sub.currency },
+      update: true,
     });
+    endReplacedDiscounts(ctx, previous, sub.discounts as string[]);
   }
   sub.default_tax_rates = readTaxRates(ctx, p, 'default_tax_rates') ?? sub.default_tax_rates;
   sub.metadata = applyMetadata(sub.metadata, p);
@@ -752,6 +762,17 @@ export const subscriptions = defineResource('subscriptions', (api) => {
 /** What the subscription's items cost a period, before discounts. */
 function itemsAmount(sub: Subscription): number {
   return sub.items.data.reduce((sum, it) => sum + (it.price.unit_amount ?? 0) * (it.quantity ?? 1), 0);
+}
+
+/**
+ * After an invoice of the subscription: a `once` coupon's discount is spent and leaves the
+ * subscription (`customer.discount.deleted`, then `customer.subscription.updated`).
+ */
+function spendOnceSubscriptionDiscounts(ctx: Ctx, sub: Subscription, inv: Invoice): void {
+  const before = structuredClone(sub);
+  if (spendOnceDiscounts(ctx, sub, inv)) {
+    ctx.emit('customer.subscription.updated', sub, diffPrevious(before, sub));
+  }
 }
 
 /** `DELETE /v1/subscriptions/:id/discount`: removes its discounts (`customer.discount.deleted`). */

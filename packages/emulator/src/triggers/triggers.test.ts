@@ -63,8 +63,10 @@ async function receiver() {
 /** Every `…_xxx` id any response mentions: the delivered object must be one the fixture made. */
 function idsIn(results: readonly StepResult[]): Set<string> {
   const ids = new Set<string>();
+  // Prefixed ids anywhere, and every `id` (coupons' ids have no prefix).
   for (const r of results)
-    for (const m of JSON.stringify(r.body).matchAll(/"([a-z]+_[A-Za-z0-9_]+)"/g)) ids.add(m[1]!);
+    for (const m of JSON.stringify(r.body).matchAll(/"([a-z]+_[A-Za-z0-9_]+)"|"id":"([^"]+)"/g))
+      ids.add((m[1] ?? m[2])!);
   return ids;
 }
 

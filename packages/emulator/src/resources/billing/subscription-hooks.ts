@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
 import { diffPrevious } from '../../core/events.js';
 import { attemptPayment, finalizeInvoice, markUncollectible, voidInvoice } from './collect.js';
+import { spendOnceDiscounts, subscriptionInvoiceDiscounts } from './discounts.js';
 import { createDraftInvoice, type Invoice, invoiceState } from './invoice-engine.js';
 import { createPreview } from './preview.js';
 import { billingSettings } from './settings.js';
@@ -177,11 +178,12 @@ export function renew(ctx: Ctx, sub: Subscription): void {
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: cycleLines(ctx, sub, period, false),
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, period.start),
     periodStart: period.start,
     periodEnd: period.end,
   });
   sub.latest_invoice = inv.id;
+  spendOnceDiscounts(ctx, sub, inv);
   updated(ctx, sub, before);
   const pause = sub.pause_collection;
   if (pause) {
