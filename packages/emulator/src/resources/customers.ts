@@ -10,6 +10,7 @@ import type { Wire } from '../core/wire.js';
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
+import { attachCustomerSource, type Card, replaceDefaultSource } from './tokens.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -111,9 +112,12 @@ function create(ctx: Ctx): Customer {
   };
   // Inserted before the fields are applied: `payment_method` and a default payment method attach to it.
   ctx.store.c('customer').insert(c);
+  let card: Card | undefined;
   try {
     const pm = str(ctx.params, 'payment_method');
     if (pm) attachPaymentMethod(ctx, resolvePaymentMethod(ctx, pm), c.id);
+    const source = str(ctx.params, 'source');
+    if (source) card = attachCustomerSource(ctx, c, source);
     applyFields(ctx, c);
     recordBalanceSet(ctx, c, 0, true);
   } catch (err) {
@@ -121,6 +125,7 @@ function create(ctx: Ctx): Customer {
     throw err;
   }
   ctx.emit('customer.created', c);
+  if (card) ctx.emit('customer.source.created', card);
   return c;
 }
 
@@ -133,6 +138,8 @@ function retrieve(ctx: Ctx): Customer | Stripe.DeletedCustomer {
 function update(ctx: Ctx): Customer {
   const c = ctx.store.c('customer').require(ctx.args.id!);
   const before = structuredClone(c);
+  const source = str(ctx.params, 'source');
+  if (source) replaceDefaultSource(ctx, c, source);
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
   const prev = diffPrevious(before, c);

@@ -12,6 +12,7 @@ import { disputes } from './disputes.js';
 import { events } from './events.js';
 import { invoiceItems } from './invoice-items.js';
 import { invoices } from './invoices.js';
+import { legacyCharges } from './legacy-charges.js';
 import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
 import { prices } from './prices.js';
@@ -25,6 +26,7 @@ import { subscriptionSchedules } from './subscription-schedules.js';
 import { subscriptions } from './subscriptions.js';
 import { taxRates } from './tax-rates.js';
 import { testClocks } from './test-clocks.js';
+import { tokens } from './tokens.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
 export const allResources: readonly Resource[] = [
@@ -54,4 +56,7 @@ export const allResources: readonly Resource[] = [
   creditNotes,
   customerBalance,
   balanceTransactions,
+  // emulegacy: the legacy surface (tokens and card sources, charges from sources, plans, payment links, quotes)
+  tokens,
+  legacyCharges,
 ];

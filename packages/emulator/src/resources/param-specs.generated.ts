@@ -8,6 +8,7 @@ import { a, o, type RouteSpecs, u } from '../core/param-spec.js';
 export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/coupons/:id': o({}), // Coupon.del
   'DELETE /v1/customers/:id': o({}), // Customer.del
+  'DELETE /v1/customers/:id/sources/:source': o({ expand: a('str') }), // Customer.deleteSource
   'DELETE /v1/invoiceitems/:id': o({}), // InvoiceItem.del
   'DELETE /v1/invoices/:id': o({}), // Invoice.del
   'DELETE /v1/products/:id': o({}), // Product.del
@@ -213,6 +214,14 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Customer.listPaymentMethods
   'GET /v1/customers/:id/payment_methods/:pm': o({ expand: a('str') }), // Customer.retrievePaymentMethod
+  'GET /v1/customers/:id/sources': o({
+    expand: a('str'),
+    object: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Customer.listSources
+  'GET /v1/customers/:id/sources/:source': o({ expand: a('str') }), // Customer.retrieveSource
   'GET /v1/customers/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Customer.search
   'GET /v1/disputes': o({
     charge: 'str',
@@ -423,6 +432,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // TestClock.list
   'GET /v1/test_helpers/test_clocks/:id': o({ expand: a('str') }), // TestClock.retrieve
+  'GET /v1/tokens/:id': o({ expand: a('str') }), // Token.retrieve
   'GET /v1/webhook_endpoints': o({
     expand: a('str'),
     ending_before: 'str',
@@ -572,6 +582,36 @@ export const generatedSpecs: RouteSpecs = {
     on_behalf_of: 'str',
     return_url: 'str',
   }), // Session.create
+  'POST /v1/charges': o({
+    amount: 'int',
+    application_fee: 'int',
+    application_fee_amount: 'int',
+    capture: 'bool',
+    currency: 'cur',
+    customer: 'str',
+    description: 'str',
+    destination: o({ account: '!str', amount: 'int' }),
+    expand: a('str'),
+    metadata: 'meta?',
+    on_behalf_of: 'str',
+    radar_options: o({ session: 'str' }),
+    receipt_email: 'email',
+    shipping: o({
+      address: o(
+        { city: 'str', country: 'str', line1: 'str', line2: 'str', postal_code: 'str', state: 'str' },
+        '!',
+      ),
+      carrier: 'str',
+      name: '!str',
+      phone: 'str',
+      tracking_number: 'str',
+    }),
+    source: 'str',
+    statement_descriptor: 'str',
+    statement_descriptor_suffix: 'str',
+    transfer_data: o({ amount: 'int', description: 'str', destination: '!str' }),
+    transfer_group: 'str',
+  }), // Charge.create
   'POST /v1/charges/:id': o({
     customer: 'str',
     description: 'str',
@@ -591,6 +631,17 @@ export const generatedSpecs: RouteSpecs = {
     }),
     transfer_group: 'str',
   }), // Charge.update
+  'POST /v1/charges/:id/capture': o({
+    amount: 'int',
+    application_fee: 'int',
+    application_fee_amount: 'int',
+    expand: a('str'),
+    receipt_email: 'email',
+    statement_descriptor: 'str',
+    statement_descriptor_suffix: 'str',
+    transfer_data: o({ amount: 'int' }),
+    transfer_group: 'str',
+  }), // Charge.capture
   'POST /v1/checkout/sessions': o({
     adaptive_pricing: o({ enabled: 'bool' }),
     after_expiration: o({ recovery: o({ allow_promotion_codes: 'bool', enabled: '!bool' }) }),
@@ -1189,6 +1240,40 @@ export const generatedSpecs: RouteSpecs = {
     expand: a('str'),
     metadata: 'meta?',
   }), // Customer.updateBalanceTransaction
+  'POST /v1/customers/:id/sources': o({
+    source: '!str',
+    expand: a('str'),
+    metadata: 'meta',
+    validate: 'bool',
+  }), // Customer.createSource
+  'POST /v1/customers/:id/sources/:source': o({
+    account_holder_name: 'str',
+    account_holder_type: '=company|individual',
+    address_city: 'str',
+    address_country: 'str',
+    address_line1: 'str',
+    address_line2: 'str',
+    address_state: 'str',
+    address_zip: 'str',
+    exp_month: 'str',
+    exp_year: 'str',
+    expand: a('str'),
+    metadata: 'meta?',
+    name: 'str',
+    owner: o({
+      address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      email: 'email',
+      name: 'str',
+      phone: 'str',
+    }),
+  }), // Customer.updateSource
   'POST /v1/disputes/:id': o({
     evidence: o({
       access_activity_log: 'str',
@@ -5151,6 +5236,277 @@ export const generatedSpecs: RouteSpecs = {
     name: 'str',
   }), // TestClock.create
   'POST /v1/test_helpers/test_clocks/:id/advance': o({ frozen_time: '!int', expand: a('str') }), // TestClock.advance
+  'POST /v1/tokens': o({
+    account: o({
+      business_type: '=company|government_entity|individual|non_profit',
+      company: o({
+        address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kana: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kanji: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        administrative_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        directors_provided: 'bool',
+        directorship_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        executives_provided: 'bool',
+        export_license_id: 'str',
+        export_purpose_code: 'str',
+        name: 'str',
+        name_kana: 'str',
+        name_kanji: 'str',
+        owners_provided: 'bool',
+        ownership_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        ownership_declaration_shown_and_signed: 'bool',
+        ownership_exemption_reason:
+          '=qualified_entity_exceeds_ownership_threshold|qualifies_as_financial_institution?',
+        phone: 'str',
+        physical_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        principal_place_of_business: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        registration_date: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+        registration_number: 'str',
+        representative_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        structure:
+          '=free_zone_establishment|free_zone_llc|government_instrumentality|governmental_unit|incorporated_non_profit|incorporated_partnership|limited_liability_partnership|llc|multi_member_llc|private_company|private_corporation|private_partnership|public_company|public_corporation|public_partnership|registered_charity|single_member_llc|sole_establishment|sole_proprietorship|tax_exempt_government_instrumentality|unincorporated_association|unincorporated_non_profit|unincorporated_partnership?',
+        tax_id: 'str',
+        tax_id_registrar: 'str',
+        vat_id: 'str',
+        verification: o({ document: o({ back: 'str', front: 'str' }) }),
+      }),
+      individual: o({
+        address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kana: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kanji: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        dob: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+        email: 'email',
+        first_name: 'str',
+        first_name_kana: 'str',
+        first_name_kanji: 'str',
+        full_name_aliases: a('str', '?'),
+        gender: 'str',
+        id_number: 'str',
+        id_number_secondary: 'str',
+        last_name: 'str',
+        last_name_kana: 'str',
+        last_name_kanji: 'str',
+        maiden_name: 'str',
+        metadata: 'meta?',
+        phone: 'str',
+        political_exposure: '=existing|none',
+        registered_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        relationship: o({
+          director: 'bool',
+          executive: 'bool',
+          owner: 'bool',
+          percent_ownership: 'num?',
+          title: 'str',
+        }),
+        ssn_last_4: 'str',
+        verification: o({
+          additional_document: o({ back: 'str', front: 'str' }),
+          document: o({ back: 'str', front: 'str' }),
+        }),
+      }),
+      tos_shown_and_accepted: 'bool',
+    }),
+    bank_account: u(
+      '',
+      'str',
+      o({
+        account_holder_name: 'str',
+        account_holder_type: '=company|individual',
+        account_number: '!str',
+        account_type: '=checking|futsu|savings|toza',
+        country: '!str',
+        currency: 'cur',
+        payment_method: 'str',
+        routing_number: 'str',
+      }),
+    ),
+    card: u(
+      '',
+      o({
+        address_city: 'str',
+        address_country: 'str',
+        address_line1: 'str',
+        address_line2: 'str',
+        address_state: 'str',
+        address_zip: 'str',
+        currency: 'cur',
+        cvc: 'str',
+        exp_month: '!str',
+        exp_year: '!str',
+        name: 'str',
+        networks: o({ preferred: '=cartes_bancaires|mastercard|visa' }),
+        number: '!str',
+      }),
+      'str',
+    ),
+    customer: 'str',
+    cvc_update: o({ cvc: '!str' }),
+    expand: a('str'),
+    person: o({
+      additional_tos_acceptances: o({ account: o({ date: 'int', ip: 'str', user_agent: 'str?' }) }),
+      address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      address_kana: o({
+        town: 'str',
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      address_kanji: o({
+        town: 'str',
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      dob: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+      documents: o({
+        company_authorization: o({ files: a('str') }),
+        passport: o({ files: a('str') }),
+        visa: o({ files: a('str') }),
+      }),
+      email: 'email',
+      first_name: 'str',
+      first_name_kana: 'str',
+      first_name_kanji: 'str',
+      full_name_aliases: a('str', '?'),
+      gender: 'str',
+      id_number: 'str',
+      id_number_secondary: 'str',
+      last_name: 'str',
+      last_name_kana: 'str',
+      last_name_kanji: 'str',
+      maiden_name: 'str',
+      metadata: 'meta?',
+      nationality: 'str',
+      phone: 'str',
+      political_exposure: '=existing|none',
+      registered_address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      relationship: o({
+        authorizer: 'bool',
+        director: 'bool',
+        executive: 'bool',
+        legal_guardian: 'bool',
+        owner: 'bool',
+        percent_ownership: 'num?',
+        representative: 'bool',
+        title: 'str',
+      }),
+      ssn_last_4: 'str',
+      us_cfpb_data: o({
+        ethnicity_details: o({
+          ethnicity: a(
+            '=cuban|hispanic_or_latino|mexican|not_hispanic_or_latino|other_hispanic_or_latino|prefer_not_to_answer|puerto_rican',
+          ),
+          ethnicity_other: 'str',
+        }),
+        race_details: o({
+          race: a(
+            '=african_american|american_indian_or_alaska_native|asian|asian_indian|black_or_african_american|chinese|ethiopian|filipino|guamanian_or_chamorro|haitian|jamaican|japanese|korean|native_hawaiian|native_hawaiian_or_other_pacific_islander|nigerian|other_asian|other_black_or_african_american|other_pacific_islander|prefer_not_to_answer|samoan|somali|vietnamese|white',
+          ),
+          race_other: 'str',
+        }),
+        self_identified_gender: 'str',
+      }),
+      verification: o({
+        additional_document: o({ back: 'str', front: 'str' }),
+        document: o({ back: 'str', front: 'str' }),
+      }),
+    }),
+    pii: o({ id_number: 'str' }),
+  }), // Token.create
   'POST /v1/webhook_endpoints': o({
     enabled_events: a(
       '=*|account.application.authorized|account.application.deauthorized|account.external_account.created|account.external_account.deleted|account.external_account.updated|account.updated|application_fee.created|application_fee.refund.updated|application_fee.refunded|apps.install.created|apps.install.deleted|apps.install.updated|balance.available|balance_settings.updated|billing.alert.triggered|billing.credit_balance_transaction.created|billing.credit_grant.created|billing.credit_grant.updated|billing.meter.created|billing.meter.deactivated|billing.meter.reactivated|billing.meter.updated|billing_portal.configuration.created|billing_portal.configuration.updated|billing_portal.session.created|capability.updated|cash_balance.funds_available|charge.captured|charge.dispute.closed|charge.dispute.created|charge.dispute.funds_reinstated|charge.dispute.funds_withdrawn|charge.dispute.updated|charge.expired|charge.failed|charge.pending|charge.refund.updated|charge.refunded|charge.succeeded|charge.updated|checkout.session.async_payment_failed|checkout.session.async_payment_succeeded|checkout.session.completed|checkout.session.expired|climate.order.canceled|climate.order.created|climate.order.delayed|climate.order.delivered|climate.order.product_substituted|climate.product.created|climate.product.pricing_updated|coupon.created|coupon.deleted|coupon.updated|credit_note.created|credit_note.updated|credit_note.voided|customer.created|customer.deleted|customer.discount.created|customer.discount.deleted|customer.discount.updated|customer.source.created|customer.source.deleted|customer.source.expiring|customer.source.updated|customer.subscription.created|customer.subscription.deleted|customer.subscription.paused|customer.subscription.pending_update_applied|customer.subscription.pending_update_expired|customer.subscription.resumed|customer.subscription.trial_will_end|customer.subscription.updated|customer.tax_id.created|customer.tax_id.deleted|customer.tax_id.updated|customer.updated|customer_cash_balance_transaction.created|entitlements.active_entitlement_summary.updated|file.created|financial_connections.account.account_numbers_updated|financial_connections.account.created|financial_connections.account.deactivated|financial_connections.account.disconnected|financial_connections.account.expected_deactivation_date_updated|financial_connections.account.reactivated|financial_connections.account.refreshed_balance|financial_connections.account.refreshed_ownership|financial_connections.account.refreshed_transactions|financial_connections.account.supported_payment_method_types_updated|financial_connections.account.upcoming_account_number_expiry|financial_connections.account.upcoming_deactivation|financial_connections.authorization.expected_deactivation_date_updated|financial_connections.authorization.upcoming_deactivation|identity.verification_session.canceled|identity.verification_session.created|identity.verification_session.processing|identity.verification_session.redacted|identity.verification_session.requires_input|identity.verification_session.verified|invoice.created|invoice.deleted|invoice.finalization_failed|invoice.finalized|invoice.marked_uncollectible|invoice.overdue|invoice.overpaid|invoice.paid|invoice.payment_action_required|invoice.payment_attempt_required|invoice.payment_failed|invoice.payment_succeeded|invoice.sent|invoice.upcoming|invoice.updated|invoice.voided|invoice.will_be_due|invoice_payment.paid|invoiceitem.created|invoiceitem.deleted|issuing_authorization.created|issuing_authorization.request|issuing_authorization.updated|issuing_card.created|issuing_card.updated|issuing_cardholder.created|issuing_cardholder.updated|issuing_dispute.closed|issuing_dispute.created|issuing_dispute.funds_reinstated|issuing_dispute.funds_rescinded|issuing_dispute.submitted|issuing_dispute.updated|issuing_personalization_design.activated|issuing_personalization_design.deactivated|issuing_personalization_design.rejected|issuing_personalization_design.updated|issuing_token.created|issuing_token.updated|issuing_transaction.created|issuing_transaction.purchase_details_receipt_updated|issuing_transaction.updated|mandate.updated|payment_intent.amount_capturable_updated|payment_intent.canceled|payment_intent.created|payment_intent.partially_funded|payment_intent.payment_failed|payment_intent.processing|payment_intent.requires_action|payment_intent.succeeded|payment_link.created|payment_link.updated|payment_method.attached|payment_method.automatically_updated|payment_method.detached|payment_method.updated|payout.canceled|payout.created|payout.failed|payout.paid|payout.reconciliation_completed|payout.updated|person.created|person.deleted|person.updated|plan.created|plan.deleted|plan.updated|price.created|price.deleted|price.updated|product.created|product.deleted|product.updated|promotion_code.created|promotion_code.updated|quote.accepted|quote.canceled|quote.created|quote.finalized|radar.early_fraud_warning.created|radar.early_fraud_warning.updated|refund.created|refund.failed|refund.updated|reporting.report_run.failed|reporting.report_run.succeeded|reporting.report_type.updated|reserve.hold.created|reserve.hold.updated|reserve.plan.created|reserve.plan.disabled|reserve.plan.expired|reserve.plan.updated|reserve.release.created|review.closed|review.opened|setup_intent.canceled|setup_intent.created|setup_intent.requires_action|setup_intent.setup_failed|setup_intent.succeeded|sigma.scheduled_query_run.created|source.canceled|source.chargeable|source.failed|source.mandate_notification|source.refund_attributes_required|source.transaction.created|source.transaction.updated|subscription_schedule.aborted|subscription_schedule.canceled|subscription_schedule.completed|subscription_schedule.created|subscription_schedule.expiring|subscription_schedule.released|subscription_schedule.updated|tax.settings.updated|tax_rate.created|tax_rate.updated|terminal.reader.action_failed|terminal.reader.action_succeeded|terminal.reader.action_updated|test_helpers.test_clock.advancing|test_helpers.test_clock.created|test_helpers.test_clock.deleted|test_helpers.test_clock.internal_failure|test_helpers.test_clock.ready|three_d_secure.authentication.canceled|three_d_secure.authentication.challenge_started|three_d_secure.authentication.errored|three_d_secure.authentication.failed|three_d_secure.authentication.requires_challenge|three_d_secure.authentication.requires_submission|three_d_secure.authentication.succeeded|topup.canceled|topup.created|topup.failed|topup.reversed|topup.succeeded|transfer.created|transfer.reversed|transfer.updated|treasury.credit_reversal.created|treasury.credit_reversal.posted|treasury.debit_reversal.completed|treasury.debit_reversal.created|treasury.debit_reversal.initial_credit_granted|treasury.financial_account.closed|treasury.financial_account.created|treasury.financial_account.features_status_updated|treasury.inbound_transfer.canceled|treasury.inbound_transfer.created|treasury.inbound_transfer.failed|treasury.inbound_transfer.succeeded|treasury.outbound_payment.canceled|treasury.outbound_payment.created|treasury.outbound_payment.expected_arrival_date_updated|treasury.outbound_payment.failed|treasury.outbound_payment.posted|treasury.outbound_payment.returned|treasury.outbound_payment.tracking_details_updated|treasury.outbound_transfer.canceled|treasury.outbound_transfer.created|treasury.outbound_transfer.expected_arrival_date_updated|treasury.outbound_transfer.failed|treasury.outbound_transfer.posted|treasury.outbound_transfer.returned|treasury.outbound_transfer.tracking_details_updated|treasury.received_credit.created|treasury.received_credit.failed|treasury.received_credit.succeeded|treasury.received_debit.created',
