@@ -15,6 +15,7 @@ import { invoices } from './invoices.js';
 import { legacyCharges } from './legacy-charges.js';
 import { paymentIntents } from './payment-intents.js';
 import { paymentMethods } from './payment-methods.js';
+import { plans } from './plans.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { promotionCodes } from './promotion-codes.js';
@@ -59,4 +60,5 @@ export const allResources: readonly Resource[] = [
   // emulegacy: the legacy surface (tokens and card sources, charges from sources, plans, payment links, quotes)
   tokens,
   legacyCharges,
+  plans,
 ];

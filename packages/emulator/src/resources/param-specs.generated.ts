@@ -11,6 +11,7 @@ export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/customers/:id/sources/:source': o({ expand: a('str') }), // Customer.deleteSource
   'DELETE /v1/invoiceitems/:id': o({}), // InvoiceItem.del
   'DELETE /v1/invoices/:id': o({}), // Invoice.del
+  'DELETE /v1/plans/:id': o({}), // Plan.del
   'DELETE /v1/products/:id': o({}), // Product.del
   'DELETE /v1/subscription_items/:id': o({
     clear_usage: 'bool',
@@ -310,6 +311,16 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PaymentMethod.list
   'GET /v1/payment_methods/:id': o({ expand: a('str') }), // PaymentMethod.retrieve
+  'GET /v1/plans': o({
+    active: 'bool',
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    product: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Plan.list
+  'GET /v1/plans/:id': o({ expand: a('str') }), // Plan.retrieve
   'GET /v1/prices': o({
     active: 'bool',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -3588,6 +3599,55 @@ export const generatedSpecs: RouteSpecs = {
   }), // PaymentMethod.update
   'POST /v1/payment_methods/:id/attach': o({ customer: 'str', customer_account: 'str', expand: a('str') }), // PaymentMethod.attach
   'POST /v1/payment_methods/:id/detach': o({ expand: a('str') }), // PaymentMethod.detach
+  'POST /v1/plans': o({
+    currency: '!cur',
+    interval: '!=day|month|week|year',
+    active: 'bool',
+    amount: 'int',
+    amount_decimal: 'dec',
+    billing_scheme: '=per_unit|tiered',
+    expand: a('str'),
+    id: 'str',
+    interval_count: 'int',
+    metadata: 'meta?',
+    meter: 'str',
+    nickname: 'str',
+    product: u(
+      '',
+      o({
+        active: 'bool',
+        id: 'str',
+        metadata: 'meta',
+        name: '!str',
+        statement_descriptor: 'str:22',
+        tax_code: 'str',
+        tax_details: o({ performance_location: 'str', tax_code: 'str?' }),
+        unit_label: 'str',
+      }),
+      'str',
+    ),
+    tiers: a(
+      o({
+        flat_amount: 'int',
+        flat_amount_decimal: 'dec',
+        unit_amount: 'int',
+        unit_amount_decimal: 'dec',
+        up_to: u('!', 'int', '=inf'),
+      }),
+    ),
+    tiers_mode: '=graduated|volume',
+    transform_usage: o({ divide_by: '!int', round: '!=down|up' }),
+    trial_period_days: 'int',
+    usage_type: '=licensed|metered',
+  }), // Plan.create
+  'POST /v1/plans/:id': o({
+    active: 'bool',
+    expand: a('str'),
+    metadata: 'meta?',
+    nickname: 'str',
+    product: 'str',
+    trial_period_days: 'int',
+  }), // Plan.update
   'POST /v1/prices': o({
     currency: '!cur',
     active: 'bool',
