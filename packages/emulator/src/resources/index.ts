@@ -14,6 +14,7 @@ import { invoiceItems } from './invoice-items.js';
 import { invoices } from './invoices.js';
 import { legacyCharges } from './legacy-charges.js';
 import { paymentIntents } from './payment-intents.js';
+import { paymentLinks } from './payment-links.js';
 import { paymentMethods } from './payment-methods.js';
 import { plans } from './plans.js';
 import { prices } from './prices.js';
@@ -61,4 +62,5 @@ export const allResources: readonly Resource[] = [
   tokens,
   legacyCharges,
   plans,
+  paymentLinks,
 ];

@@ -300,6 +300,20 @@ export const generatedSpecs: RouteSpecs = {
   }), // PaymentIntent.list
   'GET /v1/payment_intents/:id': o({ client_secret: 'str', expand: a('str') }), // PaymentIntent.retrieve
   'GET /v1/payment_intents/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // PaymentIntent.search
+  'GET /v1/payment_links': o({
+    active: 'bool',
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // PaymentLink.list
+  'GET /v1/payment_links/:id': o({ expand: a('str') }), // PaymentLink.retrieve
+  'GET /v1/payment_links/:id/line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // PaymentLink.listLineItems
   'GET /v1/payment_methods': o({
     allow_redisplay: '=always|limited|unspecified',
     customer: 'str',
@@ -3463,6 +3477,278 @@ export const generatedSpecs: RouteSpecs = {
     ),
     use_stripe_sdk: 'bool',
   }), // PaymentIntent.confirm
+  'POST /v1/payment_links': o({
+    line_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: 'str',
+          product_data: o({
+            description: 'str',
+            images: a('str'),
+            metadata: 'meta',
+            name: '!str',
+            tax_code: 'str',
+            tax_details: o({ performance_location: 'str', tax_code: 'str?' }),
+            unit_label: 'str',
+          }),
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: '!int',
+      }),
+      '!',
+    ),
+    after_completion: o({
+      hosted_confirmation: o({ custom_message: 'str' }),
+      redirect: o({ url: '!str' }),
+      type: '!=hosted_confirmation|redirect',
+    }),
+    allow_promotion_codes: 'bool',
+    application_fee_amount: 'int',
+    application_fee_percent: 'num',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    billing_address_collection: '=auto|required',
+    consent_collection: o({
+      payment_method_reuse_agreement: o({ position: '!=auto|hidden' }),
+      promotions: '=auto|none',
+      terms_of_service: '=none|required',
+    }),
+    currency: 'cur',
+    custom_fields: a(
+      o({
+        dropdown: o({ default_value: 'str', options: a(o({ label: '!str:100', value: '!str:100' }), '!') }),
+        key: '!str:200',
+        label: o({ custom: '!str:100', type: '!=custom' }, '!'),
+        numeric: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        optional: 'bool',
+        text: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        type: '!=dropdown|numeric|text',
+      }),
+    ),
+    custom_text: o({
+      after_submit: o({ message: '!str:1200' }, '?'),
+      shipping_address: o({ message: '!str:1200' }, '?'),
+      submit: o({ message: '!str:1200' }, '?'),
+      terms_of_service_acceptance: o({ message: '!str:1200' }, '?'),
+    }),
+    customer_creation: '=always|if_required',
+    expand: a('str'),
+    inactive_message: 'str',
+    invoice_creation: o({
+      enabled: '!bool',
+      invoice_data: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+        metadata: 'meta?',
+        rendering_options: o(
+          { amount_tax_display: '=exclude_tax|include_inclusive_tax?', template: 'str' },
+          '?',
+        ),
+      }),
+    }),
+    managed_payments: o({ enabled: 'bool' }),
+    metadata: 'meta',
+    name_collection: o({
+      business: o({ enabled: '!bool', optional: 'bool' }),
+      individual: o({ enabled: '!bool', optional: 'bool' }),
+    }),
+    on_behalf_of: 'str',
+    optional_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: '!str',
+        quantity: '!int',
+      }),
+    ),
+    payment_intent_data: o({
+      capture_method: '=automatic|automatic_async|manual',
+      description: 'str',
+      metadata: 'meta',
+      setup_future_usage: '=off_session|on_session',
+      statement_descriptor: 'str',
+      statement_descriptor_suffix: 'str',
+      transfer_group: 'str',
+    }),
+    payment_method_collection: '=always|if_required',
+    payment_method_options: o({
+      card: o({
+        restrictions: o({ brands_blocked: a('=american_express|discover_global_network|mastercard|visa') }),
+      }),
+    }),
+    payment_method_types: a(
+      '=affirm|afterpay_clearpay|alipay|alma|au_becs_debit|bacs_debit|bancontact|billie|bizum|blik|boleto|card|cashapp|eps|fpx|giropay|grabpay|ideal|klarna|konbini|link|mb_way|mobilepay|multibanco|oxxo|p24|pay_by_bank|paynow|paypal|paypay|payto|pix|promptpay|satispay|scalapay|sepa_debit|sequra|sofort|sunbit|swish|twint|upi|us_bank_account|wechat_pay|zip',
+    ),
+    phone_number_collection: o({ enabled: '!bool' }),
+    restrictions: o({ completed_sessions: o({ limit: '!int' }, '!') }),
+    shipping_address_collection: o({
+      allowed_countries: a(
+        '=AC|AD|AE|AF|AG|AI|AL|AM|AO|AQ|AR|AT|AU|AW|AX|AZ|BA|BB|BD|BE|BF|BG|BH|BI|BJ|BL|BM|BN|BO|BQ|BR|BS|BT|BV|BW|BY|BZ|CA|CD|CF|CG|CH|CI|CK|CL|CM|CN|CO|CR|CV|CW|CY|CZ|DE|DJ|DK|DM|DO|DZ|EC|EE|EG|EH|ER|ES|ET|FI|FJ|FK|FO|FR|GA|GB|GD|GE|GF|GG|GH|GI|GL|GM|GN|GP|GQ|GR|GS|GT|GU|GW|GY|HK|HN|HR|HT|HU|ID|IE|IL|IM|IN|IO|IQ|IS|IT|JE|JM|JO|JP|KE|KG|KH|KI|KM|KN|KR|KW|KY|KZ|LA|LB|LC|LI|LK|LR|LS|LT|LU|LV|LY|MA|MC|MD|ME|MF|MG|MK|ML|MM|MN|MO|MQ|MR|MS|MT|MU|MV|MW|MX|MY|MZ|NA|NC|NE|NG|NI|NL|NO|NP|NR|NU|NZ|OM|PA|PE|PF|PG|PH|PK|PL|PM|PN|PR|PS|PT|PY|QA|RE|RO|RS|RU|RW|SA|SB|SC|SD|SE|SG|SH|SI|SJ|SK|SL|SM|SN|SO|SR|SS|ST|SV|SX|SZ|TA|TC|TD|TF|TG|TH|TJ|TK|TL|TM|TN|TO|TR|TT|TV|TW|TZ|UA|UG|US|UY|UZ|VA|VC|VE|VG|VN|VU|WF|WS|XK|YE|YT|ZA|ZM|ZW|ZZ',
+        '!',
+      ),
+    }),
+    shipping_options: a(o({ shipping_rate: 'str' })),
+    submit_type: '=auto|book|donate|pay|subscribe',
+    subscription_data: o({
+      description: 'str',
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      metadata: 'meta',
+      trial_period_days: 'int',
+      trial_settings: o({
+        end_behavior: o({ missing_payment_method: '!=cancel|create_invoice|pause' }, '!'),
+      }),
+    }),
+    tax_id_collection: o({ enabled: '!bool', required: '=if_supported|never' }),
+    transfer_data: o({ amount: 'int', destination: '!str' }),
+  }), // PaymentLink.create
+  'POST /v1/payment_links/:id': o({
+    active: 'bool',
+    after_completion: o({
+      hosted_confirmation: o({ custom_message: 'str' }),
+      redirect: o({ url: '!str' }),
+      type: '!=hosted_confirmation|redirect',
+    }),
+    allow_promotion_codes: 'bool',
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    billing_address_collection: '=auto|required',
+    consent_collection: o({
+      payment_method_reuse_agreement: o({ position: '!=auto|hidden' }),
+      promotions: '=auto|none',
+      terms_of_service: '=none|required',
+    }),
+    custom_fields: a(
+      o({
+        dropdown: o({ default_value: 'str', options: a(o({ label: '!str:100', value: '!str:100' }), '!') }),
+        key: '!str:200',
+        label: o({ custom: '!str:100', type: '!=custom' }, '!'),
+        numeric: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        optional: 'bool',
+        text: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        type: '!=dropdown|numeric|text',
+      }),
+      '?',
+    ),
+    custom_text: o({
+      after_submit: o({ message: '!str:1200' }, '?'),
+      shipping_address: o({ message: '!str:1200' }, '?'),
+      submit: o({ message: '!str:1200' }, '?'),
+      terms_of_service_acceptance: o({ message: '!str:1200' }, '?'),
+    }),
+    customer_creation: '=always|if_required',
+    expand: a('str'),
+    inactive_message: 'str?',
+    invoice_creation: o({
+      enabled: '!bool',
+      invoice_data: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+        metadata: 'meta?',
+        rendering_options: o(
+          { amount_tax_display: '=exclude_tax|include_inclusive_tax?', template: 'str' },
+          '?',
+        ),
+      }),
+    }),
+    line_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        id: '!str',
+        quantity: 'int',
+      }),
+    ),
+    metadata: 'meta',
+    name_collection: o(
+      {
+        business: o({ enabled: '!bool', optional: 'bool' }),
+        individual: o({ enabled: '!bool', optional: 'bool' }),
+      },
+      '?',
+    ),
+    on_behalf_of: 'str?',
+    optional_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: '!str',
+        quantity: '!int',
+      }),
+      '?',
+    ),
+    payment_intent_data: o({
+      description: 'str?',
+      metadata: 'meta?',
+      setup_future_usage: '=off_session|on_session?',
+      statement_descriptor: 'str?',
+      statement_descriptor_suffix: 'str?',
+      transfer_group: 'str?',
+    }),
+    payment_method_collection: '=always|if_required',
+    payment_method_options: o(
+      {
+        card: o(
+          {
+            restrictions: o(
+              { brands_blocked: a('=american_express|discover_global_network|mastercard|visa', '?') },
+              '?',
+            ),
+          },
+          '?',
+        ),
+      },
+      '?',
+    ),
+    payment_method_types: a(
+      '=affirm|afterpay_clearpay|alipay|alma|au_becs_debit|bacs_debit|bancontact|billie|bizum|blik|boleto|card|cashapp|eps|fpx|giropay|grabpay|ideal|klarna|konbini|link|mb_way|mobilepay|multibanco|oxxo|p24|pay_by_bank|paynow|paypal|paypay|payto|pix|promptpay|satispay|scalapay|sepa_debit|sequra|sofort|sunbit|swish|twint|upi|us_bank_account|wechat_pay|zip',
+      '?',
+    ),
+    phone_number_collection: o({ enabled: '!bool' }),
+    restrictions: o({ completed_sessions: o({ limit: '!int' }, '!') }, '?'),
+    shipping_address_collection: o(
+      {
+        allowed_countries: a(
+          '=AC|AD|AE|AF|AG|AI|AL|AM|AO|AQ|AR|AT|AU|AW|AX|AZ|BA|BB|BD|BE|BF|BG|BH|BI|BJ|BL|BM|BN|BO|BQ|BR|BS|BT|BV|BW|BY|BZ|CA|CD|CF|CG|CH|CI|CK|CL|CM|CN|CO|CR|CV|CW|CY|CZ|DE|DJ|DK|DM|DO|DZ|EC|EE|EG|EH|ER|ES|ET|FI|FJ|FK|FO|FR|GA|GB|GD|GE|GF|GG|GH|GI|GL|GM|GN|GP|GQ|GR|GS|GT|GU|GW|GY|HK|HN|HR|HT|HU|ID|IE|IL|IM|IN|IO|IQ|IS|IT|JE|JM|JO|JP|KE|KG|KH|KI|KM|KN|KR|KW|KY|KZ|LA|LB|LC|LI|LK|LR|LS|LT|LU|LV|LY|MA|MC|MD|ME|MF|MG|MK|ML|MM|MN|MO|MQ|MR|MS|MT|MU|MV|MW|MX|MY|MZ|NA|NC|NE|NG|NI|NL|NO|NP|NR|NU|NZ|OM|PA|PE|PF|PG|PH|PK|PL|PM|PN|PR|PS|PT|PY|QA|RE|RO|RS|RU|RW|SA|SB|SC|SD|SE|SG|SH|SI|SJ|SK|SL|SM|SN|SO|SR|SS|ST|SV|SX|SZ|TA|TC|TD|TF|TG|TH|TJ|TK|TL|TM|TN|TO|TR|TT|TV|TW|TZ|UA|UG|US|UY|UZ|VA|VC|VE|VG|VN|VU|WF|WS|XK|YE|YT|ZA|ZM|ZW|ZZ',
+          '!',
+        ),
+      },
+      '?',
+    ),
+    shipping_options: a(o({ shipping_rate: 'str' }), '?'),
+    submit_type: '=auto|book|donate|pay|subscribe',
+    subscription_data: o({
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      metadata: 'meta?',
+      trial_period_days: 'int?',
+      trial_settings: o(
+        { end_behavior: o({ missing_payment_method: '!=cancel|create_invoice|pause' }, '!') },
+        '?',
+      ),
+    }),
+    tax_id_collection: o({ enabled: '!bool', required: '=if_supported|never' }),
+    transfer_data: o({ amount: 'int?', destination: '!str' }, '?'),
+  }), // PaymentLink.update
   'POST /v1/payment_methods': o({
     acss_debit: o({ account_number: '!str', institution_number: '!str', transit_number: '!str' }),
     affirm: o({}),
