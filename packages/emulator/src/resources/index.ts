@@ -20,6 +20,7 @@ import { plans } from './plans.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { promotionCodes } from './promotion-codes.js';
+import { quotes } from './quotes.js';
 import { refunds } from './refunds.js';
 import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
@@ -63,4 +64,5 @@ export const allResources: readonly Resource[] = [
   legacyCharges,
   plans,
   paymentLinks,
+  quotes,
 ];

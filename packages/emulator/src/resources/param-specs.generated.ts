@@ -377,6 +377,29 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PromotionCode.list
   'GET /v1/promotion_codes/:id': o({ expand: a('str') }), // PromotionCode.retrieve
+  'GET /v1/quotes': o({
+    customer: 'str',
+    customer_account: 'str',
+    expand: a('str'),
+    status: '=accepted|canceled|draft|open',
+    test_clock: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.list
+  'GET /v1/quotes/:id': o({ expand: a('str') }), // Quote.retrieve
+  'GET /v1/quotes/:id/computed_upfront_line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.listComputedUpfrontLineItems
+  'GET /v1/quotes/:id/line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.listLineItems
   'GET /v1/refunds': o({
     charge: 'str',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -4056,6 +4079,110 @@ export const generatedSpecs: RouteSpecs = {
     metadata: 'meta?',
     restrictions: o({ currency_options: 'any' }),
   }), // PromotionCode.update
+  'POST /v1/quotes': o({
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    collection_method: '=charge_automatically|send_invoice',
+    customer: 'str',
+    customer_account: 'str',
+    default_tax_rates: a('str', '?'),
+    description: 'str?',
+    discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+    expand: a('str'),
+    expires_at: 'int',
+    footer: 'str?',
+    from_quote: o({ is_revision: 'bool', quote: '!str' }),
+    header: 'str?',
+    invoice_settings: o({
+      custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+      days_until_due: 'int',
+      description: 'str?',
+      footer: 'str?',
+      issuer: o({ account: 'str', type: '!=account|self' }),
+    }),
+    line_items: a(
+      o({
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: '!str',
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: 'int',
+        tax_rates: a('str', '?'),
+      }),
+    ),
+    metadata: 'meta',
+    on_behalf_of: 'str?',
+    subscription_data: o({
+      billing_mode: o({
+        flexible: o({ proration_discounts: '=included|itemized' }),
+        type: '!=classic|flexible',
+      }),
+      description: 'str',
+      effective_date: u('?', 'int', '=current_period_end'),
+      metadata: 'meta',
+      trial_period_days: 'int?',
+    }),
+    test_clock: 'str',
+    transfer_data: o({ amount: 'int', amount_percent: 'num', destination: '!str' }, '?'),
+  }), // Quote.create
+  'POST /v1/quotes/:id': o({
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    collection_method: '=charge_automatically|send_invoice',
+    customer: 'str',
+    customer_account: 'str',
+    default_tax_rates: a('str', '?'),
+    description: 'str?',
+    discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+    expand: a('str'),
+    expires_at: 'int',
+    footer: 'str?',
+    header: 'str?',
+    invoice_settings: o({
+      custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+      days_until_due: 'int',
+      description: 'str?',
+      footer: 'str?',
+      issuer: o({ account: 'str', type: '!=account|self' }),
+    }),
+    line_items: a(
+      o({
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        id: 'str',
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: '!str',
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: 'int',
+        tax_rates: a('str', '?'),
+      }),
+    ),
+    metadata: 'meta',
+    on_behalf_of: 'str?',
+    subscription_data: o({
+      description: 'str?',
+      effective_date: u('?', 'int', '=current_period_end'),
+      metadata: 'meta',
+      trial_period_days: 'int?',
+    }),
+    transfer_data: o({ amount: 'int', amount_percent: 'num', destination: '!str' }, '?'),
+  }), // Quote.update
+  'POST /v1/quotes/:id/accept': o({ expand: a('str') }), // Quote.accept
+  'POST /v1/quotes/:id/cancel': o({ expand: a('str') }), // Quote.cancel
+  'POST /v1/quotes/:id/finalize': o({ expand: a('str'), expires_at: 'int' }), // Quote.finalizeQuote
   'POST /v1/refunds': o({
     amount: 'int',
     charge: 'str',
