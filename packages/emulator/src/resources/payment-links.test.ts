@@ -195,6 +195,18 @@ test('update (active, metadata, line item quantity), deactivated page, list by a
   );
   assert.equal(err.code, 'parameter_missing');
   assert.equal(err.param, 'after_completion[redirect]');
+  err = await stripeError(
+    t.stripe.paymentLinks.create({
+      line_items: [{ price: shirt.id, quantity: 1 }],
+      shipping_address_collection: { allowed_countries: ['US'] },
+    }),
+  );
+  assert.equal(err.statusCode, 400);
+  assert.equal(err.param, 'shipping_address_collection');
+  err = await stripeError(
+    t.stripe.paymentLinks.create({ line_items: [{ price: shirt.id, quantity: 1 }], currency: 'eur' }),
+  );
+  assert.equal(err.param, 'line_items[0][price]');
   const unknown = await fetch(`${t.emu.url}/b/plink_nope`);
   assert.equal(unknown.status, 404);
 });

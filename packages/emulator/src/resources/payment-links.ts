@@ -116,8 +116,45 @@ function readSessionParams(p: Params): Record<string, unknown> {
   return out;
 }
 
+/** Parameters Stripe takes that the emulator does not model: refused rather than ignored. */
+const UNSUPPORTED = [
+  'application_fee_amount',
+  'application_fee_percent',
+  'consent_collection',
+  'custom_fields',
+  'custom_text',
+  'managed_payments',
+  'name_collection',
+  'on_behalf_of',
+  'optional_items',
+  'payment_method_options',
+  'restrictions',
+  'shipping_address_collection',
+  'shipping_options',
+  'transfer_data',
+] as const;
+
+function refuseUnsupported(p: Params): void {
+  const unsupported = (name: string) =>
+    invalidRequest(`The emulator does not support ${name} on payment links yet.`, name);
+  for (const n of UNSUPPORTED) if (p[n] !== undefined && p[n] !== '') throw unsupported(n);
+  for (const n of [
+    'automatic_tax',
+    'invoice_creation',
+    'phone_number_collection',
+    'tax_id_collection',
+  ] as const) {
+    const o = obj(p, n);
+    if (o !== undefined && bool(o, 'enabled', `${n}[enabled]`)) throw unsupported(`${n}[enabled]`);
+  }
+  const types = p.payment_method_types;
+  if (Array.isArray(types) && types.some((t) => t !== 'card')) throw unsupported('payment_method_types');
+  if (p.payment_method_collection === 'if_required') throw unsupported('payment_method_collection');
+}
+
 function create(ctx: Ctx): PaymentLink {
   const p = ctx.params;
+  refuseUnsupported(p);
   const raw = arr(p, 'line_items');
   if (raw === undefined || raw.length === 0) throw missingParam('line_items');
   const entries = raw.map((e, i) => {
@@ -126,7 +163,7 @@ function create(ctx: Ctx): PaymentLink {
     }
     return e as Params;
   });
-  const lineItems = readLineItems(ctx, entries, null);
+  const lineItems = readLineItems(ctx, entries, str(p, 'currency')?.toLowerCase() ?? null);
   const recurring = lineItems.some((li) => li.price?.type === 'recurring');
   const pid = obj(p, 'payment_intent_data');
   if (pid !== undefined && recurring) {
@@ -235,6 +272,7 @@ function update(ctx: Ctx): PaymentLink {
   const priv = ctx.store.c('_payment_link').get(link.id)!;
   const before = structuredClone(link);
   const p = ctx.params;
+  refuseUnsupported(p);
   const active = bool(p, 'active');
   if (active !== undefined) link.active = active;
   const ac = readAfterCompletion(p);

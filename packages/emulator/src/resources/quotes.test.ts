@@ -214,6 +214,19 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
   } finally {
     t.emu.app.clock.advance(-31 * 86_400);
   }
+  // What the emulator does not model is refused, never silently ignored.
+  err = await stripeError(
+    t.stripe.quotes.create({ line_items: [{ price: setup.id }], discounts: [{ coupon: 'x' }] }),
+  );
+  assert.equal(err.statusCode, 400);
+  assert.equal(err.param, 'discounts');
+  err = await stripeError(
+    t.stripe.quotes.create({
+      line_items: [{ price: monthly.id }],
+      subscription_data: { effective_date: 'current_period_end' },
+    }),
+  );
+  assert.equal(err.param, 'subscription_data[effective_date]');
   const res = await t.raw('POST', '/v1/quotes', 'colour=red');
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'colour');

@@ -6,7 +6,7 @@ import type { Params } from '../core/form.js';
 import { newId, randomString } from '../core/ids.js';
 import { allOf, paginate, paginateArray } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { arr, emptyableStr, int, obj, oneOf, str } from '../core/params.js';
+import { arr, bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Store } from '../core/store.js';
 import type { Wire } from '../core/wire.js';
@@ -135,9 +135,52 @@ function computeAmounts(q: Quote, items: LineItem[]): void {
   };
 }
 
+/** Parameters Stripe takes that the emulator does not model: refused rather than ignored. */
+const UNSUPPORTED = [
+  'application_fee_amount',
+  'application_fee_percent',
+  'customer_account',
+  'default_tax_rates',
+  'discounts',
+  'from_quote',
+  'on_behalf_of',
+  'test_clock',
+  'transfer_data',
+] as const;
+
+function refuseUnsupported(p: Params): void {
+  const unsupported = (name: string) =>
+    invalidRequest(`The emulator does not support ${name} on quotes yet.`, name);
+  for (const n of UNSUPPORTED) if (p[n] !== undefined && p[n] !== '') throw unsupported(n);
+  const tax = obj(p, 'automatic_tax');
+  if (tax !== undefined && bool(tax, 'enabled', 'automatic_tax[enabled]'))
+    throw unsupported('automatic_tax[enabled]');
+  const sd = obj(p, 'subscription_data');
+  for (const n of [
+    'effective_date',
+    'billing_mode',
+    'billing_cycle_anchor',
+    'bill_on_acceptance',
+    'billing_schedules',
+    'phase_effective_at',
+    'prebilling',
+    'proration_behavior',
+  ] as const) {
+    if (sd?.[n] !== undefined && sd[n] !== '') throw unsupported(`subscription_data[${n}]`);
+  }
+  (arr(p, 'line_items') ?? []).forEach((e, i) => {
+    if (typeof e !== 'object' || Array.isArray(e)) return;
+    for (const n of ['discounts', 'tax_rates'] as const) {
+      if ((e as Params)[n] !== undefined && (e as Params)[n] !== '')
+        throw unsupported(`line_items[${i}][${n}]`);
+    }
+  });
+}
+
 /** Fields create and update share (only while draft). */
 function applyFields(ctx: Ctx, q: Quote, priv: QuotePrivate): void {
   const p = ctx.params;
+  refuseUnsupported(p);
   const customer = str(p, 'customer');
   if (customer !== undefined) q.customer = ctx.store.c('customer').require(customer, 'customer').id;
   const collection = oneOf(p, 'collection_method', COLLECTION);
