@@ -192,8 +192,18 @@ test("a customer's default source: created with source, charged by customer, eve
     source: String(cus.default_source),
   });
   assert.equal(byId.status, 'succeeded');
-  const expanded = await t.stripe.customers.retrieve(cus.id, { expand: ['default_source'] });
-  assert.equal(((expanded as Stripe.Customer).default_source as Stripe.Card).last4, '4444');
+  const expanded = (await t.stripe.customers.retrieve(cus.id, {
+    expand: ['default_source', 'sources'],
+  })) as Stripe.Customer;
+  assert.equal((expanded.default_source as Stripe.Card).last4, '4444');
+  assert.deepEqual(
+    expanded.sources?.data.map((s) => s.id),
+    [cus.default_source],
+  );
+  const connect = await stripeError(
+    t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_visa', on_behalf_of: 'acct_1' }),
+  );
+  assert.equal(connect.param, 'on_behalf_of');
 });
 
 test('customer sources: add, list, retrieve, update, delete; a declining card is refused on attach', async () => {

@@ -92,6 +92,16 @@ function readShipping(ctx: Ctx): Charge['shipping'] {
 
 function create(ctx: Ctx): Charge {
   const p = ctx.params;
+  // Connect's fields: refused rather than ignored (the emulator has no connected accounts).
+  for (const n of [
+    'application_fee',
+    'application_fee_amount',
+    'destination',
+    'on_behalf_of',
+    'transfer_data',
+  ] as const) {
+    if (p[n] !== undefined) throw invalidRequest(`The emulator does not support ${n} on charges yet.`, n);
+  }
   const amount = int(p, 'amount');
   if (amount === undefined) throw missingParam('amount');
   const currency = str(p, 'currency')?.toLowerCase();

@@ -52,6 +52,9 @@ function create(ctx: Ctx): Plan {
     );
   }
   const billingScheme = oneOf(p, 'billing_scheme', ['per_unit', 'tiered'] as const) ?? 'per_unit';
+  for (const n of ['tiers', 'tiers_mode', 'transform_usage'] as const) {
+    if (p[n] !== undefined) throw invalidRequest(`The emulator does not support ${n} on plans yet.`, n);
+  }
   if (billingScheme === 'tiered') {
     throw invalidRequest('The emulator does not support tiered plans yet.', 'billing_scheme');
   }

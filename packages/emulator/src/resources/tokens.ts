@@ -4,7 +4,7 @@ import { cardError, invalidRequest, missingParam, StripeError } from '../core/er
 import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
-import { paginate } from '../core/list.js';
+import { paginate, paginateArray } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
@@ -353,6 +353,12 @@ export const tokens = defineResource('tokens', (api) => {
   api.get('/v1/customers/:id/sources/:source', (ctx) => requireCustomerCard(ctx).card);
   api.post('/v1/customers/:id/sources/:source', updateSource);
   api.del('/v1/customers/:id/sources/:source', deleteSource);
+  api.includable('customer', 'sources', (o) => {
+    const id = (o as { id: string }).id;
+    const cards: Card[] = [];
+    for (const c of api.store.c('card').newestFirst()) if (c.customer === id) cards.push(c);
+    return paginateArray(cards, {}, `/v1/customers/${id}/sources`);
+  });
   api.expandable('card', 'customer', (id) => api.store.c('customer').get(id));
   api.expandable('customer', 'default_source', (id) => api.store.c('card').get(id));
 });
