@@ -90,11 +90,6 @@ test('create, retrieve, list line items; the url opens a Checkout Session with p
   assert.equal(session.mode, 'payment');
   assert.equal(session.amount_total, 5000);
   assert.deepEqual(session.metadata, { campaign: 'spring' });
-  const sessions = await t.stripe.checkout.sessions.list({ payment_link: link.id });
-  assert.deepEqual(
-    sessions.data.map((s) => s.id),
-    [sessionId],
-  );
 
   const paid = await post(location, CARD);
   assert.equal(paid.status, 303);
@@ -106,9 +101,20 @@ test('create, retrieve, list line items; the url opens a Checkout Session with p
   const completed = (await eventsSince(since)).find((e) => e.type === 'checkout.session.completed');
   assert.equal((completed!.data.object as Stripe.Checkout.Session).payment_link, link.id);
 
-  // Each visit is a new session.
+  // Each visit is a new session; listing by payment_link finds the link's sessions only.
+  await t.stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price: shirt.id, quantity: 1 }],
+    success_url: 'https://shop.example/ok',
+  });
   const second = await fetch(link.url, { redirect: 'manual' });
-  assert.notEqual(second.headers.get('location'), location);
+  const secondId = /(cs_test_[A-Za-z0-9]+)$/.exec(second.headers.get('location')!)![1];
+  assert.notEqual(secondId, sessionId);
+  const sessions = await t.stripe.checkout.sessions.list({ payment_link: link.id });
+  assert.deepEqual(
+    sessions.data.map((s) => s.id),
+    [secondId, sessionId],
+  );
 });
 
 test('a recurring price makes subscription sessions; redirect after completion', async () => {
