@@ -395,3 +395,28 @@ test('POST /v1/tokens: a card token with the publishable key, used once; the sec
   assert.equal(noToken.statusCode, 404);
   assert.equal(noToken.message, "No such token: 'tok_nope'");
 });
+
+test('refunds and disputes of legacy charges follow the test cards (tok_refundFail, tok_createDispute)', async () => {
+  const ok = await t.stripe.charges.create({ amount: 3000, currency: 'usd', source: 'tok_visa' });
+  const refund = await t.stripe.refunds.create({ charge: ok.id, amount: 1000 });
+  assert.equal(refund.status, 'succeeded');
+  assert.equal((await t.stripe.charges.retrieve(ok.id)).amount_refunded, 1000);
+
+  const failing = await t.stripe.charges.create({ amount: 3000, currency: 'usd', source: 'tok_refundFail' });
+  const failed = await t.stripe.refunds.create({ charge: failing.id });
+  assert.equal((await t.stripe.refunds.retrieve(failed.id)).status, 'failed');
+
+  const since = await mark();
+  const disputed = await t.stripe.charges.create({
+    amount: 4000,
+    currency: 'usd',
+    source: 'tok_createDispute',
+  });
+  const events = await eventsSince(since);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['charge.succeeded', 'charge.dispute.created', 'charge.dispute.funds_withdrawn'],
+  );
+  assert.equal((events[1]!.data.object as Stripe.Dispute).charge, disputed.id);
+  assert.equal((await t.stripe.charges.retrieve(disputed.id)).disputed, true);
+});

@@ -6,6 +6,7 @@ import { bool, int, obj, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import { chargeTransaction } from './balance-transactions.js';
 import { type Charge, type ChargeOutcome, insertCharge } from './charges.js';
+import { openDispute } from './disputes.js';
 import { declineError, type PaymentMethod } from './payment-methods.js';
 import { AUTHENTICATION_REQUIRED } from './test-cards.js';
 import { type Card, cardFromSource, testCardOf } from './tokens.js';
@@ -155,6 +156,8 @@ function create(ctx: Ctx): Charge {
     throw declineError(decline, { charge: charge.id });
   }
   ctx.emit('charge.succeeded', charge);
+  // The dispute test card (tok_createDispute): the cardholder disputes the payment at once.
+  if (test.disputed && charge.captured) openDispute(ctx, charge);
   return charge;
 }
 

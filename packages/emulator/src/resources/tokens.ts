@@ -26,8 +26,6 @@ declare module '../core/store.js' {
   interface CollectionTypes {
     card: Card;
     token: Token;
-    /** The test card number behind a `card_…` (selects the row in `TEST_CARDS`). */
-    _card_number: { id: string; number: string };
   }
 }
 
@@ -76,7 +74,9 @@ function insertCard(ctx: EngineCtx, test: TestCard, details: CardDetails): Card 
     tokenization_method: null,
   };
   ctx.store.c('card').insert(card);
-  ctx.store.c('_card_number').insert({ id: card.id, number: test.number });
+  // The same private record as a card payment method's (payment-methods.ts), so refunds and disputes
+  // find the test card behind a legacy charge as they do for a PaymentIntent's.
+  ctx.store.c('_card').insert({ id: card.id, number: test.number, offSessionReady: false, source: null });
   return card;
 }
 
@@ -88,7 +88,7 @@ function testExpiry(ctx: EngineCtx): { month: number; year: number } {
 
 /** The test card behind a `card_…`. */
 export function testCardOf(ctx: EngineCtx, card: Card): TestCard {
-  const number = ctx.store.c('_card_number').get(card.id)?.number;
+  const number = ctx.store.c('_card').get(card.id)?.number;
   const test = number === undefined ? undefined : cardByNumber(number);
   if (test === undefined)
     throw invalidRequest(`The card ${card.id} has no card the emulator knows.`, 'source');
