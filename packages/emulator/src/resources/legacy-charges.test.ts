@@ -114,6 +114,7 @@ test('declines answer 402 card_error with the charge, and leave a failed charge 
 test('bad charge requests: Stripe statuses, codes, params and messages', async () => {
   let err = await stripeError(t.stripe.charges.create({ amount: 1000, currency: 'usd' }));
   assert.equal(err.statusCode, 400);
+  assert.equal(err.code, 'parameter_missing');
   assert.equal(err.message, 'Must provide source or customer.');
 
   err = await stripeError(t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_nope' }));
@@ -142,7 +143,20 @@ test('bad charge requests: Stripe statuses, codes, params and messages', async (
   assert.equal(err.type, 'StripeCardError');
   assert.equal(err.code, 'missing');
   assert.equal(err.param, 'card');
-  assert.equal(err.message, 'Cannot charge a customer that has no active card');
+  assert.equal(
+    err.message,
+    "This Customer doesn't have any saved payment details. Attach a legacy Token, Card, Bank Account, or " +
+      'Source to this Customer and then try this request again, or use Payment Intents and Payment Methods instead.',
+  );
+  const modern = await t.stripe.customers.create({ payment_method: 'pm_card_visa' });
+  err = await stripeError(t.stripe.charges.create({ amount: 1000, currency: 'usd', customer: modern.id }));
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.code, 'missing');
+  assert.equal(err.param, 'card');
+  assert.match(
+    err.message,
+    /^This Customer doesn't have any legacy saved payment details, but does have a Payment Method attached\./,
+  );
 
   err = await stripeError(
     t.stripe.charges.create({ amount: 1000, currency: 'usd', customer: bare.id, source: 'tok_visa' }),
@@ -309,6 +323,22 @@ test('capture=false then capture: uncaptured, charge.captured, partial capture, 
   });
   assert.equal((await t.stripe.charges.capture(full.id)).amount_captured, 700);
 
+  const hold = await t.stripe.paymentIntents.create({
+    amount: 2000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'manual',
+    allowed_payment_method_types: ['card'],
+  } as Stripe.PaymentIntentCreateParams);
+  const viaIntent = await stripeError(t.stripe.charges.capture(String(hold.latest_charge)));
+  assert.equal(viaIntent.statusCode, 400);
+  assert.equal(
+    viaIntent.message,
+    `This uncaptured Charge was created by a PaymentIntent (${hold.id}). You must capture the PaymentIntent ` +
+      'instead. For more information, see https://stripe.com/docs/payments/place-a-hold-on-a-payment-method',
+  );
+
   const nothing = await stripeError(t.stripe.charges.capture('ch_nope'));
   assert.equal(nothing.statusCode, 404);
   assert.equal(nothing.code, 'resource_missing');
@@ -419,4 +449,42 @@ test('refunds and disputes of legacy charges follow the test cards (tok_refundFa
   );
   assert.equal((events[1]!.data.object as Stripe.Dispute).charge, disputed.id);
   assert.equal((await t.stripe.charges.retrieve(disputed.id)).disputed, true);
+});
+
+test('an account without card tokens on the Customers and Charges APIs answers Stripe end-of-life 400', async () => {
+  const eol = await testEmulator({ cardTokensEndOfLife: true });
+  try {
+    const year = new Date().getUTCFullYear() + 2;
+    const tok = await eol.client('pk_test_emulator').tokens.create({
+      card: { number: '4242424242424242', exp_month: '12', exp_year: String(year) },
+    } as Stripe.TokenCreateParams);
+    assert.match(tok.id, /^tok_/, 'creating tokens still works');
+    const attempts = [
+      eol.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_visa' }),
+      eol.stripe.charges.create({ amount: 1000, currency: 'usd', source: tok.id }),
+      eol.stripe.customers.create({ source: 'tok_visa' }),
+    ];
+    for (const attempt of attempts) {
+      const err = await stripeError(attempt);
+      assert.equal(err.statusCode, 400);
+      assert.equal(err.type, 'StripeInvalidRequestError');
+      assert.match(
+        err.message,
+        /^Card Token usage on the Customers API and Charges API has reached end of life\. In order to continue processing your payments, you will need to use the Payment Intents and Payment Methods API\./,
+      );
+      assert.match(err.message, /https:\/\/dashboard\.stripe\.com\/settings\/developers\/api-policies$/);
+    }
+    assert.equal((await eol.stripe.customers.list()).data.length, 0, 'no customer was left behind');
+    assert.equal((await eol.stripe.charges.list()).data.length, 0);
+    const cus = await eol.stripe.customers.create({});
+    const err = await stripeError(eol.stripe.customers.createSource(cus.id, { source: 'tok_visa' }));
+    assert.equal(err.statusCode, 400);
+    // A customer-named charge: no legacy details.
+    const named = await stripeError(
+      eol.stripe.charges.create({ amount: 1000, currency: 'usd', customer: cus.id }),
+    );
+    assert.equal(named.code, 'missing');
+  } finally {
+    await eol.emu.close();
+  }
 });

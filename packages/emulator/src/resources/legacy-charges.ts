@@ -9,7 +9,7 @@ import { type Charge, type ChargeOutcome, insertCharge } from './charges.js';
 import { openDispute } from './disputes.js';
 import { declineError, type PaymentMethod } from './payment-methods.js';
 import { AUTHENTICATION_REQUIRED } from './test-cards.js';
-import { type Card, cardFromSource, testCardOf } from './tokens.js';
+import { type Card, cardFromSource, checkCardTokensAllowed, testCardOf } from './tokens.js';
 
 /**
  * Legacy charges: `POST /v1/charges` from a `source` (a `tok_*` test token, a token from
@@ -93,6 +93,7 @@ function readShipping(ctx: Ctx): Charge['shipping'] {
 
 function create(ctx: Ctx): Charge {
   const p = ctx.params;
+  if (p.source !== undefined || p.card !== undefined) checkCardTokensAllowed(ctx);
   // Connect's fields: refused rather than ignored (the emulator has no connected accounts).
   for (const n of [
     'application_fee',
@@ -119,12 +120,22 @@ function create(ctx: Ctx): Charge {
     const def = customer.default_source;
     const found = typeof def === 'string' ? ctx.store.c('card').get(def) : undefined;
     if (found === undefined) {
-      throw cardError('missing', undefined, 'Cannot charge a customer that has no active card', {
-        param: 'card',
-      });
+      const hasPaymentMethod = ctx.store.c('payment_method').find((pm) => pm.customer === customer.id);
+      throw cardError(
+        'missing',
+        undefined,
+        hasPaymentMethod
+          ? "This Customer doesn't have any legacy saved payment details, but does have a Payment Method " +
+              'attached. Use a Payment Intent instead of creating a Charge: ' +
+              'https://stripe.com/docs/payments/payment-intents/migration'
+          : "This Customer doesn't have any saved payment details. Attach a legacy Token, Card, Bank " +
+              'Account, or Source to this Customer and then try this request again, or use Payment ' +
+              'Intents and Payment Methods instead.',
+        { param: 'card' },
+      );
     }
     card = found;
-  } else throw invalidRequest('Must provide source or customer.');
+  } else throw invalidRequest('Must provide source or customer.', undefined, 'parameter_missing');
   const test = testCardOf(ctx, card);
   // The Charges API cannot run 3-D Secure: a card that always asks for it is declined.
   const decline = test.decline ?? (test.threeDSecure === 'always' ? AUTHENTICATION_REQUIRED : undefined);
@@ -175,7 +186,9 @@ function capture(ctx: Ctx): Charge {
   }
   if (ch.payment_intent !== null) {
     throw invalidRequest(
-      `Charge ${ch.id} belongs to the PaymentIntent ${ch.payment_intent}: capture the PaymentIntent instead.`,
+      `This uncaptured Charge was created by a PaymentIntent (${ch.payment_intent}). You must capture the ` +
+        'PaymentIntent instead. For more information, see ' +
+        'https://stripe.com/docs/payments/place-a-hold-on-a-payment-method',
     );
   }
   const p = ctx.params;

@@ -9,6 +9,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { cardTokensEndOfLife } from './common/account.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Customer } from './customers.js';
 import { declineError } from './payment-methods.js';
@@ -130,6 +131,18 @@ export function cardFromSource(
   return ctx.store.c('card').require(token.card.id, param);
 }
 
+const END_OF_LIFE =
+  'Card Token usage on the Customers API and Charges API has reached end of life. In order to continue ' +
+  'processing your payments, you will need to use the Payment Intents and Payment Methods API. Read more ' +
+  'about what you should do here: https://docs.stripe.com/payments/payment-methods/integration-options. ' +
+  'If you need to continue to use Card Tokens on the Customers and Charges API, enable this functionality ' +
+  'in your API policies settings: https://dashboard.stripe.com/settings/developers/api-policies';
+
+/** Stripe's 400 for card tokens on the Customers and Charges APIs when the account has them turned off. */
+export function checkCardTokensAllowed(ctx: EngineCtx): void {
+  if (cardTokensEndOfLife(ctx.app)) throw invalidRequest(END_OF_LIFE);
+}
+
 /**
  * Saves a card on a customer (the issuer's check first: the cards that decline on attach refuse) and
  * makes it the default when the customer has none. Emits nothing: see `addCustomerSource`.
@@ -140,6 +153,7 @@ export function attachCustomerSource(
   sourceId: string,
   metadata?: Params,
 ): Card {
+  checkCardTokensAllowed(ctx);
   const card = cardFromSource(ctx, sourceId, undefined);
   const test = testCardOf(ctx, card);
   if (test.declinesOnAttach && test.decline) {
