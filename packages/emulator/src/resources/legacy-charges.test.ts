@@ -421,6 +421,10 @@ test('POST /v1/tokens: a card token with the publishable key, used once; the sec
   const saved = (await t.stripe.customers.createSource(cus.id, { source: tok2.id })) as Stripe.Card;
   assert.equal(saved.id, tok2.card?.id);
 
+  const pii = await stripeError(pk.tokens.create({ pii: { id_number: '000000000' } }));
+  assert.equal(pii.statusCode, 400);
+  assert.equal(pii.param, 'pii');
+
   const noToken = await stripeError(t.stripe.tokens.retrieve('tok_nope'));
   assert.equal(noToken.statusCode, 404);
   assert.equal(noToken.message, "No such token: 'tok_nope'");

@@ -68,6 +68,27 @@ test('a one-time quote: create, update while draft, finalize, accept → a draft
   assert.equal(items.data[0]!.quantity, 2);
   assert.equal(items.data[0]!.price?.id, setup.id);
   assert.equal(items.data[0]!.description, 'Onboarding');
+  // Updating by id keeps the line; a line not listed is removed.
+  await t.stripe.quotes.update(q.id, {
+    line_items: [
+      { id: items.data[0]!.id, quantity: 3 },
+      { price: setup.id, quantity: 1 },
+    ],
+  });
+  let lines = (await t.stripe.quotes.listLineItems(q.id)).data;
+  assert.deepEqual(
+    lines.map((li) => [li.id === items.data[0]!.id, li.quantity]),
+    [
+      [true, 3],
+      [false, 1],
+    ],
+  );
+  await t.stripe.quotes.update(q.id, { line_items: [{ id: items.data[0]!.id, quantity: 2 }] });
+  lines = (await t.stripe.quotes.listLineItems(q.id)).data;
+  assert.equal(lines.length, 1);
+  const badLine = await stripeError(t.stripe.quotes.update(q.id, { line_items: [{ id: 'li_nope' }] }));
+  assert.equal(badLine.param, 'line_items[0][id]');
+  assert.equal(badLine.code, 'resource_missing');
 
   since = await mark();
   const open = await t.stripe.quotes.finalizeQuote(q.id);

@@ -43,7 +43,11 @@ const COLLECTION = ['charge_automatically', 'send_invoice'] as const;
 const STATUSES = ['accepted', 'canceled', 'draft', 'open'] as const;
 const DEFAULT_EXPIRY = 30 * 86_400;
 
-function readLineItems(ctx: Ctx, p: Params): LineItem[] {
+/**
+ * `line_items` replaces the quote's list: an entry with `id` keeps that line (its price unless another
+ * is given, its quantity unless `quantity` is), the others are new lines.
+ */
+function readLineItems(ctx: Ctx, p: Params, existing: readonly LineItem[]): LineItem[] {
   const raw = arr(p, 'line_items');
   if (raw === undefined) return [];
   const items: LineItem[] = [];
@@ -54,8 +58,14 @@ function readLineItems(ctx: Ctx, p: Params): LineItem[] {
     if (typeof e !== 'object' || Array.isArray(e))
       throw invalidRequest(`Invalid ${name}: must be a hash.`, name);
     const entry = e as Params;
-    const priceId = str(entry, 'price', `${name}[price]`);
+    const keepId = str(entry, 'id', `${name}[id]`);
+    const kept = keepId === undefined ? undefined : existing.find((li) => li.id === keepId);
+    if (keepId !== undefined && kept === undefined) {
+      throw invalidRequest(`No such line item: '${keepId}'`, `${name}[id]`, 'resource_missing');
+    }
     const data = obj(entry, 'price_data', `${name}[price_data]`);
+    const priceId =
+      str(entry, 'price', `${name}[price]`) ?? (data === undefined ? kept?.price?.id : undefined);
     if (priceId !== undefined && data !== undefined) {
       throw invalidRequest(
         'You may only specify one of these parameters: price, price_data.',
@@ -70,7 +80,7 @@ function readLineItems(ctx: Ctx, p: Params): LineItem[] {
     if (price.unit_amount === null) {
       throw invalidRequest(`The price ${price.id} has no unit_amount.`, `${name}[price]`);
     }
-    const quantity = int(entry, 'quantity', `${name}[quantity]`) ?? 1;
+    const quantity = int(entry, 'quantity', `${name}[quantity]`) ?? kept?.quantity ?? 1;
     if (quantity < 0)
       throw invalidRequest('This value must be greater than or equal to 0.', `${name}[quantity]`);
     if (currency !== null && price.currency !== currency) {
@@ -90,7 +100,7 @@ function readLineItems(ctx: Ctx, p: Params): LineItem[] {
     const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
     const amount = price.unit_amount * quantity;
     items.push({
-      id: newId('li'),
+      id: kept?.id ?? newId('li'),
       object: 'item',
       adjustable_quantity: null,
       amount_discount: 0,
@@ -218,7 +228,7 @@ function applyFields(ctx: Ctx, q: Quote, priv: QuotePrivate): void {
         : {}),
     };
   }
-  if (p.line_items !== undefined) priv.lineItems = readLineItems(ctx, p);
+  if (p.line_items !== undefined) priv.lineItems = readLineItems(ctx, p, priv.lineItems);
   q.metadata = applyMetadata(q.metadata, p);
   computeAmounts(q, priv.lineItems);
 }

@@ -224,6 +224,9 @@ const RAW_CARD_REFUSED =
 
 function createToken(ctx: Ctx): Token {
   const p = ctx.params;
+  for (const n of ['account', 'bank_account', 'cvc_update', 'person', 'pii'] as const) {
+    if (p[n] !== undefined) throw invalidRequest(`The emulator does not support ${n} tokens yet.`, n);
+  }
   if (p.card === undefined) throw missingParam('card');
   let card: Card;
   if (typeof p.card === 'string') {
