@@ -214,6 +214,21 @@ test("a customer's default source: created with source, charged by customer, eve
     expanded.sources?.data.map((s) => s.id),
     [cus.default_source],
   );
+  // `source` on update: the new card becomes the default, the old default is deleted.
+  since = await mark();
+  const replaced = await t.stripe.customers.update(cus.id, { source: 'tok_amex' });
+  assert.notEqual(replaced.default_source, cus.default_source);
+  events = await eventsSince(since);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['customer.source.created', 'customer.source.deleted', 'customer.updated'],
+  );
+  assert.deepEqual(events[2]!.data.previous_attributes, { default_source: cus.default_source });
+  const left = await t.stripe.customers.listSources(cus.id);
+  assert.deepEqual(
+    left.data.map((c) => c.id),
+    [replaced.default_source],
+  );
   const connect = await stripeError(
     t.stripe.charges.create({ amount: 1000, currency: 'usd', source: 'tok_visa', on_behalf_of: 'acct_1' }),
   );
