@@ -225,13 +225,22 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
   const sent = await t.stripe.quotes.accept(send.id, { expand: ['invoice'] });
   assert.equal((sent.invoice as Stripe.Invoice).collection_method, 'send_invoice');
 
-  // An open quote past its expires_at can no longer be accepted.
+  // An open quote past its expires_at is canceled (quote.canceled) and can no longer be accepted.
   const late = await t.stripe.quotes.create({ customer: other.id, line_items: [{ price: setup.id }] });
   await t.stripe.quotes.finalizeQuote(late.id);
   t.emu.app.clock.advance(31 * 86_400);
   try {
+    const since = (await t.stripe.events.list({ limit: 1 })).data[0]!.id;
     const expired = await stripeError(t.stripe.quotes.accept(late.id));
     assert.equal(expired.statusCode, 400);
+    assert.match(expired.message, /status of canceled/);
+    const gone = await t.stripe.quotes.retrieve(late.id);
+    assert.equal(gone.status, 'canceled');
+    assert.equal(gone.status_transitions.canceled_at, late.expires_at);
+    assert.deepEqual(
+      (await eventsSince(since)).map((e) => e.type),
+      ['quote.canceled'],
+    );
   } finally {
     t.emu.app.clock.advance(-31 * 86_400);
   }

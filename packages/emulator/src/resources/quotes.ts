@@ -299,7 +299,20 @@ function create(ctx: Ctx): Quote {
 
 function requireQuote(ctx: Ctx): { q: Quote; priv: QuotePrivate } {
   const q = ctx.store.c('quote').require(ctx.args.id!);
+  expireIfDue(ctx, q);
   return { q, priv: ctx.store.c('_quote').get(q.id)! };
+}
+
+/**
+ * A draft or open quote is canceled at its `expires_at` (`quote.canceled`). The emulator does it when
+ * the quote is next read or listed (as Checkout Sessions expire), so the event comes then.
+ */
+function expireIfDue(ctx: Ctx, q: Quote): void {
+  if ((q.status !== 'draft' && q.status !== 'open') || q.expires_at > ctx.now()) return;
+  const before = structuredClone(q);
+  q.status = 'canceled';
+  q.status_transitions = { ...q.status_transitions, canceled_at: q.expires_at };
+  ctx.emit('quote.canceled', q, diffPrevious(before, q));
 }
 
 function update(ctx: Ctx): Quote {
@@ -366,7 +379,6 @@ function accept(ctx: Ctx): Quote {
       `This quote cannot be accepted because it has a status of ${q.status}. Only open quotes can be accepted.`,
     );
   }
-  if (q.expires_at <= ctx.now()) throw stateError('This quote has expired and can no longer be accepted.');
   const customer = q.customer as string;
   const recurring = priv.lineItems.filter((li) => li.price?.recurring);
   const oneTime = priv.lineItems.filter((li) => !li.price?.recurring);
@@ -449,6 +461,7 @@ function lineItemsOf(store: Store, q: Quote): LineItem[] {
 export const quotes = defineResource('quotes', (api) => {
   api.post('/v1/quotes', create);
   api.get('/v1/quotes', (ctx) => {
+    for (const q of ctx.store.c('quote').values()) expireIfDue(ctx, q);
     const customer = str(ctx.params, 'customer');
     const status = oneOf(ctx.params, 'status', STATUSES);
     return paginate(
