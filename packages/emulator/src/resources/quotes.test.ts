@@ -225,12 +225,25 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
   const sent = await t.stripe.quotes.accept(send.id, { expand: ['invoice'] });
   assert.equal((sent.invoice as Stripe.Invoice).collection_method, 'send_invoice');
 
-  // An open quote past its expires_at is canceled (quote.canceled) and can no longer be accepted.
+  // An open quote past its expires_at is canceled (quote.canceled) as the emulator clock passes it —
+  // the event is there before the quote is read again — and can no longer be accepted.
   const late = await t.stripe.quotes.create({ customer: other.id, line_items: [{ price: setup.id }] });
   await t.stripe.quotes.finalizeQuote(late.id);
+  const beforeExpiry = await mark();
   t.emu.app.clock.advance(31 * 86_400);
   try {
-    const since = (await t.stripe.events.list({ limit: 1 })).data[0]!.id;
+    // (Renewals of the subscriptions made above, and the other draft quotes' expiry, come too: only
+    // this quote's events are looked at.)
+    const ofLate = (await eventsSince(beforeExpiry)).filter(
+      (e) => (e.data.object as { id?: string }).id === late.id,
+    );
+    const [canceled, ...more] = ofLate;
+    assert.equal(more.length, 0);
+    assert.equal(canceled?.type, 'quote.canceled');
+    assert.equal(canceled.created, late.expires_at);
+    assert.equal(canceled.request?.id, null);
+    assert.equal((canceled.data.object as Stripe.Quote).status, 'canceled');
+    assert.equal((canceled.data.previous_attributes as { status?: string }).status, 'open');
     const expired = await stripeError(t.stripe.quotes.accept(late.id));
     assert.equal(expired.statusCode, 400);
     assert.match(expired.message, /status of canceled/);
@@ -238,7 +251,9 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
     assert.equal(gone.status, 'canceled');
     assert.equal(gone.status_transitions.canceled_at, late.expires_at);
     assert.deepEqual(
-      (await eventsSince(since)).map((e) => e.type),
+      (await eventsSince(beforeExpiry))
+        .filter((e) => (e.data.object as { id?: string }).id === late.id)
+        .map((e) => e.type),
       ['quote.canceled'],
     );
   } finally {
@@ -260,4 +275,41 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
   const res = await t.raw('POST', '/v1/quotes', 'colour=red');
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'colour');
+});
+
+test("a quote on a test clock: its times are the clock's, and advancing past expires_at cancels it", async () => {
+  const T0 = Date.UTC(2026, 0, 1) / 1000;
+  const clock = await t.stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const onClock = await t.stripe.customers.create({ test_clock: clock.id });
+  const draft = await t.stripe.quotes.create({ customer: onClock.id, line_items: [{ price: setup.id }] });
+  assert.equal(draft.test_clock, clock.id);
+  assert.equal(draft.created, T0);
+  assert.equal(draft.expires_at, T0 + 30 * 86_400);
+  const open = await t.stripe.quotes.create({
+    customer: onClock.id,
+    line_items: [{ price: setup.id }],
+    expires_at: T0 + 10 * 86_400,
+  });
+  await t.stripe.quotes.finalizeQuote(open.id);
+  // The emulator clock (far past T0 + 30 days) does not expire them: they live in the clock's time.
+  assert.equal((await t.stripe.quotes.retrieve(draft.id)).status, 'draft');
+  const since = await mark();
+  const advanced = await t.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 20 * 86_400 });
+  assert.equal(advanced.status, 'advancing');
+  for (let i = 0; i < 400; i++) {
+    if ((await t.stripe.testHelpers.testClocks.retrieve(clock.id)).status === 'ready') break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const events = (await eventsSince(since)).filter((e) => e.type.startsWith('quote.'));
+  assert.deepEqual(
+    events.map((e) => [e.type, (e.data.object as Stripe.Quote).id, e.created]),
+    [['quote.canceled', open.id, T0 + 10 * 86_400]],
+  );
+  const gone = await t.stripe.quotes.retrieve(open.id);
+  assert.equal(gone.status, 'canceled');
+  assert.equal(gone.status_transitions.canceled_at, T0 + 10 * 86_400);
+  assert.equal((await t.stripe.quotes.retrieve(draft.id)).status, 'draft');
+  const err = await stripeError(t.stripe.quotes.update(draft.id, { expires_at: T0 + 19 * 86_400 }));
+  assert.equal(err.param, 'expires_at');
+  assert.equal(err.message, 'expires_at must be in the future.');
 });

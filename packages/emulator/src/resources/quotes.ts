@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { App } from '../core/app.js';
 import type { Ctx } from '../core/context.js';
 import { invalidRequest, missingParam, stateError } from '../core/errors.js';
 import { diffPrevious } from '../core/events.js';
@@ -10,9 +11,9 @@ import { arr, bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js
 import { defineResource } from '../core/resource.js';
 import type { Store } from '../core/store.js';
 import type { Wire } from '../core/wire.js';
-import { ctxFor } from './billing/context.js';
+import { ctxFor, customerNow } from './billing/context.js';
 import { createDraftInvoice, refreshDraft } from './billing/invoice-engine.js';
-import { touchBilling } from './billing/scheduler.js';
+import { addJobSource, type Job, touchBilling } from './billing/scheduler.js';
 import type { LineItem } from './checkout-sessions.js';
 import { createInvoiceItem } from './invoice-items.js';
 import { createPrice, type Price } from './prices.js';
@@ -192,7 +193,11 @@ function applyFields(ctx: Ctx, q: Quote, priv: QuotePrivate): void {
   const p = ctx.params;
   refuseUnsupported(p);
   const customer = str(p, 'customer');
-  if (customer !== undefined) q.customer = ctx.store.c('customer').require(customer, 'customer').id;
+  if (customer !== undefined) {
+    const c = ctx.store.c('customer').require(customer, 'customer');
+    q.customer = c.id;
+    q.test_clock = typeof c.test_clock === 'string' ? c.test_clock : (c.test_clock?.id ?? null);
+  }
   const collection = oneOf(p, 'collection_method', COLLECTION);
   if (collection !== undefined) q.collection_method = collection;
   const settings = obj(p, 'invoice_settings');
@@ -208,7 +213,8 @@ function applyFields(ctx: Ctx, q: Quote, priv: QuotePrivate): void {
   }
   const expiresAt = int(p, 'expires_at');
   if (expiresAt !== undefined) {
-    if (expiresAt <= ctx.now()) throw invalidRequest('expires_at must be in the future.', 'expires_at');
+    if (expiresAt <= quoteNow(ctx, q))
+      throw invalidRequest('expires_at must be in the future.', 'expires_at');
     q.expires_at = expiresAt;
   }
   for (const f of ['description', 'header', 'footer'] as const) {
@@ -289,8 +295,11 @@ function create(ctx: Ctx): Quote {
   };
   const priv: QuotePrivate = { id: q.id, lineItems: [] };
   applyFields(ctx, q, priv);
-  if (typeof q.customer === 'string')
-    q.test_clock = ctx.store.c('customer').get(q.customer)?.test_clock ?? null;
+  // A quote for a customer on a test clock lives in the clock's time (created, default expiry).
+  if (q.test_clock !== null) {
+    q.created = quoteNow(ctx, q);
+    if (int(ctx.params, 'expires_at') === undefined) q.expires_at = q.created + DEFAULT_EXPIRY;
+  }
   ctx.store.c('quote').insert(q);
   ctx.store.c('_quote').insert(priv);
   ctx.emit('quote.created', q);
@@ -303,12 +312,18 @@ function requireQuote(ctx: Ctx): { q: Quote; priv: QuotePrivate } {
   return { q, priv: ctx.store.c('_quote').get(q.id)! };
 }
 
+/** The time a quote lives in: its customer's test clock's, or the emulator clock. */
+function quoteNow(ctx: Ctx, q: Quote): number {
+  return customerNow(ctx, typeof q.customer === 'string' ? q.customer : (q.customer?.id ?? null));
+}
+
 /**
- * A draft or open quote is canceled at its `expires_at` (`quote.canceled`). The emulator does it when
- * the quote is next read or listed (as Checkout Sessions expire), so the event comes then.
+ * A draft or open quote is canceled at its `expires_at` (`quote.canceled`, request null), by the
+ * scheduler when its clock (the emulator clock, or its customer's test clock) passes that time; a
+ * read in between (the scheduler runs before each request) finds it canceled already.
  */
 function expireIfDue(ctx: Ctx, q: Quote): void {
-  if ((q.status !== 'draft' && q.status !== 'open') || q.expires_at > ctx.now()) return;
+  if ((q.status !== 'draft' && q.status !== 'open') || q.expires_at > quoteNow(ctx, q)) return;
   const before = structuredClone(q);
   q.status = 'canceled';
   q.status_transitions = { ...q.status_transitions, canceled_at: q.expires_at };
@@ -359,15 +374,16 @@ function finalize(ctx: Ctx): Quote {
   }
   const expiresAt = int(ctx.params, 'expires_at');
   if (expiresAt !== undefined) {
-    if (expiresAt <= ctx.now()) throw invalidRequest('expires_at must be in the future.', 'expires_at');
+    if (expiresAt <= quoteNow(ctx, q))
+      throw invalidRequest('expires_at must be in the future.', 'expires_at');
     q.expires_at = expiresAt;
   }
-  if (q.expires_at <= ctx.now()) {
+  if (q.expires_at <= quoteNow(ctx, q)) {
     throw invalidRequest('This quote has expired: set a new expires_at to finalize it.', 'expires_at');
   }
   q.status = 'open';
   q.number = nextNumber(ctx.store);
-  q.status_transitions = { ...q.status_transitions, finalized_at: ctx.now() };
+  q.status_transitions = { ...q.status_transitions, finalized_at: quoteNow(ctx, q) };
   ctx.emit('quote.finalized', q);
   return q;
 }
@@ -437,7 +453,7 @@ function accept(ctx: Ctx): Quote {
     q.invoice = inv.id;
   }
   q.status = 'accepted';
-  q.status_transitions = { ...q.status_transitions, accepted_at: ctx.now() };
+  q.status_transitions = { ...q.status_transitions, accepted_at: quoteNow(ctx, q) };
   ctx.emit('quote.accepted', q);
   return q;
 }
@@ -449,10 +465,19 @@ function cancel(ctx: Ctx): Quote {
   }
   const before = structuredClone(q);
   q.status = 'canceled';
-  q.status_transitions = { ...q.status_transitions, canceled_at: ctx.now() };
+  q.status_transitions = { ...q.status_transitions, canceled_at: quoteNow(ctx, q) };
   ctx.emit('quote.canceled', q, diffPrevious(before, q));
   return q;
 }
+
+function quoteJobs(app: App, domain: string | null, out: Job[]): void {
+  for (const q of app.store.c('quote').values()) {
+    if (q.test_clock !== domain || (q.status !== 'draft' && q.status !== 'open')) continue;
+    out.push({ at: q.expires_at, rank: 6, run: (c) => expireIfDue(c, q) });
+  }
+}
+
+addJobSource(quoteJobs);
 
 function lineItemsOf(store: Store, q: Quote): LineItem[] {
   return store.c('_quote').get(q.id)?.lineItems ?? [];
