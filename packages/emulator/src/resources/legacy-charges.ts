@@ -7,9 +7,15 @@ import { defineResource } from '../core/resource.js';
 import { chargeTransaction } from './balance-transactions.js';
 import { type Charge, type ChargeOutcome, insertCharge } from './charges.js';
 import { openDispute } from './disputes.js';
-import { declineError, type PaymentMethod } from './payment-methods.js';
+import { declineError } from './payment-methods.js';
 import { AUTHENTICATION_REQUIRED } from './test-cards.js';
-import { type Card, cardFromSource, checkCardTokensAllowed, testCardOf } from './tokens.js';
+import {
+  type Card,
+  cardAsPaymentMethod,
+  cardFromSource,
+  checkCardTokensAllowed,
+  testCardOf,
+} from './tokens.js';
 
 /**
  * Legacy charges: `POST /v1/charges` from a `source` (a `tok_*` test token, a token from
@@ -17,58 +23,6 @@ import { type Card, cardFromSource, checkCardTokensAllowed, testCardOf } from '.
  * `POST /v1/charges/:id/capture`. The charge itself is the one PaymentIntents make (`insertCharge`);
  * listing, retrieving and updating are charges.ts's routes.
  */
-
-/** The card seen as a payment method by `insertCharge` (a card source is its own payment method). */
-function asPaymentMethod(card: Card, created: number): PaymentMethod {
-  return {
-    id: card.id,
-    object: 'payment_method',
-    allow_redisplay: 'unspecified',
-    billing_details: {
-      address:
-        card.address_line1 || card.address_zip || card.address_country
-          ? {
-              city: card.address_city,
-              country: card.address_country,
-              line1: card.address_line1,
-              line2: card.address_line2,
-              postal_code: card.address_zip,
-              state: card.address_state,
-            }
-          : null,
-      email: null,
-      name: card.name,
-      phone: null,
-      tax_id: null,
-    },
-    card: {
-      brand: card.brand.toLowerCase().replace('american express', 'amex'),
-      checks: {
-        address_line1_check: card.address_line1_check,
-        address_postal_code_check: card.address_zip_check,
-        cvc_check: card.cvc_check,
-      },
-      country: card.country,
-      display_brand: null,
-      exp_month: card.exp_month,
-      exp_year: card.exp_year,
-      fingerprint: card.fingerprint ?? null,
-      funding: card.funding,
-      generated_from: null,
-      last4: card.last4,
-      networks: null,
-      regulated_status: 'unregulated',
-      three_d_secure_usage: null,
-      wallet: null,
-    },
-    created,
-    customer: null,
-    customer_account: null,
-    livemode: false,
-    metadata: {},
-    type: 'card',
-  };
-}
 
 function readShipping(ctx: Ctx): Charge['shipping'] {
   const s = obj(ctx.params, 'shipping');
@@ -142,7 +96,7 @@ function create(ctx: Ctx): Charge {
   const outcome: ChargeOutcome = decline ? { approved: false, decline } : { approved: true };
   const charge = insertCharge(
     ctx,
-    asPaymentMethod(card, ctx.now()),
+    cardAsPaymentMethod(card, ctx.now()),
     test,
     {
       amount,

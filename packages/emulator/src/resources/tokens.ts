@@ -12,7 +12,7 @@ import type { Wire } from '../core/wire.js';
 import { cardTokensEndOfLife } from './common/account.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Customer } from './customers.js';
-import { declineError } from './payment-methods.js';
+import { declineError, type PaymentMethod } from './payment-methods.js';
 import { cardByNumber, cardByToken, fingerprint, luhnValid, type TestCard } from './test-cards.js';
 
 /**
@@ -85,6 +85,62 @@ function insertCard(ctx: EngineCtx, test: TestCard, details: CardDetails): Card 
 function testExpiry(ctx: EngineCtx): { month: number; year: number } {
   const d = new Date(ctx.now() * 1000);
   return { month: d.getUTCMonth() + 1, year: d.getUTCFullYear() + 1 };
+}
+
+/**
+ * A card source seen as a payment method (a card source is its own payment method, `card_…` id): for
+ * `insertCharge`, and for PaymentIntents confirmed with a customer's source (invoices charged to the
+ * customer's `default_source`).
+ */
+export function cardAsPaymentMethod(card: Card, created: number): PaymentMethod {
+  return {
+    id: card.id,
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: {
+      address:
+        card.address_line1 || card.address_zip || card.address_country
+          ? {
+              city: card.address_city,
+              country: card.address_country,
+              line1: card.address_line1,
+              line2: card.address_line2,
+              postal_code: card.address_zip,
+              state: card.address_state,
+            }
+          : null,
+      email: null,
+      name: card.name,
+      phone: null,
+      tax_id: null,
+    },
+    card: {
+      brand: card.brand.toLowerCase().replace('american express', 'amex'),
+      checks: {
+        address_line1_check: card.address_line1_check,
+        address_postal_code_check: card.address_zip_check,
+        cvc_check: card.cvc_check,
+      },
+      country: card.country,
+      display_brand: null,
+      exp_month: card.exp_month,
+      exp_year: card.exp_year,
+      fingerprint: card.fingerprint ?? null,
+      funding: card.funding,
+      generated_from: null,
+      last4: card.last4,
+      networks: null,
+      regulated_status: 'unregulated',
+      three_d_secure_usage: null,
+      wallet: null,
+    },
+    created,
+    customer: typeof card.customer === 'string' ? card.customer : (card.customer?.id ?? null),
+    customer_account: null,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  };
 }
 
 /** The test card behind a `card_…`. */
