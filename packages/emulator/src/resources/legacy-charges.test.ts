@@ -317,7 +317,9 @@ test('capture=false then capture: uncaptured, charge.captured, partial capture, 
   const captured = await t.stripe.charges.capture(ch.id, { amount: 3000 });
   assert.equal(captured.captured, true);
   assert.equal(captured.amount_captured, 3000);
-  assert.equal(captured.amount_refunded, 2000);
+  // The released 2000 is not a refund (API version 2025-03-31 and later).
+  assert.equal(captured.amount_refunded, 0);
+  assert.equal(captured.refunded, false);
   assert.equal(typeof captured.balance_transaction, 'string');
   const events = await eventsSince(since);
   assert.deepEqual(
@@ -358,6 +360,72 @@ test('capture=false then capture: uncaptured, charge.captured, partial capture, 
   assert.equal(nothing.statusCode, 404);
   assert.equal(nothing.code, 'resource_missing');
   assert.equal(nothing.message, "No such charge: 'ch_nope'");
+});
+
+test('partial capture releases the rest without a refund (charges and PaymentIntents); refunds stop at the captured amount', async () => {
+  // Stripe's changelog 2025-03-31 (basil): partial capture and cancellation create no Refund, leave
+  // amount_refunded and refunded alone, and send no charge.refunded; one balance transaction for the
+  // captured amount.
+  const legacy = await t.stripe.charges.create({
+    amount: 5000,
+    currency: 'usd',
+    source: 'tok_visa',
+    capture: false,
+  });
+  const hold = await t.stripe.paymentIntents.create({
+    amount: 5000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'manual',
+    allowed_payment_method_types: ['card'],
+  } as Stripe.PaymentIntentCreateParams);
+  const since = await mark();
+  await t.stripe.charges.capture(legacy.id, { amount: 3000 });
+  await t.stripe.paymentIntents.capture(hold.id, { amount_to_capture: 3000 });
+  for (const id of [legacy.id, String(hold.latest_charge)]) {
+    const ch = await t.stripe.charges.retrieve(id, { expand: ['refunds', 'balance_transaction'] });
+    assert.equal(ch.amount, 5000);
+    assert.equal(ch.amount_captured, 3000);
+    assert.equal(ch.amount_refunded, 0);
+    assert.equal(ch.refunded, false);
+    assert.equal(ch.refunds?.data.length, 0);
+    assert.equal((ch.balance_transaction as Stripe.BalanceTransaction).amount, 3000);
+    assert.equal((await t.stripe.refunds.list({ charge: id })).data.length, 0);
+    assert.equal((await t.stripe.balanceTransactions.list({ source: id })).data.length, 1);
+  }
+  const types: string[] = (await eventsSince(since)).map((e) => e.type);
+  assert.ok(!types.includes('charge.refunded'), types.join(', '));
+  assert.ok(!types.some((x) => x.startsWith('refund.')), types.join(', '));
+  assert.equal(types.filter((x) => x === 'charge.captured').length, 2);
+
+  // A refund takes back at most what was captured; refunding it all makes the charge refunded.
+  const tooMuch = await stripeError(t.stripe.refunds.create({ charge: legacy.id, amount: 3001 }));
+  assert.equal(tooMuch.statusCode, 400);
+  assert.equal(tooMuch.param, 'amount');
+  assert.equal(tooMuch.message, 'Refund amount (3001) is greater than unrefunded amount on charge (3000)');
+  const all = await t.stripe.refunds.create({ payment_intent: hold.id });
+  assert.equal(all.amount, 3000);
+  const refunded = await t.stripe.charges.retrieve(String(hold.latest_charge));
+  assert.equal(refunded.amount_refunded, 3000);
+  assert.equal(refunded.refunded, true);
+
+  // Canceling an uncaptured PaymentIntent releases it the same way.
+  const released = await t.stripe.paymentIntents.create({
+    amount: 1200,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'manual',
+    allowed_payment_method_types: ['card'],
+  } as Stripe.PaymentIntentCreateParams);
+  await t.stripe.paymentIntents.cancel(released.id);
+  const ch = await t.stripe.charges.retrieve(String(released.latest_charge), { expand: ['refunds'] });
+  assert.equal(ch.captured, false);
+  assert.equal(ch.amount_captured, 0);
+  assert.equal(ch.amount_refunded, 0);
+  assert.equal(ch.refunded, false);
+  assert.equal(ch.refunds?.data.length, 0);
 });
 
 test('GET /v1/charges filters by customer and created, and paginates', async () => {

@@ -162,8 +162,8 @@ function capture(ctx: Ctx): Charge {
   if (descriptor !== undefined) ch.statement_descriptor = ch.calculated_statement_descriptor = descriptor;
   ch.captured = true;
   ch.amount_captured = amount;
-  // What is not captured goes back to the card, as Stripe shows it: refunded, not captured.
-  ch.amount_refunded = ch.amount - amount;
+  // The uncaptured rest is released. Since API version 2025-03-31 (basil) Stripe shows that as
+  // nothing at all: no Refund, `amount_refunded` stays 0, `refunded` false, no `charge.refunded`.
   chargeTransaction(ctx, ch, amount);
   ctx.emit('charge.captured', ch);
   return ch;

@@ -727,8 +727,8 @@ function capture(ctx: Ctx): PaymentIntent {
   ch.captured = true;
   ch.amount_captured = amount;
   chargeTransaction(ctx, ch, amount);
-  // The uncaptured remainder is released, which Stripe shows as refunded on the charge.
-  ch.amount_refunded = ch.amount - amount;
+  // The uncaptured remainder is released; since API version 2025-03-31 (basil) that creates no Refund
+  // and leaves `amount_refunded` at 0 and `refunded` false (no `charge.refunded`).
   pi.amount_capturable = 0;
   pi.amount_received = amount;
   pi.status = 'succeeded';
@@ -759,13 +759,8 @@ export function cancelPaymentIntent(
       'payment_intent_unexpected_state',
     );
   }
-  if (pi.status === 'requires_capture' && pi.latest_charge) {
-    const ch = ctx.store.c('charge').get(String(pi.latest_charge));
-    if (ch) {
-      ch.amount_refunded = ch.amount;
-      ch.refunded = true;
-    }
-  }
+  // Canceling an uncaptured payment releases the authorization: since API version 2025-03-31 (basil)
+  // its charge keeps `amount_captured: 0`, `amount_refunded: 0`, `refunded: false` (no Refund).
   pi.status = 'canceled';
   pi.canceled_at = ctx.now();
   pi.cancellation_reason = reason;
