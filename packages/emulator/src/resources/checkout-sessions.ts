@@ -931,6 +931,7 @@ function list(ctx: Ctx) {
   const customer = str(p, 'customer');
   const pi = str(p, 'payment_intent');
   const sub = str(p, 'subscription');
+  const link = str(p, 'payment_link');
   const status = oneOf(p, 'status', ['open', 'complete', 'expired'] as const);
   const created = rangeFilter(p, 'created');
   return paginate(
@@ -941,6 +942,7 @@ function list(ctx: Ctx) {
       customer !== undefined && ((s) => s.customer === customer),
       pi !== undefined && ((s) => s.payment_intent === pi),
       sub !== undefined && ((s) => s.subscription === sub),
+      link !== undefined && ((s) => s.payment_link === link),
       status !== undefined && ((s) => s.status === status),
       created && ((s) => created(s.created)),
     ),

@@ -15,6 +15,7 @@ import {
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
+import { attachCustomerSource, type Card, replaceDefaultSource } from './tokens.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -116,9 +117,12 @@ function create(ctx: Ctx): Customer {
   };
   // Inserted before the fields are applied: `payment_method` and a default payment method attach to it.
   ctx.store.c('customer').insert(c);
+  let card: Card | undefined;
   try {
     const pm = str(ctx.params, 'payment_method');
     if (pm) attachPaymentMethod(ctx, resolvePaymentMethod(ctx, pm), c.id);
+    const source = str(ctx.params, 'source');
+    if (source) card = attachCustomerSource(ctx, c, source);
     applyFields(ctx, c);
     recordBalanceSet(ctx, c, 0, true);
   } catch (err) {
@@ -138,6 +142,7 @@ function create(ctx: Ctx): Customer {
     return c;
   }
   ctx.emit('customer.created', c);
+  if (card) ctx.emit('customer.source.created', card);
   return c;
 }
 
@@ -150,6 +155,8 @@ function retrieve(ctx: Ctx): Customer | Stripe.DeletedCustomer {
 function update(ctx: Ctx): Customer {
   const c = ctx.store.c('customer').require(ctx.args.id!);
   const before = structuredClone(c);
+  const source = str(ctx.params, 'source');
+  if (source) replaceDefaultSource(ctx, c, source);
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
   applyCustomerDiscount(ctx, c);

@@ -24,7 +24,7 @@ import { type EngineCtx, engineCtx } from './common/engine.js';
 import { wakeAt } from './common/wake.js';
 import { onPaymentIntent } from './payment-intents.js';
 import { pageRoute } from './payment-pages.js';
-import { cardByNumber, type DisputeKind } from './test-cards.js';
+import { cardByNumber, type DisputeKind, type TestCard } from './test-cards.js';
 
 export type Dispute = Wire<Stripe.Dispute>;
 export type EarlyFraudWarning = Wire<Stripe.Radar.EarlyFraudWarning>;
@@ -519,6 +519,11 @@ onPaymentIntent('succeeded', (ctx, pi) => {
   if (!ch || ch.disputed || !ch.payment_method || ch.payment_method_details?.type !== 'card') return;
   const record = ctx.store.c('_card').get(String(ch.payment_method));
   const card = record ? cardByNumber(record.number) : undefined;
-  if (card?.dispute) openDispute(ctx, ch, card.dispute);
-  else if (card?.earlyFraudWarning) earlyFraudWarning(ctx, ch);
+  if (card) disputeTestCharge(ctx, ch, card);
 });
+
+/** A succeeded charge on a dispute or early-fraud-warning test card gets its dispute or its warning. */
+export function disputeTestCharge(ctx: EngineCtx, ch: Charge, card: TestCard): void {
+  if (card.dispute) openDispute(ctx, ch, card.dispute);
+  else if (card.earlyFraudWarning) earlyFraudWarning(ctx, ch);
+}

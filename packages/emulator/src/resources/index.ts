@@ -13,11 +13,15 @@ import { disputes } from './disputes.js';
 import { events } from './events.js';
 import { invoiceItems } from './invoice-items.js';
 import { invoices } from './invoices.js';
+import { legacyCharges } from './legacy-charges.js';
 import { paymentIntents } from './payment-intents.js';
+import { paymentLinks } from './payment-links.js';
 import { paymentMethods } from './payment-methods.js';
+import { plans } from './plans.js';
 import { prices } from './prices.js';
 import { products } from './products.js';
 import { promotionCodes } from './promotion-codes.js';
+import { quotes } from './quotes.js';
 import { refunds } from './refunds.js';
 import { searchRoutes } from './search.js';
 import { setupIntents } from './setup-intents.js';
@@ -26,6 +30,7 @@ import { subscriptionSchedules } from './subscription-schedules.js';
 import { subscriptions } from './subscriptions.js';
 import { taxRates } from './tax-rates.js';
 import { testClocks } from './test-clocks.js';
+import { tokens } from './tokens.js';
 
 /** Every resource the emulator serves. Add a new resource module here (one line). */
 export const allResources: readonly Resource[] = [
@@ -56,4 +61,10 @@ export const allResources: readonly Resource[] = [
   customerBalance,
   balanceTransactions,
   mandates,
+  // emulegacy: the legacy surface (tokens and card sources, charges from sources, plans, payment links, quotes)
+  tokens,
+  legacyCharges,
+  plans,
+  paymentLinks,
+  quotes,
 ];

@@ -31,6 +31,7 @@ import {
   resolvePaymentMethod,
 } from './payment-methods.js';
 import { AUTHENTICATION_REQUIRED, chargeDecline, type Decline } from './test-cards.js';
+import { cardAsPaymentMethod } from './tokens.js';
 
 export type PaymentIntent = Wire<Stripe.PaymentIntent>;
 
@@ -159,8 +160,27 @@ function privateOf(ctx: EngineCtx, pi: PaymentIntent): PaymentIntentPrivate {
   return priv;
 }
 
+/**
+ * A customer's card source (`card_…`) used as a payment method, as Stripe allows on PaymentIntents
+ * (invoices charged to the customer's `default_source`). Undefined for any other id.
+ */
+function sourcePaymentMethod(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod | undefined {
+  if (!id.startsWith('card_')) return undefined;
+  const card = ctx.store.c('card').get(id);
+  const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
+  if (card === undefined || customer === null || card.customer !== customer) return undefined;
+  return cardAsPaymentMethod(card, ctx.now());
+}
+
+/** The payment method a confirmed intent names: a PaymentMethod, or its customer's card source. */
+function paymentMethodOf(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod {
+  return sourcePaymentMethod(ctx, pi, id) ?? ctx.store.c('payment_method').require(id, 'payment_method');
+}
+
 /** Resolves a payment method for a payment intent, checking it may be used with its customer. */
 function usePaymentMethod(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod {
+  const source = sourcePaymentMethod(ctx, pi, id);
+  if (source !== undefined) return source;
   const pm = resolvePaymentMethod(ctx, id, 'payment_method');
   const bank = bankTypeOf(pm);
   const allowed = pi.automatic_payment_methods?.enabled
@@ -324,7 +344,7 @@ function confirm(
       'payment_method',
     );
   }
-  const pm = ctx.store.c('payment_method').require(pmId, 'payment_method');
+  const pm = paymentMethodOf(ctx, pi, pmId);
   const priv = privateOf(ctx, pi);
   priv.offSession = params.off_session ?? false;
   priv.returnUrl = params.return_url ?? null;
@@ -375,6 +395,16 @@ function nextAction(
   };
 }
 
+function isSource(ctx: EngineCtx, pm: PaymentMethod): boolean {
+  return pm.id.startsWith('card_') && ctx.store.c('card').get(pm.id) !== undefined;
+}
+
+/** A charge made from a card source carries it in `source`, as legacy charges do. */
+function withSource(ctx: EngineCtx, ch: ReturnType<typeof insertCharge>, pm: PaymentMethod): void {
+  const card = isSource(ctx, pm) ? ctx.store.c('card').get(pm.id) : undefined;
+  if (card !== undefined) ch.source = structuredClone(card) as typeof ch.source;
+}
+
 /** Charges the card (after 3-D Secure if it ran). Returns the card error for a decline. */
 function charge(
   ctx: EngineCtx,
@@ -387,7 +417,8 @@ function charge(
   if (decline) return fail(ctx, pi, pm, decline, true, authenticated);
   const manual = pi.capture_method === 'manual';
   const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
-  if (pi.setup_future_usage !== null && customer !== null) {
+  // A card source is the customer's already: nothing to attach.
+  if (pi.setup_future_usage !== null && customer !== null && !isSource(ctx, pm)) {
     attachPaymentMethod(ctx, pm, customer);
     if (pi.setup_future_usage === 'off_session') record.offSessionReady = true;
   }
@@ -410,6 +441,7 @@ function charge(
     },
     { approved: true },
   );
+  withSource(ctx, ch, pm);
   pi.latest_charge = ch.id;
   pi.next_action = null;
   pi.last_payment_error = null;
@@ -460,7 +492,10 @@ function fail(
         { approved: false, decline },
       )
     : undefined;
-  if (ch) pi.latest_charge = ch.id;
+  if (ch) {
+    withSource(ctx, ch, pm);
+    pi.latest_charge = ch.id;
+  }
   pi.status = 'requires_payment_method';
   pi.next_action = null;
   pi.payment_method = null;
@@ -500,7 +535,7 @@ export function authenticatePaymentIntent(
     );
   }
   const pmId = typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id;
-  const pm = ctx.store.c('payment_method').require(pmId ?? '', 'payment_method');
+  const pm = paymentMethodOf(ctx, pi, pmId ?? '');
   if (outcome === 'succeed') {
     charge(ctx, pi, pm, true);
     return pi;
@@ -764,8 +799,8 @@ function capture(ctx: Ctx): PaymentIntent {
   ch.captured = true;
   ch.amount_captured = amount;
   chargeTransaction(ctx, ch, amount);
-  // The uncaptured remainder is released, which Stripe shows as refunded on the charge.
-  ch.amount_refunded = ch.amount - amount;
+  // The uncaptured remainder is released; since API version 2025-03-31 (basil) that creates no Refund
+  // and leaves `amount_refunded` at 0 and `refunded` false (no `charge.refunded`).
   pi.amount_capturable = 0;
   pi.amount_received = amount;
   pi.status = 'succeeded';
@@ -796,13 +831,8 @@ export function cancelPaymentIntent(
       'payment_intent_unexpected_state',
     );
   }
-  if (pi.status === 'requires_capture' && pi.latest_charge) {
-    const ch = ctx.store.c('charge').get(String(pi.latest_charge));
-    if (ch) {
-      ch.amount_refunded = ch.amount;
-      ch.refunded = true;
-    }
-  }
+  // Canceling an uncaptured payment releases the authorization: since API version 2025-03-31 (basil)
+  // its charge keeps `amount_captured: 0`, `amount_refunded: 0`, `refunded: false` (no Refund).
   pi.status = 'canceled';
   pi.canceled_at = ctx.now();
   pi.cancellation_reason = reason;

@@ -79,7 +79,8 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
       'charge',
     );
   }
-  const remaining = ch.amount - ch.amount_refunded;
+  // What can be refunded is what was captured (a partial capture released the rest).
+  const remaining = ch.amount_captured - ch.amount_refunded;
   if (remaining <= 0) {
     throw stateError(`Charge ${ch.id} has already been refunded.`, 'charge_already_refunded', 'charge');
   }
@@ -123,7 +124,7 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
   refundTransaction(ctx, refund);
   const before = structuredClone(ch);
   ch.amount_refunded += amount;
-  ch.refunded = ch.amount_refunded >= ch.amount;
+  ch.refunded = ch.amount_refunded >= ch.amount_captured;
   ctx.emit('refund.created', refund);
   ctx.emit('charge.refunded', ch, diffPrevious(before, ch));
   // The refund test card: the refund starts as succeeded, then the bank fails it.
@@ -178,7 +179,7 @@ export function failRefund(ctx: EngineCtx, refund: Refund): Refund {
   const ch = refund.charge ? ctx.store.c('charge').get(String(refund.charge)) : undefined;
   if (ch) {
     ch.amount_refunded -= refund.amount;
-    ch.refunded = ch.amount_refunded >= ch.amount;
+    ch.refunded = ch.amount_refunded >= ch.amount_captured;
   }
   const prev = diffPrevious(before, refund);
   ctx.emit('refund.failed', refund);
