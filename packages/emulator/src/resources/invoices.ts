@@ -216,8 +216,9 @@ function pay(ctx: Ctx): Invoice {
 }
 
 /**
- * `POST /v1/invoices/:id/send`: emails a finalized send_invoice invoice (no email in test mode, as on
- * Stripe) and emits `invoice.sent`. Paid invoices can be sent again (a receipt-like copy).
+ * `POST /v1/invoices/:id/send`: emails a send_invoice invoice (no email in test mode, as on Stripe) and
+ * emits `invoice.sent`; a draft is finalized first, as Stripe does. Paid invoices can be sent again (a
+ * receipt-like copy).
  */
 function send(ctx: Ctx): Invoice {
   const inv = requireInvoice(ctx);
@@ -227,15 +228,15 @@ function send(ctx: Ctx): Invoice {
       'invoice_not_editable',
     );
   }
-  if (inv.status === 'draft' || inv.status === 'void') {
-    throw stateError(
-      inv.status === 'draft'
-        ? `Invoice ${inv.id} is a draft: finalize it before sending it.`
-        : `Invoice ${inv.id} is void and can't be sent.`,
-      'invoice_not_editable',
-    );
+  if (inv.status === 'void')
+    throw stateError(`Invoice ${inv.id} is void and can't be sent.`, 'invoice_not_editable');
+  const at = ctxFor(ctx, inv.customer as string);
+  // "Stripe automatically finalizes drafts before sending" (API reference, Finalize an invoice).
+  if (inv.status === 'draft') {
+    finalizeInvoice(at, inv);
+    touchBilling(ctx.app);
   }
-  ctxFor(ctx, inv.customer as string).emit('invoice.sent', inv);
+  at.emit('invoice.sent', inv);
   return inv;
 }
 
