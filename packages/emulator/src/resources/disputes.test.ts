@@ -365,3 +365,105 @@ test('evidence without a test value stays under review; a pending decision survi
   assert.equal((await t.stripe.disputes.retrieve(plain.id)).status, 'under_review');
   assert.equal((await t.stripe.disputes.retrieve(winning.id)).status, 'won');
 });
+
+test('the multiple-disputes card: the charge is disputed twice, each chargeback withdrawing its funds', async () => {
+  const { pi, list } = await disputed('pm_card_createMultipleDisputes', 1800);
+  assert.equal(list.data.length, 2);
+  const ids = new Set(list.data.map((d) => d.id));
+  assert.equal(ids.size, 2);
+  for (const d of list.data) {
+    assert.deepEqual(
+      [d.charge, d.amount, d.reason, d.status, d.balance_transactions.length],
+      [pi.latest_charge, 1800, 'fraudulent', 'needs_response', 1],
+    );
+    assert.deepEqual(await disputeEvents(d.id), ['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
+  }
+  // Each is answered on its own.
+  const [first, second] = list.data;
+  await t.stripe.disputes.close(first!.id);
+  assert.equal((await t.stripe.disputes.retrieve(first!.id)).status, 'lost');
+  assert.equal((await t.stripe.disputes.retrieve(second!.id)).status, 'needs_response');
+});
+
+test('compliance cards: Visa and Mastercard compliance disputes need the fee acknowledged before evidence is submitted', async () => {
+  for (const [pm, network, brand] of [
+    ['pm_card_createComplianceDispute', 'visa_compliance', 'visa'],
+    ['pm_card_createMastercardComplianceDispute', 'mastercard_compliance', 'mastercard'],
+  ] as const) {
+    const d = (await disputed(pm)).d!;
+    assert.deepEqual(
+      [d.reason, d.status, d.payment_method_details?.card?.case_type, d.payment_method_details?.card?.brand],
+      ['noncompliant', 'needs_response', 'compliance', brand],
+    );
+    assert.deepEqual(d.enhanced_eligibility_types, [network]);
+    assert.deepEqual(d.evidence_details.enhanced_eligibility[network], {
+      status: 'requires_fee_acknowledgement',
+    });
+    assert.deepEqual(d.evidence.enhanced_evidence[network], { fee_acknowledged: false });
+    assert.equal(d.balance_transactions.length, 1, 'the funds are withdrawn');
+
+    const early = await stripeError(
+      t.stripe.disputes.update(d.id, { evidence: { uncategorized_text: 'winning_evidence' } }),
+    );
+    assert.deepEqual(
+      [early.statusCode, early.type, early.param],
+      [400, 'StripeInvalidRequestError', `evidence[enhanced_evidence][${network}][fee_acknowledged]`],
+    );
+    assert.equal((await t.stripe.disputes.retrieve(d.id)).status, 'needs_response', 'nothing submitted');
+
+    // Staged without submitting: the fee acknowledged, then the evidence submitted.
+    const staged = await t.stripe.disputes.update(d.id, {
+      evidence: { enhanced_evidence: { [network]: { fee_acknowledged: true } } },
+      submit: false,
+    });
+    assert.deepEqual(staged.evidence_details.enhanced_eligibility[network], { status: 'fee_acknowledged' });
+    assert.deepEqual(staged.evidence.enhanced_evidence[network], { fee_acknowledged: true });
+    assert.equal(staged.status, 'needs_response');
+    const submitted = await t.stripe.disputes.update(d.id, {
+      evidence: { uncategorized_text: 'winning_evidence' },
+    });
+    assert.equal(submitted.status, 'under_review');
+    await advanceEmulatorClock(120);
+    assert.equal((await t.stripe.disputes.retrieve(d.id)).status, 'won');
+  }
+});
+
+test('the Smart Disputes card: prefer_manual by default, Smart Disputes responds at the due date unless manual', async () => {
+  const T0 = Math.floor(Date.UTC(2031, 5, 10, 12) / 1000);
+  const clock = await t.stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await t.stripe.customers.create({ test_clock: clock.id });
+  const smart = (
+    await disputed('pm_card_createAutoRepresentmentEligibleDispute', 4000, { customer: customer.id })
+  ).d!;
+  assert.deepEqual(
+    [smart.reason, smart.status, smart.intended_submission_method, smart.evidence_details.submission_method],
+    ['fraudulent', 'needs_response', 'prefer_manual', 'not_submitted'],
+  );
+  const manual = (
+    await disputed('pm_card_createAutoRepresentmentEligibleDispute', 4100, { customer: customer.id })
+  ).d!;
+  await t.stripe.disputes.update(manual.id, { intended_submission_method: 'manual' });
+  // Not eligible: no intended submission method (an account without Smart Disputes), lost at due_by.
+  const plain = (await disputed('pm_card_createDispute', 4200, { customer: customer.id })).d!;
+  assert.equal(plain.intended_submission_method, null);
+
+  await t.stripe.testHelpers.testClocks.advance(clock.id, {
+    frozen_time: smart.evidence_details.due_by! + 3600,
+  });
+  const answered = await t.stripe.disputes.retrieve(smart.id);
+  assert.deepEqual(
+    [
+      answered.status,
+      answered.evidence_details.submission_method,
+      answered.evidence_details.submission_count,
+    ],
+    ['under_review', 'smart_disputes', 1],
+  );
+  assert.deepEqual(await disputeEvents(smart.id), [
+    'charge.dispute.created',
+    'charge.dispute.funds_withdrawn',
+    'charge.dispute.updated',
+  ]);
+  assert.equal((await t.stripe.disputes.retrieve(manual.id)).status, 'lost');
+  assert.equal((await t.stripe.disputes.retrieve(plain.id)).status, 'lost');
+});

@@ -9,8 +9,9 @@ import type Stripe from 'stripe';
 import type { App } from '../core/app.js';
 import type { Ctx } from '../core/context.js';
 import { minorDigits } from '../core/currencies.js';
-import { stateError } from '../core/errors.js';
+import { invalidRequest, stateError } from '../core/errors.js';
 import { diffPrevious } from '../core/events.js';
+import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, rangeFilter } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
@@ -40,6 +41,8 @@ interface DisputePrivate {
   /** When the bank decides (after a submission), or null (then `due_by` applies). */
   decideAt: number | null;
   outcome: 'won' | 'lost' | 'escalate' | null;
+  /** Eligible for Smart Disputes (it responds at the due date unless the merchant chose `manual`). */
+  smart?: boolean;
 }
 
 declare module '../core/store.js' {
@@ -197,7 +200,7 @@ function paymentMethodDetails(ch: Charge, kind: DisputeKind): Dispute['payment_m
   return {
     card: {
       brand,
-      case_type: kind.inquiry ? 'inquiry' : 'chargeback',
+      case_type: kind.compliance ? 'compliance' : kind.inquiry ? 'inquiry' : 'chargeback',
       network: brand,
       network_reason_code: kind.networkReasonCode,
     },
@@ -213,6 +216,13 @@ function paymentMethodDetails(ch: Charge, kind: DisputeKind): Dispute['payment_m
 export function openDispute(ctx: EngineCtx, ch: Charge, kind: DisputeKind, final = false): Dispute {
   const domain = domainOf(ctx, ch);
   const now = nowIn(ctx, domain);
+  const evidence = emptyEvidence();
+  const eligibility: Dispute['evidence_details']['enhanced_eligibility'] = {};
+  if (kind.compliance) {
+    // Countering a compliance case costs the network's fee: evidence waits for its acknowledgement.
+    evidence.enhanced_evidence = { [kind.compliance]: { fee_acknowledged: false } };
+    eligibility[kind.compliance] = { status: 'requires_fee_acknowledgement' };
+  }
   const dispute: Dispute = {
     id: newId('dp'),
     object: 'dispute',
@@ -222,16 +232,17 @@ export function openDispute(ctx: EngineCtx, ch: Charge, kind: DisputeKind, final
     created: now,
     currency: ch.currency,
     enhanced_eligibility_types: [...(kind.enhancedEligibility ?? [])],
-    evidence: emptyEvidence(),
+    evidence,
     evidence_details: {
       due_by: final ? null : dueBy(now, RESPONSE_DAYS),
-      enhanced_eligibility: {},
+      enhanced_eligibility: eligibility,
       has_evidence: false,
       past_due: false,
       submission_count: 0,
       submission_method: 'not_submitted',
     },
-    intended_submission_method: null,
+    // Null for accounts without Smart Disputes; `prefer_manual` is Stripe's default where it applies.
+    intended_submission_method: kind.smartDisputes ? 'prefer_manual' : null,
     is_charge_refundable: kind.inquiry,
     livemode: false,
     metadata: EMPTY_METADATA,
@@ -242,7 +253,17 @@ export function openDispute(ctx: EngineCtx, ch: Charge, kind: DisputeKind, final
     status: final ? 'lost' : kind.inquiry ? 'warning_needs_response' : 'needs_response',
   };
   ctx.store.c('dispute').insert(dispute);
-  if (!final) ctx.store.c('_dispute').insert({ id: dispute.id, domain, decideAt: null, outcome: null });
+  if (!final) {
+    ctx.store
+      .c('_dispute')
+      .insert({
+        id: dispute.id,
+        domain,
+        decideAt: null,
+        outcome: null,
+        ...(kind.smartDisputes ? { smart: true } : {}),
+      });
+  }
   ch.disputed = true;
   if (!kind.inquiry) disputeTransaction(ctx, dispute, now, 'withdrawal');
   emitAt(ctx, now, 'charge.dispute.created', dispute);
@@ -317,6 +338,10 @@ function decide(ctx: EngineCtx, d: Dispute, priv: DisputePrivate): void {
     return;
   }
   if (priv.decideAt === null) {
+    if (priv.smart && d.status === 'needs_response' && d.intended_submission_method !== 'manual') {
+      smartDisputesRespond(ctx, d);
+      return;
+    }
     // Not answered by `due_by`: the chargeback is lost, the inquiry closes.
     closeDispute(ctx, d, 'lost');
     return;
@@ -330,6 +355,20 @@ function decide(ctx: EngineCtx, d: Dispute, priv: DisputePrivate): void {
     return;
   }
   if (priv.outcome === 'won' || priv.outcome === 'lost') closeDispute(ctx, d, priv.outcome);
+}
+
+/**
+ * Smart Disputes answers an eligible chargeback left without evidence at its due date (unless the
+ * merchant chose `manual`): the response is submitted (`submission_method: 'smart_disputes'`) and the
+ * dispute is under review until the bank decides.
+ */
+function smartDisputesRespond(ctx: EngineCtx, d: Dispute): void {
+  const before = structuredClone(d);
+  d.status = 'under_review';
+  d.evidence_details.has_evidence = true;
+  d.evidence_details.submission_count += 1;
+  d.evidence_details.submission_method = 'smart_disputes';
+  ctx.emit('charge.dispute.updated', d, diffPrevious(before, d));
 }
 
 function disputeJobs(app: App, domain: string | null, out: Job[]): void {
@@ -392,12 +431,21 @@ function update(ctx: Ctx): Dispute {
       const v = str(evidence, field, `evidence[${field}]`);
       if (v !== undefined) d.evidence[field] = v === '' ? null : v;
     }
+    acknowledgeComplianceFee(d, evidence);
     d.evidence_details.has_evidence = true;
   }
   d.metadata = applyMetadata(d.metadata, p);
   // `submit` defaults to true when evidence is given (Stripe stages it only with `submit=false`).
   const submit = submitParam ?? evidence !== undefined;
   if (submit && touchesEvidence) {
+    for (const [network, e] of Object.entries(d.evidence_details.enhanced_eligibility)) {
+      if (network.endsWith('_compliance') && e?.status === 'requires_fee_acknowledgement') {
+        throw invalidRequest(
+          `This ${network === 'visa_compliance' ? 'Visa' : 'Mastercard'} compliance dispute's evidence can only be submitted once the network fee is acknowledged (evidence[enhanced_evidence][${network}][fee_acknowledged]=true).`,
+          `evidence[enhanced_evidence][${network}][fee_acknowledged]`,
+        );
+      }
+    }
     const priv = ctx.store.c('_dispute').get(d.id);
     const now = priv ? nowIn(ctx, priv.domain) : ctx.now();
     d.status = isInquiry(d) ? 'warning_under_review' : 'under_review';
@@ -415,6 +463,24 @@ function update(ctx: Ctx): Dispute {
   const prev = diffPrevious(before, d);
   if (Object.keys(prev).length > 0) ctx.emit('charge.dispute.updated', d, prev);
   return d;
+}
+
+/** `evidence[enhanced_evidence][<network>_compliance][fee_acknowledged]` on a compliance dispute. */
+function acknowledgeComplianceFee(d: Dispute, evidence: Params): void {
+  const enhanced = obj(evidence, 'enhanced_evidence', 'evidence[enhanced_evidence]');
+  if (!enhanced) return;
+  for (const network of ['visa_compliance', 'mastercard_compliance'] as const) {
+    const given = obj(enhanced, network, `evidence[enhanced_evidence][${network}]`);
+    if (!given) continue;
+    const ack = bool(given, 'fee_acknowledged', `evidence[enhanced_evidence][${network}][fee_acknowledged]`);
+    const eligibility = d.evidence_details.enhanced_eligibility[network];
+    if (ack === undefined || eligibility === undefined) continue;
+    d.evidence.enhanced_evidence = { ...d.evidence.enhanced_evidence, [network]: { fee_acknowledged: ack } };
+    d.evidence_details.enhanced_eligibility = {
+      ...d.evidence_details.enhanced_eligibility,
+      [network]: { status: ack ? 'fee_acknowledged' : 'requires_fee_acknowledgement' },
+    };
+  }
 }
 
 function accept(ctx: Ctx): Dispute {
@@ -524,6 +590,6 @@ onPaymentIntent('succeeded', (ctx, pi) => {
 
 /** A succeeded charge on a dispute or early-fraud-warning test card gets its dispute or its warning. */
 export function disputeTestCharge(ctx: EngineCtx, ch: Charge, card: TestCard): void {
-  if (card.dispute) openDispute(ctx, ch, card.dispute);
+  if (card.dispute) for (let i = 0; i < (card.dispute.count ?? 1); i++) openDispute(ctx, ch, card.dispute);
   else if (card.earlyFraudWarning) earlyFraudWarning(ctx, ch);
 }

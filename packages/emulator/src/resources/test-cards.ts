@@ -71,9 +71,21 @@ export interface DisputeKind {
   /** An inquiry (`warning_needs_response`, no funds withdrawn) rather than a chargeback. */
   inquiry: boolean;
   /** `payment_method_details.card.network_reason_code`. */
-  networkReasonCode: string;
+  networkReasonCode: string | null;
   /** `enhanced_eligibility_types`, e.g. Visa Compelling Evidence 3.0. */
   enhancedEligibility?: readonly string[];
+  /**
+   * A network compliance case (`case_type: 'compliance'`, reason `noncompliant`): countering it needs
+   * the network fee acknowledged first (`evidence_details.enhanced_eligibility.<this>`).
+   */
+  compliance?: 'visa_compliance' | 'mastercard_compliance';
+  /** How many disputes the cardholder opens on the charge (the "multiple disputes" card); 1 if absent. */
+  count?: number;
+  /**
+   * Eligible for Smart Disputes: `intended_submission_method` starts at Stripe's default
+   * `prefer_manual`, and Smart Disputes responds at the due date if no evidence was submitted.
+   */
+  smartDisputes?: boolean;
 }
 
 const generic: Decline = {
@@ -329,6 +341,54 @@ export const TEST_CARDS: readonly TestCard[] = [
     },
   },
   {
+    number: '4000000404000079',
+    name: 'createMultipleDisputes',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: { reason: 'fraudulent', inquiry: false, networkReasonCode: '10.4', count: 2 },
+  },
+  {
+    number: '4000008400000779',
+    name: 'createComplianceDispute',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: {
+      reason: 'noncompliant',
+      inquiry: false,
+      networkReasonCode: null,
+      enhancedEligibility: ['visa_compliance'],
+      compliance: 'visa_compliance',
+    },
+  },
+  {
+    number: '5105008400000002',
+    name: 'createMastercardComplianceDispute',
+    brand: 'mastercard',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: {
+      reason: 'noncompliant',
+      inquiry: false,
+      networkReasonCode: null,
+      enhancedEligibility: ['mastercard_compliance'],
+      compliance: 'mastercard_compliance',
+    },
+  },
+  {
+    number: '4000000001000043',
+    name: 'createAutoRepresentmentEligibleDispute',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    threeDSecure: 'none',
+    dispute: { reason: 'fraudulent', inquiry: false, networkReasonCode: '10.4', smartDisputes: true },
+  },
+  {
     number: '4000000000005423',
     name: 'createIssuerFraudRecord',
     brand: 'visa',
@@ -521,13 +581,6 @@ export const TEST_CARDS: readonly TestCard[] = [
   succeeds('4000582600000045', undefined, 'visa', 'credit', 'GB'),
   succeeds('4000582600000102', undefined, 'visa', 'credit', 'GB'),
   succeeds('4000582600000110', undefined, 'visa', 'credit', 'GB'),
-  // Dispute cards whose dispute the emulator does not raise (the others are above, with their
-  // `dispute`): the payment succeeds.
-  succeeds('4000000404000079', 'createMultipleDisputes', 'visa', 'credit', 'US'),
-  succeeds('4000000404000038', 'createCe3EligibleDispute', 'visa', 'credit', 'US'),
-  succeeds('4000008400000779', 'createComplianceDispute', 'visa', 'credit', 'US'),
-  succeeds('5105008400000002', 'createMastercardComplianceDispute', 'mastercard', 'credit', 'US'),
-  succeeds('4000000001000043', 'createAutoRepresentmentEligibleDispute', 'visa', 'credit', 'US'),
 ];
 
 /**
