@@ -166,7 +166,7 @@ test('runs in order against the emulator: references, GET/DELETE params in the q
   assert.equal(deleted!.deleted, true);
 });
 
-test('expected_error_type: a matching failure goes on, a success or another error type stops the run', async () => {
+test('expected_error_type: a matching failure or a success goes on, another error type stops the run', async () => {
   const decline = {
     name: 'pi',
     path: '/v1/payment_intents',
@@ -211,7 +211,10 @@ test('expected_error_type: a matching failure goes on, a success or another erro
     },
     { baseUrl: t.emu.url, apiKey: 'sk_test_runner' },
   );
-  await assert.rejects(succeeded, /expected to fail with card_error but succeeded/);
+  // As the CLI: the error type is tolerated, not required.
+  const tolerated = await succeeded;
+  assert.equal(tolerated[0]!.errorType, null);
+  assert.equal((tolerated[0]!.body as { status: string }).status, 'succeeded');
   const unexpected = runTrigger(
     {
       _meta: { template_version: 0, aliases: [] },
