@@ -28,6 +28,7 @@ import { setupIntents } from './setup-intents.js';
 import { subscriptionItems } from './subscription-items.js';
 import { subscriptionSchedules } from './subscription-schedules.js';
 import { subscriptions } from './subscriptions.js';
+import { taxIds } from './tax-ids.js';
 import { taxRates } from './tax-rates.js';
 import { testClocks } from './test-clocks.js';
 import { tokens } from './tokens.js';
@@ -59,6 +60,7 @@ export const allResources: readonly Resource[] = [
   taxRates,
   creditNotes,
   customerBalance,
+  taxIds,
   balanceTransactions,
   mandates,
   // emulegacy: the legacy surface (tokens and card sources, charges from sources, plans, payment links, quotes)

@@ -5,6 +5,7 @@ import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
 import type { Wire } from '../../core/wire.js';
 import type { InvoiceItem } from '../invoice-items.js';
+import { customerTaxIds } from '../tax-ids.js';
 import { testClockOf } from './context.js';
 import { couponOf, discountAmounts } from './discounts.js';
 import { billingSettings } from './settings.js';
@@ -132,7 +133,7 @@ export function createDraftInvoice(ctx: Ctx, init: NewInvoiceInit): Invoice {
     customer_phone: customer.phone ?? null,
     customer_shipping: customer.shipping ?? null,
     customer_tax_exempt: customer.tax_exempt ?? 'none',
-    customer_tax_ids: [],
+    customer_tax_ids: customerTaxIds(ctx, customer.id).map((t) => ({ type: t.type, value: t.value })),
     default_payment_method: init.defaultPaymentMethod ?? null,
     default_source: null,
     default_tax_rates: [],
