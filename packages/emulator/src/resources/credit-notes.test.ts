@@ -346,7 +346,11 @@ test('invoice send: send_invoice invoices, a draft finalized first; invoice.sent
   const sentDraft = await t.stripe.invoices.sendInvoice(draft.id);
   assert.equal(sentDraft.status, 'open');
   assert.equal(sentDraft.amount_due, 500);
-  assert.deepEqual(await typesSince(draftMark), ['invoice.finalized', 'payment_intent.created', 'invoice.sent']);
+  assert.deepEqual(await typesSince(draftMark), [
+    'invoice.finalized',
+    'payment_intent.created',
+    'invoice.sent',
+  ]);
   const missing = await stripeError(t.stripe.invoices.sendInvoice('in_nope'));
   assert.deepEqual([missing.statusCode, missing.code], [404, 'resource_missing']);
   await t.stripe.invoices.voidInvoice(inv.id);

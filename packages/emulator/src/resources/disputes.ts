@@ -254,15 +254,13 @@ export function openDispute(ctx: EngineCtx, ch: Charge, kind: DisputeKind, final
   };
   ctx.store.c('dispute').insert(dispute);
   if (!final) {
-    ctx.store
-      .c('_dispute')
-      .insert({
-        id: dispute.id,
-        domain,
-        decideAt: null,
-        outcome: null,
-        ...(kind.smartDisputes ? { smart: true } : {}),
-      });
+    ctx.store.c('_dispute').insert({
+      id: dispute.id,
+      domain,
+      decideAt: null,
+      outcome: null,
+      ...(kind.smartDisputes ? { smart: true } : {}),
+    });
   }
   ch.disputed = true;
   if (!kind.inquiry) disputeTransaction(ctx, dispute, now, 'withdrawal');
