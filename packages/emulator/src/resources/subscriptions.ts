@@ -8,6 +8,7 @@ import { allOf, paginate, rangeFilter } from '../core/list.js';
 import { applyMetadata } from '../core/metadata.js';
 import { arr, bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
+import type { Store } from '../core/store.js';
 import { attemptPayment, finalizeInvoice } from './billing/collect.js';
 import { ctxFor, testClockOf } from './billing/context.js';
 import { readDiscounts } from './billing/discounts.js';
@@ -38,6 +39,7 @@ import {
   subState,
 } from './billing/subscription-model.js';
 import { createInvoiceItem } from './invoice-items.js';
+import { priceAmount } from './price-tiers.js';
 import type { Price } from './prices.js';
 import { readTaxRates } from './tax-rates.js';
 
@@ -93,7 +95,7 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
     const ii = createInvoiceItem(ctx, {
       customer: sub.customer as string,
       currency: price.currency,
-      amount: (price.unit_amount ?? 0) * quantity,
+      amount: priceAmount(ctx.store, price, quantity),
       quantity,
       unitAmountDecimal: null,
       price,
@@ -289,7 +291,7 @@ function createSubscription(
   sub.discounts = readDiscounts(ctx, p, {
     customer: customer.id,
     subscription: id,
-    amount: { value: itemsAmount(sub), currency: sub.currency },
+    amount: { value: itemsAmount(ctx.store, sub), currency: sub.currency },
   });
   ctx.store.c('subscription').insert(sub);
   const state = subState(ctx, sub);
@@ -518,7 +520,7 @@ function update(base: Ctx): Subscription {
     sub.discounts = readDiscounts(ctx, p, {
       customer: sub.customer as string,
       subscription: sub.id,
-      amount: { value: itemsAmount(sub), currency: sub.currency },
+      amount: { value: itemsAmount(ctx.store, sub), currency: sub.currency },
     });
   }
   sub.default_tax_rates = readTaxRates(ctx, p, 'default_tax_rates') ?? sub.default_tax_rates;
@@ -750,8 +752,8 @@ export const subscriptions = defineResource('subscriptions', (api) => {
 });
 
 /** What the subscription's items cost a period, before discounts. */
-function itemsAmount(sub: Subscription): number {
-  return sub.items.data.reduce((sum, it) => sum + (it.price.unit_amount ?? 0) * (it.quantity ?? 1), 0);
+function itemsAmount(store: Store, sub: Subscription): number {
+  return sub.items.data.reduce((sum, it) => sum + priceAmount(store, it.price, it.quantity ?? 1), 0);
 }
 
 /** `DELETE /v1/subscriptions/:id/discount`: removes its discounts (`customer.discount.deleted`). */
