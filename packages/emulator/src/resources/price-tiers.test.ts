@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
 
 let t: TestEmulator;
@@ -39,7 +39,7 @@ test('a graduated price: tiers only with expand[]=tiers; each tier bills its own
     tiers: [
       { up_to: 5, unit_amount: 1000 },
       { up_to: 10, unit_amount: 800, flat_amount: 300 },
-      { up_to: 'inf', unit_amount_decimal: '500' },
+      { up_to: 'inf', unit_amount_decimal: Stripe.Decimal.from('500') },
     ],
   });
   assert.equal(price.billing_scheme, 'tiered');
