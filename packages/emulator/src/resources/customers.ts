@@ -10,7 +10,7 @@ import type { Wire } from '../core/wire.js';
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
-import { attachCustomerSource, type Card, replaceDefaultSource } from './tokens.js';
+import { attachCustomerSource, type Card, replaceDefaultSource, requireCustomerSource } from './tokens.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -140,6 +140,9 @@ function update(ctx: Ctx): Customer {
   const before = structuredClone(c);
   const source = str(ctx.params, 'source');
   if (source) replaceDefaultSource(ctx, c, source);
+  // `default_source`: another of the customer's cards becomes the default.
+  const defaultSource = str(ctx.params, 'default_source');
+  if (defaultSource) c.default_source = requireCustomerSource(ctx, c.id, defaultSource).id;
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
   const prev = diffPrevious(before, c);

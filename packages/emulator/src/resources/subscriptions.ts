@@ -170,6 +170,8 @@ function createSubscription(
   if (collection === 'send_invoice' && daysUntilDue === undefined) throw missingParam('days_until_due');
   const defaultPm = str(p, 'default_payment_method');
   checkPaymentMethod(ctx, defaultPm, customer.id, 'default_payment_method');
+  const defaultSource = str(p, 'default_source');
+  if (defaultSource) requireCustomerSource(ctx, customer.id, defaultSource);
   const now = ctx.now();
 
   // Trial: trial_end (a timestamp or 'now'), trial_period_days, or the price's (trial_from_plan).
@@ -238,7 +240,7 @@ function createSubscription(
     customer_account: null,
     days_until_due: daysUntilDue ?? null,
     default_payment_method: defaultPm ?? null,
-    default_source: null,
+    default_source: defaultSource || null,
     default_tax_rates: readTaxRates(ctx, p, 'default_tax_rates') ?? [],
     description: str(p, 'description') ?? null,
     discounts: [],
@@ -400,6 +402,7 @@ function applyItems(ctx: Ctx, sub: Subscription, list: Params[], now: number): I
 }
 
 import { planOf as planOfPrice } from './billing/subscription-model.js';
+import { requireCustomerSource } from './tokens.js';
 
 /** Invoices the subscription's pending items now (proration `always_invoice`, interval changes, trial_end=now). */
 export function invoiceNow(
@@ -464,6 +467,9 @@ function update(base: Ctx): Subscription {
   const pm = emptyableStr(p, 'default_payment_method');
   if (pm) checkPaymentMethod(ctx, pm, sub.customer as string, 'default_payment_method');
   if (pm !== undefined) sub.default_payment_method = pm;
+  const source = emptyableStr(p, 'default_source');
+  if (source) requireCustomerSource(ctx, sub.customer as string, source);
+  if (source !== undefined) sub.default_source = source;
   const description = emptyableStr(p, 'description');
   if (description !== undefined) sub.description = description;
   const cape = bool(p, 'cancel_at_period_end');
