@@ -252,3 +252,25 @@ test('tiered price and plan errors: Stripe-shaped 400s naming the parameter', as
   );
   assert.equal(err.param, 'tiers[1][up_to]');
 });
+
+test('a quote with a tiered price: its amounts by the tiers, and the accepted subscription bills the same', async () => {
+  const price = await t.stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    recurring: { interval: 'month' },
+    billing_scheme: 'tiered',
+    tiers_mode: 'graduated',
+    tiers: [
+      { up_to: 10, unit_amount: 900 },
+      { up_to: 'inf', unit_amount: 600 },
+    ],
+  });
+  const c = await customer();
+  const q = await t.stripe.quotes.create({ customer: c.id, line_items: [{ price: price.id, quantity: 15 }] });
+  assert.equal(q.amount_total, 10 * 900 + 5 * 600);
+  assert.equal(q.computed.recurring?.amount_total, 10 * 900 + 5 * 600);
+  await t.stripe.quotes.finalizeQuote(q.id);
+  const accepted = await t.stripe.quotes.accept(q.id, { expand: ['subscription.latest_invoice'] });
+  const sub = accepted.subscription as Stripe.Subscription;
+  assert.equal((sub.latest_invoice as Stripe.Invoice).amount_due, 12000);
+});
