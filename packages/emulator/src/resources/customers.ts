@@ -15,7 +15,7 @@ import {
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
-import { attachCustomerSource, type Card, replaceDefaultSource } from './tokens.js';
+import { attachCustomerSource, type Card, replaceDefaultSource, requireCustomerSource } from './tokens.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -157,6 +157,9 @@ function update(ctx: Ctx): Customer {
   const before = structuredClone(c);
   const source = str(ctx.params, 'source');
   if (source) replaceDefaultSource(ctx, c, source);
+  // `default_source`: another of the customer's cards becomes the default.
+  const defaultSource = str(ctx.params, 'default_source');
+  if (defaultSource) c.default_source = requireCustomerSource(ctx, c.id, defaultSource).id;
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
   applyCustomerDiscount(ctx, c);

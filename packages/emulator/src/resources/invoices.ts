@@ -27,6 +27,7 @@ import { invoicePayments } from './billing/payments-port.js';
 import { createPreview } from './billing/preview.js';
 import { touchBilling } from './billing/scheduler.js';
 import { readTaxRates } from './tax-rates.js';
+import { requireCustomerSource } from './tokens.js';
 
 export type { Invoice } from './billing/invoice-engine.js';
 
@@ -67,6 +68,8 @@ function create(ctx: Ctx): Invoice {
   const behavior = oneOf(p, 'pending_invoice_items_behavior', ['include', 'exclude'] as const) ?? 'exclude';
   const pm = str(p, 'default_payment_method');
   if (pm) ctx.store.c('payment_method').require(pm, 'default_payment_method');
+  const source = str(p, 'default_source');
+  if (source) requireCustomerSource(ctx, customer, source);
   const at = ctxFor(ctx, customer);
   const currency = str(p, 'currency')?.toLowerCase();
   const inv = createDraftInvoice(at, {
@@ -84,6 +87,7 @@ function create(ctx: Ctx): Invoice {
     discounts: [],
     defaultPaymentMethod: pm ?? null,
   });
+  if (source) inv.default_source = source;
   // Without `discounts` an invoice inherits the customer's discount (`discounts=''`: none).
   const inherited = p.discounts === undefined ? at.store.c('customer').get(customer)?.discount : undefined;
   const discounts = inherited ? [inherited.id] : readDiscounts(at, p, { customer, invoice: inv.id });
@@ -111,6 +115,7 @@ function update(ctx: Ctx): Invoice {
     'days_until_due',
     'discounts',
     'default_payment_method',
+    'default_source',
     'currency',
     'default_tax_rates',
   ];
@@ -145,6 +150,9 @@ function update(ctx: Ctx): Invoice {
   const pm = emptyableStr(p, 'default_payment_method');
   if (pm) ctx.store.c('payment_method').require(pm, 'default_payment_method');
   if (pm !== undefined) inv.default_payment_method = pm;
+  const source = emptyableStr(p, 'default_source');
+  if (source) requireCustomerSource(ctx, inv.customer as string, source);
+  if (source !== undefined) inv.default_source = source;
   if (p.discounts !== undefined) {
     inv.discounts = readDiscounts(at, p, { customer: inv.customer as string, invoice: inv.id });
     computeTotals(at, inv);

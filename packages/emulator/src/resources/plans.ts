@@ -9,6 +9,7 @@ import { bool, decimalStr, emptyableStr, int, obj, oneOf, str } from '../core/pa
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { planOf } from './billing/subscription-model.js';
+import { readTiers, storeTiers, tiersOf } from './price-tiers.js';
 import type { Price } from './prices.js';
 import { createProduct } from './products.js';
 
@@ -52,18 +53,22 @@ function create(ctx: Ctx): Plan {
     );
   }
   const billingScheme = oneOf(p, 'billing_scheme', ['per_unit', 'tiered'] as const) ?? 'per_unit';
-  for (const n of ['tiers', 'tiers_mode', 'transform_usage'] as const) {
-    if (p[n] !== undefined) throw invalidRequest(`The emulator does not support ${n} on plans yet.`, n);
+  if (p.transform_usage !== undefined) {
+    throw invalidRequest('The emulator does not support transform_usage on plans yet.', 'transform_usage');
   }
-  if (billingScheme === 'tiered') {
-    throw invalidRequest('The emulator does not support tiered plans yet.', 'billing_scheme');
-  }
+  const tiered = readTiers(p, billingScheme === 'tiered');
   const amount = int(p, 'amount');
   const amountDecimal = decimalStr(p, 'amount_decimal');
   if (amount !== undefined && amountDecimal !== undefined) {
     throw invalidRequest('You may only specify one of these parameters: amount, amount_decimal.', 'amount');
   }
-  if (amount === undefined && amountDecimal === undefined) {
+  if (tiered !== undefined && (amount !== undefined || amountDecimal !== undefined)) {
+    throw invalidRequest(
+      'amount may not be set when billing_scheme is tiered: the tiers set the amounts.',
+      amount !== undefined ? 'amount' : 'amount_decimal',
+    );
+  }
+  if (tiered === undefined && amount === undefined && amountDecimal === undefined) {
     throw invalidRequest(
       'Plans require an `amount` parameter to be set when `billing_scheme=per_unit`.',
       'amount',
@@ -101,13 +106,14 @@ function create(ctx: Ctx): Plan {
       usage_type: oneOf(p, 'usage_type', ['licensed', 'metered'] as const) ?? 'licensed',
     },
     tax_behavior: 'unspecified',
-    tiers_mode: null,
+    tiers_mode: tiered?.mode ?? null,
     transform_quantity: null,
     type: 'recurring',
     unit_amount: amount ?? (amountDecimal !== undefined ? Math.round(Number(amountDecimal)) : null),
     unit_amount_decimal: amountDecimal ?? (amount !== undefined ? String(amount) : null),
   };
   ctx.store.c('price').insert(price);
+  if (tiered !== undefined) storeTiers(ctx.store, price.id, tiered.tiers);
   const plan = planOf(price);
   ctx.emit('plan.created', plan);
   ctx.emit('price.created', price);
@@ -171,4 +177,8 @@ export const plans = defineResource('plans', (api) => {
   api.post('/v1/plans/:id', update);
   api.del('/v1/plans/:id', remove);
   api.expandable('plan', 'product', (id) => api.store.c('product').get(id));
+  // A tiered plan's tiers come only with expand[]=tiers, as for prices.
+  api.includable('plan', 'tiers', (o) =>
+    o.billing_scheme === 'tiered' ? tiersOf(api.store, String(o.id)) : undefined,
+  );
 });

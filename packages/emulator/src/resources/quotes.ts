@@ -16,6 +16,7 @@ import { createDraftInvoice, refreshDraft } from './billing/invoice-engine.js';
 import { addJobSource, type Job, touchBilling } from './billing/scheduler.js';
 import type { LineItem } from './checkout-sessions.js';
 import { createInvoiceItem } from './invoice-items.js';
+import { priceAmount } from './price-tiers.js';
 import { createPrice, type Price } from './prices.js';
 import { createSubscriptionInternal } from './subscriptions.js';
 
@@ -78,7 +79,7 @@ function readLineItems(ctx: Ctx, p: Params, existing: readonly LineItem[]): Line
     else if (data !== undefined) price = createPrice(ctx, data, undefined, `${name}[price_data]`);
     else throw missingParam(`${name}[price]`);
     if (!price.active) throw invalidRequest(`The price ${price.id} is not active.`, `${name}[price]`);
-    if (price.unit_amount === null) {
+    if (price.unit_amount === null && price.billing_scheme !== 'tiered') {
       throw invalidRequest(`The price ${price.id} has no unit_amount.`, `${name}[price]`);
     }
     const quantity = int(entry, 'quantity', `${name}[quantity]`) ?? kept?.quantity ?? 1;
@@ -99,7 +100,7 @@ function readLineItems(ctx: Ctx, p: Params, existing: readonly LineItem[]): Line
       interval = every;
     }
     const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
-    const amount = price.unit_amount * quantity;
+    const amount = priceAmount(ctx.store, price, quantity);
     items.push({
       id: kept?.id ?? newId('li'),
       object: 'item',

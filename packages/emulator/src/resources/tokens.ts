@@ -240,6 +240,23 @@ export function addCustomerSource(
 }
 
 /**
+ * A `default_source` parameter (customers, invoices, subscriptions): one of the customer's cards,
+ * else Stripe's 400 `resource_missing` "No such source: '…'".
+ */
+export function requireCustomerSource(
+  ctx: EngineCtx,
+  customerId: string,
+  id: string,
+  param = 'default_source',
+): Card {
+  const card = ctx.store.c('card').get(id);
+  if (card === undefined || card.customer !== customerId) {
+    throw invalidRequest(`No such source: '${id}'`, param, 'resource_missing');
+  }
+  return card;
+}
+
+/**
  * `source` on a customer update: the new card becomes the default and the old default is deleted, as
  * Stripe does (`customer.source.created`, `customer.source.deleted`; the caller emits `customer.updated`).
  */

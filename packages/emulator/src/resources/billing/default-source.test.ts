@@ -155,3 +155,91 @@ test('a renewal charged to a default_source that now declines: payment failed, p
   assert.equal(((failed.data.object as Stripe.Charge).source as Stripe.Card).id, failing.default_source);
   assert.ok(events.some((e) => e.type === 'invoice.payment_failed'));
 });
+
+test('default_source on customers, subscriptions and invoices chooses the card charged (Stripe order)', async () => {
+  const customer = await t.stripe.customers.create({ source: 'tok_visa' });
+  const visa = customer.default_source as string;
+  const mastercard = (await t.stripe.customers.createSource(customer.id, {
+    source: 'tok_mastercard',
+  })) as Stripe.Card;
+  const amex = (await t.stripe.customers.createSource(customer.id, { source: 'tok_amex' })) as Stripe.Card;
+
+  // The customer's default source can be another of its cards; any other id is Stripe's 400.
+  const since = await mark();
+  const updated = await t.stripe.customers.update(customer.id, { default_source: mastercard.id });
+  assert.equal(updated.default_source, mastercard.id);
+  const [ev] = (await eventsSince(since)).filter((e) => e.type === 'customer.updated');
+  assert.deepEqual(ev?.data.previous_attributes, { default_source: visa });
+  const other = await t.stripe.customers.create({ source: 'tok_visa' });
+  for (const bad of ['card_nope', other.default_source as string]) {
+    const err = await stripeError(t.stripe.customers.update(customer.id, { default_source: bad }));
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.code, 'resource_missing');
+    assert.equal(err.param, 'default_source');
+    assert.equal(err.message, `No such source: '${bad}'`);
+  }
+  const badSub = await stripeError(
+    t.stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: monthly.id }],
+      default_source: 'card_nope',
+    }),
+  );
+  assert.equal(badSub.param, 'default_source');
+
+  const chargedCard = async (inv: Stripe.Invoice) => {
+    const full = await t.stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+    const pi = await t.stripe.paymentIntents.retrieve(
+      full.payments!.data[0]!.payment.payment_intent as string,
+    );
+    return pi.payment_method;
+  };
+  // The customer's default source…
+  const plain = await t.stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: monthly.id }],
+  });
+  assert.equal(
+    await chargedCard(await t.stripe.invoices.retrieve(plain.latest_invoice as string)),
+    mastercard.id,
+  );
+  // …unless the subscription names its own…
+  const own = await t.stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: monthly.id }],
+    default_source: amex.id,
+  });
+  assert.equal(own.default_source, amex.id);
+  assert.equal(await chargedCard(await t.stripe.invoices.retrieve(own.latest_invoice as string)), amex.id);
+  // …or the invoice does.
+  await t.stripe.invoiceItems.create({ customer: customer.id, amount: 900, currency: 'usd' });
+  const draft = await t.stripe.invoices.create({
+    customer: customer.id,
+    pending_invoice_items_behavior: 'include',
+    default_source: visa,
+  });
+  assert.equal(draft.default_source, visa);
+  await t.stripe.invoices.finalizeInvoice(draft.id);
+  const paid = await t.stripe.invoices.pay(draft.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(await chargedCard(paid), visa);
+});
+
+test('a trial ending with only a default_source is not "missing a payment method": the card is charged', async () => {
+  const T0 = Date.UTC(2026, 5, 1) / 1000;
+  const clock = await t.stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await t.stripe.customers.create({ source: 'tok_visa', test_clock: clock.id });
+  const sub = await t.stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: monthly.id }],
+    trial_period_days: 3,
+    trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+  });
+  assert.equal(sub.status, 'trialing');
+  await advance(clock.id, T0 + 4 * 86_400);
+  const after = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(after.status, 'active');
+  const inv = after.latest_invoice as Stripe.Invoice;
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1500);
+});

@@ -206,15 +206,19 @@ export function renew(ctx: Ctx, sub: Subscription): void {
  * default), else null (the renewal invoice is created as usual, `create_invoice`).
  */
 export function missingPaymentMethodBehavior(ctx: Ctx, sub: Subscription): 'pause' | 'cancel' | null {
-  const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
+  const pm =
+    sub.default_payment_method ?? sub.default_source ?? customerDefaultPm(ctx, sub.customer as string);
   if (pm !== null) return null;
   const missing = sub.trial_settings?.end_behavior.missing_payment_method;
   return missing === 'pause' ? 'pause' : missing === 'cancel' ? 'cancel' : null;
 }
 
+/** The customer's default payment method, or its default card source (a payment method too). */
 function customerDefaultPm(ctx: Ctx, customer: string): string | null {
-  const pm = ctx.store.c('customer').get(customer)?.invoice_settings.default_payment_method;
-  return typeof pm === 'string' ? pm : null;
+  const c = ctx.store.c('customer').get(customer);
+  const pm = c?.invoice_settings.default_payment_method;
+  if (typeof pm === 'string') return pm;
+  return typeof c?.default_source === 'string' ? c.default_source : null;
 }
 
 /** An auto-advancing draft's time has come: finalize it, and charge it when collection is automatic. */
