@@ -3,14 +3,16 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const USAGE = `Usage: paydesk-emulator [--port 12111] [--host 127.0.0.1] [--data FILE] [--quiet]
-                         [--merchant-name NAME]
+                         [--merchant-name NAME] [--card-tokens-end-of-life]
 
 Serves the offline Stripe emulator in the foreground, one log line per request.
   --port   port to listen on (default 12111; 0 picks a free one)
   --host   address to bind (default 127.0.0.1)
   --data   snapshot file: loaded at start if present, saved after changes and on exit
   --quiet  no per-request log lines
-  --merchant-name  business name on the hosted Checkout, portal and 3-D Secure pages`;
+  --merchant-name  business name on the hosted Checkout, portal and 3-D Secure pages
+  --card-tokens-end-of-life  refuse card tokens and sources on the Customers and Charges APIs, as
+                   Stripe does for accounts that have not enabled them in their API policies`;
 
 /**
  * The emulator runs in a worker thread of this process whose young generation V8 caps at this size
@@ -27,6 +29,7 @@ interface CliOptions {
   data: string | undefined;
   quiet: boolean;
   merchantName: string | undefined;
+  cardTokensEndOfLife: boolean;
 }
 
 /** Parses the arguments; undefined when the CLI should exit (help printed or an error reported). */
@@ -38,6 +41,7 @@ function options(): CliOptions | undefined {
       data: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       'merchant-name': { type: 'string' },
+      'card-tokens-end-of-life': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -58,6 +62,7 @@ function options(): CliOptions | undefined {
     data: values.data,
     quiet: values.quiet,
     merchantName: values['merchant-name'],
+    cardTokensEndOfLife: values['card-tokens-end-of-life'],
   };
 }
 
@@ -97,6 +102,7 @@ async function serve(opts: CliOptions): Promise<void> {
     host: opts.host,
     dataFile: opts.data,
     merchantName: opts.merchantName,
+    cardTokensEndOfLife: opts.cardTokensEndOfLife,
     onRequest: opts.quiet
       ? undefined
       : (l) =>

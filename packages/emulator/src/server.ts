@@ -10,7 +10,7 @@ import { ApiServer } from './core/http-front.js';
 import type { RouteSpecs } from './core/param-spec.js';
 import { loadSnapshot, saveSnapshot } from './core/persistence.js';
 import type { Resource } from './core/resource.js';
-import { setMerchantName } from './resources/common/account.js';
+import { setCardTokensEndOfLife, setMerchantName } from './resources/common/account.js';
 import { setBaseUrl } from './resources/common/base-url.js';
 import { allResources } from './resources/index.js';
 import { paramSpecs } from './resources/param-specs.js';
@@ -43,6 +43,11 @@ export interface EmulatorOptions {
   faults?: FaultConfig;
   /** The business name on the hosted pages (default `paydesk test store`). */
   merchantName?: string | undefined;
+  /**
+   * Refuse card tokens and card sources on the Customers and Charges APIs with Stripe's end-of-life
+   * answer, as an account without that API policy enabled (default false: they work).
+   */
+  cardTokensEndOfLife?: boolean | undefined;
 }
 
 /**
@@ -82,6 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (dataFile) loadSnapshot(app, dataFile);
 
   if (options.merchantName) setMerchantName(app, options.merchantName);
+  if (options.cardTokensEndOfLife) setCardTokensEndOfLife(app, true);
   const faults = new Faults();
   if (options.faults) faults.configure(options.faults);
   app.interceptors.push((method, pattern) => faults.apiFault(method, pattern));

@@ -250,6 +250,7 @@ export class App {
         requestId,
         apiKey: key.key,
         idempotencyKey,
+        stripeVersion: req.stripeVersion,
         now: () => this.clock.now(),
         emit: (type, object, previous) => events.emit(type, object, previous, request),
       };

@@ -19,6 +19,8 @@ export interface Ctx {
   readonly requestId: string;
   readonly apiKey: string;
   readonly idempotencyKey: string | null;
+  /** The request's `Stripe-Version` header, if it sent one (else the pinned version applies). */
+  readonly stripeVersion?: string | undefined;
   /** Emulator time in unix seconds. */
   now(): number;
   /** Record an event for this request (`request.id` and `request.idempotency_key` filled in). */

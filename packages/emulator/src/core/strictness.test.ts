@@ -42,6 +42,8 @@ test('what the main endpoints accept (top level)', () => {
     'balance',
     'business_name',
     'cash_balance',
+    // Accepted only from API versions before 2025-03-31.basil (customers.ts refuses them otherwise).
+    'coupon',
     'description',
     'email',
     'expand',
@@ -54,6 +56,7 @@ test('what the main endpoints accept (top level)', () => {
     'payment_method',
     'phone',
     'preferred_locales',
+    'promotion_code',
     'shipping',
     'source',
     'tax',

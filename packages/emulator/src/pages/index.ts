@@ -3,3 +3,4 @@ import './assets.js';
 import './three-ds.js';
 import './checkout-routes.js';
 import './portal-routes.js';
+import './payment-link-routes.js';

@@ -9,6 +9,7 @@ import type { Wire } from '../core/wire.js';
 import type { Charge } from './charges.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Refund } from './refunds.js';
+import { bypassesPending } from './test-cards.js';
 
 export type BalanceTransaction = Wire<Stripe.BalanceTransaction>;
 
@@ -29,19 +30,30 @@ export function cardFee(amount: number): number {
   return Math.round(amount * 0.029) + 30;
 }
 
-function insert(ctx: EngineCtx, init: Omit<BalanceTransaction, 'id' | 'object'>): BalanceTransaction {
+/** Stores a new balance transaction (`txn_…`). */
+export function insertBalanceTransaction(
+  ctx: EngineCtx,
+  init: Omit<BalanceTransaction, 'id' | 'object'>,
+): BalanceTransaction {
   const bt: BalanceTransaction = { id: newId('txn'), object: 'balance_transaction', ...init };
   ctx.store.c('balance_transaction').insert(bt);
   return bt;
 }
 
 /** The balance transaction of a capture of `amount` of a charge (sets `charge.balance_transaction`). */
-export function chargeTransaction(ctx: EngineCtx, ch: Charge, amount: number): BalanceTransaction {
+export function chargeTransaction(
+  ctx: EngineCtx,
+  ch: Charge,
+  amount: number,
+  fee = cardFee(amount),
+): BalanceTransaction {
   const now = ctx.now();
-  const fee = cardFee(amount);
-  const bt = insert(ctx, {
+  // The bypass-pending test cards (4000 0000 0000 0077): the funds are available at once.
+  const record = ch.payment_method ? ctx.store.c('_card').get(ch.payment_method) : undefined;
+  const bypass = record !== undefined && bypassesPending(record.number);
+  const bt = insertBalanceTransaction(ctx, {
     amount,
-    available_on: Math.floor(now / DAY) * DAY + 2 * DAY,
+    available_on: bypass ? now : Math.floor(now / DAY) * DAY + 2 * DAY,
     balance_type: 'payments',
     created: now,
     currency: ch.currency,
@@ -60,7 +72,7 @@ export function chargeTransaction(ctx: EngineCtx, ch: Charge, amount: number): B
     net: amount - fee,
     reporting_category: 'charge',
     source: ch.id,
-    status: 'pending',
+    status: bypass ? 'available' : 'pending',
     type: 'charge',
   });
   ch.balance_transaction = bt.id;
@@ -71,7 +83,7 @@ export function chargeTransaction(ctx: EngineCtx, ch: Charge, amount: number): B
 export function refundTransaction(ctx: EngineCtx, refund: Refund, failure = false): BalanceTransaction {
   const now = ctx.now();
   const amount = failure ? refund.amount : -refund.amount;
-  const bt = insert(ctx, {
+  const bt = insertBalanceTransaction(ctx, {
     amount,
     available_on: now,
     balance_type: 'payments',
@@ -123,8 +135,9 @@ function list(ctx: Ctx) {
 }
 
 function sourceOf(api: { store: Ctx['store'] }, id: string): unknown {
-  if (id.startsWith('ch_')) return api.store.c('charge').get(id);
+  if (id.startsWith('ch_') || id.startsWith('py_')) return api.store.c('charge').get(id);
   if (id.startsWith('re_')) return api.store.c('refund').get(id);
+  if (id.startsWith('dp_')) return api.store.c('dispute').get(id);
   return undefined;
 }
 

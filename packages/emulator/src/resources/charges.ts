@@ -39,7 +39,8 @@ export interface ChargeInput {
   metadata: Stripe.Metadata;
 }
 
-function outcomeOf(outcome: ChargeOutcome): Charge['outcome'] {
+function outcomeOf(outcome: ChargeOutcome, card: TestCard): Charge['outcome'] {
+  const riskLevel = card.riskLevel ?? 'normal';
   if (outcome.approved) {
     return {
       advice_code: null,
@@ -47,9 +48,22 @@ function outcomeOf(outcome: ChargeOutcome): Charge['outcome'] {
       network_decline_code: null,
       network_status: 'approved_by_network',
       reason: null,
-      risk_level: 'normal',
+      risk_level: riskLevel,
       seller_message: 'Payment complete.',
       type: 'authorized',
+    };
+  }
+  if (outcome.decline.blocked) {
+    // Radar's default rule blocks the highest risk level before the network sees the payment.
+    return {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: 'not_sent_to_network',
+      reason: 'highest_risk_level',
+      risk_level: riskLevel,
+      seller_message: 'Stripe blocked this payment as too risky.',
+      type: 'blocked',
     };
   }
   const issuer = outcome.decline.code !== 'processing_error';
@@ -59,7 +73,7 @@ function outcomeOf(outcome: ChargeOutcome): Charge['outcome'] {
     network_decline_code: null,
     network_status: issuer ? 'declined_by_network' : 'not_sent_to_network',
     reason: outcome.decline.declineCode,
-    risk_level: 'normal',
+    risk_level: riskLevel,
     seller_message: issuer
       ? 'The bank did not return any further details with this decline.'
       : 'The payment could not be processed.',
@@ -103,7 +117,7 @@ export function insertCharge(
     livemode: false,
     metadata: Object.keys(input.metadata).length > 0 ? { ...input.metadata } : EMPTY_METADATA,
     on_behalf_of: null,
-    outcome: outcomeOf(outcome),
+    outcome: outcomeOf(outcome, card),
     paid: ok,
     payment_intent: input.paymentIntent,
     payment_method: pm.id,

@@ -7,10 +7,12 @@ import type { Params } from '../core/form.js';
 import { newId, newSecret } from '../core/ids.js';
 import { allOf, paginate, paginateArray, rangeFilter } from '../core/list.js';
 import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
-import { arr, bool, int, obj, oneOf, reqInt, reqStr, str } from '../core/params.js';
+import { arr, bool, int, obj, oneOf, reqInt, reqStr, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { BANK_CURRENCY, type BankDebitType, bankTypeOf, type MandateInput } from './bank-debits.js';
 import { attemptPayment } from './billing/collect.js';
+import { couponTakes } from './billing/discounts.js';
 import { invoiceState, subscriptionOf } from './billing/invoice-engine.js';
 import { withRollback } from './billing/rollback.js';
 import { baseUrl } from './common/base-url.js';
@@ -21,11 +23,12 @@ import {
   confirmPaymentIntentInternal,
   createPaymentIntentInternal,
   onPaymentIntent,
+  PAYMENT_METHOD_TYPES,
   type PaymentIntent,
 } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
 import { createPrice, type Price } from './prices.js';
-import { lookupPromotionCode, type PromotionCode } from './promotion-codes.js';
+import { lookupPromotionCode, type PromotionCode, promotionCodeProblem } from './promotion-codes.js';
 import { createSetupIntentInternal } from './setup-intents.js';
 import { createSubscriptionInternal } from './subscriptions.js';
 
@@ -180,6 +183,7 @@ function create(ctx: Ctx): CheckoutSession {
   }
   const { items, currency } = readLineItems(ctx, mode);
   const sessionCurrency = currency ?? str(p, 'currency')?.toLowerCase() ?? null;
+  const paymentMethodTypes = readPaymentMethodTypes(p, sessionCurrency);
   const total = items.reduce((s, li) => s + li.amount_total, 0);
 
   const pid = obj(p, 'payment_intent_data');
@@ -312,7 +316,7 @@ function create(ctx: Ctx): CheckoutSession {
     payment_method_collection: mode === 'payment' ? null : 'always',
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: ['card'],
+    payment_method_types: paymentMethodTypes,
     payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
     permissions: null,
     recovered_from: null,
@@ -359,23 +363,19 @@ function readSessionDiscount(
   if (couponId !== undefined) {
     const coupon = ctx.store.c('coupon').require(couponId, 'discounts[0][coupon]');
     if (!couponValid(coupon, ctx.now())) {
-      throw invalidRequest(
-        `Coupon ${coupon.id} is no longer valid.`,
-        'discounts[0][coupon]',
-        'coupon_expired',
-      );
+      throw invalidRequest(`Coupon expired: ${coupon.id}`, 'discounts[0][coupon]', 'coupon_expired');
     }
     return { coupon, promo: undefined };
   }
   if (promoId !== undefined) {
     const pc = ctx.store.c('promotion_code').require(promoId, 'discounts[0][promotion_code]');
-    const found = lookupPromotionCode(ctx, pc.code, {
+    const found = promotionCodeProblem(ctx, pc, {
       amount: items.reduce((sum, li) => sum + li.amount_subtotal, 0),
       currency: currency ?? '',
       customer: str(p, 'customer') ?? null,
     });
-    if ('error' in found) throw invalidRequest(found.error, 'discounts[0][promotion_code]');
-    return { coupon: found.coupon, promo: found.promo };
+    if ('problem' in found) throw invalidRequest(found.problem.api, 'discounts[0][promotion_code]');
+    return { coupon: found.coupon, promo: pc };
   }
   throw missingParam('discounts[0][coupon]');
 }
@@ -389,10 +389,15 @@ function applyDiscount(
   promo: PromotionCode | undefined,
 ): void {
   const subtotal = s.amount_subtotal ?? 0;
-  const off =
-    coupon.percent_off !== null
-      ? Math.round((subtotal * coupon.percent_off) / 100)
-      : Math.min(subtotal, coupon.amount_off ?? 0);
+  const lines = priv.lineItems.map((li) => ({
+    amount: li.amount_subtotal,
+    product: li.price
+      ? typeof li.price.product === 'string'
+        ? li.price.product
+        : li.price.product.id
+      : null,
+  }));
+  const off = couponTakes(coupon, lines, s.currency ?? '');
   priv.discountCoupons = [coupon.id];
   priv.promotionCode = promo?.id;
   s.discounts = [{ coupon: coupon.id, promotion_code: promo?.id ?? null }];
@@ -433,11 +438,10 @@ export function removePromotionCode(ctx: EngineCtx, s: CheckoutSession): void {
 function redeemDiscount(ctx: EngineCtx, s: CheckoutSession): void {
   const priv = ctx.store.c('_checkout_session').get(s.id);
   if (priv === undefined || priv.discountCoupons.length === 0) return;
-  // Subscriptions redeem their coupon through the billing engine; payments count it here.
-  if (s.mode === 'payment') {
-    const coupon = ctx.store.c('coupon').get(priv.discountCoupons[0]!);
-    if (coupon) coupon.times_redeemed += 1;
-  }
+  // Subscriptions redeem their coupon or promotion code through the billing engine; payments here.
+  if (s.mode !== 'payment') return;
+  const coupon = ctx.store.c('coupon').get(priv.discountCoupons[0]!);
+  if (coupon) coupon.times_redeemed += 1;
   const promo = priv.promotionCode ? ctx.store.c('promotion_code').get(priv.promotionCode) : undefined;
   if (promo) promo.times_redeemed += 1;
 }
@@ -535,6 +539,54 @@ function customerDetails(
   };
 }
 
+/** Bank debits a session accepts: the mandate is collected by the page, as Stripe's Checkout does. */
+const CHECKOUT_MANDATE: MandateInput = {
+  type: 'online',
+  acceptedAt: undefined,
+  online: { ip_address: '127.0.0.1', user_agent: 'paydesk-emulator Checkout' },
+};
+
+/**
+ * `allowed_payment_method_types` (default `card`): the ones the emulator can charge, each in a currency
+ * it takes (`sepa_debit` in eur, `us_bank_account` in usd).
+ */
+function readPaymentMethodTypes(p: Params, currency: string | null): string[] {
+  // `payment_method_types`: the pre-2026 name, which the Stripe CLI's fixtures still send.
+  const name =
+    p.allowed_payment_method_types !== undefined ? 'allowed_payment_method_types' : 'payment_method_types';
+  const types = strArr(p, name);
+  if (types === undefined) return ['card'];
+  for (const [i, t] of types.entries()) {
+    if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(t)) {
+      throw invalidRequest(
+        `The payment method type "${t}" is not supported by the emulator (only ${PAYMENT_METHOD_TYPES.join(', ')}).`,
+        `${name}[${i}]`,
+      );
+    }
+    const only = BANK_CURRENCY[t as BankDebitType];
+    if (only !== undefined && currency !== null && currency !== only) {
+      throw invalidRequest(
+        `The payment method type ${t} only supports the following currencies: ${only}; this session is in ${currency}.`,
+        `${name}[${i}]`,
+      );
+    }
+  }
+  return types;
+}
+
+/** A bank debit's outcome reaches a session completed as `unpaid` (`checkout.session.async_payment_*`). */
+function settleAsync(ctx: EngineCtx, pi: PaymentIntent, outcome: 'succeeded' | 'failed'): void {
+  const ch = pi.latest_charge ? ctx.store.c('charge').get(String(pi.latest_charge)) : undefined;
+  const type = ch?.payment_method_details?.type;
+  if (type !== 'sepa_debit' && type !== 'us_bank_account') return;
+  const s = sessionOfPaymentIntent(ctx.app, pi.id);
+  if (s === undefined || s.status !== 'complete' || s.payment_status !== 'unpaid') return;
+  if (outcome === 'succeeded') {
+    s.payment_status = 'paid';
+    ctx.emit('checkout.session.async_payment_succeeded', s);
+  } else ctx.emit('checkout.session.async_payment_failed', s);
+}
+
 /** Completes a paid/set-up session: status, payment_status and `checkout.session.completed`. */
 function complete(
   ctx: EngineCtx,
@@ -582,6 +634,20 @@ export function confirmSession(
   }
   const priv = ctx.store.c('_checkout_session').require(s.id, 'session');
   const pm = resolvePaymentMethod(ctx, params.payment_method, 'payment_method');
+  // A card on a session that offers only bank debits (the Stripe CLI's
+  // checkout.session.async_payment_succeeded fixture pays so) is taken, and reported as the delayed
+  // payment the session expects: completed `unpaid`, then `async_payment_succeeded`.
+  const cardForDelayed =
+    pm.type === 'card' &&
+    s.mode === 'payment' &&
+    s.payment_method_types.every((t) => BANK_CURRENCY[t as BankDebitType] !== undefined);
+  if (!cardForDelayed && !s.payment_method_types.includes(String(pm.type))) {
+    throw invalidRequest(
+      `This Checkout Session does not accept ${pm.type} payment methods (it accepts ${s.payment_method_types.join(', ')}).`,
+      'payment_method',
+    );
+  }
+  const bank = bankTypeOf(pm) !== undefined;
   const email = params.email ?? s.customer_email ?? pm.billing_details.email;
   let customerId = typeof s.customer === 'string' ? s.customer : (s.customer?.id ?? null);
   const needsCustomer =
@@ -633,12 +699,17 @@ export function confirmSession(
     if (previous !== undefined && previous.status === 'requires_payment_method') {
       if (customerId !== null && previous.customer === null) previous.customer = customerId;
       previous.receipt_email = email;
-      confirmPaymentIntentInternal(ctx, previous, { payment_method: pm.id, return_url: params.return_url });
+      confirmPaymentIntentInternal(ctx, previous, {
+        payment_method: pm.id,
+        return_url: params.return_url,
+        ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
+      });
       if (previous.status === 'requires_payment_method' && previous.last_payment_error) {
         throw sessionDecline(previous);
       }
       if (previous.status === 'succeeded') complete(ctx, s, 'paid');
-      else if (previous.status === 'requires_capture') complete(ctx, s, 'unpaid');
+      else if (previous.status === 'requires_capture' || previous.status === 'processing')
+        complete(ctx, s, 'unpaid');
       return s;
     }
     const pi = createPaymentIntentInternal(ctx, {
@@ -652,15 +723,21 @@ export function confirmSession(
       shipping: priv.paymentIntentData.shipping,
       capture_method: priv.paymentIntentData.capture_method,
       setup_future_usage: priv.paymentIntentData.setup_future_usage,
-      payment_method_types: ['card'],
+      payment_method_types: cardForDelayed ? ['card'] : s.payment_method_types,
       receipt_email: email,
       return_url: params.return_url,
+      ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
     });
     s.payment_intent = pi.id;
     // Paid now, or later through the payment intent listener (after 3-D Secure).
     if (pi.status === 'requires_payment_method' && pi.last_payment_error) throw sessionDecline(pi);
-    if (pi.status === 'succeeded') complete(ctx, s, 'paid');
-    else if (pi.status === 'requires_capture') complete(ctx, s, 'unpaid');
+    if (pi.status === 'succeeded' && cardForDelayed) {
+      complete(ctx, s, 'unpaid');
+      s.payment_status = 'paid';
+      ctx.emit('checkout.session.async_payment_succeeded', s);
+    } else if (pi.status === 'succeeded') complete(ctx, s, 'paid');
+    // Captured later, or a bank debit still processing: `async_payment_succeeded|failed` follows.
+    else if (pi.status === 'requires_capture' || pi.status === 'processing') complete(ctx, s, 'unpaid');
     return s;
   }
   if (s.mode === 'setup') {
@@ -669,12 +746,19 @@ export function confirmSession(
       payment_method: pm.id,
       confirm: true,
       usage: 'off_session',
-      payment_method_types: ['card'],
+      payment_method_types: s.payment_method_types,
       return_url: params.return_url,
+      ...(bank ? { mandate_data: CHECKOUT_MANDATE } : {}),
     });
     s.setup_intent = si.id;
     if (si.status === 'succeeded') complete(ctx, s, 'no_payment_required');
     return s;
+  }
+  if (bank) {
+    throw invalidRequest(
+      `The emulator takes ${pm.type} in Checkout's payment and setup modes only.`,
+      'payment_method',
+    );
   }
   // Subscription mode: the billing engine creates and charges the subscription, on-session. A decline
   // leaves nothing behind (as `error_if_incomplete`); a card that asks for 3-D Secure leaves the
@@ -716,7 +800,9 @@ export function confirmSession(
       subParams.trial_period_days = String(priv.subscriptionData.trial_period_days);
     }
     if (priv.subscriptionData.description !== null) subParams.description = priv.subscriptionData.description;
-    if (priv.discountCoupons.length > 0)
+    // The subscription redeems the session's promotion code itself (its discount names the code).
+    if (priv.promotionCode !== undefined) subParams.discounts = [{ promotion_code: priv.promotionCode }];
+    else if (priv.discountCoupons.length > 0)
       subParams.discounts = priv.discountCoupons.map((coupon) => ({ coupon }));
     const created = createSubscriptionInternal(full, subParams);
     if (created.status === 'incomplete') {
@@ -832,7 +918,9 @@ function sessionOfPaymentIntent(app: App, piId: string): CheckoutSession | undef
 onPaymentIntent('succeeded', (ctx, pi) => {
   const s = sessionOfPaymentIntent(ctx.app, pi.id);
   if (s && s.status === 'open' && s.mode === 'payment') complete(ctx, s, 'paid');
+  else settleAsync(ctx, pi, 'succeeded');
 });
+onPaymentIntent('failed', (ctx, pi) => settleAsync(ctx, pi, 'failed'));
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
@@ -843,6 +931,7 @@ function list(ctx: Ctx) {
   const customer = str(p, 'customer');
   const pi = str(p, 'payment_intent');
   const sub = str(p, 'subscription');
+  const link = str(p, 'payment_link');
   const status = oneOf(p, 'status', ['open', 'complete', 'expired'] as const);
   const created = rangeFilter(p, 'created');
   return paginate(
@@ -853,6 +942,7 @@ function list(ctx: Ctx) {
       customer !== undefined && ((s) => s.customer === customer),
       pi !== undefined && ((s) => s.payment_intent === pi),
       sub !== undefined && ((s) => s.subscription === sub),
+      link !== undefined && ((s) => s.payment_link === link),
       status !== undefined && ((s) => s.status === status),
       created && ((s) => created(s.created)),
     ),

@@ -116,6 +116,9 @@ function remove(ctx: Ctx): Stripe.DeletedCoupon {
   const id = ctx.args.id!;
   const c = ctx.store.c('coupon').require(id);
   ctx.store.c('coupon').delete(id);
+  // Discounts already made from it go on applying (it only stops new redemptions).
+  ctx.store.c('_deleted_coupon').delete(id);
+  ctx.store.c('_deleted_coupon').insert(c);
   ctx.emit('coupon.deleted', c);
   return { id, object: 'coupon', deleted: true };
 }

@@ -326,7 +326,7 @@ test('credit notes carry the invoice line taxes (exclusive tax credited on top)'
   );
 });
 
-test('invoice send: send_invoice invoices once finalized; invoice.sent; errors otherwise', async () => {
+test('invoice send: send_invoice invoices, a draft finalized first; invoice.sent; errors otherwise', async () => {
   const { inv } = await invoice(false, 'send_invoice');
   const mark = await lastEventId();
   const sent = await t.stripe.invoices.sendInvoice(inv.id);
@@ -341,8 +341,16 @@ test('invoice send: send_invoice invoices once finalized; invoice.sent; errors o
     collection_method: 'send_invoice',
     days_until_due: 7,
   });
-  const draftErr = await stripeError(t.stripe.invoices.sendInvoice(draft.id));
-  assert.deepEqual([draftErr.statusCode, draftErr.code], [400, 'invoice_not_editable']);
+  await t.stripe.invoiceItems.create({ customer: c.id, invoice: draft.id, amount: 500, currency: 'usd' });
+  const draftMark = await lastEventId();
+  const sentDraft = await t.stripe.invoices.sendInvoice(draft.id);
+  assert.equal(sentDraft.status, 'open');
+  assert.equal(sentDraft.amount_due, 500);
+  assert.deepEqual(await typesSince(draftMark), [
+    'invoice.finalized',
+    'payment_intent.created',
+    'invoice.sent',
+  ]);
   const missing = await stripeError(t.stripe.invoices.sendInvoice('in_nope'));
   assert.deepEqual([missing.statusCode, missing.code], [404, 'resource_missing']);
   await t.stripe.invoices.voidInvoice(inv.id);

@@ -321,7 +321,7 @@ function plan(ctx: Ctx): Plan {
         'refund_amount',
       );
     }
-    const left = charge.amount - charge.amount_refunded;
+    const left = charge.amount_captured - charge.amount_refunded;
     if (refundAmount > left) {
       throw invalidRequest(
         `refund_amount (${refundAmount}) is greater than the unrefunded amount of the invoice's charge (${left}).`,

@@ -7,9 +7,15 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import {
+  applyCustomerDiscount,
+  prepareCustomerDiscount,
+  removeCustomerDiscount,
+} from './billing/discounts.js';
 import { readAddress } from './common/address.js';
 import { recordBalanceSet } from './customer-balance.js';
 import { attachPaymentMethod, defaultPaymentMethodFor, resolvePaymentMethod } from './payment-methods.js';
+import { attachCustomerSource, type Card, replaceDefaultSource, requireCustomerSource } from './tokens.js';
 
 export type Customer = Wire<Stripe.Customer>;
 
@@ -111,16 +117,32 @@ function create(ctx: Ctx): Customer {
   };
   // Inserted before the fields are applied: `payment_method` and a default payment method attach to it.
   ctx.store.c('customer').insert(c);
+  let card: Card | undefined;
   try {
     const pm = str(ctx.params, 'payment_method');
     if (pm) attachPaymentMethod(ctx, resolvePaymentMethod(ctx, pm), c.id);
+    const source = str(ctx.params, 'source');
+    if (source) card = attachCustomerSource(ctx, c, source);
     applyFields(ctx, c);
     recordBalanceSet(ctx, c, 0, true);
   } catch (err) {
     ctx.store.c('customer').delete(c.id);
     throw err;
   }
+  if (ctx.params.coupon !== undefined || ctx.params.promotion_code !== undefined) {
+    try {
+      // Checked before `customer.created`: a refused coupon leaves no customer behind.
+      prepareCustomerDiscount(ctx);
+    } catch (err) {
+      ctx.store.c('customer').delete(c.id);
+      throw err;
+    }
+    ctx.emit('customer.created', c);
+    applyCustomerDiscount(ctx, c);
+    return c;
+  }
   ctx.emit('customer.created', c);
+  if (card) ctx.emit('customer.source.created', card);
   return c;
 }
 
@@ -133,8 +155,14 @@ function retrieve(ctx: Ctx): Customer | Stripe.DeletedCustomer {
 function update(ctx: Ctx): Customer {
   const c = ctx.store.c('customer').require(ctx.args.id!);
   const before = structuredClone(c);
+  const source = str(ctx.params, 'source');
+  if (source) replaceDefaultSource(ctx, c, source);
+  // `default_source`: another of the customer's cards becomes the default.
+  const defaultSource = str(ctx.params, 'default_source');
+  if (defaultSource) c.default_source = requireCustomerSource(ctx, c.id, defaultSource).id;
   applyFields(ctx, c);
   recordBalanceSet(ctx, c, before.balance, false);
+  applyCustomerDiscount(ctx, c);
   const prev = diffPrevious(before, c);
   if (Object.keys(prev).length > 0) ctx.emit('customer.updated', c, prev);
   return c;
@@ -165,6 +193,15 @@ function list(ctx: Ctx) {
   );
 }
 
+/** `DELETE /v1/customers/:id/discount`: ends the customer's discount (then `customer.updated`). */
+function deleteDiscount(ctx: Ctx): Stripe.DeletedDiscount {
+  const c = ctx.store.c('customer').require(ctx.args.id!);
+  const before = structuredClone(c);
+  const d = removeCustomerDiscount(ctx, c);
+  ctx.emit('customer.updated', c, diffPrevious(before, c));
+  return { ...d, deleted: true } as Stripe.DeletedDiscount;
+}
+
 export const customers = defineResource('customers', (api) => {
   api.label('customer', 'customer');
   api.post('/v1/customers', create);
@@ -172,4 +209,7 @@ export const customers = defineResource('customers', (api) => {
   api.get('/v1/customers/:id', retrieve);
   api.post('/v1/customers/:id', update);
   api.del('/v1/customers/:id', remove);
+  api.del('/v1/customers/:id/discount', deleteDiscount);
+  // `discount` is embedded; registering it lets paths walk into it (`discount.promotion_code`).
+  api.expandable('customer', 'discount', () => undefined);
 });

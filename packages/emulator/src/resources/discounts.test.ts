@@ -53,7 +53,11 @@ test('a promotion code on a subscription: the discount, its first invoice, redem
   const usedUp = await stripeError(subscribe(other.id, promo.id));
   assert.deepEqual(
     [usedUp.statusCode, usedUp.param, usedUp.message],
-    [400, 'discounts[0][promotion_code]', 'This code has been used up.'],
+    [
+      400,
+      'discounts[0][promotion_code]',
+      'This promotion code cannot be redeemed because it has been used the maximum number of times.',
+    ],
   );
 
   const removed = await t.stripe.subscriptions.deleteDiscount(sub.id);
@@ -75,7 +79,10 @@ test('promotion-code restrictions: customer, expiry, minimum amount, first trans
   const janes = await t.stripe.promotionCodes.create({ promotion, code: 'JANE', customer: jane.id });
   const notJohn = await stripeError(subscribe(john.id, janes.id));
   assert.equal(notJohn.param, 'discounts[0][promotion_code]');
-  assert.equal(notJohn.message, 'This code is invalid.');
+  assert.equal(
+    notJohn.message,
+    'This promotion code cannot be redeemed by this customer because it is restricted to another customer.',
+  );
 
   const big = await t.stripe.promotionCodes.create({
     promotion,
@@ -83,7 +90,10 @@ test('promotion-code restrictions: customer, expiry, minimum amount, first trans
     restrictions: { minimum_amount: 5000, minimum_amount_currency: 'usd' },
   });
   const small = await stripeError(subscribe(john.id, big.id));
-  assert.equal(small.message, 'The order total is below the minimum for this code.');
+  assert.equal(
+    small.message,
+    'This promotion code cannot be redeemed because the order amount is below its minimum of $50.00.',
+  );
 
   const clock = t.emu.app.clock;
   const soon = await t.stripe.promotionCodes.create({
@@ -93,7 +103,7 @@ test('promotion-code restrictions: customer, expiry, minimum amount, first trans
   });
   clock.set(clock.now() + 7200);
   const expired = await stripeError(subscribe(john.id, soon.id));
-  assert.equal(expired.message, 'This code has expired.');
+  assert.equal(expired.message, 'This promotion code has expired.');
   clock.useRealTime();
 
   const first = await t.stripe.promotionCodes.create({
@@ -110,7 +120,10 @@ test('promotion-code restrictions: customer, expiry, minimum amount, first trans
     automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
   });
   const returning = await stripeError(subscribe(john.id, first.id));
-  assert.equal(returning.message, 'This code is only for a first purchase.');
+  assert.equal(
+    returning.message,
+    'This promotion code cannot be redeemed because the associated customer has prior transactions.',
+  );
   const welcomed = await subscribe(jane.id, first.id);
   assert.equal((welcomed.latest_invoice as Stripe.Invoice).total, 1500);
 

@@ -27,6 +27,7 @@ import { invoicePayments } from './billing/payments-port.js';
 import { createPreview } from './billing/preview.js';
 import { touchBilling } from './billing/scheduler.js';
 import { readTaxRates } from './tax-rates.js';
+import { requireCustomerSource } from './tokens.js';
 
 export type { Invoice } from './billing/invoice-engine.js';
 
@@ -67,6 +68,8 @@ function create(ctx: Ctx): Invoice {
   const behavior = oneOf(p, 'pending_invoice_items_behavior', ['include', 'exclude'] as const) ?? 'exclude';
   const pm = str(p, 'default_payment_method');
   if (pm) ctx.store.c('payment_method').require(pm, 'default_payment_method');
+  const source = str(p, 'default_source');
+  if (source) requireCustomerSource(ctx, customer, source);
   const at = ctxFor(ctx, customer);
   const currency = str(p, 'currency')?.toLowerCase();
   const inv = createDraftInvoice(at, {
@@ -84,7 +87,10 @@ function create(ctx: Ctx): Invoice {
     discounts: [],
     defaultPaymentMethod: pm ?? null,
   });
-  const discounts = readDiscounts(at, p, { customer, invoice: inv.id });
+  if (source) inv.default_source = source;
+  // Without `discounts` an invoice inherits the customer's discount (`discounts=''`: none).
+  const inherited = p.discounts === undefined ? at.store.c('customer').get(customer)?.discount : undefined;
+  const discounts = inherited ? [inherited.id] : readDiscounts(at, p, { customer, invoice: inv.id });
   if (discounts.length > 0) {
     inv.discounts = discounts;
     computeTotals(at, inv);
@@ -109,6 +115,7 @@ function update(ctx: Ctx): Invoice {
     'days_until_due',
     'discounts',
     'default_payment_method',
+    'default_source',
     'currency',
     'default_tax_rates',
   ];
@@ -143,6 +150,9 @@ function update(ctx: Ctx): Invoice {
   const pm = emptyableStr(p, 'default_payment_method');
   if (pm) ctx.store.c('payment_method').require(pm, 'default_payment_method');
   if (pm !== undefined) inv.default_payment_method = pm;
+  const source = emptyableStr(p, 'default_source');
+  if (source) requireCustomerSource(ctx, inv.customer as string, source);
+  if (source !== undefined) inv.default_source = source;
   if (p.discounts !== undefined) {
     inv.discounts = readDiscounts(at, p, { customer: inv.customer as string, invoice: inv.id });
     computeTotals(at, inv);
@@ -214,8 +224,9 @@ function pay(ctx: Ctx): Invoice {
 }
 
 /**
- * `POST /v1/invoices/:id/send`: emails a finalized send_invoice invoice (no email in test mode, as on
- * Stripe) and emits `invoice.sent`. Paid invoices can be sent again (a receipt-like copy).
+ * `POST /v1/invoices/:id/send`: emails a send_invoice invoice (no email in test mode, as on Stripe) and
+ * emits `invoice.sent`; a draft is finalized first, as Stripe does. Paid invoices can be sent again (a
+ * receipt-like copy).
  */
 function send(ctx: Ctx): Invoice {
   const inv = requireInvoice(ctx);
@@ -225,15 +236,15 @@ function send(ctx: Ctx): Invoice {
       'invoice_not_editable',
     );
   }
-  if (inv.status === 'draft' || inv.status === 'void') {
-    throw stateError(
-      inv.status === 'draft'
-        ? `Invoice ${inv.id} is a draft: finalize it before sending it.`
-        : `Invoice ${inv.id} is void and can't be sent.`,
-      'invoice_not_editable',
-    );
+  if (inv.status === 'void')
+    throw stateError(`Invoice ${inv.id} is void and can't be sent.`, 'invoice_not_editable');
+  const at = ctxFor(ctx, inv.customer as string);
+  // "Stripe automatically finalizes drafts before sending" (API reference, Finalize an invoice).
+  if (inv.status === 'draft') {
+    finalizeInvoice(at, inv);
+    touchBilling(ctx.app);
   }
-  ctxFor(ctx, inv.customer as string).emit('invoice.sent', inv);
+  at.emit('invoice.sent', inv);
   return inv;
 }
 

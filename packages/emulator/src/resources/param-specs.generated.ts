@@ -8,8 +8,12 @@ import { a, o, type RouteSpecs, u } from '../core/param-spec.js';
 export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/coupons/:id': o({}), // Coupon.del
   'DELETE /v1/customers/:id': o({}), // Customer.del
+  'DELETE /v1/customers/:id/discount': o({}), // Customer.deleteDiscount
+  'DELETE /v1/customers/:id/sources/:source': o({ expand: a('str') }), // Customer.deleteSource
+  'DELETE /v1/customers/:id/tax_ids/:tax_id': o({}), // Customer.deleteTaxId
   'DELETE /v1/invoiceitems/:id': o({}), // InvoiceItem.del
   'DELETE /v1/invoices/:id': o({}), // Invoice.del
+  'DELETE /v1/plans/:id': o({}), // Plan.del
   'DELETE /v1/products/:id': o({}), // Product.del
   'DELETE /v1/subscription_items/:id': o({
     clear_usage: 'bool',
@@ -213,6 +217,21 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Customer.listPaymentMethods
   'GET /v1/customers/:id/payment_methods/:pm': o({ expand: a('str') }), // Customer.retrievePaymentMethod
+  'GET /v1/customers/:id/sources': o({
+    expand: a('str'),
+    object: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Customer.listSources
+  'GET /v1/customers/:id/sources/:source': o({ expand: a('str') }), // Customer.retrieveSource
+  'GET /v1/customers/:id/tax_ids': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Customer.listTaxIds
+  'GET /v1/customers/:id/tax_ids/:tax_id': o({ expand: a('str') }), // Customer.retrieveTaxId
   'GET /v1/customers/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Customer.search
   'GET /v1/disputes': o({
     charge: 'str',
@@ -279,6 +298,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // Invoice.listLineItems
   'GET /v1/invoices/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // Invoice.search
+  'GET /v1/mandates/:id': o({ expand: a('str') }), // Mandate.retrieve
   'GET /v1/payment_intents': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     customer: 'str',
@@ -290,6 +310,20 @@ export const generatedSpecs: RouteSpecs = {
   }), // PaymentIntent.list
   'GET /v1/payment_intents/:id': o({ client_secret: 'str', expand: a('str') }), // PaymentIntent.retrieve
   'GET /v1/payment_intents/search': o({ query: '!str', expand: a('str'), limit: 'int', page: 'str' }), // PaymentIntent.search
+  'GET /v1/payment_links': o({
+    active: 'bool',
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // PaymentLink.list
+  'GET /v1/payment_links/:id': o({ expand: a('str') }), // PaymentLink.retrieve
+  'GET /v1/payment_links/:id/line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // PaymentLink.listLineItems
   'GET /v1/payment_methods': o({
     allow_redisplay: '=always|limited|unspecified',
     customer: 'str',
@@ -301,6 +335,16 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PaymentMethod.list
   'GET /v1/payment_methods/:id': o({ expand: a('str') }), // PaymentMethod.retrieve
+  'GET /v1/plans': o({
+    active: 'bool',
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    product: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Plan.list
+  'GET /v1/plans/:id': o({ expand: a('str') }), // Plan.retrieve
   'GET /v1/prices': o({
     active: 'bool',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -343,6 +387,39 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // PromotionCode.list
   'GET /v1/promotion_codes/:id': o({ expand: a('str') }), // PromotionCode.retrieve
+  'GET /v1/quotes': o({
+    customer: 'str',
+    customer_account: 'str',
+    expand: a('str'),
+    status: '=accepted|canceled|draft|open',
+    test_clock: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.list
+  'GET /v1/quotes/:id': o({ expand: a('str') }), // Quote.retrieve
+  'GET /v1/quotes/:id/computed_upfront_line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.listComputedUpfrontLineItems
+  'GET /v1/quotes/:id/line_items': o({
+    expand: a('str'),
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // Quote.listLineItems
+  'GET /v1/radar/early_fraud_warnings': o({
+    charge: 'str',
+    created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
+    expand: a('str'),
+    payment_intent: 'str',
+    ending_before: 'str',
+    limit: 'int',
+    starting_after: 'str',
+  }), // EarlyFraudWarning.list
+  'GET /v1/radar/early_fraud_warnings/:id': o({ expand: a('str') }), // EarlyFraudWarning.retrieve
   'GET /v1/refunds': o({
     charge: 'str',
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
@@ -423,6 +500,7 @@ export const generatedSpecs: RouteSpecs = {
     starting_after: 'str',
   }), // TestClock.list
   'GET /v1/test_helpers/test_clocks/:id': o({ expand: a('str') }), // TestClock.retrieve
+  'GET /v1/tokens/:id': o({ expand: a('str') }), // Token.retrieve
   'GET /v1/webhook_endpoints': o({
     expand: a('str'),
     ending_before: 'str',
@@ -572,6 +650,36 @@ export const generatedSpecs: RouteSpecs = {
     on_behalf_of: 'str',
     return_url: 'str',
   }), // Session.create
+  'POST /v1/charges': o({
+    amount: 'int',
+    application_fee: 'int',
+    application_fee_amount: 'int',
+    capture: 'bool',
+    currency: 'cur',
+    customer: 'str',
+    description: 'str',
+    destination: o({ account: '!str', amount: 'int' }),
+    expand: a('str'),
+    metadata: 'meta?',
+    on_behalf_of: 'str',
+    radar_options: o({ session: 'str' }),
+    receipt_email: 'email',
+    shipping: o({
+      address: o(
+        { city: 'str', country: 'str', line1: 'str', line2: 'str', postal_code: 'str', state: 'str' },
+        '!',
+      ),
+      carrier: 'str',
+      name: '!str',
+      phone: 'str',
+      tracking_number: 'str',
+    }),
+    source: 'str',
+    statement_descriptor: 'str',
+    statement_descriptor_suffix: 'str',
+    transfer_data: o({ amount: 'int', description: 'str', destination: '!str' }),
+    transfer_group: 'str',
+  }), // Charge.create
   'POST /v1/charges/:id': o({
     customer: 'str',
     description: 'str',
@@ -591,6 +699,17 @@ export const generatedSpecs: RouteSpecs = {
     }),
     transfer_group: 'str',
   }), // Charge.update
+  'POST /v1/charges/:id/capture': o({
+    amount: 'int',
+    application_fee: 'int',
+    application_fee_amount: 'int',
+    expand: a('str'),
+    receipt_email: 'email',
+    statement_descriptor: 'str',
+    statement_descriptor_suffix: 'str',
+    transfer_data: o({ amount: 'int' }),
+    transfer_group: 'str',
+  }), // Charge.capture
   'POST /v1/checkout/sessions': o({
     adaptive_pricing: o({ enabled: 'bool' }),
     after_expiration: o({ recovery: o({ allow_promotion_codes: 'bool', enabled: '!bool' }) }),
@@ -1189,6 +1308,45 @@ export const generatedSpecs: RouteSpecs = {
     expand: a('str'),
     metadata: 'meta?',
   }), // Customer.updateBalanceTransaction
+  'POST /v1/customers/:id/sources': o({
+    source: '!str',
+    expand: a('str'),
+    metadata: 'meta',
+    validate: 'bool',
+  }), // Customer.createSource
+  'POST /v1/customers/:id/sources/:source': o({
+    account_holder_name: 'str',
+    account_holder_type: '=company|individual',
+    address_city: 'str',
+    address_country: 'str',
+    address_line1: 'str',
+    address_line2: 'str',
+    address_state: 'str',
+    address_zip: 'str',
+    exp_month: 'str',
+    exp_year: 'str',
+    expand: a('str'),
+    metadata: 'meta?',
+    name: 'str',
+    owner: o({
+      address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      email: 'email',
+      name: 'str',
+      phone: 'str',
+    }),
+  }), // Customer.updateSource
+  'POST /v1/customers/:id/tax_ids': o({
+    type: '!=ad_nrt|ae_trn|al_tin|am_tin|ao_tin|ar_cuit|au_abn|au_acn|au_arn|au_wpn|aw_tin|az_tin|ba_tin|bb_tin|bd_bin|bf_ifu|bg_uic|bh_vat|bj_ifu|bo_tin|br_cnpj|br_cpf|bs_tin|bw_vat|by_tin|ca_bn|ca_gst_hst|ca_pst_bc|ca_pst_mb|ca_pst_sk|ca_qst|cd_nif|ch_uid|ch_vat|ci_vat|cl_tin|cm_niu|cn_tin|co_nit|cr_tin|cv_nif|cz_dic|de_stn|do_rcn|ec_ruc|eg_tin|es_cif|et_tin|eu_oss_vat|eu_vat|fo_vat|fr_siren|fr_siret|fr_spi|gb_vat|ge_vat|gh_tin|gi_tin|gn_nif|hk_br|hr_oib|hu_tin|ic_nif|id_npwp|il_vat|in_gst|is_kt|is_vat|it_cf|jp_cn|jp_rn|jp_trn|ke_pin|kg_tin|kh_tin|kr_brn|kz_bin|la_tin|li_uid|li_vat|lk_vat|ma_vat|md_cf|md_vat|me_pib|mk_vat|mr_nif|mu_vat|mx_rfc|my_frp|my_itn|my_sst|mz_nuit|ng_tin|no_vat|no_voec|np_pan|nz_bn|nz_gst|om_vat|pe_ruc|ph_tin|pl_nip|pt_nif|py_ruc|ro_tin|rs_pib|ru_inn|ru_kpp|sa_vat|sg_gst|sg_uen|si_tin|sm_coe|sn_ninea|sr_fin|sv_nit|th_vat|tj_tin|tr_tin|tt_bir|tt_vat|tw_vat|tz_vat|ua_vat|ug_tin|us_ein|uy_ruc|uz_tin|uz_vat|ve_rif|vn_tin|za_vat|zm_tin|zw_tin',
+    value: '!str',
+    expand: a('str'),
+  }), // Customer.createTaxId
   'POST /v1/disputes/:id': o({
     evidence: o({
       access_activity_log: 'str',
@@ -3367,6 +3525,278 @@ export const generatedSpecs: RouteSpecs = {
     ),
     use_stripe_sdk: 'bool',
   }), // PaymentIntent.confirm
+  'POST /v1/payment_links': o({
+    line_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: 'str',
+          product_data: o({
+            description: 'str',
+            images: a('str'),
+            metadata: 'meta',
+            name: '!str',
+            tax_code: 'str',
+            tax_details: o({ performance_location: 'str', tax_code: 'str?' }),
+            unit_label: 'str',
+          }),
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: '!int',
+      }),
+      '!',
+    ),
+    after_completion: o({
+      hosted_confirmation: o({ custom_message: 'str' }),
+      redirect: o({ url: '!str' }),
+      type: '!=hosted_confirmation|redirect',
+    }),
+    allow_promotion_codes: 'bool',
+    application_fee_amount: 'int',
+    application_fee_percent: 'num',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    billing_address_collection: '=auto|required',
+    consent_collection: o({
+      payment_method_reuse_agreement: o({ position: '!=auto|hidden' }),
+      promotions: '=auto|none',
+      terms_of_service: '=none|required',
+    }),
+    currency: 'cur',
+    custom_fields: a(
+      o({
+        dropdown: o({ default_value: 'str', options: a(o({ label: '!str:100', value: '!str:100' }), '!') }),
+        key: '!str:200',
+        label: o({ custom: '!str:100', type: '!=custom' }, '!'),
+        numeric: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        optional: 'bool',
+        text: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        type: '!=dropdown|numeric|text',
+      }),
+    ),
+    custom_text: o({
+      after_submit: o({ message: '!str:1200' }, '?'),
+      shipping_address: o({ message: '!str:1200' }, '?'),
+      submit: o({ message: '!str:1200' }, '?'),
+      terms_of_service_acceptance: o({ message: '!str:1200' }, '?'),
+    }),
+    customer_creation: '=always|if_required',
+    expand: a('str'),
+    inactive_message: 'str',
+    invoice_creation: o({
+      enabled: '!bool',
+      invoice_data: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+        metadata: 'meta?',
+        rendering_options: o(
+          { amount_tax_display: '=exclude_tax|include_inclusive_tax?', template: 'str' },
+          '?',
+        ),
+      }),
+    }),
+    managed_payments: o({ enabled: 'bool' }),
+    metadata: 'meta',
+    name_collection: o({
+      business: o({ enabled: '!bool', optional: 'bool' }),
+      individual: o({ enabled: '!bool', optional: 'bool' }),
+    }),
+    on_behalf_of: 'str',
+    optional_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: '!str',
+        quantity: '!int',
+      }),
+    ),
+    payment_intent_data: o({
+      capture_method: '=automatic|automatic_async|manual',
+      description: 'str',
+      metadata: 'meta',
+      setup_future_usage: '=off_session|on_session',
+      statement_descriptor: 'str',
+      statement_descriptor_suffix: 'str',
+      transfer_group: 'str',
+    }),
+    payment_method_collection: '=always|if_required',
+    payment_method_options: o({
+      card: o({
+        restrictions: o({ brands_blocked: a('=american_express|discover_global_network|mastercard|visa') }),
+      }),
+    }),
+    payment_method_types: a(
+      '=affirm|afterpay_clearpay|alipay|alma|au_becs_debit|bacs_debit|bancontact|billie|bizum|blik|boleto|card|cashapp|eps|fpx|giropay|grabpay|ideal|klarna|konbini|link|mb_way|mobilepay|multibanco|oxxo|p24|pay_by_bank|paynow|paypal|paypay|payto|pix|promptpay|satispay|scalapay|sepa_debit|sequra|sofort|sunbit|swish|twint|upi|us_bank_account|wechat_pay|zip',
+    ),
+    phone_number_collection: o({ enabled: '!bool' }),
+    restrictions: o({ completed_sessions: o({ limit: '!int' }, '!') }),
+    shipping_address_collection: o({
+      allowed_countries: a(
+        '=AC|AD|AE|AF|AG|AI|AL|AM|AO|AQ|AR|AT|AU|AW|AX|AZ|BA|BB|BD|BE|BF|BG|BH|BI|BJ|BL|BM|BN|BO|BQ|BR|BS|BT|BV|BW|BY|BZ|CA|CD|CF|CG|CH|CI|CK|CL|CM|CN|CO|CR|CV|CW|CY|CZ|DE|DJ|DK|DM|DO|DZ|EC|EE|EG|EH|ER|ES|ET|FI|FJ|FK|FO|FR|GA|GB|GD|GE|GF|GG|GH|GI|GL|GM|GN|GP|GQ|GR|GS|GT|GU|GW|GY|HK|HN|HR|HT|HU|ID|IE|IL|IM|IN|IO|IQ|IS|IT|JE|JM|JO|JP|KE|KG|KH|KI|KM|KN|KR|KW|KY|KZ|LA|LB|LC|LI|LK|LR|LS|LT|LU|LV|LY|MA|MC|MD|ME|MF|MG|MK|ML|MM|MN|MO|MQ|MR|MS|MT|MU|MV|MW|MX|MY|MZ|NA|NC|NE|NG|NI|NL|NO|NP|NR|NU|NZ|OM|PA|PE|PF|PG|PH|PK|PL|PM|PN|PR|PS|PT|PY|QA|RE|RO|RS|RU|RW|SA|SB|SC|SD|SE|SG|SH|SI|SJ|SK|SL|SM|SN|SO|SR|SS|ST|SV|SX|SZ|TA|TC|TD|TF|TG|TH|TJ|TK|TL|TM|TN|TO|TR|TT|TV|TW|TZ|UA|UG|US|UY|UZ|VA|VC|VE|VG|VN|VU|WF|WS|XK|YE|YT|ZA|ZM|ZW|ZZ',
+        '!',
+      ),
+    }),
+    shipping_options: a(o({ shipping_rate: 'str' })),
+    submit_type: '=auto|book|donate|pay|subscribe',
+    subscription_data: o({
+      description: 'str',
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      metadata: 'meta',
+      trial_period_days: 'int',
+      trial_settings: o({
+        end_behavior: o({ missing_payment_method: '!=cancel|create_invoice|pause' }, '!'),
+      }),
+    }),
+    tax_id_collection: o({ enabled: '!bool', required: '=if_supported|never' }),
+    transfer_data: o({ amount: 'int', destination: '!str' }),
+  }), // PaymentLink.create
+  'POST /v1/payment_links/:id': o({
+    active: 'bool',
+    after_completion: o({
+      hosted_confirmation: o({ custom_message: 'str' }),
+      redirect: o({ url: '!str' }),
+      type: '!=hosted_confirmation|redirect',
+    }),
+    allow_promotion_codes: 'bool',
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    billing_address_collection: '=auto|required',
+    consent_collection: o({
+      payment_method_reuse_agreement: o({ position: '!=auto|hidden' }),
+      promotions: '=auto|none',
+      terms_of_service: '=none|required',
+    }),
+    custom_fields: a(
+      o({
+        dropdown: o({ default_value: 'str', options: a(o({ label: '!str:100', value: '!str:100' }), '!') }),
+        key: '!str:200',
+        label: o({ custom: '!str:100', type: '!=custom' }, '!'),
+        numeric: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        optional: 'bool',
+        text: o({ default_value: 'str', maximum_length: 'int', minimum_length: 'int' }),
+        type: '!=dropdown|numeric|text',
+      }),
+      '?',
+    ),
+    custom_text: o({
+      after_submit: o({ message: '!str:1200' }, '?'),
+      shipping_address: o({ message: '!str:1200' }, '?'),
+      submit: o({ message: '!str:1200' }, '?'),
+      terms_of_service_acceptance: o({ message: '!str:1200' }, '?'),
+    }),
+    customer_creation: '=always|if_required',
+    expand: a('str'),
+    inactive_message: 'str?',
+    invoice_creation: o({
+      enabled: '!bool',
+      invoice_data: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+        metadata: 'meta?',
+        rendering_options: o(
+          { amount_tax_display: '=exclude_tax|include_inclusive_tax?', template: 'str' },
+          '?',
+        ),
+      }),
+    }),
+    line_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        id: '!str',
+        quantity: 'int',
+      }),
+    ),
+    metadata: 'meta',
+    name_collection: o(
+      {
+        business: o({ enabled: '!bool', optional: 'bool' }),
+        individual: o({ enabled: '!bool', optional: 'bool' }),
+      },
+      '?',
+    ),
+    on_behalf_of: 'str?',
+    optional_items: a(
+      o({
+        adjustable_quantity: o({ enabled: '!bool', maximum: 'int', minimum: 'int' }),
+        price: '!str',
+        quantity: '!int',
+      }),
+      '?',
+    ),
+    payment_intent_data: o({
+      description: 'str?',
+      metadata: 'meta?',
+      setup_future_usage: '=off_session|on_session?',
+      statement_descriptor: 'str?',
+      statement_descriptor_suffix: 'str?',
+      transfer_group: 'str?',
+    }),
+    payment_method_collection: '=always|if_required',
+    payment_method_options: o(
+      {
+        card: o(
+          {
+            restrictions: o(
+              { brands_blocked: a('=american_express|discover_global_network|mastercard|visa', '?') },
+              '?',
+            ),
+          },
+          '?',
+        ),
+      },
+      '?',
+    ),
+    payment_method_types: a(
+      '=affirm|afterpay_clearpay|alipay|alma|au_becs_debit|bacs_debit|bancontact|billie|bizum|blik|boleto|card|cashapp|eps|fpx|giropay|grabpay|ideal|klarna|konbini|link|mb_way|mobilepay|multibanco|oxxo|p24|pay_by_bank|paynow|paypal|paypay|payto|pix|promptpay|satispay|scalapay|sepa_debit|sequra|sofort|sunbit|swish|twint|upi|us_bank_account|wechat_pay|zip',
+      '?',
+    ),
+    phone_number_collection: o({ enabled: '!bool' }),
+    restrictions: o({ completed_sessions: o({ limit: '!int' }, '!') }, '?'),
+    shipping_address_collection: o(
+      {
+        allowed_countries: a(
+          '=AC|AD|AE|AF|AG|AI|AL|AM|AO|AQ|AR|AT|AU|AW|AX|AZ|BA|BB|BD|BE|BF|BG|BH|BI|BJ|BL|BM|BN|BO|BQ|BR|BS|BT|BV|BW|BY|BZ|CA|CD|CF|CG|CH|CI|CK|CL|CM|CN|CO|CR|CV|CW|CY|CZ|DE|DJ|DK|DM|DO|DZ|EC|EE|EG|EH|ER|ES|ET|FI|FJ|FK|FO|FR|GA|GB|GD|GE|GF|GG|GH|GI|GL|GM|GN|GP|GQ|GR|GS|GT|GU|GW|GY|HK|HN|HR|HT|HU|ID|IE|IL|IM|IN|IO|IQ|IS|IT|JE|JM|JO|JP|KE|KG|KH|KI|KM|KN|KR|KW|KY|KZ|LA|LB|LC|LI|LK|LR|LS|LT|LU|LV|LY|MA|MC|MD|ME|MF|MG|MK|ML|MM|MN|MO|MQ|MR|MS|MT|MU|MV|MW|MX|MY|MZ|NA|NC|NE|NG|NI|NL|NO|NP|NR|NU|NZ|OM|PA|PE|PF|PG|PH|PK|PL|PM|PN|PR|PS|PT|PY|QA|RE|RO|RS|RU|RW|SA|SB|SC|SD|SE|SG|SH|SI|SJ|SK|SL|SM|SN|SO|SR|SS|ST|SV|SX|SZ|TA|TC|TD|TF|TG|TH|TJ|TK|TL|TM|TN|TO|TR|TT|TV|TW|TZ|UA|UG|US|UY|UZ|VA|VC|VE|VG|VN|VU|WF|WS|XK|YE|YT|ZA|ZM|ZW|ZZ',
+          '!',
+        ),
+      },
+      '?',
+    ),
+    shipping_options: a(o({ shipping_rate: 'str' }), '?'),
+    submit_type: '=auto|book|donate|pay|subscribe',
+    subscription_data: o({
+      invoice_settings: o({
+        account_tax_ids: a('str', '?'),
+        custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+        description: 'str',
+        footer: 'str',
+        issuer: o({ account: 'str', type: '!=account|self' }),
+      }),
+      metadata: 'meta?',
+      trial_period_days: 'int?',
+      trial_settings: o(
+        { end_behavior: o({ missing_payment_method: '!=cancel|create_invoice|pause' }, '!') },
+        '?',
+      ),
+    }),
+    tax_id_collection: o({ enabled: '!bool', required: '=if_supported|never' }),
+    transfer_data: o({ amount: 'int?', destination: '!str' }, '?'),
+  }), // PaymentLink.update
   'POST /v1/payment_methods': o({
     acss_debit: o({ account_number: '!str', institution_number: '!str', transit_number: '!str' }),
     affirm: o({}),
@@ -3503,6 +3933,55 @@ export const generatedSpecs: RouteSpecs = {
   }), // PaymentMethod.update
   'POST /v1/payment_methods/:id/attach': o({ customer: 'str', customer_account: 'str', expand: a('str') }), // PaymentMethod.attach
   'POST /v1/payment_methods/:id/detach': o({ expand: a('str') }), // PaymentMethod.detach
+  'POST /v1/plans': o({
+    currency: '!cur',
+    interval: '!=day|month|week|year',
+    active: 'bool',
+    amount: 'int',
+    amount_decimal: 'dec',
+    billing_scheme: '=per_unit|tiered',
+    expand: a('str'),
+    id: 'str',
+    interval_count: 'int',
+    metadata: 'meta?',
+    meter: 'str',
+    nickname: 'str',
+    product: u(
+      '',
+      o({
+        active: 'bool',
+        id: 'str',
+        metadata: 'meta',
+        name: '!str',
+        statement_descriptor: 'str:22',
+        tax_code: 'str',
+        tax_details: o({ performance_location: 'str', tax_code: 'str?' }),
+        unit_label: 'str',
+      }),
+      'str',
+    ),
+    tiers: a(
+      o({
+        flat_amount: 'int',
+        flat_amount_decimal: 'dec',
+        unit_amount: 'int',
+        unit_amount_decimal: 'dec',
+        up_to: u('!', 'int', '=inf'),
+      }),
+    ),
+    tiers_mode: '=graduated|volume',
+    transform_usage: o({ divide_by: '!int', round: '!=down|up' }),
+    trial_period_days: 'int',
+    usage_type: '=licensed|metered',
+  }), // Plan.create
+  'POST /v1/plans/:id': o({
+    active: 'bool',
+    expand: a('str'),
+    metadata: 'meta?',
+    nickname: 'str',
+    product: 'str',
+    trial_period_days: 'int',
+  }), // Plan.update
   'POST /v1/prices': o({
     currency: '!cur',
     active: 'bool',
@@ -3625,6 +4104,110 @@ export const generatedSpecs: RouteSpecs = {
     metadata: 'meta?',
     restrictions: o({ currency_options: 'any' }),
   }), // PromotionCode.update
+  'POST /v1/quotes': o({
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    collection_method: '=charge_automatically|send_invoice',
+    customer: 'str',
+    customer_account: 'str',
+    default_tax_rates: a('str', '?'),
+    description: 'str?',
+    discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+    expand: a('str'),
+    expires_at: 'int',
+    footer: 'str?',
+    from_quote: o({ is_revision: 'bool', quote: '!str' }),
+    header: 'str?',
+    invoice_settings: o({
+      custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+      days_until_due: 'int',
+      description: 'str?',
+      footer: 'str?',
+      issuer: o({ account: 'str', type: '!=account|self' }),
+    }),
+    line_items: a(
+      o({
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: '!str',
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: 'int',
+        tax_rates: a('str', '?'),
+      }),
+    ),
+    metadata: 'meta',
+    on_behalf_of: 'str?',
+    subscription_data: o({
+      billing_mode: o({
+        flexible: o({ proration_discounts: '=included|itemized' }),
+        type: '!=classic|flexible',
+      }),
+      description: 'str',
+      effective_date: u('?', 'int', '=current_period_end'),
+      metadata: 'meta',
+      trial_period_days: 'int?',
+    }),
+    test_clock: 'str',
+    transfer_data: o({ amount: 'int', amount_percent: 'num', destination: '!str' }, '?'),
+  }), // Quote.create
+  'POST /v1/quotes/:id': o({
+    application_fee_amount: 'int?',
+    application_fee_percent: 'num?',
+    automatic_tax: o({ enabled: '!bool', liability: o({ account: 'str', type: '!=account|self' }) }),
+    collection_method: '=charge_automatically|send_invoice',
+    customer: 'str',
+    customer_account: 'str',
+    default_tax_rates: a('str', '?'),
+    description: 'str?',
+    discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+    expand: a('str'),
+    expires_at: 'int',
+    footer: 'str?',
+    header: 'str?',
+    invoice_settings: o({
+      custom_fields: a(o({ name: '!str:40', value: '!str:140' }), '?'),
+      days_until_due: 'int',
+      description: 'str?',
+      footer: 'str?',
+      issuer: o({ account: 'str', type: '!=account|self' }),
+    }),
+    line_items: a(
+      o({
+        discounts: a(o({ coupon: 'str', discount: 'str', promotion_code: 'str' }), '?'),
+        id: 'str',
+        price: 'str',
+        price_data: o({
+          currency: '!cur',
+          product: '!str',
+          recurring: o({ interval: '!=day|month|week|year', interval_count: 'int' }),
+          tax_behavior: '=exclusive|inclusive|unspecified',
+          unit_amount: 'int',
+          unit_amount_decimal: 'dec',
+        }),
+        quantity: 'int',
+        tax_rates: a('str', '?'),
+      }),
+    ),
+    metadata: 'meta',
+    on_behalf_of: 'str?',
+    subscription_data: o({
+      description: 'str?',
+      effective_date: u('?', 'int', '=current_period_end'),
+      metadata: 'meta',
+      trial_period_days: 'int?',
+    }),
+    transfer_data: o({ amount: 'int', amount_percent: 'num', destination: '!str' }, '?'),
+  }), // Quote.update
+  'POST /v1/quotes/:id/accept': o({ expand: a('str') }), // Quote.accept
+  'POST /v1/quotes/:id/cancel': o({ expand: a('str') }), // Quote.cancel
+  'POST /v1/quotes/:id/finalize': o({ expand: a('str'), expires_at: 'int' }), // Quote.finalizeQuote
   'POST /v1/refunds': o({
     amount: 'int',
     charge: 'str',
@@ -5151,6 +5734,277 @@ export const generatedSpecs: RouteSpecs = {
     name: 'str',
   }), // TestClock.create
   'POST /v1/test_helpers/test_clocks/:id/advance': o({ frozen_time: '!int', expand: a('str') }), // TestClock.advance
+  'POST /v1/tokens': o({
+    account: o({
+      business_type: '=company|government_entity|individual|non_profit',
+      company: o({
+        address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kana: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kanji: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        administrative_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        directors_provided: 'bool',
+        directorship_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        executives_provided: 'bool',
+        export_license_id: 'str',
+        export_purpose_code: 'str',
+        name: 'str',
+        name_kana: 'str',
+        name_kanji: 'str',
+        owners_provided: 'bool',
+        ownership_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        ownership_declaration_shown_and_signed: 'bool',
+        ownership_exemption_reason:
+          '=qualified_entity_exceeds_ownership_threshold|qualifies_as_financial_institution?',
+        phone: 'str',
+        physical_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        principal_place_of_business: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        registration_date: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+        registration_number: 'str',
+        representative_declaration: o({ date: 'int', ip: 'str', user_agent: 'str' }),
+        structure:
+          '=free_zone_establishment|free_zone_llc|government_instrumentality|governmental_unit|incorporated_non_profit|incorporated_partnership|limited_liability_partnership|llc|multi_member_llc|private_company|private_corporation|private_partnership|public_company|public_corporation|public_partnership|registered_charity|single_member_llc|sole_establishment|sole_proprietorship|tax_exempt_government_instrumentality|unincorporated_association|unincorporated_non_profit|unincorporated_partnership?',
+        tax_id: 'str',
+        tax_id_registrar: 'str',
+        vat_id: 'str',
+        verification: o({ document: o({ back: 'str', front: 'str' }) }),
+      }),
+      individual: o({
+        address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kana: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        address_kanji: o({
+          town: 'str',
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        dob: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+        email: 'email',
+        first_name: 'str',
+        first_name_kana: 'str',
+        first_name_kanji: 'str',
+        full_name_aliases: a('str', '?'),
+        gender: 'str',
+        id_number: 'str',
+        id_number_secondary: 'str',
+        last_name: 'str',
+        last_name_kana: 'str',
+        last_name_kanji: 'str',
+        maiden_name: 'str',
+        metadata: 'meta?',
+        phone: 'str',
+        political_exposure: '=existing|none',
+        registered_address: o({
+          city: 'str',
+          country: 'str',
+          line1: 'str',
+          line2: 'str',
+          postal_code: 'str',
+          state: 'str',
+        }),
+        relationship: o({
+          director: 'bool',
+          executive: 'bool',
+          owner: 'bool',
+          percent_ownership: 'num?',
+          title: 'str',
+        }),
+        ssn_last_4: 'str',
+        verification: o({
+          additional_document: o({ back: 'str', front: 'str' }),
+          document: o({ back: 'str', front: 'str' }),
+        }),
+      }),
+      tos_shown_and_accepted: 'bool',
+    }),
+    bank_account: u(
+      '',
+      'str',
+      o({
+        account_holder_name: 'str',
+        account_holder_type: '=company|individual',
+        account_number: '!str',
+        account_type: '=checking|futsu|savings|toza',
+        country: '!str',
+        currency: 'cur',
+        payment_method: 'str',
+        routing_number: 'str',
+      }),
+    ),
+    card: u(
+      '',
+      o({
+        address_city: 'str',
+        address_country: 'str',
+        address_line1: 'str',
+        address_line2: 'str',
+        address_state: 'str',
+        address_zip: 'str',
+        currency: 'cur',
+        cvc: 'str',
+        exp_month: '!str',
+        exp_year: '!str',
+        name: 'str',
+        networks: o({ preferred: '=cartes_bancaires|mastercard|visa' }),
+        number: '!str',
+      }),
+      'str',
+    ),
+    customer: 'str',
+    cvc_update: o({ cvc: '!str' }),
+    expand: a('str'),
+    person: o({
+      additional_tos_acceptances: o({ account: o({ date: 'int', ip: 'str', user_agent: 'str?' }) }),
+      address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      address_kana: o({
+        town: 'str',
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      address_kanji: o({
+        town: 'str',
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      dob: o({ day: '!int', month: '!int', year: '!int' }, '?'),
+      documents: o({
+        company_authorization: o({ files: a('str') }),
+        passport: o({ files: a('str') }),
+        visa: o({ files: a('str') }),
+      }),
+      email: 'email',
+      first_name: 'str',
+      first_name_kana: 'str',
+      first_name_kanji: 'str',
+      full_name_aliases: a('str', '?'),
+      gender: 'str',
+      id_number: 'str',
+      id_number_secondary: 'str',
+      last_name: 'str',
+      last_name_kana: 'str',
+      last_name_kanji: 'str',
+      maiden_name: 'str',
+      metadata: 'meta?',
+      nationality: 'str',
+      phone: 'str',
+      political_exposure: '=existing|none',
+      registered_address: o({
+        city: 'str',
+        country: 'str',
+        line1: 'str',
+        line2: 'str',
+        postal_code: 'str',
+        state: 'str',
+      }),
+      relationship: o({
+        authorizer: 'bool',
+        director: 'bool',
+        executive: 'bool',
+        legal_guardian: 'bool',
+        owner: 'bool',
+        percent_ownership: 'num?',
+        representative: 'bool',
+        title: 'str',
+      }),
+      ssn_last_4: 'str',
+      us_cfpb_data: o({
+        ethnicity_details: o({
+          ethnicity: a(
+            '=cuban|hispanic_or_latino|mexican|not_hispanic_or_latino|other_hispanic_or_latino|prefer_not_to_answer|puerto_rican',
+          ),
+          ethnicity_other: 'str',
+        }),
+        race_details: o({
+          race: a(
+            '=african_american|american_indian_or_alaska_native|asian|asian_indian|black_or_african_american|chinese|ethiopian|filipino|guamanian_or_chamorro|haitian|jamaican|japanese|korean|native_hawaiian|native_hawaiian_or_other_pacific_islander|nigerian|other_asian|other_black_or_african_american|other_pacific_islander|prefer_not_to_answer|samoan|somali|vietnamese|white',
+          ),
+          race_other: 'str',
+        }),
+        self_identified_gender: 'str',
+      }),
+      verification: o({
+        additional_document: o({ back: 'str', front: 'str' }),
+        document: o({ back: 'str', front: 'str' }),
+      }),
+    }),
+    pii: o({ id_number: 'str' }),
+  }), // Token.create
   'POST /v1/webhook_endpoints': o({
     enabled_events: a(
       '=*|account.application.authorized|account.application.deauthorized|account.external_account.created|account.external_account.deleted|account.external_account.updated|account.updated|application_fee.created|application_fee.refund.updated|application_fee.refunded|apps.install.created|apps.install.deleted|apps.install.updated|balance.available|balance_settings.updated|billing.alert.triggered|billing.credit_balance_transaction.created|billing.credit_grant.created|billing.credit_grant.updated|billing.meter.created|billing.meter.deactivated|billing.meter.reactivated|billing.meter.updated|billing_portal.configuration.created|billing_portal.configuration.updated|billing_portal.session.created|capability.updated|cash_balance.funds_available|charge.captured|charge.dispute.closed|charge.dispute.created|charge.dispute.funds_reinstated|charge.dispute.funds_withdrawn|charge.dispute.updated|charge.expired|charge.failed|charge.pending|charge.refund.updated|charge.refunded|charge.succeeded|charge.updated|checkout.session.async_payment_failed|checkout.session.async_payment_succeeded|checkout.session.completed|checkout.session.expired|climate.order.canceled|climate.order.created|climate.order.delayed|climate.order.delivered|climate.order.product_substituted|climate.product.created|climate.product.pricing_updated|coupon.created|coupon.deleted|coupon.updated|credit_note.created|credit_note.updated|credit_note.voided|customer.created|customer.deleted|customer.discount.created|customer.discount.deleted|customer.discount.updated|customer.source.created|customer.source.deleted|customer.source.expiring|customer.source.updated|customer.subscription.created|customer.subscription.deleted|customer.subscription.paused|customer.subscription.pending_update_applied|customer.subscription.pending_update_expired|customer.subscription.resumed|customer.subscription.trial_will_end|customer.subscription.updated|customer.tax_id.created|customer.tax_id.deleted|customer.tax_id.updated|customer.updated|customer_cash_balance_transaction.created|entitlements.active_entitlement_summary.updated|file.created|financial_connections.account.account_numbers_updated|financial_connections.account.created|financial_connections.account.deactivated|financial_connections.account.disconnected|financial_connections.account.expected_deactivation_date_updated|financial_connections.account.reactivated|financial_connections.account.refreshed_balance|financial_connections.account.refreshed_ownership|financial_connections.account.refreshed_transactions|financial_connections.account.supported_payment_method_types_updated|financial_connections.account.upcoming_account_number_expiry|financial_connections.account.upcoming_deactivation|financial_connections.authorization.expected_deactivation_date_updated|financial_connections.authorization.upcoming_deactivation|identity.verification_session.canceled|identity.verification_session.created|identity.verification_session.processing|identity.verification_session.redacted|identity.verification_session.requires_input|identity.verification_session.verified|invoice.created|invoice.deleted|invoice.finalization_failed|invoice.finalized|invoice.marked_uncollectible|invoice.overdue|invoice.overpaid|invoice.paid|invoice.payment_action_required|invoice.payment_attempt_required|invoice.payment_failed|invoice.payment_succeeded|invoice.sent|invoice.upcoming|invoice.updated|invoice.voided|invoice.will_be_due|invoice_payment.paid|invoiceitem.created|invoiceitem.deleted|issuing_authorization.created|issuing_authorization.request|issuing_authorization.updated|issuing_card.created|issuing_card.updated|issuing_cardholder.created|issuing_cardholder.updated|issuing_dispute.closed|issuing_dispute.created|issuing_dispute.funds_reinstated|issuing_dispute.funds_rescinded|issuing_dispute.submitted|issuing_dispute.updated|issuing_personalization_design.activated|issuing_personalization_design.deactivated|issuing_personalization_design.rejected|issuing_personalization_design.updated|issuing_token.created|issuing_token.updated|issuing_transaction.created|issuing_transaction.purchase_details_receipt_updated|issuing_transaction.updated|mandate.updated|payment_intent.amount_capturable_updated|payment_intent.canceled|payment_intent.created|payment_intent.partially_funded|payment_intent.payment_failed|payment_intent.processing|payment_intent.requires_action|payment_intent.succeeded|payment_link.created|payment_link.updated|payment_method.attached|payment_method.automatically_updated|payment_method.detached|payment_method.updated|payout.canceled|payout.created|payout.failed|payout.paid|payout.reconciliation_completed|payout.updated|person.created|person.deleted|person.updated|plan.created|plan.deleted|plan.updated|price.created|price.deleted|price.updated|product.created|product.deleted|product.updated|promotion_code.created|promotion_code.updated|quote.accepted|quote.canceled|quote.created|quote.finalized|radar.early_fraud_warning.created|radar.early_fraud_warning.updated|refund.created|refund.failed|refund.updated|reporting.report_run.failed|reporting.report_run.succeeded|reporting.report_type.updated|reserve.hold.created|reserve.hold.updated|reserve.plan.created|reserve.plan.disabled|reserve.plan.expired|reserve.plan.updated|reserve.release.created|review.closed|review.opened|setup_intent.canceled|setup_intent.created|setup_intent.requires_action|setup_intent.setup_failed|setup_intent.succeeded|sigma.scheduled_query_run.created|source.canceled|source.chargeable|source.failed|source.mandate_notification|source.refund_attributes_required|source.transaction.created|source.transaction.updated|subscription_schedule.aborted|subscription_schedule.canceled|subscription_schedule.completed|subscription_schedule.created|subscription_schedule.expiring|subscription_schedule.released|subscription_schedule.updated|tax.settings.updated|tax_rate.created|tax_rate.updated|terminal.reader.action_failed|terminal.reader.action_succeeded|terminal.reader.action_updated|test_helpers.test_clock.advancing|test_helpers.test_clock.created|test_helpers.test_clock.deleted|test_helpers.test_clock.internal_failure|test_helpers.test_clock.ready|three_d_secure.authentication.canceled|three_d_secure.authentication.challenge_started|three_d_secure.authentication.errored|three_d_secure.authentication.failed|three_d_secure.authentication.requires_challenge|three_d_secure.authentication.requires_submission|three_d_secure.authentication.succeeded|topup.canceled|topup.created|topup.failed|topup.reversed|topup.succeeded|transfer.created|transfer.reversed|transfer.updated|treasury.credit_reversal.created|treasury.credit_reversal.posted|treasury.debit_reversal.completed|treasury.debit_reversal.created|treasury.debit_reversal.initial_credit_granted|treasury.financial_account.closed|treasury.financial_account.created|treasury.financial_account.features_status_updated|treasury.inbound_transfer.canceled|treasury.inbound_transfer.created|treasury.inbound_transfer.failed|treasury.inbound_transfer.succeeded|treasury.outbound_payment.canceled|treasury.outbound_payment.created|treasury.outbound_payment.expected_arrival_date_updated|treasury.outbound_payment.failed|treasury.outbound_payment.posted|treasury.outbound_payment.returned|treasury.outbound_payment.tracking_details_updated|treasury.outbound_transfer.canceled|treasury.outbound_transfer.created|treasury.outbound_transfer.expected_arrival_date_updated|treasury.outbound_transfer.failed|treasury.outbound_transfer.posted|treasury.outbound_transfer.returned|treasury.outbound_transfer.tracking_details_updated|treasury.received_credit.created|treasury.received_credit.failed|treasury.received_credit.succeeded|treasury.received_debit.created',

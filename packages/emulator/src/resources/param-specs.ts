@@ -16,6 +16,8 @@ const byHand: RouteSpecs = {
     email: 'email',
     expand: a('str'),
   }),
+  // The test helper the Stripe CLI's charge.dispute.funds_withdrawn fixture calls (no SDK method).
+  'POST /v1/test_helpers/disputes/:id/lose': o({ expand: a('str') }),
   // A charge's refunds, which the SDK reads through `refunds.list({charge})`.
   'GET /v1/charges/:id/refunds': o({
     ending_before: 'str',
@@ -36,6 +38,13 @@ const extra: Readonly<Record<string, Record<string, Spec>>> = {
   'POST /v1/payment_intents': { payment_method_types: a('str') },
   'POST /v1/payment_intents/:id': { payment_method_types: a('str') },
   'POST /v1/setup_intents': { payment_method_types: a('str') },
+  // The CLI's checkout.session.async_payment_* fixtures name sepa_debit this way.
+  'POST /v1/checkout/sessions': { payment_method_types: a('str') },
+  // API versions before 2025-03-31.basil give a customer its discount this way (the Stripe CLI's
+  // customer.discount.* fixtures do); for later versions customers.ts answers Stripe's
+  // `parameter_unknown` (resources/billing/discounts.ts).
+  'POST /v1/customers': { coupon: 'str', promotion_code: 'str' },
+  'POST /v1/customers/:id': { coupon: 'str?', promotion_code: 'str' },
 };
 
 export const paramSpecs: RouteSpecs = { ...generatedSpecs, ...byHand };
@@ -43,6 +52,20 @@ for (const [route, fields] of Object.entries(extra)) {
   const base = paramSpecs[route];
   if (base?.fields === undefined) throw new Error(`param-specs: ${route} is not a route`);
   (paramSpecs as Record<string, SpecNode>)[route] = o({ ...base.fields, ...fields }, base.flags);
+}
+// API versions before 2025-09-30.clover name a promotion code's coupon `coupon` (the Stripe CLI's
+// promotion_code.* fixtures still do): `promotion` is then not required. promotion-codes.ts answers
+// Stripe's `parameter_unknown` for `coupon` from later versions.
+{
+  const route = 'POST /v1/promotion_codes';
+  const base = paramSpecs[route];
+  const promotion = base?.fields?.promotion;
+  if (base?.fields === undefined || typeof promotion !== 'object' || promotion.fields === undefined)
+    throw new Error(`param-specs: ${route} has no promotion`);
+  (paramSpecs as Record<string, SpecNode>)[route] = o(
+    { ...base.fields, coupon: 'str', promotion: o(promotion.fields, promotion.flags.replace('!', '')) },
+    base.flags,
+  );
 }
 // The Stripe CLI's subscription_schedule.* fixtures still give phases `iterations` (before `duration`).
 for (const route of ['POST /v1/subscription_schedules', 'POST /v1/subscription_schedules/:id']) {

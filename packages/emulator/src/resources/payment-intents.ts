@@ -11,6 +11,14 @@ import { bool, emptyableStr, int, obj, oneOf, reqInt, reqStr, str, strArr } from
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { chargeTransaction } from './balance-transactions.js';
+import {
+  BANK_CURRENCY,
+  type BankDebitType,
+  bankTypeOf,
+  confirmBankDebit,
+  type MandateInput,
+  readMandateData,
+} from './bank-debits.js';
 import { insertCharge } from './charges.js';
 import { readAddress } from './common/address.js';
 import { baseUrl } from './common/base-url.js';
@@ -22,7 +30,8 @@ import {
   type PaymentMethod,
   resolvePaymentMethod,
 } from './payment-methods.js';
-import { AUTHENTICATION_REQUIRED, type Decline } from './test-cards.js';
+import { AUTHENTICATION_REQUIRED, chargeDecline, type Decline } from './test-cards.js';
+import { cardAsPaymentMethod } from './tokens.js';
 
 export type PaymentIntent = Wire<Stripe.PaymentIntent>;
 
@@ -64,9 +73,12 @@ export interface CreatePaymentIntentParams {
   statement_descriptor?: string | null | undefined;
   statement_descriptor_suffix?: string | null | undefined;
   return_url?: string | undefined;
+  /** `mandate_data[customer_acceptance]`, for bank debits (sepa_debit, us_bank_account). */
+  mandate_data?: MandateInput | undefined;
 }
 
 export interface ConfirmPaymentIntentParams {
+  mandate_data?: MandateInput | undefined;
   payment_method?: string | null | undefined;
   off_session?: boolean | undefined;
   return_url?: string | undefined;
@@ -107,6 +119,33 @@ function notify(kind: keyof typeof paymentIntentListeners, ctx: EngineCtx, pi: P
   for (const fn of paymentIntentListeners[kind]) fn(ctx, pi);
 }
 
+/** Bank debits settle later, on the clock; their outcome reaches the same listeners. */
+export function notifyPaymentIntent(
+  kind: keyof typeof paymentIntentListeners,
+  ctx: EngineCtx,
+  pi: PaymentIntent,
+): void {
+  notify(kind, ctx, pi);
+}
+
+/** The payment method types the emulator can charge. */
+export const PAYMENT_METHOD_TYPES = ['card', 'sepa_debit', 'us_bank_account'] as const;
+
+/** Stripe refuses a payment method type whose currency the intent isn't in (sepa_debit: eur…). */
+function checkTypeCurrency(types: readonly string[], currency: string, param: string): void {
+  for (const t of types) {
+    const only = BANK_CURRENCY[t as BankDebitType];
+    if (only !== undefined && only !== currency) {
+      throw invalidRequest(
+        `The currency provided (${currency}) is invalid for one or more payment method types on this ` +
+          `PaymentIntent. The payment method type ${t} only supports the following currencies: ${only}. ` +
+          'Either correct the provided currency, or use a different PaymentIntent to accept this payment method type.',
+        param,
+      );
+    }
+  }
+}
+
 function checkAmount(amount: number, currency: string, param = 'amount'): void {
   if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', param);
   checkPaymentAmount(amount, currency, param);
@@ -121,9 +160,41 @@ function privateOf(ctx: EngineCtx, pi: PaymentIntent): PaymentIntentPrivate {
   return priv;
 }
 
+/**
+ * A customer's card source (`card_…`) used as a payment method, as Stripe allows on PaymentIntents
+ * (invoices charged to the customer's `default_source`). Undefined for any other id.
+ */
+function sourcePaymentMethod(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod | undefined {
+  if (!id.startsWith('card_')) return undefined;
+  const card = ctx.store.c('card').get(id);
+  const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
+  if (card === undefined || customer === null || card.customer !== customer) return undefined;
+  return cardAsPaymentMethod(card, ctx.now());
+}
+
+/** The payment method a confirmed intent names: a PaymentMethod, or its customer's card source. */
+function paymentMethodOf(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod {
+  return sourcePaymentMethod(ctx, pi, id) ?? ctx.store.c('payment_method').require(id, 'payment_method');
+}
+
 /** Resolves a payment method for a payment intent, checking it may be used with its customer. */
 function usePaymentMethod(ctx: EngineCtx, pi: PaymentIntent, id: string): PaymentMethod {
+  const source = sourcePaymentMethod(ctx, pi, id);
+  if (source !== undefined) return source;
   const pm = resolvePaymentMethod(ctx, id, 'payment_method');
+  const bank = bankTypeOf(pm);
+  const allowed = pi.automatic_payment_methods?.enabled
+    ? bank === undefined || BANK_CURRENCY[bank] === pi.currency
+    : pi.payment_method_types.includes(String(pm.type));
+  if (!allowed) {
+    throw invalidRequest(
+      `The provided PaymentMethod (${pm.type}) is not allowed for this PaymentIntent. Attach a PaymentMethod ` +
+        `of one of the following types: ${pi.payment_method_types.join(', ')}, or update the allowed ` +
+        `payment_method_types for this PaymentIntent to include "${pm.type}".`,
+      'payment_method',
+      'payment_intent_incompatible_payment_method',
+    );
+  }
   if (pm.customer !== null && pm.customer !== pi.customer) {
     throw invalidRequest(
       pi.customer === null
@@ -234,7 +305,11 @@ function createPaymentIntent(
   ctx.emit('payment_intent.created', pi);
   let error: StripeError | undefined;
   if (params.confirm) {
-    error = confirm(ctx, pi, { off_session: params.off_session, return_url: params.return_url });
+    error = confirm(ctx, pi, {
+      off_session: params.off_session,
+      return_url: params.return_url,
+      mandate_data: params.mandate_data,
+    });
   }
   return { pi, error };
 }
@@ -269,15 +344,26 @@ function confirm(
       'payment_method',
     );
   }
-  const pm = ctx.store.c('payment_method').require(pmId, 'payment_method');
+  const pm = paymentMethodOf(ctx, pi, pmId);
   const priv = privateOf(ctx, pi);
   priv.offSession = params.off_session ?? false;
   priv.returnUrl = params.return_url ?? null;
   pi.last_payment_error = null;
+  if (bankTypeOf(pm) !== undefined) {
+    confirmBankDebit(
+      ctx,
+      pi,
+      pm,
+      { mandateData: params.mandate_data, saveForLater: pi.setup_future_usage !== null },
+      (m, customer) => attachPaymentMethod(ctx, m, customer),
+    );
+    return undefined;
+  }
   const { card, record } = cardOf(ctx, pm);
   const needs3ds =
     card.threeDSecure === 'always' ||
-    (card.threeDSecure === 'until_setup' && !(priv.offSession && record.offSessionReady));
+    (card.threeDSecure === 'until_setup' && !(priv.offSession && record.offSessionReady)) ||
+    (card.threeDSecure === 'on_session' && !priv.offSession);
   if (needs3ds) {
     if (priv.offSession && !params.off_session_awaits_action)
       return fail(ctx, pi, pm, AUTHENTICATION_REQUIRED, true);
@@ -309,6 +395,16 @@ function nextAction(
   };
 }
 
+function isSource(ctx: EngineCtx, pm: PaymentMethod): boolean {
+  return pm.id.startsWith('card_') && ctx.store.c('card').get(pm.id) !== undefined;
+}
+
+/** A charge made from a card source carries it in `source`, as legacy charges do. */
+function withSource(ctx: EngineCtx, ch: ReturnType<typeof insertCharge>, pm: PaymentMethod): void {
+  const card = isSource(ctx, pm) ? ctx.store.c('card').get(pm.id) : undefined;
+  if (card !== undefined) ch.source = structuredClone(card) as typeof ch.source;
+}
+
 /** Charges the card (after 3-D Secure if it ran). Returns the card error for a decline. */
 function charge(
   ctx: EngineCtx,
@@ -317,10 +413,12 @@ function charge(
   authenticated: boolean,
 ): StripeError | undefined {
   const { card, record } = cardOf(ctx, pm);
-  if (card.decline) return fail(ctx, pi, pm, card.decline, true, authenticated);
+  const decline = chargeDecline(card, pm.card?.checks);
+  if (decline) return fail(ctx, pi, pm, decline, true, authenticated);
   const manual = pi.capture_method === 'manual';
   const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
-  if (pi.setup_future_usage !== null && customer !== null) {
+  // A card source is the customer's already: nothing to attach.
+  if (pi.setup_future_usage !== null && customer !== null && !isSource(ctx, pm)) {
     attachPaymentMethod(ctx, pm, customer);
     if (pi.setup_future_usage === 'off_session') record.offSessionReady = true;
   }
@@ -343,6 +441,7 @@ function charge(
     },
     { approved: true },
   );
+  withSource(ctx, ch, pm);
   pi.latest_charge = ch.id;
   pi.next_action = null;
   pi.last_payment_error = null;
@@ -393,7 +492,10 @@ function fail(
         { approved: false, decline },
       )
     : undefined;
-  if (ch) pi.latest_charge = ch.id;
+  if (ch) {
+    withSource(ctx, ch, pm);
+    pi.latest_charge = ch.id;
+  }
   pi.status = 'requires_payment_method';
   pi.next_action = null;
   pi.payment_method = null;
@@ -433,7 +535,7 @@ export function authenticatePaymentIntent(
     );
   }
   const pmId = typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id;
-  const pm = ctx.store.c('payment_method').require(pmId ?? '', 'payment_method');
+  const pm = paymentMethodOf(ctx, pi, pmId ?? '');
   if (outcome === 'succeed') {
     charge(ctx, pi, pm, true);
     return pi;
@@ -560,16 +662,20 @@ function create(ctx: Ctx): PaymentIntent {
     statement_descriptor: str(p, 'statement_descriptor'),
     statement_descriptor_suffix: str(p, 'statement_descriptor_suffix'),
     return_url: str(p, 'return_url'),
+    mandate_data: readMandateData(p),
   };
   if (params.payment_method_types !== undefined) {
+    const typesParam = `${p.allowed_payment_method_types !== undefined ? 'allowed_' : ''}payment_method_types`;
     for (const [i, t] of params.payment_method_types.entries()) {
-      if (t !== 'card') {
+      if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(t)) {
         throw invalidRequest(
-          `The payment method type "${t}" is invalid or not supported by the emulator (only "card").`,
-          `${p.allowed_payment_method_types !== undefined ? 'allowed_' : ''}payment_method_types[${i}]`,
+          `The payment method type "${t}" is invalid or not supported by the emulator ` +
+            `(only ${PAYMENT_METHOD_TYPES.join(', ')}).`,
+          `${typesParam}[${i}]`,
         );
       }
     }
+    checkTypeCurrency(params.payment_method_types, params.currency.toLowerCase(), typesParam);
   }
   if (params.confirm && params.payment_method_types === undefined) {
     requireReturnUrl(
@@ -664,6 +770,7 @@ function confirmRoute(ctx: Ctx): PaymentIntent {
     return_url: returnUrl,
     setup_future_usage: readSetupFutureUsage(p),
     use_stripe_sdk: bool(p, 'use_stripe_sdk'),
+    mandate_data: readMandateData(p),
   });
   if (error) throw error;
   return pi;
@@ -692,8 +799,8 @@ function capture(ctx: Ctx): PaymentIntent {
   ch.captured = true;
   ch.amount_captured = amount;
   chargeTransaction(ctx, ch, amount);
-  // The uncaptured remainder is released, which Stripe shows as refunded on the charge.
-  ch.amount_refunded = ch.amount - amount;
+  // The uncaptured remainder is released; since API version 2025-03-31 (basil) that creates no Refund
+  // and leaves `amount_refunded` at 0 and `refunded` false (no `charge.refunded`).
   pi.amount_capturable = 0;
   pi.amount_received = amount;
   pi.status = 'succeeded';
@@ -724,13 +831,8 @@ export function cancelPaymentIntent(
       'payment_intent_unexpected_state',
     );
   }
-  if (pi.status === 'requires_capture' && pi.latest_charge) {
-    const ch = ctx.store.c('charge').get(String(pi.latest_charge));
-    if (ch) {
-      ch.amount_refunded = ch.amount;
-      ch.refunded = true;
-    }
-  }
+  // Canceling an uncaptured payment releases the authorization: since API version 2025-03-31 (basil)
+  // its charge keeps `amount_captured: 0`, `amount_refunded: 0`, `refunded: false` (no Refund).
   pi.status = 'canceled';
   pi.canceled_at = ctx.now();
   pi.cancellation_reason = reason;

@@ -9,6 +9,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { emptyableStr, int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { type BankDebitType, createBankPaymentMethod, namedBankPaymentMethod } from './bank-debits.js';
 import { readAddress } from './common/address.js';
 import type { EngineCtx } from './common/engine.js';
 import {
@@ -16,7 +17,9 @@ import {
   cardByPaymentMethodName,
   cardByToken,
   type Decline,
+  displayBrand,
   fingerprint,
+  initialChecks,
   luhnValid,
   type TestCard,
 } from './test-cards.js';
@@ -42,7 +45,7 @@ declare module '../core/store.js' {
   }
 }
 
-const PM_TYPES = ['card'] as const;
+const PM_TYPES = ['card', 'sepa_debit', 'us_bank_account'] as const;
 
 export function emptyBillingDetails(): PaymentMethod['billing_details'] {
   return { address: null, email: null, name: null, phone: null, tax_id: null };
@@ -79,29 +82,39 @@ export function insertCardPaymentMethod(
     source?: string;
   } = {},
 ): PaymentMethod {
+  const billingDetails = options.billingDetails ?? emptyBillingDetails();
+  // A `pm_card_*` id or `tok_*` token stands for a card entered with its CVC and address.
+  const named = options.source !== undefined;
   const pm: PaymentMethod = {
     id: newId('pm'),
     object: 'payment_method',
     allow_redisplay: 'unspecified',
-    billing_details: options.billingDetails ?? emptyBillingDetails(),
+    billing_details: billingDetails,
     card: {
       brand: card.brand,
-      checks: {
-        address_line1_check: null,
-        address_postal_code_check: null,
-        cvc_check: options.cvcChecked ? 'pass' : null,
-      },
+      checks:
+        card.checks === undefined
+          ? {
+              address_line1_check: null,
+              address_postal_code_check: null,
+              cvc_check: options.cvcChecked ? 'pass' : null,
+            }
+          : initialChecks(card, {
+              cvc: named || options.cvcChecked === true,
+              line1: named || Boolean(billingDetails.address?.line1),
+              postalCode: named || Boolean(billingDetails.address?.postal_code),
+            }),
       country: card.country,
-      display_brand: card.brand,
+      display_brand: displayBrand(card),
       exp_month: exp.month,
       exp_year: exp.year,
       fingerprint: fingerprint(card.number),
       funding: card.funding,
       generated_from: null,
       last4: card.number.slice(-4),
-      networks: { available: [card.brand], preferred: null },
+      networks: { available: card.coBrand ? [card.coBrand, card.brand] : [card.brand], preferred: null },
       regulated_status: 'unregulated',
-      three_d_secure_usage: { supported: true },
+      three_d_secure_usage: { supported: card.threeDSecureUnsupported !== true },
       wallet: null,
     },
     created: ctx.now(),
@@ -137,7 +150,9 @@ export function resolvePaymentMethod(
 ): PaymentMethod {
   const named = cardByPaymentMethodName(id) ?? cardByToken(id);
   if (named !== undefined) return insertCardPaymentMethod(ctx, named, testExpiry(ctx), { source: id });
-  return ctx.store.c('payment_method').require(id, param, status);
+  const existing = ctx.store.c('payment_method').get(id);
+  if (existing !== undefined) return existing;
+  return namedBankPaymentMethod(ctx, id) ?? ctx.store.c('payment_method').require(id, param, status);
 }
 
 /** The test card behind a payment method (every emulator card payment method has one). */
@@ -176,8 +191,10 @@ export function attachPaymentMethod(ctx: EngineCtx, pm: PaymentMethod, customerI
     );
   }
   ctx.store.c('customer').require(customerId, 'customer');
-  const { card } = cardOf(ctx, pm);
-  if (card.declinesOnAttach && card.decline) throw declineError(card.decline);
+  if (pm.type === 'card') {
+    const { card } = cardOf(ctx, pm);
+    if (card.declinesOnAttach && card.decline) throw declineError(card.decline);
+  }
   pm.customer = customerId;
   ctx.emit('payment_method.attached', pm);
   return pm;
@@ -293,10 +310,16 @@ function create(ctx: Ctx): PaymentMethod {
   const p = ctx.params;
   const type = oneOf(p, 'type', PM_TYPES) ?? (p.card !== undefined ? 'card' : undefined);
   if (type === undefined) throw missingParam('type');
-  const card = obj(p, 'card');
-  if (card === undefined) throw missingParam('card');
   const billingDetails = readBillingDetails(p, emptyBillingDetails());
   const metadata = applyMetadata({}, p);
+  if (type !== 'card') {
+    const pm = createBankPaymentMethod(ctx, type satisfies BankDebitType, billingDetails, metadata);
+    const redisplay = oneOf(p, 'allow_redisplay', ['always', 'limited', 'unspecified'] as const);
+    if (redisplay !== undefined) pm.allow_redisplay = redisplay;
+    return pm;
+  }
+  const card = obj(p, 'card');
+  if (card === undefined) throw missingParam('card');
   const token = str(card, 'token', 'card[token]');
   let pm: PaymentMethod;
   if (token !== undefined) {
@@ -307,6 +330,7 @@ function create(ctx: Ctx): PaymentMethod {
       billingDetails,
       metadata,
       cvcChecked: true,
+      source: token,
     });
   } else {
     const number = reqStr(card, 'number', 'card[number]');

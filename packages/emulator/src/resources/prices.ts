@@ -9,6 +9,7 @@ import { applyMetadata } from '../core/metadata.js';
 import { bool, decimalStr, emptyableStr, int, obj, oneOf, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { readTiers, storeTiers, tiersOf } from './price-tiers.js';
 import { createProduct } from './products.js';
 
 export type Price = Wire<Stripe.Price>;
@@ -98,6 +99,13 @@ export function createPrice(ctx: Ctx, p: Params, productId?: string, prefix = ''
     );
   }
   const custom = obj(p, 'custom_unit_amount', name('custom_unit_amount'));
+  const tiered = readTiers(p, billingScheme === 'tiered', name);
+  if (tiered !== undefined && (unitAmount !== undefined || unitAmountDecimal !== undefined)) {
+    throw invalidRequest(
+      'unit_amount may not be set when billing_scheme is tiered: the tiers set the amounts.',
+      name(unitAmount !== undefined ? 'unit_amount' : 'unit_amount_decimal'),
+    );
+  }
   if (
     billingScheme === 'per_unit' &&
     unitAmount === undefined &&
@@ -110,6 +118,9 @@ export function createPrice(ctx: Ctx, p: Params, productId?: string, prefix = ''
     throw invalidRequest('This value must be greater than or equal to 0.', name('unit_amount'));
   }
   const recurring = readRecurring(p, prefix ? `${prefix}[` : '');
+  if (tiered !== undefined && recurring === null) {
+    throw invalidRequest('Tiered pricing is only supported for recurring prices.', name('billing_scheme'));
+  }
   const lookupKey = str(p, 'lookup_key', name('lookup_key'));
   if (lookupKey !== undefined && lookupKey.length > 200) {
     throw invalidRequest('lookup_key can be at most 200 characters long.', name('lookup_key'));
@@ -139,7 +150,7 @@ export function createPrice(ctx: Ctx, p: Params, productId?: string, prefix = ''
     tax_behavior:
       oneOf(p, 'tax_behavior', ['inclusive', 'exclusive', 'unspecified'] as const, name('tax_behavior')) ??
       'unspecified',
-    tiers_mode: oneOf(p, 'tiers_mode', ['graduated', 'volume'] as const, name('tiers_mode')) ?? null,
+    tiers_mode: tiered?.mode ?? null,
     transform_quantity: null,
     type: recurring ? 'recurring' : 'one_time',
     unit_amount:
@@ -147,6 +158,7 @@ export function createPrice(ctx: Ctx, p: Params, productId?: string, prefix = ''
     unit_amount_decimal: unitAmountDecimal ?? (unitAmount !== undefined ? String(unitAmount) : null),
   };
   ctx.store.c('price').insert(price);
+  if (tiered !== undefined) storeTiers(ctx.store, price.id, tiered.tiers);
   ctx.emit('price.created', price);
   return price;
 }
@@ -207,4 +219,8 @@ export const prices = defineResource('prices', (api) => {
   api.get('/v1/prices/:id', (ctx) => ctx.store.c('price').require(ctx.args.id!));
   api.post('/v1/prices/:id', update);
   api.expandable('price', 'product', (id) => api.store.c('product').get(id));
+  // A tiered price's tiers come only with expand[]=tiers, as Stripe answers them.
+  api.includable('price', 'tiers', (o) =>
+    o.billing_scheme === 'tiered' ? tiersOf(api.store, String(o.id)) : undefined,
+  );
 });

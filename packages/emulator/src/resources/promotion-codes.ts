@@ -8,6 +8,8 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { formatMoney } from '../pages/money.js';
+import { versionBefore } from './billing/discounts.js';
 import type { EngineCtx } from './common/engine.js';
 import { type Coupon, couponValid } from './coupons.js';
 
@@ -29,6 +31,11 @@ declare module '../core/store.js' {
 function create(ctx: Ctx): PromotionCode {
   const p = ctx.params;
   const promotion = obj(p, 'promotion');
+  // `coupon` is the name before 2025-09-30.clover (the Stripe CLI's fixtures send it).
+  if (p.coupon !== undefined && !versionBefore(ctx, '2025-09-30')) {
+    throw invalidRequest('Received unknown parameter: coupon', 'coupon', 'parameter_unknown');
+  }
+  if (promotion === undefined && p.coupon === undefined) throw missingParam('promotion');
   const couponId = (promotion && str(promotion, 'coupon', 'promotion[coupon]')) ?? str(p, 'coupon');
   if (!couponId) throw missingParam('promotion[coupon]');
   if (promotion) oneOf(promotion, 'type', ['coupon'] as const, 'promotion[type]');
@@ -90,8 +97,19 @@ function update(ctx: Ctx): PromotionCode {
   const pc = ctx.store.c('promotion_code').require(ctx.args.id!, 'promotion_code', 404);
   const before = structuredClone(pc);
   const active = bool(ctx.params, 'active');
+  // A code can be reactivated only while its coupon is valid and it is otherwise redeemable.
   if (active === true && !before.active) {
-    throw invalidRequest('An inactive promotion code cannot be reactivated.', 'active');
+    const found = promotionCodeProblem(
+      ctx,
+      { ...pc, active: true },
+      { amount: null, currency: '', customer: pc.customer as string | null },
+    );
+    if ('problem' in found) {
+      throw invalidRequest(
+        'This promotion code cannot be reactivated because it is no longer redeemable.',
+        'active',
+      );
+    }
   }
   if (active !== undefined) pc.active = active;
   pc.metadata = applyMetadata(pc.metadata ?? EMPTY_METADATA, ctx.params);
@@ -121,28 +139,55 @@ function list(ctx: Ctx) {
   );
 }
 
+/** Why a promotion code is refused: Stripe's API message, and what the hosted page tells the customer. */
+export interface PromotionCodeRefusal {
+  api: string;
+  page: string;
+}
+
+const refusal = (api: string, page: string): { problem: PromotionCodeRefusal } => ({
+  problem: { api, page },
+});
+
 /**
  * Why `pc` cannot be redeemed now for `amount` in `currency` by `customer`, or undefined when it can:
  * inactive or expired (its own `expires_at` or its coupon's), used up (`max_redemptions`), another
  * customer's, a fixed-amount coupon in another currency, under `restrictions.minimum_amount`, or
- * `restrictions.first_time_transaction` for a customer who has paid before.
+ * `restrictions.first_time_transaction` for a customer who has paid (or been invoiced) before.
  */
 export function promotionCodeProblem(
   ctx: EngineCtx,
   pc: PromotionCode,
   at: { amount: number | null; currency: string; customer: string | null },
-): { problem: string } | { coupon: Coupon } {
-  if (!pc.active) return { problem: 'This code is invalid.' };
+): { problem: PromotionCodeRefusal } | { coupon: Coupon } {
+  if (!pc.active) return refusal('This promotion code is inactive.', 'This code is invalid.');
   const coupon = ctx.store.c('coupon').get(String(pc.promotion.coupon));
   const now = ctx.now();
-  if (coupon === undefined || !couponValid(coupon, now)) return { problem: 'This code has expired.' };
-  if (pc.expires_at !== null && pc.expires_at <= now) return { problem: 'This code has expired.' };
-  if (pc.max_redemptions !== null && pc.times_redeemed >= pc.max_redemptions) {
-    return { problem: 'This code has been used up.' };
+  if (coupon === undefined || !couponValid(coupon, now) || (pc.expires_at !== null && pc.expires_at <= now)) {
+    return refusal('This promotion code has expired.', 'This code has expired.');
   }
-  if (pc.customer !== null && pc.customer !== at.customer) return { problem: 'This code is invalid.' };
-  if (coupon.amount_off !== null && coupon.currency !== null && coupon.currency !== at.currency) {
-    return { problem: 'This code cannot be used with this currency.' };
+  if (pc.max_redemptions !== null && pc.times_redeemed >= pc.max_redemptions) {
+    return refusal(
+      'This promotion code cannot be redeemed because it has been used the maximum number of times.',
+      'This code has been used up.',
+    );
+  }
+  if (pc.customer !== null && pc.customer !== at.customer) {
+    return refusal(
+      'This promotion code cannot be redeemed by this customer because it is restricted to another customer.',
+      'This code is invalid.',
+    );
+  }
+  if (
+    coupon.amount_off !== null &&
+    coupon.currency !== null &&
+    at.currency !== '' &&
+    coupon.currency !== at.currency
+  ) {
+    return refusal(
+      `This promotion code cannot be redeemed because its coupon is in ${coupon.currency.toUpperCase()}, not ${at.currency.toUpperCase()}.`,
+      'This code cannot be used with this currency.',
+    );
   }
   const r = pc.restrictions;
   if (
@@ -151,14 +196,33 @@ export function promotionCodeProblem(
     r.minimum_amount_currency === at.currency &&
     at.amount < r.minimum_amount
   ) {
-    return { problem: 'The order total is below the minimum for this code.' };
+    return refusal(
+      `This promotion code cannot be redeemed because the order amount is below its minimum of ${formatMoney(r.minimum_amount, at.currency)}.`,
+      'The order total is below the minimum for this code.',
+    );
   }
-  if (r.first_time_transaction && at.customer !== null) {
-    const customer = at.customer;
-    const paid = ctx.store.c('charge').find((ch) => ch.customer === customer && ch.status === 'succeeded');
-    if (paid !== undefined) return { problem: 'This code is only for a first purchase.' };
+  if (r.first_time_transaction && at.customer !== null && hasPriorTransactions(ctx, at.customer)) {
+    return refusal(
+      'This promotion code cannot be redeemed because the associated customer has prior transactions.',
+      'This code is only for a first purchase.',
+    );
   }
   return { coupon };
+}
+
+/** A succeeded charge, or a finalized invoice with something to pay (Stripe counts both). */
+function hasPriorTransactions(ctx: EngineCtx, customer: string): boolean {
+  if (ctx.store.c('charge').find((ch) => ch.customer === customer && ch.status === 'succeeded')) return true;
+  return (
+    ctx.store
+      .c('invoice')
+      .find(
+        (inv) =>
+          inv.customer === customer &&
+          inv.total > 0 &&
+          (inv.status === 'open' || inv.status === 'paid' || inv.status === 'uncollectible'),
+      ) !== undefined
+  );
 }
 
 /**
@@ -174,11 +238,11 @@ export function lookupPromotionCode(
   const pc = ctx.store.c('promotion_code').find((x) => x.active && x.code.toLowerCase() === code);
   if (pc === undefined) return { error: 'This code is invalid.' };
   const found = promotionCodeProblem(ctx, pc, at);
-  return 'problem' in found ? { error: found.problem } : { promo: pc, coupon: found.coupon };
+  return 'problem' in found ? { error: found.problem.page } : { promo: pc, coupon: found.coupon };
 }
 
 export const promotionCodes = defineResource('promotion_codes', (api) => {
-  api.label('promotion_code', 'promotion_code');
+  api.label('promotion_code', 'promotion code');
   api.post('/v1/promotion_codes', create);
   api.get('/v1/promotion_codes', list);
   api.get('/v1/promotion_codes/:id', (ctx) =>
@@ -186,4 +250,13 @@ export const promotionCodes = defineResource('promotion_codes', (api) => {
   );
   api.post('/v1/promotion_codes/:id', update);
   api.expandable('promotion_code', 'promotion.coupon', (id) => api.store.c('coupon').get(id));
+  api.expandable('promotion_code', 'customer', (id) => api.store.c('customer').get(id));
+  // Discounts (expanded from `discounts` or `customer.discount`): their promotion code and coupon.
+  api.expandable('discount', 'promotion_code', (id) => api.store.c('promotion_code').get(id));
+  api.expandable(
+    'discount',
+    'source.coupon',
+    (id) => api.store.c('coupon').get(id) ?? api.store.c('_deleted_coupon').get(id),
+  );
+  api.expandable('discount', 'customer', (id) => api.store.c('customer').get(id));
 });

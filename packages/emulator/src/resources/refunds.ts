@@ -10,6 +10,7 @@ import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
 import { pageRoute } from '../pages/router.js';
 import { refundTransaction } from './balance-transactions.js';
+import { addJobSource, touchBilling } from './billing/scheduler.js';
 import type { Charge } from './charges.js';
 import { type EngineCtx, engineCtx } from './common/engine.js';
 import { cardByNumber } from './test-cards.js';
@@ -19,6 +20,8 @@ export type Refund = Wire<Stripe.Refund>;
 declare module '../core/store.js' {
   interface CollectionTypes {
     refund: Refund;
+    /** Refunds of the pending-refund test card, and when they settle. */
+    _pending_refund: { id: string; at: number; clock: string | null };
   }
 }
 
@@ -65,7 +68,19 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
       'charge',
     );
   }
-  const remaining = ch.amount - ch.amount_refunded;
+  // A chargeback has already taken the money back (an inquiry has not: its charge stays refundable).
+  if (
+    ch.disputed &&
+    ctx.store.c('dispute').find((d) => d.charge === ch.id && !d.is_charge_refundable && d.status !== 'won')
+  ) {
+    throw stateError(
+      `Charge ${ch.id} has been charged back; cannot issue a refund.`,
+      'charge_disputed',
+      'charge',
+    );
+  }
+  // What can be refunded is what was captured (a partial capture released the rest).
+  const remaining = ch.amount_captured - ch.amount_refunded;
   if (remaining <= 0) {
     throw stateError(`Charge ${ch.id} has already been refunded.`, 'charge_already_refunded', 'charge');
   }
@@ -102,18 +117,55 @@ export function createRefundInternal(ctx: EngineCtx, params: CreateRefundParams)
     status: 'succeeded',
     transfer_reversal: null,
   };
+  const record = ch.payment_method ? ctx.store.c('_card').get(ch.payment_method) : undefined;
+  const card = record ? cardByNumber(record.number) : undefined;
+  if (card?.pendingRefund) startPending(ctx, refund);
   ctx.store.c('refund').insert(refund);
   refundTransaction(ctx, refund);
   const before = structuredClone(ch);
   ch.amount_refunded += amount;
-  ch.refunded = ch.amount_refunded >= ch.amount;
+  ch.refunded = ch.amount_refunded >= ch.amount_captured;
   ctx.emit('refund.created', refund);
   ctx.emit('charge.refunded', ch, diffPrevious(before, ch));
   // The refund test card: the refund starts as succeeded, then the bank fails it.
-  const record = ch.payment_method ? ctx.store.c('_card').get(ch.payment_method) : undefined;
-  if (record && cardByNumber(record.number)?.refundFails) failRefund(ctx, refund);
+  if (card?.refundFails) failRefund(ctx, refund);
   return refund;
 }
+
+/** How long the pending-refund test card's refunds stay `pending` (on the customer's clock). */
+export const PENDING_REFUND_SECONDS = 30;
+
+/** The pending-refund test card (4000 0000 0000 7726): the refund starts `pending`. */
+function startPending(ctx: EngineCtx, refund: Refund): void {
+  refund.status = 'pending';
+  const customer = typeof refund.customer === 'string' ? refund.customer : refund.customer?.id;
+  const tc = customer ? ctx.store.c('customer').get(customer)?.test_clock : null;
+  ctx.store.c('_pending_refund').insert({
+    id: refund.id,
+    at: ctx.now() + PENDING_REFUND_SECONDS,
+    clock: typeof tc === 'string' ? tc : (tc?.id ?? null),
+  });
+  touchBilling(ctx.app);
+}
+
+/** A pending refund settles: `succeeded`, `refund.updated` and `charge.refund.updated`. */
+function settlePending(ctx: EngineCtx, id: string): void {
+  ctx.store.c('_pending_refund').delete(id);
+  const refund = ctx.store.c('refund').get(id);
+  if (refund === undefined || refund.status !== 'pending') return;
+  const before = structuredClone(refund);
+  refund.status = 'succeeded';
+  const prev = diffPrevious(before, refund);
+  ctx.emit('charge.refund.updated', refund, prev);
+  ctx.emit('refund.updated', refund, prev);
+}
+
+// Pending refunds settle on the emulator clock (or the customer's test clock), as billing work does.
+addJobSource((app, domain, out) => {
+  for (const p of app.store.c('_pending_refund').values()) {
+    if (p.clock === domain) out.push({ at: p.at, rank: 9, run: (c) => settlePending(c, p.id) });
+  }
+});
 
 /** A refund fails (the refund test card, or `POST /_emulator/refunds/:id/fail`): the money goes back. */
 export function failRefund(ctx: EngineCtx, refund: Refund): Refund {
@@ -127,7 +179,7 @@ export function failRefund(ctx: EngineCtx, refund: Refund): Refund {
   const ch = refund.charge ? ctx.store.c('charge').get(String(refund.charge)) : undefined;
   if (ch) {
     ch.amount_refunded -= refund.amount;
-    ch.refunded = ch.amount_refunded >= ch.amount;
+    ch.refunded = ch.amount_refunded >= ch.amount_captured;
   }
   const prev = diffPrevious(before, refund);
   ctx.emit('refund.failed', refund);

@@ -7,6 +7,7 @@ import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
 import { bool, emptyableStr, obj, oneOf, str, strArr } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { bankTypeOf, type MandateInput, readMandateData, setupBankDebit } from './bank-debits.js';
 import { baseUrl } from './common/base-url.js';
 import type { EngineCtx } from './common/engine.js';
 import {
@@ -35,6 +36,7 @@ export interface CreateSetupIntentParams {
   metadata?: Stripe.Metadata | undefined;
   payment_method_types?: string[] | undefined;
   return_url?: string | undefined;
+  mandate_data?: MandateInput | undefined;
 }
 
 function customerId(si: SetupIntent): string | null {
@@ -96,7 +98,9 @@ export function createSetupIntentInternal(ctx: EngineCtx, params: CreateSetupInt
   ctx.store.c('setup_intent').insert(si);
   ctx.store.c('_setup_intent').insert({ id, returnUrl: params.return_url ?? null });
   ctx.emit('setup_intent.created', si);
-  if (params.confirm) confirmSetupIntent(ctx, si, { return_url: params.return_url });
+  if (params.confirm) {
+    confirmSetupIntent(ctx, si, { return_url: params.return_url, mandate_data: params.mandate_data });
+  }
   return si;
 }
 
@@ -115,6 +119,8 @@ export function confirmSetupIntent(
     return_url?: string | undefined;
     /** Stripe.js handles the next action itself (3-D Secure in its modal) even with a return_url. */
     use_stripe_sdk?: boolean | undefined;
+    /** `mandate_data[customer_acceptance]`, which bank debits (sepa_debit, us_bank_account) need. */
+    mandate_data?: MandateInput | undefined;
   },
 ): SetupIntent {
   if (!CONFIRMABLE.includes(si.status)) {
@@ -135,8 +141,25 @@ export function confirmSetupIntent(
   const priv = ctx.store.c('_setup_intent').get(si.id);
   if (priv && params.return_url !== undefined) priv.returnUrl = params.return_url;
   const pm = ctx.store.c('payment_method').require(pmId, 'payment_method');
-  const { card } = cardOf(ctx, pm);
   si.last_setup_error = null;
+  if (bankTypeOf(pm) !== undefined) {
+    if (!si.automatic_payment_methods?.enabled && !si.payment_method_types.includes(String(pm.type))) {
+      throw invalidRequest(
+        `The provided PaymentMethod (${pm.type}) is not allowed for this SetupIntent. Attach a PaymentMethod ` +
+          `of one of the following types: ${si.payment_method_types.join(', ')}.`,
+        'payment_method',
+        'setup_intent_invalid_parameter',
+      );
+    }
+    si.mandate = setupBankDebit(ctx, pm, customerId(si), params.mandate_data, (m, c) =>
+      attachPaymentMethod(ctx, m, c),
+    );
+    si.status = 'succeeded';
+    si.next_action = null;
+    ctx.emit('setup_intent.succeeded', si);
+    return si;
+  }
+  const { card } = cardOf(ctx, pm);
   if (card.declinesOnAttach && card.decline) {
     const decline = card.decline;
     si.status = 'requires_payment_method';
@@ -255,6 +278,7 @@ function create(ctx: Ctx): SetupIntent {
     metadata: applyMetadata({}, p),
     payment_method_types: types,
     return_url: str(p, 'return_url'),
+    mandate_data: readMandateData(p),
   });
 }
 
@@ -343,6 +367,7 @@ export const setupIntents = defineResource('setup_intents', (api) => {
         payment_method: str(ctx.params, 'payment_method'),
         return_url: str(ctx.params, 'return_url'),
         use_stripe_sdk: bool(ctx.params, 'use_stripe_sdk'),
+        mandate_data: readMandateData(ctx.params),
       });
     },
     { publishable: true },

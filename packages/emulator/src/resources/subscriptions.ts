@@ -8,9 +8,15 @@ import { allOf, paginate, rangeFilter } from '../core/list.js';
 import { applyMetadata } from '../core/metadata.js';
 import { arr, bool, emptyableStr, int, obj, oneOf, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
+import type { Store } from '../core/store.js';
 import { attemptPayment, finalizeInvoice } from './billing/collect.js';
 import { ctxFor, testClockOf } from './billing/context.js';
-import { readDiscounts } from './billing/discounts.js';
+import {
+  endReplacedDiscounts,
+  readDiscounts,
+  spendOnceDiscounts,
+  subscriptionInvoiceDiscounts,
+} from './billing/discounts.js';
 import { createDraftInvoice, type Invoice } from './billing/invoice-engine.js';
 import { type Interval, nextBoundary } from './billing/periods.js';
 import { type ItemChange, prorationItems } from './billing/proration.js';
@@ -38,6 +44,7 @@ import {
   subState,
 } from './billing/subscription-model.js';
 import { createInvoiceItem } from './invoice-items.js';
+import { priceAmount } from './price-tiers.js';
 import type { Price } from './prices.js';
 import { readTaxRates } from './tax-rates.js';
 
@@ -93,7 +100,7 @@ function addInvoiceItems(ctx: Ctx, p: Params, sub: Subscription): void {
     const ii = createInvoiceItem(ctx, {
       customer: sub.customer as string,
       currency: price.currency,
-      amount: (price.unit_amount ?? 0) * quantity,
+      amount: priceAmount(ctx.store, price, quantity),
       quantity,
       unitAmountDecimal: null,
       price,
@@ -168,6 +175,8 @@ function createSubscription(
   if (collection === 'send_invoice' && daysUntilDue === undefined) throw missingParam('days_until_due');
   const defaultPm = str(p, 'default_payment_method');
   checkPaymentMethod(ctx, defaultPm, customer.id, 'default_payment_method');
+  const defaultSource = str(p, 'default_source');
+  if (defaultSource) requireCustomerSource(ctx, customer.id, defaultSource);
   const now = ctx.now();
 
   // Trial: trial_end (a timestamp or 'now'), trial_period_days, or the price's (trial_from_plan).
@@ -236,7 +245,7 @@ function createSubscription(
     customer_account: null,
     days_until_due: daysUntilDue ?? null,
     default_payment_method: defaultPm ?? null,
-    default_source: null,
+    default_source: defaultSource || null,
     default_tax_rates: readTaxRates(ctx, p, 'default_tax_rates') ?? [],
     description: str(p, 'description') ?? null,
     discounts: [],
@@ -289,7 +298,7 @@ function createSubscription(
   sub.discounts = readDiscounts(ctx, p, {
     customer: customer.id,
     subscription: id,
-    amount: { value: itemsAmount(sub), currency: sub.currency },
+    amount: { value: itemsAmount(ctx.store, sub), currency: sub.currency },
   });
   ctx.store.c('subscription').insert(sub);
   const state = subState(ctx, sub);
@@ -310,12 +319,13 @@ function createSubscription(
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: cycleLines(ctx, sub, { start: now, end: periodEnd }, trialEnd !== null),
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, now),
     periodStart: now,
     periodEnd: now,
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
+  spendOnceSubscriptionDiscounts(ctx, sub, inv);
   if (opts.background && trialEnd === null) {
     trialWillEndIfClose(ctx, sub);
     touchBilling(ctx.app);
@@ -398,6 +408,7 @@ function applyItems(ctx: Ctx, sub: Subscription, list: Params[], now: number): I
 }
 
 import { planOf as planOfPrice } from './billing/subscription-model.js';
+import { requireCustomerSource } from './tokens.js';
 
 /** Invoices the subscription's pending items now (proration `always_invoice`, interval changes, trial_end=now). */
 export function invoiceNow(
@@ -417,11 +428,12 @@ export function invoiceNow(
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: lines,
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, period.start),
     periodStart: period.start,
     periodEnd: period.end,
   });
   sub.latest_invoice = inv.id;
+  spendOnceSubscriptionDiscounts(ctx, sub, inv);
   finalizeInvoice(ctx, inv);
   if (inv.status === 'open' && inv.collection_method === 'charge_automatically') {
     attemptPayment(ctx, inv, { offSession: true, automatic: true, throwOnDecline: false });
@@ -462,6 +474,9 @@ function update(base: Ctx): Subscription {
   const pm = emptyableStr(p, 'default_payment_method');
   if (pm) checkPaymentMethod(ctx, pm, sub.customer as string, 'default_payment_method');
   if (pm !== undefined) sub.default_payment_method = pm;
+  const source = emptyableStr(p, 'default_source');
+  if (source) requireCustomerSource(ctx, sub.customer as string, source);
+  if (source !== undefined) sub.default_source = source;
   const description = emptyableStr(p, 'description');
   if (description !== undefined) sub.description = description;
   const cape = bool(p, 'cancel_at_period_end');
@@ -515,11 +530,14 @@ function update(base: Ctx): Subscription {
     : undefined;
   if (save !== undefined && sub.payment_settings) sub.payment_settings.save_default_payment_method = save;
   if (p.discounts !== undefined || p.coupon !== undefined) {
+    const previous = sub.discounts;
     sub.discounts = readDiscounts(ctx, p, {
       customer: sub.customer as string,
       subscription: sub.id,
-      amount: { value: itemsAmount(sub), currency: sub.currency },
+      amount: { value: itemsAmount(ctx.store, sub), currency: sub.currency },
+      update: true,
     });
+    endReplacedDiscounts(ctx, previous, sub.discounts as string[]);
   }
   sub.default_tax_rates = readTaxRates(ctx, p, 'default_tax_rates') ?? sub.default_tax_rates;
   sub.metadata = applyMetadata(sub.metadata, p);
@@ -750,8 +768,19 @@ export const subscriptions = defineResource('subscriptions', (api) => {
 });
 
 /** What the subscription's items cost a period, before discounts. */
-function itemsAmount(sub: Subscription): number {
-  return sub.items.data.reduce((sum, it) => sum + (it.price.unit_amount ?? 0) * (it.quantity ?? 1), 0);
+function itemsAmount(store: Store, sub: Subscription): number {
+  return sub.items.data.reduce((sum, it) => sum + priceAmount(store, it.price, it.quantity ?? 1), 0);
+}
+
+/**
+ * After an invoice of the subscription: a `once` coupon's discount is spent and leaves the
+ * subscription (`customer.discount.deleted`, then `customer.subscription.updated`).
+ */
+function spendOnceSubscriptionDiscounts(ctx: Ctx, sub: Subscription, inv: Invoice): void {
+  const before = structuredClone(sub);
+  if (spendOnceDiscounts(ctx, sub, inv)) {
+    ctx.emit('customer.subscription.updated', sub, diffPrevious(before, sub));
+  }
 }
 
 /** `DELETE /v1/subscriptions/:id/discount`: removes its discounts (`customer.discount.deleted`). */

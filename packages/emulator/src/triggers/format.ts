@@ -76,7 +76,7 @@ function parseStep(raw: unknown, index: number, seen: Set<string>): FixtureStep 
   if (!isRecord(raw)) throw new FixtureFormatError(`${where} must be an object`);
   const name = optionalString(raw, 'name', where);
   if (name === undefined || name === '') throw new FixtureFormatError(`${where}.name is required`);
-  if (seen.has(name)) throw new FixtureFormatError(`${where}.name "${name}" is used twice`);
+  // A reused name is allowed: its latest response is what later references see (as in the CLI).
   seen.add(name);
   const path = optionalString(raw, 'path', where);
   if (path === undefined || !/^\/v[12]\//.test(path)) {

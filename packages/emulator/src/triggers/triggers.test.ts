@@ -63,8 +63,10 @@ async function receiver() {
 /** Every `…_xxx` id any response mentions: the delivered object must be one the fixture made. */
 function idsIn(results: readonly StepResult[]): Set<string> {
   const ids = new Set<string>();
+  // Prefixed ids anywhere, and every `id` (coupons' ids have no prefix).
   for (const r of results)
-    for (const m of JSON.stringify(r.body).matchAll(/"([a-z]+_[A-Za-z0-9_]+)"/g)) ids.add(m[1]!);
+    for (const m of JSON.stringify(r.body).matchAll(/"([a-z]+_[A-Za-z0-9_]+)"|"id":"([^"]+)"/g))
+      ids.add((m[1] ?? m[2])!);
   return ids;
 }
 
@@ -109,9 +111,11 @@ if (dir === undefined) {
             event,
             `${w} was not delivered; the emulator emitted: ${emitted.join(', ') || 'nothing'}`,
           );
-          const object = event.data.object as { id?: string };
+          // The object a fixture made, or one Stripe made from it (a card's dispute names its charge).
+          const object = event.data.object as { id?: string; charge?: unknown };
+          const fromMade = typeof object.charge === 'string' && made.has(object.charge);
           assert.ok(
-            object.id !== undefined && made.has(object.id),
+            object.id !== undefined && (made.has(object.id) || fromMade),
             `${w} carries ${object.id ?? 'an object without id'}, which no fixture response mentions`,
           );
         }

@@ -139,13 +139,19 @@ export function recordFailure(ctx: Ctx, inv: Invoice, outcome: PaymentOutcome, a
     );
 }
 
-/** The payment method an invoice is charged with: the invoice's, its subscription's, then the customer's. */
+/**
+ * The payment method an invoice is charged with, in Stripe's order: the invoice's default payment
+ * method then default source, its subscription's, then the customer's (`invoice_settings`, then
+ * `default_source` — a legacy card, charged as such).
+ */
 export function paymentMethodFor(ctx: Ctx, inv: Invoice): string | null {
   if (typeof inv.default_payment_method === 'string') return inv.default_payment_method;
+  if (typeof inv.default_source === 'string') return inv.default_source;
   const sub = subscriptionOf(inv);
   if (sub) {
-    const pm = ctx.store.c('subscription').get(sub)?.default_payment_method;
-    if (typeof pm === 'string') return pm;
+    const s = ctx.store.c('subscription').get(sub);
+    if (typeof s?.default_payment_method === 'string') return s.default_payment_method;
+    if (typeof s?.default_source === 'string') return s.default_source;
   }
   const c = ctx.store.c('customer').get(inv.customer as string);
   const pm = c?.invoice_settings.default_payment_method;

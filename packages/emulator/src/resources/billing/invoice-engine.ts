@@ -5,8 +5,9 @@ import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
 import type { Wire } from '../../core/wire.js';
 import type { InvoiceItem } from '../invoice-items.js';
+import { customerTaxIds } from '../tax-ids.js';
 import { testClockOf } from './context.js';
-import { discountAmounts } from './discounts.js';
+import { couponOf, discountAmounts } from './discounts.js';
 import { billingSettings } from './settings.js';
 import { applyTaxes } from './taxes.js';
 
@@ -132,7 +133,7 @@ export function createDraftInvoice(ctx: Ctx, init: NewInvoiceInit): Invoice {
     customer_phone: customer.phone ?? null,
     customer_shipping: customer.shipping ?? null,
     customer_tax_exempt: customer.tax_exempt ?? 'none',
-    customer_tax_ids: [],
+    customer_tax_ids: customerTaxIds(ctx, customer.id).map((t) => ({ type: t.type, value: t.value })),
     default_payment_method: init.defaultPaymentMethod ?? null,
     default_source: null,
     default_tax_rates: [],
@@ -310,18 +311,31 @@ function rebuildLines(ctx: Ctx, inv: Invoice): void {
 /** Recomputes subtotal, discounts and amounts from the lines. */
 export function computeTotals(ctx: Ctx, inv: Invoice): void {
   const subtotal = inv.lines.data.reduce((s, l) => s + l.amount, 0);
-  const discountable = inv.lines.data.filter((l) => l.discountable).reduce((s, l) => s + l.amount, 0);
   const ids = inv.discounts.map((d) => (typeof d === 'string' ? d : d.id));
-  const amounts = discountAmounts(ctx, ids, discountable, inv.currency, inv.period_end);
+  const amounts = discountAmounts(
+    ctx,
+    ids,
+    inv.lines.data
+      .filter((l) => l.discountable)
+      .map((l) => ({ amount: l.amount, product: l.pricing?.price_details?.product ?? null })),
+    inv.currency,
+    inv.period_start, // a repeating coupon covers the invoices of periods that start before it ends
+  );
   const totalDiscount = amounts.reduce((s, a) => s + a.amount, 0);
-  // Spread each discount over the discountable lines in proportion (the last line takes the rounding).
+  // Spread each discount over the lines it applies to in proportion (the last line takes the rounding).
   const dLines = inv.lines.data.filter((l) => l.discountable && l.amount > 0);
   for (const l of inv.lines.data) l.discount_amounts = [];
   for (const a of amounts) {
+    const d = ctx.store.c('discount').get(a.discount);
+    const only = d && couponOf(ctx, d)?.applies_to?.products;
+    const mine = dLines.filter((l) => {
+      const product = l.pricing?.price_details?.product;
+      return only === undefined || only === null || (product !== undefined && only.includes(product));
+    });
+    const base = mine.reduce((s, l) => s + l.amount, 0);
     let left = a.amount;
-    dLines.forEach((l, i) => {
-      const share =
-        i === dLines.length - 1 ? left : Math.round((a.amount * l.amount) / Math.max(1, discountable));
+    mine.forEach((l, i) => {
+      const share = i === mine.length - 1 ? left : Math.round((a.amount * l.amount) / Math.max(1, base));
       left -= share;
       l.discount_amounts!.push({ amount: share, discount: a.discount });
     });

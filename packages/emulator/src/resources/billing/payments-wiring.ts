@@ -1,4 +1,5 @@
 import type { Ctx } from '../../core/context.js';
+import { invoicePaymentMethodTypes } from '../bank-debits.js';
 import type { EngineCtx } from '../common/engine.js';
 import {
   cancelPaymentIntent,
@@ -62,8 +63,8 @@ registerInvoicePayments({
       description: init.description,
       metadata: init.metadata,
       setup_future_usage: init.setupFutureUsage ? 'off_session' : null,
-      // Invoices are paid by card in the emulator (no redirect-based methods, so no return_url needed).
-      payment_method_types: ['card'],
+      // Cards and the currency's bank debit (no redirect-based methods, so no return_url needed).
+      payment_method_types: invoicePaymentMethodTypes(init.currency),
     });
     return { id: pi.id, clientSecret: pi.client_secret ?? '' };
   },

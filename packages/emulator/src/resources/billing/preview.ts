@@ -6,6 +6,7 @@ import { arr, bool, int, obj, oneOf, str } from '../../core/params.js';
 import type { InvoiceItem } from '../invoice-items.js';
 import { readTaxRates } from '../tax-rates.js';
 import { ctxFor, testClockOf } from './context.js';
+import { subscriptionInvoiceDiscounts } from './discounts.js';
 import { createDraftInvoice, type Invoice } from './invoice-engine.js';
 import { type ItemChange, prorationItems } from './proration.js';
 import {
@@ -135,7 +136,7 @@ export function createPreview(base: Ctx): Invoice {
     tax_rates: [],
     test_clock: testClockOf(ctx, customerId),
   }));
-  const discounts = draft.discounts.map((d) => (typeof d === 'string' ? d : d.id));
+  const discounts = subscriptionInvoiceDiscounts(ctx, draft, period.start, true);
   if (behavior === 'always_invoice') {
     return withPreviewedSubscription(draft, () =>
       createDraftInvoice(ctx, {

@@ -1,5 +1,6 @@
 import type { Ctx } from '../../core/context.js';
 import type { InvoiceItemInit } from '../invoice-items.js';
+import { priceAmount } from '../price-tiers.js';
 import type { Price } from '../prices.js';
 import { prorate } from './periods.js';
 import { productName, type Subscription } from './subscription-model.js';
@@ -49,7 +50,7 @@ export function prorationItems(
       out.push({
         ...base,
         subscriptionItem: c.itemId,
-        amount: -prorate((c.oldPrice.unit_amount ?? 0) * c.oldQty, period.start, period.end, at),
+        amount: -prorate(priceAmount(ctx.store, c.oldPrice, c.oldQty), period.start, period.end, at),
         quantity: c.oldQty,
         price: c.oldPrice,
         description: `Unused time on ${c.oldQty} × ${productName(ctx, c.oldPrice)} after ${day(at)}`,
@@ -59,7 +60,7 @@ export function prorationItems(
       out.push({
         ...base,
         subscriptionItem: c.itemId,
-        amount: prorate((c.newPrice.unit_amount ?? 0) * c.newQty, period.start, period.end, at),
+        amount: prorate(priceAmount(ctx.store, c.newPrice, c.newQty), period.start, period.end, at),
         quantity: c.newQty,
         price: c.newPrice,
         description: `Remaining time on ${c.newQty} × ${productName(ctx, c.newPrice)} after ${day(at)}`,

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../../core/context.js';
 import { diffPrevious } from '../../core/events.js';
 import { attemptPayment, finalizeInvoice, markUncollectible, voidInvoice } from './collect.js';
+import { spendOnceDiscounts, subscriptionInvoiceDiscounts } from './discounts.js';
 import { createDraftInvoice, type Invoice, invoiceState } from './invoice-engine.js';
 import { createPreview } from './preview.js';
 import { billingSettings } from './settings.js';
@@ -177,11 +178,12 @@ export function renew(ctx: Ctx, sub: Subscription): void {
     subscription: sub.id,
     subscriptionMetadata: sub.metadata,
     subscriptionLines: cycleLines(ctx, sub, period, false),
-    discounts: sub.discounts.map((d) => (typeof d === 'string' ? d : d.id)),
+    discounts: subscriptionInvoiceDiscounts(ctx, sub, period.start),
     periodStart: period.start,
     periodEnd: period.end,
   });
   sub.latest_invoice = inv.id;
+  spendOnceDiscounts(ctx, sub, inv);
   updated(ctx, sub, before);
   const pause = sub.pause_collection;
   if (pause) {
@@ -204,15 +206,19 @@ export function renew(ctx: Ctx, sub: Subscription): void {
  * default), else null (the renewal invoice is created as usual, `create_invoice`).
  */
 export function missingPaymentMethodBehavior(ctx: Ctx, sub: Subscription): 'pause' | 'cancel' | null {
-  const pm = sub.default_payment_method ?? customerDefaultPm(ctx, sub.customer as string);
+  const pm =
+    sub.default_payment_method ?? sub.default_source ?? customerDefaultPm(ctx, sub.customer as string);
   if (pm !== null) return null;
   const missing = sub.trial_settings?.end_behavior.missing_payment_method;
   return missing === 'pause' ? 'pause' : missing === 'cancel' ? 'cancel' : null;
 }
 
+/** The customer's default payment method, or its default card source (a payment method too). */
 function customerDefaultPm(ctx: Ctx, customer: string): string | null {
-  const pm = ctx.store.c('customer').get(customer)?.invoice_settings.default_payment_method;
-  return typeof pm === 'string' ? pm : null;
+  const c = ctx.store.c('customer').get(customer);
+  const pm = c?.invoice_settings.default_payment_method;
+  if (typeof pm === 'string') return pm;
+  return typeof c?.default_source === 'string' ? c.default_source : null;
 }
 
 /** An auto-advancing draft's time has come: finalize it, and charge it when collection is automatic. */

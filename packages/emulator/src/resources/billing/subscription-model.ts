@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.js';
 import { applyMetadata } from '../../core/metadata.js';
 import { int, obj, str } from '../../core/params.js';
 import type { Wire } from '../../core/wire.js';
+import { priceAmount, tierIndex, tiersOf } from '../price-tiers.js';
 import { createPrice, type Price } from '../prices.js';
 import type { SubscriptionLineInit } from './invoice-engine.js';
 import { type Interval, nextBoundary } from './periods.js';
@@ -190,15 +191,22 @@ export function cycleLines(
     const name = productName(ctx, item.price);
     const r = item.price.recurring!;
     const every = r.interval_count === 1 ? r.interval : `every ${r.interval_count} ${r.interval}s`;
+    const tiered = item.price.billing_scheme === 'tiered';
+    const tiers = tiered ? tiersOf(ctx.store, item.price.id) : [];
+    // A tiered price: one line for the item (Stripe splits a graduated price per tier), described by
+    // the tier the quantity reaches (volume) or as graduated.
+    const at = tiered
+      ? item.price.tiers_mode === 'volume'
+        ? `Tier ${tierIndex(tiers, qty) + 1} at ${money(tiers[tierIndex(tiers, qty)]?.unit_amount ?? 0, item.price.currency)} / ${every}`
+        : `graduated tiers / ${every}`
+      : `at ${money(item.price.unit_amount ?? 0, item.price.currency)} / ${every}`;
     return {
       subscription: sub.id,
       subscriptionItem: item.id,
       price: item.price,
       quantity: qty,
-      amount: trial ? 0 : (item.price.unit_amount ?? 0) * qty,
-      description: trial
-        ? `Trial period for ${name}`
-        : `${qty} × ${name} (at ${money(item.price.unit_amount ?? 0, item.price.currency)} / ${every})`,
+      amount: trial ? 0 : priceAmount(ctx.store, item.price, qty),
+      description: trial ? `Trial period for ${name}` : `${qty} × ${name} (${at})`,
       period,
     };
   });

@@ -16,3 +16,20 @@ export function setMerchantName(app: App, name: string): void {
 export function merchantName(app: App): string {
   return names.get(app) ?? DEFAULT_MERCHANT_NAME;
 }
+
+/**
+ * Whether the account refuses card tokens and card sources on the Customers and Charges APIs, as Stripe
+ * does for accounts that have not enabled them in their API policies settings (`startEmulator(
+ * {cardTokensEndOfLife: true})`, CLI `--card-tokens-end-of-life`). Off by default: the emulator plays
+ * an account whose older integration still uses them.
+ */
+const tokensEndOfLife = new WeakSet<App>();
+
+export function setCardTokensEndOfLife(app: App, on: boolean): void {
+  if (on) tokensEndOfLife.add(app);
+  else tokensEndOfLife.delete(app);
+}
+
+export function cardTokensEndOfLife(app: App): boolean {
+  return tokensEndOfLife.has(app);
+}
