@@ -3,7 +3,14 @@ import { cardError, invalidRequest, stateError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
 import { applyBalanceToInvoice, unapplyBalanceFromInvoice } from '../customer-balance.js';
-import { computeTotals, type Invoice, type InvoicePayment, invoiceState, nextRetryAt, subscriptionOf } from './invoice-engine.js';
+import {
+  computeTotals,
+  type Invoice,
+  type InvoicePayment,
+  invoiceState,
+  nextRetryAt,
+  subscriptionOf,
+} from './invoice-engine.js';
 import { invoicePayments, type PaymentOutcome } from './payments-port.js';
 import { onSubscriptionInvoiceFailed, onSubscriptionInvoicePaid } from './subscription-hooks.js';
 
