@@ -47,6 +47,13 @@ interface BalanceState {
 /** The account's default currency: always listed, as Stripe lists it for an empty account. */
 const DEFAULT_CURRENCY = 'usd';
 
+declare module '../core/store.js' {
+  interface CollectionTypes {
+    /** The test clock a balance transaction's funds wait on (only those made in a clock's time). */
+    _balance_clock: { id: string; clock: string };
+  }
+}
+
 const states = new WeakMap<App, BalanceState>();
 
 function emptySums(): Sums {
@@ -74,11 +81,6 @@ function sourceTypeOf(ch: Charge | undefined): SourceType {
   return type === undefined || type === 'card' ? 'card' : 'bank_account';
 }
 
-function customerOf(ch: Charge | undefined): string | null {
-  const c = ch?.customer;
-  return typeof c === 'string' ? c : (c?.id ?? null);
-}
-
 /** The charge behind a stored transaction (its source, or the source's charge). */
 function chargeOf(store: Ctx['store'], bt: BalanceTransaction): string | undefined {
   const src = typeof bt.source === 'string' ? bt.source : bt.source?.id;
@@ -98,10 +100,21 @@ function domainNow(store: Ctx['store'], domain: string | null, fallback: number)
   return store.c('test_helpers.test_clock').get(domain)?.frozen_time ?? fallback;
 }
 
-function testClockOfCustomer(store: Ctx['store'], customer: string | null): string | null {
+/**
+ * The clock a new transaction's funds wait on: its charge customer's test clock when the money moved
+ * in that clock's time (an invoice paid on the clock), else the emulator clock (a PaymentIntent made
+ * directly for such a customer lives in real time, as on Stripe). Recorded for snapshot rebuilds.
+ */
+function clockFor(ctx: EngineCtx, bt: BalanceTransaction, ch: Charge | undefined): string | null {
+  const c = ch?.customer;
+  const customer = typeof c === 'string' ? c : (c?.id ?? null);
   if (customer === null) return null;
-  const tc = store.c('customer').get(customer)?.test_clock;
-  return typeof tc === 'string' ? tc : (tc?.id ?? null);
+  const tc = ctx.store.c('customer').get(customer)?.test_clock;
+  const clock = typeof tc === 'string' ? tc : (tc?.id ?? null);
+  if (clock === null || ctx.store.c('test_helpers.test_clock').get(clock)?.frozen_time !== ctx.now())
+    return null;
+  ctx.store.c('_balance_clock').insert({ id: bt.id, clock });
+  return clock;
 }
 
 /** Adds one transaction to the sums; returns true when it is available at once. */
@@ -109,12 +122,12 @@ function account(
   store: Ctx['store'],
   s: BalanceState,
   bt: BalanceTransaction,
-  charge: ChargeRef,
+  source: SourceType,
+  clock: string | null,
   now: number,
 ): boolean {
-  const ch = chargeObject(store, charge);
-  const source = sourceTypeOf(ch);
-  const domain = testClockOfCustomer(store, customerOf(ch));
+  // A deleted test clock no longer holds anything back: its funds follow the emulator clock.
+  const domain = clock !== null && store.c('test_helpers.test_clock').has(clock) ? clock : null;
   const sums = sumsOf(s, bt.currency);
   s.count += 1;
   s.newest = bt.id;
@@ -145,7 +158,10 @@ function stateOf(app: App): BalanceState {
   s = { count: 0, newest: undefined, byCurrency: new Map(), queues: new Map(), pendingIds: new Set() };
   states.set(app, s);
   const now = app.clock.now();
-  for (const bt of col.values()) account(app.store, s, bt, chargeOf(app.store, bt), now);
+  for (const bt of col.values()) {
+    const ch = chargeObject(app.store, chargeOf(app.store, bt));
+    account(app.store, s, bt, sourceTypeOf(ch), app.store.c('_balance_clock').get(bt.id)?.clock ?? null, now);
+  }
   return s;
 }
 
@@ -156,7 +172,8 @@ function stateOf(app: App): BalanceState {
  */
 export function recordBalanceTransaction(ctx: EngineCtx, bt: BalanceTransaction, charge: ChargeRef): void {
   const s = stateOf(ctx.app);
-  const now = account(ctx.store, s, bt, charge, ctx.now());
+  const ch = chargeObject(ctx.store, charge);
+  const now = account(ctx.store, s, bt, sourceTypeOf(ch), clockFor(ctx, bt, ch), ctx.now());
   bt.status = now ? 'available' : 'pending';
   if (now && bt.net > 0) ctx.emit('balance.available', balanceOf(s));
 }
@@ -190,8 +207,15 @@ function release(ctx: Ctx, domain: string | null): void {
 }
 
 function balanceJobs(app: App, domain: string | null, out: Job[]): void {
-  const first = stateOf(app).queues.get(domain)?.[0];
+  const s = stateOf(app);
+  const first = s.queues.get(domain)?.[0];
   if (first !== undefined) out.push({ at: first.at, rank: 7, run: (c) => release(c, domain) });
+  if (domain !== null) return;
+  // Funds left waiting on a test clock that was deleted since follow the emulator clock.
+  for (const [clock, queue] of s.queues) {
+    if (clock === null || queue.length === 0 || app.store.c('test_helpers.test_clock').has(clock)) continue;
+    out.push({ at: queue[0]!.at, rank: 7, run: (c) => release(c, clock) });
+  }
 }
 
 addJobSource(balanceJobs);

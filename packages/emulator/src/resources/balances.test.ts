@@ -340,13 +340,40 @@ test('a test-clock customer’s funds wait for the test clock, not the emulator 
     const fee = Math.round(3000 * 0.029) + 30;
     let b = await s.balance.retrieve();
     assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [0, 3000 - fee]);
+    // A PaymentIntent made directly for the same customer lives in real time (the emulator clock).
+    const direct = await s.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: c.id,
+      payment_method: pm.id,
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
+    const directTxn = (await s.balanceTransactions.list({ source: direct.latest_charge as string })).data[0]!;
+    assert.ok(directTxn.available_on > Date.UTC(2025, 0, 1) / 1000);
+    // A snapshot taken, the state reset and the snapshot loaded: the same balance, rebuilt once.
+    const control = (path: string, body?: unknown) =>
+      fetch(`${own.emu.url}/_emulator/${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const snapshot = await (await control('snapshot')).json();
+    assert.equal((await control('reset', {})).status, 200);
+    assert.deepEqual((await s.balance.retrieve()).pending, [
+      { amount: 0, currency: 'usd', source_types: { card: 0 } },
+    ]);
+    assert.equal((await control('snapshot', snapshot)).status, 200);
+    b = await s.balance.retrieve();
+    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [0, 3000 - fee + 941]);
     await s.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * 86_400 });
     for (let i = 0; i < 400; i++) {
       if ((await s.testHelpers.testClocks.retrieve(clock.id)).status === 'ready') break;
       await new Promise((r) => setTimeout(r, 5));
     }
     b = await s.balance.retrieve();
-    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [3000 - fee, 0]);
+    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [3000 - fee, 941]);
+    assert.equal((await s.balanceTransactions.retrieve(directTxn.id)).status, 'pending');
     const [event] = (await s.events.list({ type: 'balance.available' })).data;
     assert.equal(event?.created, txn!.available_on);
     assert.equal((await s.balanceTransactions.retrieve(txn!.id)).status, 'available');
