@@ -68,10 +68,11 @@ function readBillingSettings(body: Json): Partial<BillingSettings> {
         out[k] = v;
         break;
       case 'upcomingRenewalDays':
+      case 'quoteWillExpireDays':
         if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) {
-          throw new Error('upcomingRenewalDays must be a whole number of days, 1 or more, or null');
+          throw new Error(`${k} must be a whole number of days, 1 or more, or null`);
         }
-        out.upcomingRenewalDays = v;
+        out[k] = v;
         break;
       default:
         throw new Error(`unknown billing setting: ${k}`);
@@ -96,7 +97,7 @@ function readBillingSettings(body: Json): Partial<BillingSettings> {
  *   GET|POST /_emulator/webhooks/schedule        retry schedule {baseDelayMs, factor, maxAttempts, timeoutMs}
  *   GET|POST /_emulator/billing                  billing settings {retryDays, afterRetries,
  *                                                trialWillEndDays, incompleteExpiryHours,
- *                                                upcomingRenewalDays}
+ *                                                upcomingRenewalDays, quoteWillExpireDays}
  */
 export function controlHandler(deps: ControlDeps): ExtraHandler {
   const { app, faults, delivery } = deps;

@@ -9,9 +9,15 @@ import type { Store } from './store.js';
 import { API_VERSION } from './version.js';
 import type { Wire } from './wire.js';
 
-export type EventType = Stripe.Event['type'];
+/** Event types Stripe sends that the SDK's pinned version does not list yet, with their objects. */
+interface UnlistedEvents {
+  'quote.will_expire': Stripe.Quote;
+}
+export type EventType = Stripe.Event['type'] | keyof UnlistedEvents;
 /** The object an event of type `T` carries, as the SDK types it. */
-export type EventObject<T extends EventType> = Wire<Extract<Stripe.Event, { type: T }>['data']['object']>;
+export type EventObject<T extends EventType> = T extends keyof UnlistedEvents
+  ? Wire<UnlistedEvents[T]>
+  : Wire<Extract<Stripe.Event, { type: T }>['data']['object']>;
 
 /**
  * An event as the API's pipeline sees it: `object_json` is the JSON text of the object snapshot taken

@@ -6,6 +6,7 @@ import { allOf, paginate, rangeFilter } from '../core/list.js';
 import { str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Wire } from '../core/wire.js';
+import { isPending, recordBalanceTransaction } from './balance.js';
 import type { Charge } from './charges.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Refund } from './refunds.js';
@@ -34,8 +35,12 @@ export function cardFee(amount: number): number {
 export function insertBalanceTransaction(
   ctx: EngineCtx,
   init: Omit<BalanceTransaction, 'id' | 'object'>,
+  /** The charge the money moves for (or its id), when it is not stored yet or not the source. */
+  charge: Charge | string | null = null,
 ): BalanceTransaction {
   const bt: BalanceTransaction = { id: newId('txn'), object: 'balance_transaction', ...init };
+  // The account balance's running sums (and `balance.available`) first, then the record.
+  recordBalanceTransaction(ctx, bt, charge);
   ctx.store.c('balance_transaction').insert(bt);
   return bt;
 }
@@ -51,30 +56,34 @@ export function chargeTransaction(
   // The bypass-pending test cards (4000 0000 0000 0077): the funds are available at once.
   const record = ch.payment_method ? ctx.store.c('_card').get(ch.payment_method) : undefined;
   const bypass = record !== undefined && bypassesPending(record.number);
-  const bt = insertBalanceTransaction(ctx, {
-    amount,
-    available_on: bypass ? now : Math.floor(now / DAY) * DAY + 2 * DAY,
-    balance_type: 'payments',
-    created: now,
-    currency: ch.currency,
-    description: ch.description,
-    exchange_rate: null,
-    fee,
-    fee_details: [
-      {
-        amount: fee,
-        application: null,
-        currency: ch.currency,
-        description: 'Stripe processing fees',
-        type: 'stripe_fee',
-      },
-    ],
-    net: amount - fee,
-    reporting_category: 'charge',
-    source: ch.id,
-    status: bypass ? 'available' : 'pending',
-    type: 'charge',
-  });
+  const bt = insertBalanceTransaction(
+    ctx,
+    {
+      amount,
+      available_on: bypass ? now : Math.floor(now / DAY) * DAY + 2 * DAY,
+      balance_type: 'payments',
+      created: now,
+      currency: ch.currency,
+      description: ch.description,
+      exchange_rate: null,
+      fee,
+      fee_details: [
+        {
+          amount: fee,
+          application: null,
+          currency: ch.currency,
+          description: 'Stripe processing fees',
+          type: 'stripe_fee',
+        },
+      ],
+      net: amount - fee,
+      reporting_category: 'charge',
+      source: ch.id,
+      status: bypass ? 'available' : 'pending',
+      type: 'charge',
+    },
+    ch,
+  );
   ch.balance_transaction = bt.id;
   return bt;
 }
@@ -83,30 +92,34 @@ export function chargeTransaction(
 export function refundTransaction(ctx: EngineCtx, refund: Refund, failure = false): BalanceTransaction {
   const now = ctx.now();
   const amount = failure ? refund.amount : -refund.amount;
-  const bt = insertBalanceTransaction(ctx, {
-    amount,
-    available_on: now,
-    balance_type: 'payments',
-    created: now,
-    currency: refund.currency,
-    description: failure ? 'REFUND FAILURE' : 'REFUND FOR CHARGE',
-    exchange_rate: null,
-    fee: 0,
-    fee_details: [],
-    net: amount,
-    reporting_category: failure ? 'refund_failure' : 'refund',
-    source: refund.id,
-    status: 'available',
-    type: failure ? 'refund_failure' : 'refund',
-  });
+  const bt = insertBalanceTransaction(
+    ctx,
+    {
+      amount,
+      available_on: now,
+      balance_type: 'payments',
+      created: now,
+      currency: refund.currency,
+      description: failure ? 'REFUND FAILURE' : 'REFUND FOR CHARGE',
+      exchange_rate: null,
+      fee: 0,
+      fee_details: [],
+      net: amount,
+      reporting_category: failure ? 'refund_failure' : 'refund',
+      source: refund.id,
+      status: 'available',
+      type: failure ? 'refund_failure' : 'refund',
+    },
+    typeof refund.charge === 'string' ? refund.charge : (refund.charge?.id ?? null),
+  );
   if (failure) refund.failure_balance_transaction = bt.id;
   else refund.balance_transaction = bt.id;
   return bt;
 }
 
-/** `pending` until `available_on` on the emulator's clock, then `available`. */
+/** `pending` until `available_on` on its clock (the emulator's, or its customer's test clock). */
 function current(ctx: Ctx, bt: BalanceTransaction): BalanceTransaction {
-  bt.status = ctx.now() >= bt.available_on ? 'available' : 'pending';
+  bt.status = isPending(ctx, bt) ? 'pending' : 'available';
   return bt;
 }
 

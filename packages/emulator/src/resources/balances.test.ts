@@ -247,3 +247,137 @@ test('a charge’s funds are pending until available_on on the emulator clock, t
   const listed = await t.stripe.balanceTransactions.list({ source: ch.id });
   assert.equal(listed.data[0]!.status, 'available');
 });
+
+test('GET /v1/balance: pending until available_on, refunds from available; balance.available when funds become available', async () => {
+  const own = await testEmulator();
+  try {
+    const s = own.stripe;
+    const zero = [{ amount: 0, currency: 'usd', source_types: { card: 0 } }];
+    assert.deepEqual(await s.balance.retrieve(), {
+      object: 'balance',
+      available: zero,
+      connect_reserved: [{ amount: 0, currency: 'usd' }],
+      livemode: false,
+      pending: zero,
+    });
+    const pay = (amount: number, payment_method: string, currency = 'usd') =>
+      s.paymentIntents.create({
+        amount,
+        currency,
+        payment_method,
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      });
+    const sum = (amount: number, currency = 'usd') => [{ amount, currency, source_types: { card: amount } }];
+    const pi = await pay(2000, 'pm_card_visa');
+    const txn = await s.balanceTransactions.retrieve(
+      (await s.charges.retrieve(pi.latest_charge as string)).balance_transaction as string,
+    );
+    let b = await s.balance.retrieve();
+    // 2000 less the fee (58 + 30): pending; nothing available, and no balance.available yet.
+    assert.deepEqual([b.available, b.pending], [sum(0), sum(1912)]);
+    assert.equal((await s.events.list({ type: 'balance.available' })).data.length, 0);
+
+    // The bypass-pending card: available at once (1000 − 59), and balance.available carries the balance.
+    await pay(1000, 'pm_card_bypassPending');
+    b = await s.balance.retrieve();
+    assert.deepEqual([b.available, b.pending], [sum(941), sum(1912)]);
+    let events = (await s.events.list({ type: 'balance.available' })).data;
+    assert.equal(events.length, 1);
+    assert.deepEqual(events[0]!.data.object, b);
+
+    // Another currency gets its own rows, after the default currency's.
+    await pay(500, 'pm_card_visa', 'eur');
+    b = await s.balance.retrieve();
+    assert.deepEqual(b.pending, [...sum(1912), ...sum(500 - 45, 'eur')]);
+    assert.deepEqual(b.connect_reserved, [
+      { amount: 0, currency: 'usd' },
+      { amount: 0, currency: 'eur' },
+    ]);
+
+    // A refund leaves the available balance at once (no balance.available for negative amounts).
+    await s.refunds.create({ payment_intent: pi.id, amount: 500 });
+    b = await s.balance.retrieve();
+    assert.deepEqual(b.available, [...sum(441), ...sum(0, 'eur')]);
+    assert.equal((await s.events.list({ type: 'balance.available' })).data.length, 1);
+
+    // The clock passes available_on: the charges' funds move to available, one balance.available then.
+    own.emu.app.clock.advance(3 * 86_400);
+    b = await s.balance.retrieve();
+    assert.deepEqual(
+      [b.available, b.pending],
+      [
+        [...sum(441 + 1912), ...sum(455, 'eur')],
+        [...sum(0), ...sum(0, 'eur')],
+      ],
+    );
+    events = (await s.events.list({ type: 'balance.available' })).data;
+    assert.equal(events.length, 2);
+    assert.equal(events[0]!.created, txn.available_on);
+    assert.equal(events[0]!.request?.id, null);
+    assert.deepEqual(events[0]!.data.object, b);
+    assert.equal((await s.balanceTransactions.retrieve(txn.id)).status, 'available');
+  } finally {
+    await own.emu.close();
+  }
+});
+
+test('a test-clock customer’s funds wait for the test clock, not the emulator clock', async () => {
+  const own = await testEmulator();
+  try {
+    const s = own.stripe;
+    const T0 = Date.UTC(2024, 4, 10, 15) / 1000;
+    const clock = await s.testHelpers.testClocks.create({ frozen_time: T0 });
+    const c = await s.customers.create({ test_clock: clock.id });
+    const pm = await s.paymentMethods.attach('pm_card_visa', { customer: c.id });
+    await s.invoiceItems.create({ customer: c.id, amount: 3000, currency: 'usd' });
+    const inv = await s.invoices.create({ customer: c.id, pending_invoice_items_behavior: 'include' });
+    await s.invoices.pay(inv.id, { payment_method: pm.id });
+    const [txn] = (await s.balanceTransactions.list({ type: 'charge' })).data;
+    assert.equal(txn!.available_on, Date.UTC(2024, 4, 12) / 1000);
+    // The emulator clock is long past available_on; the test clock is not.
+    assert.equal(txn!.status, 'pending');
+    const fee = Math.round(3000 * 0.029) + 30;
+    let b = await s.balance.retrieve();
+    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [0, 3000 - fee]);
+    // A PaymentIntent made directly for the same customer lives in real time (the emulator clock).
+    const direct = await s.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: c.id,
+      payment_method: pm.id,
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
+    const directTxn = (await s.balanceTransactions.list({ source: direct.latest_charge as string })).data[0]!;
+    assert.ok(directTxn.available_on > Date.UTC(2025, 0, 1) / 1000);
+    // A snapshot taken, the state reset and the snapshot loaded: the same balance, rebuilt once.
+    const control = (path: string, body?: unknown) =>
+      fetch(`${own.emu.url}/_emulator/${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const snapshot = await (await control('snapshot')).json();
+    assert.equal((await control('reset', {})).status, 200);
+    assert.deepEqual((await s.balance.retrieve()).pending, [
+      { amount: 0, currency: 'usd', source_types: { card: 0 } },
+    ]);
+    assert.equal((await control('snapshot', snapshot)).status, 200);
+    b = await s.balance.retrieve();
+    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [0, 3000 - fee + 941]);
+    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 3 * 86_400 });
+    for (let i = 0; i < 400; i++) {
+      if ((await s.testHelpers.testClocks.retrieve(clock.id)).status === 'ready') break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    b = await s.balance.retrieve();
+    assert.deepEqual([b.available[0]!.amount, b.pending[0]!.amount], [3000 - fee, 941]);
+    assert.equal((await s.balanceTransactions.retrieve(directTxn.id)).status, 'pending');
+    const [event] = (await s.events.list({ type: 'balance.available' })).data;
+    assert.equal(event?.created, txn!.available_on);
+    assert.equal((await s.balanceTransactions.retrieve(txn!.id)).status, 'available');
+  } finally {
+    await own.emu.close();
+  }
+});

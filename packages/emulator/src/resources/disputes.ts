@@ -161,30 +161,34 @@ function disputeTransaction(
   const sign = kind === 'withdrawal' ? -1 : 1;
   const fee = disputeFee(d.currency);
   const charge = String(d.charge);
-  const bt = insertBalanceTransaction(ctx, {
-    amount: sign * d.amount,
-    available_on: at,
-    balance_type: 'payments',
-    created: at,
-    currency: d.currency,
-    description: `${kind === 'withdrawal' ? 'Chargeback withdrawal' : 'Chargeback reversal'} for ${charge}`,
-    exchange_rate: null,
-    fee: -sign * fee,
-    fee_details: [
-      {
-        amount: -sign * fee,
-        application: null,
-        currency: d.currency,
-        description: 'Dispute fee',
-        type: 'stripe_fee',
-      },
-    ],
-    net: sign * (d.amount + fee),
-    reporting_category: kind === 'withdrawal' ? 'dispute' : 'dispute_reversal',
-    source: d.id,
-    status: 'available',
-    type: 'adjustment',
-  });
+  const bt = insertBalanceTransaction(
+    ctx,
+    {
+      amount: sign * d.amount,
+      available_on: at,
+      balance_type: 'payments',
+      created: at,
+      currency: d.currency,
+      description: `${kind === 'withdrawal' ? 'Chargeback withdrawal' : 'Chargeback reversal'} for ${charge}`,
+      exchange_rate: null,
+      fee: -sign * fee,
+      fee_details: [
+        {
+          amount: -sign * fee,
+          application: null,
+          currency: d.currency,
+          description: 'Dispute fee',
+          type: 'stripe_fee',
+        },
+      ],
+      net: sign * (d.amount + fee),
+      reporting_category: kind === 'withdrawal' ? 'dispute' : 'dispute_reversal',
+      source: d.id,
+      status: 'available',
+      type: 'adjustment',
+    },
+    charge,
+  );
   d.balance_transactions = [...d.balance_transactions, structuredClone(bt)];
   return bt;
 }

@@ -1,5 +1,6 @@
 import type { Resource } from '../core/resource.js';
 import { webhookEndpoints } from '../webhooks/endpoints.js';
+import { balance } from './balance.js';
 import { balanceTransactions } from './balance-transactions.js';
 import { mandates } from './bank-debits.js';
 import { billingPortal } from './billing-portal.js';
@@ -61,6 +62,7 @@ export const allResources: readonly Resource[] = [
   creditNotes,
   customerBalance,
   taxIds,
+  balance,
   balanceTransactions,
   mandates,
   // emulegacy: the legacy surface (tokens and card sources, charges from sources, plans, payment links, quotes)

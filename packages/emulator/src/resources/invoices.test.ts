@@ -107,6 +107,35 @@ test('finalize → open with a number and a PaymentIntent; pay with a card → p
   const withPayments = await t.stripe.invoices.retrieve(draft.id, { expand: ['payments'] });
   assert.equal(withPayments.payments?.data[0]?.status, 'paid');
   assert.equal(withPayments.payments?.data[0]?.amount_paid, 2000);
+  // invoice_payment.paid: the invoice's payment is paid, just before invoice.paid.
+  const payment = withPayments.payments!.data[0]!;
+  assert.deepEqual(types.filter((x) => x.startsWith('invoice')).slice(-3), [
+    'invoice_payment.paid',
+    'invoice.paid',
+    'invoice.payment_succeeded',
+  ]);
+  const paidEvent = (await t.stripe.events.list({ type: 'invoice_payment.paid', limit: 1 })).data[0]!;
+  const delivered = paidEvent.data.object as Stripe.InvoicePayment;
+  assert.deepEqual(
+    [
+      delivered.id,
+      delivered.status,
+      delivered.amount_paid,
+      delivered.invoice,
+      delivered.status_transitions.paid_at,
+    ],
+    [payment.id, 'paid', 2000, draft.id, paid.status_transitions.paid_at],
+  );
+  const fetched = await t.stripe.invoicePayments.retrieve(payment.id);
+  assert.deepEqual(
+    [fetched.object, fetched.status, fetched.amount_requested],
+    ['invoice_payment', 'paid', 2000],
+  );
+  const listed = await t.stripe.invoicePayments.list({ invoice: draft.id, status: 'paid' });
+  assert.deepEqual(
+    listed.data.map((x) => x.id),
+    [payment.id],
+  );
   const err = await stripeError(t.stripe.invoices.pay(draft.id));
   assert.equal(err.statusCode, 400);
 });

@@ -35,6 +35,7 @@ export const generatedSpecs: RouteSpecs = {
   'DELETE /v1/subscriptions/:id/discount': o({}), // Subscription.deleteDiscount
   'DELETE /v1/test_helpers/test_clocks/:id': o({}), // TestClock.del
   'DELETE /v1/webhook_endpoints/:id': o({}), // WebhookEndpoint.del
+  'GET /v1/balance': o({ expand: a('str') }), // Balance.retrieve
   'GET /v1/balance_transactions': o({
     created: u('', o({ gt: 'int', gte: 'int', lt: 'int', lte: 'int' }), 'int'),
     currency: 'cur',

@@ -79,3 +79,15 @@ for (const route of ['POST /v1/subscription_schedules', 'POST /v1/subscription_s
     base.flags,
   );
 }
+// Event types Stripe sends that the SDK's enum does not list yet (core/events.ts `UnlistedEvents`):
+// a webhook endpoint can subscribe to them (the Stripe CLI's quote.will_expire fixture's listener does).
+for (const route of ['POST /v1/webhook_endpoints', 'POST /v1/webhook_endpoints/:id']) {
+  const base = paramSpecs[route];
+  const events = base?.fields?.enabled_events;
+  if (base?.fields === undefined || typeof events !== 'object' || typeof events.item !== 'string')
+    throw new Error(`param-specs: ${route} has no enabled_events`);
+  (paramSpecs as Record<string, SpecNode>)[route] = o(
+    { ...base.fields, enabled_events: a(`${events.item}|quote.will_expire`, events.flags) },
+    base.flags,
+  );
+}

@@ -237,8 +237,10 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
     const ofLate = (await eventsSince(beforeExpiry)).filter(
       (e) => (e.data.object as { id?: string }).id === late.id,
     );
-    const [canceled, ...more] = ofLate;
+    // quote.will_expire 7 days before (the default quoteWillExpireDays), then quote.canceled.
+    const [notice, canceled, ...more] = ofLate;
     assert.equal(more.length, 0);
+    assert.deepEqual([notice?.type, notice?.created], ['quote.will_expire', late.expires_at - 7 * 86_400]);
     assert.equal(canceled?.type, 'quote.canceled');
     assert.equal(canceled.created, late.expires_at);
     assert.equal(canceled.request?.id, null);
@@ -254,7 +256,7 @@ test('cancel, list filters and pagination, state and parameter errors', async ()
       (await eventsSince(beforeExpiry))
         .filter((e) => (e.data.object as { id?: string }).id === late.id)
         .map((e) => e.type),
-      ['quote.canceled'],
+      ['quote.will_expire', 'quote.canceled'],
     );
   } finally {
     t.emu.app.clock.advance(-31 * 86_400);
@@ -303,7 +305,11 @@ test("a quote on a test clock: its times are the clock's, and advancing past exp
   const events = (await eventsSince(since)).filter((e) => e.type.startsWith('quote.'));
   assert.deepEqual(
     events.map((e) => [e.type, (e.data.object as Stripe.Quote).id, e.created]),
-    [['quote.canceled', open.id, T0 + 10 * 86_400]],
+    [
+      // quote.will_expire 7 days before the open quote expires (the default quoteWillExpireDays).
+      ['quote.will_expire', open.id, T0 + 3 * 86_400],
+      ['quote.canceled', open.id, T0 + 10 * 86_400],
+    ],
   );
   const gone = await t.stripe.quotes.retrieve(open.id);
   assert.equal(gone.status, 'canceled');
@@ -312,4 +318,87 @@ test("a quote on a test clock: its times are the clock's, and advancing past exp
   const err = await stripeError(t.stripe.quotes.update(draft.id, { expires_at: T0 + 19 * 86_400 }));
   assert.equal(err.param, 'expires_at');
   assert.equal(err.message, 'expires_at must be in the future.');
+});
+
+test('quote.will_expire: quoteWillExpireDays before an open quote expires, once; none when finalized later or null', async () => {
+  const T0 = Date.UTC(2026, 2, 1) / 1000;
+  const clock = await t.stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const onClock = await t.stripe.customers.create({ test_clock: clock.id });
+  const advance = async (to: number) => {
+    await t.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to });
+    for (let i = 0; i < 400; i++) {
+      if ((await t.stripe.testHelpers.testClocks.retrieve(clock.id)).status === 'ready') return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const quote = (expiresAt?: number) =>
+    t.stripe.quotes.create({
+      customer: onClock.id,
+      line_items: [{ price: monthly.id, quantity: 2 }],
+      ...(expiresAt ? { expires_at: expiresAt } : {}),
+    });
+  const open = await quote();
+  await t.stripe.quotes.finalizeQuote(open.id);
+  const draft = await quote();
+  // Finalized 5 days before it expires: already inside the 7 days, no notice.
+  const late = await quote(T0 + 5 * 86_400);
+  await t.stripe.quotes.finalizeQuote(late.id);
+  const since = await mark();
+  await advance(T0 + 22 * 86_400);
+  assert.deepEqual(
+    (await eventsSince(since))
+      .filter((e) => e.type.startsWith('quote.'))
+      .map((e) => [e.type, (e.data.object as Stripe.Quote).id]),
+    [['quote.canceled', late.id]],
+  );
+  const m2 = await mark();
+  await advance(T0 + 29 * 86_400);
+  const notices = (await eventsSince(m2)).filter((e) => e.type.startsWith('quote.'));
+  assert.deepEqual(
+    notices.map((e) => [e.type, (e.data.object as Stripe.Quote).id, e.created]),
+    [['quote.will_expire', open.id, T0 + 23 * 86_400]],
+  );
+  const delivered = notices[0]!.data.object as Stripe.Quote;
+  assert.deepEqual([delivered.status, delivered.expires_at], ['open', T0 + 30 * 86_400]);
+  assert.equal((await t.stripe.quotes.retrieve(draft.id)).status, 'draft');
+
+  // null: no notice; 2 days: two days before.
+  const settings = async (body: object) => {
+    const res = await fetch(`${t.emu.url}/_emulator/billing`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200);
+  };
+  try {
+    await settings({ quoteWillExpireDays: null });
+    const quiet = await quote(T0 + 40 * 86_400);
+    await t.stripe.quotes.finalizeQuote(quiet.id);
+    const m3 = await mark();
+    await advance(T0 + 41 * 86_400);
+    assert.deepEqual(
+      (await eventsSince(m3))
+        .filter((e) => e.type.startsWith('quote.'))
+        .map((e) => [e.type, (e.data.object as Stripe.Quote).id]),
+      [
+        ['quote.canceled', open.id],
+        ['quote.canceled', draft.id],
+        ['quote.canceled', quiet.id],
+      ],
+    );
+    await settings({ quoteWillExpireDays: 2 });
+    const soon = await quote(T0 + 50 * 86_400);
+    await t.stripe.quotes.finalizeQuote(soon.id);
+    const m4 = await mark();
+    await advance(T0 + 49 * 86_400);
+    assert.deepEqual(
+      (await eventsSince(m4))
+        .filter((e) => e.type.startsWith('quote.'))
+        .map((e) => [e.type, (e.data.object as Stripe.Quote).id, e.created]),
+      [['quote.will_expire', soon.id, T0 + 48 * 86_400]],
+    );
+  } finally {
+    await settings({ quoteWillExpireDays: 7 });
+  }
 });

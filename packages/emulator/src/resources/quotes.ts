@@ -14,6 +14,7 @@ import type { Wire } from '../core/wire.js';
 import { ctxFor, customerNow } from './billing/context.js';
 import { createDraftInvoice, refreshDraft } from './billing/invoice-engine.js';
 import { addJobSource, type Job, touchBilling } from './billing/scheduler.js';
+import { billingSettings } from './billing/settings.js';
 import type { LineItem } from './checkout-sessions.js';
 import { createInvoiceItem } from './invoice-items.js';
 import { priceAmount } from './price-tiers.js';
@@ -30,6 +31,8 @@ export type Quote = Wire<Stripe.Quote>;
 interface QuotePrivate {
   id: string;
   lineItems: LineItem[];
+  /** The `expires_at` that `quote.will_expire` was sent for (a new expiry gets its own notice). */
+  willExpireSentFor?: number;
 }
 
 declare module '../core/store.js' {
@@ -471,10 +474,29 @@ function cancel(ctx: Ctx): Quote {
   return q;
 }
 
+/**
+ * `quote.will_expire`: `quoteWillExpireDays` (billing settings; on Stripe the X of a Dashboard
+ * automation) before an open quote's `expires_at`, once per expiry date, when that moment is after
+ * the quote was finalized (a quote finalized closer to its expiry gets no notice).
+ */
+function willExpire(ctx: Ctx, q: Quote): void {
+  const priv = ctx.store.c('_quote').get(q.id);
+  if (q.status !== 'open' || priv === undefined || priv.willExpireSentFor === q.expires_at) return;
+  priv.willExpireSentFor = q.expires_at;
+  ctx.emit('quote.will_expire', q);
+}
+
 function quoteJobs(app: App, domain: string | null, out: Job[]): void {
+  const days = billingSettings(app).quoteWillExpireDays;
   for (const q of app.store.c('quote').values()) {
     if (q.test_clock !== domain || (q.status !== 'draft' && q.status !== 'open')) continue;
     out.push({ at: q.expires_at, rank: 6, run: (c) => expireIfDue(c, q) });
+    if (days === null || q.status !== 'open') continue;
+    const at = q.expires_at - days * 86_400;
+    const finalizedAt = q.status_transitions.finalized_at ?? q.expires_at;
+    if (at >= finalizedAt && app.store.c('_quote').get(q.id)?.willExpireSentFor !== q.expires_at) {
+      out.push({ at, rank: 6, run: (c) => willExpire(c, q) });
+    }
   }
 }
 

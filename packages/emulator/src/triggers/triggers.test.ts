@@ -111,9 +111,22 @@ if (dir === undefined) {
             event,
             `${w} was not delivered; the emulator emitted: ${emitted.join(', ') || 'nothing'}`,
           );
-          // The object a fixture made, or one Stripe made from it (a card's dispute names its charge).
-          const object = event.data.object as { id?: string; charge?: unknown };
-          const fromMade = typeof object.charge === 'string' && made.has(object.charge);
+          const object = event.data.object as {
+            id?: string;
+            object?: string;
+            charge?: unknown;
+            invoice?: unknown;
+          };
+          // balance.available carries the account's balance (no id): the one the fixture's money made.
+          if (object.object === 'balance') {
+            assert.deepEqual(object, await t.stripe.balance.retrieve(), `${w} carries another balance`);
+            continue;
+          }
+          // The object a fixture made, or one Stripe made from it (a card's dispute names its charge, an
+          // invoice payment its invoice).
+          const fromMade =
+            (typeof object.charge === 'string' && made.has(object.charge)) ||
+            (typeof object.invoice === 'string' && made.has(object.invoice));
           assert.ok(
             object.id !== undefined && (made.has(object.id) || fromMade),
             `${w} carries ${object.id ?? 'an object without id'}, which no fixture response mentions`,

@@ -3,7 +3,14 @@ import { cardError, invalidRequest, stateError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { EMPTY_METADATA } from '../../core/metadata.js';
 import { applyBalanceToInvoice, unapplyBalanceFromInvoice } from '../customer-balance.js';
-import { computeTotals, type Invoice, invoiceState, nextRetryAt, subscriptionOf } from './invoice-engine.js';
+import {
+  computeTotals,
+  type Invoice,
+  type InvoicePayment,
+  invoiceState,
+  nextRetryAt,
+  subscriptionOf,
+} from './invoice-engine.js';
 import { invoicePayments, type PaymentOutcome } from './payments-port.js';
 import { onSubscriptionInvoiceFailed, onSubscriptionInvoicePaid } from './subscription-hooks.js';
 
@@ -91,8 +98,9 @@ export function markPaid(
   inv.auto_advance = false;
   inv.status_transitions.paid_at = now;
   const state = invoiceState(ctx, inv);
+  const paid: InvoicePayment[] = [];
   for (const pay of ctx.store.c('invoice_payment').values()) {
-    if (pay.invoice !== inv.id) continue;
+    if (pay.invoice !== inv.id || pay.status !== 'open') continue;
     if (opts.outOfBand) {
       pay.status = 'canceled';
       pay.status_transitions.canceled_at = now;
@@ -100,9 +108,12 @@ export function markPaid(
       pay.status = 'paid';
       pay.amount_paid = pay.amount_requested;
       pay.status_transitions.paid_at = now;
+      paid.push(pay);
     }
   }
   if (opts.outOfBand && state.payment_intent) invoicePayments(ctx.app)?.cancel(ctx, state.payment_intent);
+  // The payment is paid first, then the invoice it settles.
+  for (const pay of paid) ctx.emit('invoice_payment.paid', pay);
   ctx.emit('invoice.paid', inv);
   if (!opts.outOfBand) ctx.emit('invoice.payment_succeeded', inv);
   const sub = subscriptionOf(inv);

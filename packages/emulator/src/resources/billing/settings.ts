@@ -19,6 +19,11 @@ export interface BillingSettings {
    * "upcoming renewal events"); null sends none.
    */
   upcomingRenewalDays: number | null;
+  /**
+   * Days before an open or draft quote's `expires_at` at which `quote.will_expire` is sent (on Stripe
+   * the X of a Billing automation set up in the Dashboard); null sends none.
+   */
+  quoteWillExpireDays: number | null;
 }
 
 export const DEFAULT_BILLING_SETTINGS: Readonly<BillingSettings> = Object.freeze({
@@ -27,6 +32,7 @@ export const DEFAULT_BILLING_SETTINGS: Readonly<BillingSettings> = Object.freeze
   trialWillEndDays: 3,
   incompleteExpiryHours: 23,
   upcomingRenewalDays: 3,
+  quoteWillExpireDays: 7,
 });
 
 const settings = new WeakMap<App, BillingSettings>();
@@ -53,5 +59,6 @@ export function configureBilling(app: App, next: Partial<BillingSettings>): Bill
   if (next.trialWillEndDays !== undefined) s.trialWillEndDays = next.trialWillEndDays;
   if (next.incompleteExpiryHours !== undefined) s.incompleteExpiryHours = next.incompleteExpiryHours;
   if (next.upcomingRenewalDays !== undefined) s.upcomingRenewalDays = next.upcomingRenewalDays;
+  if (next.quoteWillExpireDays !== undefined) s.quoteWillExpireDays = next.quoteWillExpireDays;
   return s;
 }
