@@ -109,9 +109,8 @@ const result = await esbuild.build({
 // escape, which means the same in a string, template, regular expression or identifier (the one
 // visible change: String.raw and a tag's strings.raw get the escape instead of the character).
 const source = await readFile(outfile, 'utf8');
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is every non-ASCII character
 const ascii = source.replace(
-  /[^\u0000-\u007f]/g,
+  /[\u0080-\uffff]/g,
   (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
 );
 if (ascii !== source) await writeFile(outfile, ascii);
