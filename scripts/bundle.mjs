@@ -101,6 +101,20 @@ const result = await esbuild.build({
   ],
 });
 
+// The bundle is kept ASCII. V8 holds a script's source for as long as its functions live (to compile
+// them lazily), as one-byte characters when every character of it fits in Latin-1 and as two-byte
+// (UTF-16) otherwise: a single `—` anywhere would double the 6–7 MB that dist/cli.js keeps in memory.
+// esbuild already escapes string literals, but not comments nor template literals (tagged templates,
+// such as the pages' html`…`, can see their raw text). Each other character becomes its \uXXXX
+// escape, which means the same in a string, template, regular expression or identifier (the one
+// visible change: String.raw and a tag's strings.raw get the escape instead of the character).
+const source = await readFile(outfile, 'utf8');
+const ascii = source.replace(
+  /[\u0080-\uffff]/g,
+  (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+);
+if (ascii !== source) await writeFile(outfile, ascii);
+
 const inputs = {};
 for (const input of Object.keys(result.metafile.inputs)) {
   if (input.startsWith('packages/'))

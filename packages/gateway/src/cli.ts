@@ -47,7 +47,9 @@ function runBundle(build: string): void {
   } catch {
     // no cache yet
   }
-  // The same wrapper as Node's CommonJS loader, so the bundle runs as if require()d.
+  // The same wrapper as Node's CommonJS loader, so the bundle runs as if require()d. The bundle is
+  // ASCII (scripts/bundle.mjs), so V8 keeps this source, which it holds while paydesk runs, one byte
+  // per character.
   const wrapper = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n});`;
   const script = new Script(wrapper, {
     filename: file,

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
+import { limitWasmCompilationTasks } from './pglite-wasm.js';
 
 function pglitePackageDir(): string {
   // require.resolve rather than import.meta.resolve: the CLI bundle is a CommonJS file (only the
@@ -37,6 +38,7 @@ export async function ensurePgliteTemplate(): Promise<string> {
   await rm(tmp, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
+  limitWasmCompilationTasks();
   const db = await PGlite.create(tmp);
   await db.close();
   try {

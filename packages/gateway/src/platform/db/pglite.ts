@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type messages, PGlite, parse, protocol, type Results, types } from '@electric-sql/pglite';
 import { StorageUnavailableError } from './errors.js';
+import { limitWasmCompilationTasks } from './pglite-wasm.js';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 const parsers = {
@@ -243,6 +244,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
       : undefined;
     if (templateDir && marker) await cp(templateDir, dataDir, { recursive: true });
   }
+  limitWasmCompilationTasks();
   const pglite = await PGlite.create(dataDir, { parsers });
   const locks = new Map<bigint, Promise<void>>();
   const statements: StatementCache = { byText: new Map(), next: 0 };
