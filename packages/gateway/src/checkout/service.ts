@@ -12,7 +12,7 @@ import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { checkRedirect, checkRedirectTemplate } from '../platform/redirects.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import { chargeLimits, checkChargeAmount } from '../platform/stripe/currencies.js';
+import { checkChargeAmount, checkPackCharge } from '../platform/stripe/currencies.js';
 import { fulfilCheckout } from './fulfil.js';
 import { type ItemRequest, type PricedItem, priceItem } from './items.js';
 import {
@@ -147,21 +147,7 @@ function planFor(s: AppContext, principal: Principal, item: CheckoutItem): Plan 
   }
   const priced: PricedItem = priceItem(s, item);
   const plan = item.kind === 'plan' ? s.catalog.plan(item.plan) : undefined;
-  if (item.kind === 'pack') {
-    // A few of a cheap pack (the credit shop's one-credit pack) can total less than Stripe charges.
-    const limits = chargeLimits(priced.price.currency);
-    if (priced.total < limits.minimum) {
-      throw new AppError(
-        'validation_failed',
-        `Invalid quantity: ${priced.quantity} × ${item.pack} is ${priced.total} ${priced.price.currency}, below Stripe’s minimum charge (${limits.minimum} minor units); buy more.`,
-        {
-          issues: [{ in: 'body', path: 'quantity', message: 'total below minimum charge' }],
-          ...limits,
-          amount: priced.total,
-        },
-      );
-    }
-  }
+  if (item.kind === 'pack') checkPackCharge(item.pack, { ...priced, currency: priced.price.currency });
   return {
     kind: item.kind,
     itemId: priced.price.itemId,

@@ -11,7 +11,7 @@ import { randomToken } from '../platform/auth/api-keys.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { AppError } from '../platform/errors.js';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import { checkChargeAmount } from '../platform/stripe/currencies.js';
+import { checkChargeAmount, checkPackCharge } from '../platform/stripe/currencies.js';
 import { recordSucceededPayment } from './service.js';
 import {
   insertPaymentIntent,
@@ -81,6 +81,7 @@ export async function createPaymentIntent(
     checkChargeAmount(currency, amount, { currency: 'currency', amount: 'amount' });
   } else {
     const priced = priceItem(s, { ...input.amount, kind: 'pack' });
+    checkPackCharge(input.amount.pack, { ...priced, currency: priced.price.currency });
     amount = priced.total;
     currency = priced.price.currency;
     itemId = priced.price.itemId;

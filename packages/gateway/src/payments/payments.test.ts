@@ -176,6 +176,37 @@ describe('POST /v1/payment_intents', () => {
       assert.equal(errorOf(r).code, 'validation_failed');
     }
   });
+
+  test('a pack total below Stripe’s minimum charge is a 400 naming quantity, before Stripe is asked', async () => {
+    const key = await t.apiKey(['write']);
+    const before = (await t.stripe.paymentIntents.list({ limit: 100 })).data.length;
+    // The one-credit pack costs 5 cents: fewer than 10 are below Stripe's 50-cent minimum.
+    for (const [url, payload, total] of [
+      ['/v1/payment_intents', { pack: 'credit' }, 5],
+      ['/v1/payment_intents', { pack: 'credit', quantity: 9, currency: 'eur' }, 45],
+      ['/payment-intent', { pack: 'credit' }, 5],
+    ] as const) {
+      const r = await t.app.inject({ method: 'POST', url, headers: auth(key), payload });
+      assert.equal(r.statusCode, 400, `${url} ${JSON.stringify(payload)}: ${r.body}`);
+      const e = errorOf(r);
+      assert.equal(e.code, 'validation_failed');
+      assert.match(e.message, /^Invalid quantity: /);
+      assert.equal(e.details?.amount, total);
+    }
+    assert.equal(
+      (await t.stripe.paymentIntents.list({ limit: 100 })).data.length,
+      before,
+      'Stripe was not asked',
+    );
+    const ten = await t.app.inject({
+      method: 'POST',
+      url: '/v1/payment_intents',
+      headers: auth(key),
+      payload: { pack: 'credit', quantity: 10 },
+    });
+    assert.equal(ten.statusCode, 201, ten.body);
+    assert.equal(json(ten).amount, 50);
+  });
 });
 
 describe('GET /v1/payment_intents/:id and /v1/payments: users see only their own', () => {

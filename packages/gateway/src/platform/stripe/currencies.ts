@@ -91,3 +91,32 @@ export function checkChargeAmount(
     );
   }
 }
+
+/**
+ * Checks what a quantity of a catalog pack totals against Stripe's charge limits for its currency: a
+ * few of a cheap pack (the credit shop's one-credit pack) can total less than Stripe charges, many of
+ * an expensive one more. A 400 naming `quantity`, with the limits and the total in `details`.
+ */
+export function checkPackCharge(
+  pack: string,
+  priced: { quantity: number; total: number; currency: string },
+): void {
+  const limits = chargeLimits(priced.currency);
+  if (priced.total >= limits.minimum && priced.total <= limits.maximum) return;
+  const below = priced.total < limits.minimum;
+  throw new AppError(
+    'validation_failed',
+    `Invalid quantity: ${priced.quantity} × ${pack} is ${priced.total} ${priced.currency}, ${below ? 'below Stripe’s minimum' : 'above Stripe’s maximum'} charge (${below ? limits.minimum : limits.maximum} minor units); ${below ? 'buy more' : 'buy fewer'}.`,
+    {
+      issues: [
+        {
+          in: 'body',
+          path: 'quantity',
+          message: below ? 'total below minimum charge' : 'total above maximum charge',
+        },
+      ],
+      ...limits,
+      amount: priced.total,
+    },
+  );
+}
