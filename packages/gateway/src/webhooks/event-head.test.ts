@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type EventHead, readEventHead } from './event-head.js';
+import { nestsDeeperThan } from './nesting.js';
 
 /** What the head must be, from the parsed event (undefined when it is not shaped like an event). */
 function expected(body: string): EventHead | undefined {
@@ -175,4 +176,40 @@ test('on bodies mangled at random: never throws, and agrees with JSON.parse on e
   // Enough mangled bodies still parse for the comparison to mean something.
   console.log('AGREED', agreed, shaped);
   assert.ok(agreed > 1_000, `only ${agreed} bodies parsed`);
+});
+
+test('with a depth limit: a head exactly when nestsDeeperThan finds the body within it', () => {
+  const limit = 8;
+  const wrap = (inner: string) =>
+    JSON.stringify({ ...event, data: { object: { id: 'cus_1', x: '@' } } }).replace('"@"', inner);
+  const bodies: string[] = [];
+  // The event itself nests 3 deep (event, data, object): values inside the object add to that.
+  for (let d = 0; d <= limit; d++) {
+    bodies.push(wrap(`${'['.repeat(d)}1${']'.repeat(d)}`));
+    bodies.push(wrap(`${'{"a":'.repeat(d)}1${'}'.repeat(d)}`));
+    bodies.push(wrap(`"${'[{'.repeat(d)}\\"[["`)); // brackets inside a string do not count
+    bodies.push(JSON.stringify({ ...event, more: JSON.parse(`${'['.repeat(d)}1${']'.repeat(d)}`) }));
+    bodies.push(
+      JSON.stringify({
+        ...event,
+        data: { object: { id: 'cus_1' }, p: JSON.parse(`${'['.repeat(d)}1${']'.repeat(d)}`) },
+      }),
+    );
+  }
+  let within = 0;
+  let beyond = 0;
+  for (const body of bodies) {
+    const raw = Buffer.from(body);
+    const deep = nestsDeeperThan(raw, limit);
+    const head = readEventHead(raw, limit);
+    if (deep) {
+      assert.equal(head, undefined, body);
+      beyond++;
+    } else {
+      assert.deepEqual(head, readEventHead(raw), body);
+      assert.ok(head, body);
+      within++;
+    }
+  }
+  assert.ok(within > 10 && beyond > 5, `${within} within, ${beyond} beyond`);
 });

@@ -6,7 +6,8 @@
 // This reads structure, it does not validate: on well-formed JSON it finds what JSON.parse would
 // (the last of a repeated key, as JSON.parse keeps), and the database, which stores the body as
 // `json`, is what refuses a body that is not well-formed (webhooks/ingest.ts answers that delivery
-// 400 and stores the rest of its batch).
+// 400 and stores the rest of its batch). Given a depth limit, it also finds no head in a body that
+// nests deeper than that: the same walk is the depth check (webhooks/nesting.ts), with no second pass.
 
 export interface EventHead {
   id: string;
@@ -36,6 +37,10 @@ function isSpace(b: number): boolean {
 
 /** Whether the last string stringEnd() went over holds an escape (a backslash). */
 let escaped = false;
+
+/** How many objects the walk is inside (members() calls open), and how many it may be inside. */
+let level = 0;
+let maxDepth = Number.POSITIVE_INFINITY;
 
 /**
  * Where the string opening at `at` (a quote) ends: the index just after its closing quote. A byte at
@@ -68,6 +73,8 @@ function skipValue(raw: Uint8Array, at: number): number {
   const first = raw[at];
   if (first === QUOTE) return stringEnd(raw, at);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    // Objects and arrays this value may open inside each other within the depth limit.
+    const room = maxDepth - level;
     let depth = 0;
     let i = at;
     while (i < n) {
@@ -80,8 +87,9 @@ function skipValue(raw: Uint8Array, at: number): number {
           if (c === QUOTE) break;
           i += c === BACKSLASH ? 2 : 1;
         }
-      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
-      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (++depth > room) throw malformed;
+      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         depth--;
         if (depth === 0) return i + 1;
       }
@@ -138,8 +146,12 @@ function members(
   member: (key: string, start: number) => number,
 ): number {
   if (raw[at] !== OPEN_BRACE) throw malformed;
+  if (++level > maxDepth) throw malformed;
   let i = skipSpace(raw, at + 1);
-  if (raw[i] === CLOSE_BRACE) return i + 1;
+  if (raw[i] === CLOSE_BRACE) {
+    level--;
+    return i + 1;
+  }
   for (;;) {
     if (raw[i] !== QUOTE) throw malformed;
     const keyEnd = stringEnd(raw, i);
@@ -153,7 +165,10 @@ function members(
       i = skipSpace(raw, i + 1);
       continue;
     }
-    if (raw[i] === CLOSE_BRACE) return i + 1;
+    if (raw[i] === CLOSE_BRACE) {
+      level--;
+      return i + 1;
+    }
     throw malformed;
   }
 }
@@ -188,9 +203,14 @@ function numberAt(raw: Buffer, at: number, end: number): number {
 
 /**
  * The head of the event in `raw`, or undefined when it is not shaped like a Stripe event (an object
- * with an `evt_` id, a type, an integer `created` and an object `data.object`).
+ * with an `evt_` id, a type, an integer `created` and an object `data.object`) or, given `depthLimit`,
+ * when it nests objects and arrays more than that many levels deep anywhere. A body this returns a
+ * head for is well-formed as far as its structure goes and nests no deeper than `depthLimit`, as
+ * nestsDeeperThan (nesting.ts) counts depth.
  */
-export function readEventHead(raw: Buffer): EventHead | undefined {
+export function readEventHead(raw: Buffer, depthLimit = Number.POSITIVE_INFINITY): EventHead | undefined {
+  level = 0;
+  maxDepth = depthLimit;
   let id: string | undefined;
   let type: string | undefined;
   let created: number | undefined;

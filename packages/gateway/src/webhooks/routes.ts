@@ -65,14 +65,16 @@ export function verifyDelivery(
   if (!matches) throw new AppError('invalid_signature', 'The signature does not match.');
   if (Math.abs(Number(signedAt) - now.getTime() / 1000) > SIGNATURE_TOLERANCE_SECONDS)
     throw new AppError('invalid_signature', 'The signature timestamp is outside the tolerance.');
+  // One walk over the body reads its head and checks its depth; only a body refused goes over its
+  // bytes again, to give the refusal it always got (too deep is said first).
+  const head = readEventHead(raw, MAX_EVENT_DEPTH);
+  if (head) return { head, raw };
   if (nestsDeeperThan(raw, MAX_EVENT_DEPTH))
     throw new AppError(
       'invalid_json',
       `The webhook body nests deeper than ${MAX_EVENT_DEPTH} levels; not a Stripe event.`,
     );
-  const head = readEventHead(raw);
-  if (!head) throw notAnEvent();
-  return { head, raw };
+  throw notAnEvent();
 }
 
 const notAnEvent = () => new AppError('invalid_json', 'The webhook body is not a Stripe event.');
