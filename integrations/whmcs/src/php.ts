@@ -24,6 +24,11 @@ export function runPhp(args: readonly string[], stdin = ''): Promise<PhpRun> {
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // php may exit before it has read its input (a script that reads none, a parse error): writing
+    // then fails with EPIPE, and what php printed and its exit code are still the result.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(stdin);
   });
 }

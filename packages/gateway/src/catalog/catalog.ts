@@ -26,6 +26,11 @@ export interface CatalogPrice {
   lookupKey: string;
 }
 
+/** Stripe product ids are derived from the instance and the catalog item: `pd_<instance>_<kind>_<id>`. */
+export function productId(instanceId: string, kind: 'pack' | 'plan', itemId: string): string {
+  return `pd_${instanceId}_${kind}_${itemId}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 /** The loaded catalog: its items, and every price with its Stripe lookup key. */
 export class Catalog {
   readonly packs: readonly Pack[];
@@ -82,6 +87,13 @@ export class Catalog {
       ? `paydesk:${this.instanceId}:pack:${itemId}:${currency}`
       : `paydesk:${this.instanceId}:plan:${itemId}:${interval}:${currency}`;
   }
+
+  /** The id of the pack whose Stripe product this is (catalog sync names them: productId()). */
+  packOfProduct(product: string): string | undefined {
+    this.packProducts ??= new Map(this.packs.map((p) => [productId(this.instanceId, 'pack', p.id), p.id]));
+    return this.packProducts.get(product);
+  }
+  private packProducts: ReadonlyMap<string, string> | undefined;
 
   pack(id: string): Pack | undefined {
     return this.packs.find((p) => p.id === id);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { callStripe, idempotencyKey } from '../platform/stripe/client.js';
-import type { Catalog, CatalogPrice } from './catalog.js';
+import { type Catalog, type CatalogPrice, productId } from './catalog.js';
 
 export type SyncActionKind =
   | 'create_product'
@@ -32,11 +32,6 @@ export interface SyncPlan {
 }
 
 type Item = { kind: 'pack' | 'plan'; id: string; name: string; description: string | undefined };
-
-/** Stripe product ids are derived from the instance and the catalog item: `pd_<instance>_<kind>_<id>`. */
-export function productId(instanceId: string, kind: 'pack' | 'plan', itemId: string): string {
-  return `pd_${instanceId}_${kind}_${itemId}`.replace(/[^A-Za-z0-9_-]/g, '_');
-}
 
 async function listAll<T extends { id: string }>(
   page: (startingAfter?: string) => Promise<Stripe.ApiList<T>>,

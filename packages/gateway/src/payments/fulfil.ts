@@ -4,8 +4,6 @@
 // payment intent record), driven by Stripe's `payment_intent.succeeded` webhook. And what a paid
 // invoice with the catalog's pack prices on its lines gives: each line's credits.
 import type Stripe from 'stripe';
-import type { Catalog } from '../catalog/catalog.js';
-import { productId } from '../catalog/sync.js';
 import type { AppContext } from '../context.js';
 import { grantPackCredits } from '../credits/service.js';
 import { withTransaction } from '../platform/db/tx.js';
@@ -68,31 +66,18 @@ async function invoiceLines(s: AppContext, invoice: Stripe.Invoice, invoiceId: s
   }
 }
 
-const packProductIds = new WeakMap<Catalog, ReadonlyMap<string, string>>();
-
-/** The Stripe product id of each of the catalog's packs (catalog sync names them), made once per catalog. */
-function packProductsOf(catalog: Catalog): ReadonlyMap<string, string> {
-  let ids = packProductIds.get(catalog);
-  if (!ids) {
-    ids = new Map(catalog.packs.map((p) => [productId(catalog.instanceId, 'pack', p.id), p.id] as const));
-    packProductIds.set(catalog, ids);
-  }
-  return ids;
-}
-
 /**
  * The credit packs an invoice's lines sell: lines on a pack's product (catalog sync names them, so
  * this needs no call), confirmed by their price's lookup key being one of this catalog's pack prices.
  * An invoice with no such line (a plan's renewal, any other invoice) costs no I/O here.
  */
 async function packLines(s: AppContext, invoice: Stripe.Invoice, invoiceId: string): Promise<PackLine[]> {
-  const packProducts = packProductsOf(s.catalog);
   const lines = await invoiceLines(s, invoice, invoiceId);
   const prices = new Map<string, Stripe.Price>();
   const out: PackLine[] = [];
   for (const line of lines) {
     const details = line.pricing?.price_details;
-    if (!details || !packProducts.has(details.product)) continue;
+    if (!details || s.catalog.packOfProduct(details.product) === undefined) continue;
     const ref = details.price;
     const priceId = typeof ref === 'string' ? ref : ref?.id;
     if (!priceId) continue;

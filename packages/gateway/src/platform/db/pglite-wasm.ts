@@ -6,14 +6,11 @@
 // "Figures behind choices in the code").
 import { setFlagsFromString } from 'node:v8';
 
-let limited = false;
-
 /**
  * Compiles WebAssembly (PGlite) with one background task. Call before the first PGlite is created;
- * V8 reads the flag whenever it compiles, so it applies to every module compiled after it.
+ * V8 reads the flag whenever it compiles, so it applies to every module compiled after it; setting it
+ * again changes nothing.
  */
 export function limitWasmCompilationTasks(): void {
-  if (limited) return;
-  limited = true;
   setFlagsFromString('--wasm-num-compilation-tasks=1');
 }
