@@ -35,6 +35,34 @@ import { createSubscriptionInternal } from './subscriptions.js';
 export type CheckoutSession = Wire<Stripe.Checkout.Session>;
 export type LineItem = Wire<Stripe.LineItem>;
 
+/**
+ * A line item of `quantity` × `price` costing `amount` before discounts and taxes (Checkout, payment
+ * links and quotes list them alike); `id` and `adjustable_quantity` where the caller has its own.
+ */
+export function priceLineItem(
+  ctx: Ctx,
+  price: Price,
+  quantity: number,
+  amount: number,
+  own: { id?: string | undefined; adjustable_quantity?: LineItem['adjustable_quantity'] } = {},
+): LineItem {
+  const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
+  return {
+    id: own.id ?? newId('li'),
+    object: 'item',
+    adjustable_quantity: own.adjustable_quantity ?? null,
+    amount_discount: 0,
+    amount_subtotal: amount,
+    amount_tax: 0,
+    amount_total: amount,
+    currency: price.currency,
+    description: product?.name ?? null,
+    metadata: EMPTY_METADATA,
+    price,
+    quantity,
+  };
+}
+
 /** Emulator-only data of a session: its line items and the intent data applied when it is paid. */
 interface SessionPrivate {
   id: string;
@@ -121,22 +149,7 @@ function readLineItems(
     if (price.unit_amount === null) {
       throw invalidRequest(`The price ${price.id} has no unit_amount.`, `${name}[price]`);
     }
-    const amount = price.unit_amount * quantity;
-    const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
-    items.push({
-      id: newId('li'),
-      object: 'item',
-      adjustable_quantity: null,
-      amount_discount: 0,
-      amount_subtotal: amount,
-      amount_tax: 0,
-      amount_total: amount,
-      currency: price.currency,
-      description: product?.name ?? null,
-      metadata: EMPTY_METADATA,
-      price,
-      quantity,
-    });
+    items.push(priceLineItem(ctx, price, quantity, price.unit_amount * quantity));
   });
   if (mode === 'subscription' && recurring === 0) {
     throw invalidRequest(

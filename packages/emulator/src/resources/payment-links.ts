@@ -5,12 +5,12 @@ import { diffPrevious } from '../core/events.js';
 import type { Params } from '../core/form.js';
 import { newId } from '../core/ids.js';
 import { allOf, paginate, paginateArray } from '../core/list.js';
-import { applyMetadata, EMPTY_METADATA } from '../core/metadata.js';
+import { applyMetadata } from '../core/metadata.js';
 import { arr, bool, emptyableStr, int, obj, oneOf, reqStr, str } from '../core/params.js';
 import { defineResource } from '../core/resource.js';
 import type { Store } from '../core/store.js';
 import type { Wire } from '../core/wire.js';
-import type { LineItem } from './checkout-sessions.js';
+import { type LineItem, priceLineItem } from './checkout-sessions.js';
 import { baseUrl } from './common/base-url.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Price } from './prices.js';
@@ -55,28 +55,17 @@ function readLineItems(ctx: Ctx, raw: Params[], linkCurrency: string | null): Li
     }
     currency = price.currency;
     const adjustable = obj(entry, 'adjustable_quantity', `${name}[adjustable_quantity]`);
-    const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
-    const amount = price.unit_amount * quantity;
-    items.push({
-      id: newId('li'),
-      object: 'item',
-      adjustable_quantity: adjustable
-        ? {
-            enabled: bool(adjustable, 'enabled', `${name}[adjustable_quantity][enabled]`) ?? false,
-            maximum: int(adjustable, 'maximum', `${name}[adjustable_quantity][maximum]`) ?? null,
-            minimum: int(adjustable, 'minimum', `${name}[adjustable_quantity][minimum]`) ?? null,
-          }
-        : null,
-      amount_discount: 0,
-      amount_subtotal: amount,
-      amount_tax: 0,
-      amount_total: amount,
-      currency: price.currency,
-      description: product?.name ?? null,
-      metadata: EMPTY_METADATA,
-      price,
-      quantity,
-    });
+    items.push(
+      priceLineItem(ctx, price, quantity, price.unit_amount * quantity, {
+        adjustable_quantity: adjustable
+          ? {
+              enabled: bool(adjustable, 'enabled', `${name}[adjustable_quantity][enabled]`) ?? false,
+              maximum: int(adjustable, 'maximum', `${name}[adjustable_quantity][maximum]`) ?? null,
+              minimum: int(adjustable, 'minimum', `${name}[adjustable_quantity][minimum]`) ?? null,
+            }
+          : null,
+      }),
+    );
   });
   return items;
 }

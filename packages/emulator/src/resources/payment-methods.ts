@@ -272,6 +272,25 @@ function readExpiry(card: Params, ctx: Ctx): { month: number; year: number } {
 }
 
 /**
+ * The test card a typed number is (spaces and dashes ignored), else Stripe's refusal: an invalid
+ * number is `incorrect_number`, a valid one that is no test card is a live card in test mode.
+ */
+export function typedTestCard(typed: string): TestCard {
+  const number = typed.replace(/[\s-]/g, '');
+  const known = cardByNumber(number);
+  if (known !== undefined) return known;
+  if (!luhnValid(number)) {
+    throw cardError('incorrect_number', undefined, 'Your card number is incorrect.', { param: 'number' });
+  }
+  throw cardError(
+    'card_declined',
+    'test_mode_live_card',
+    'Your card was declined. Your request was in test mode, but used a non test (live) card. ' +
+      'For a list of valid test cards, see the test cards in ../shared/stripe/README.md.',
+  );
+}
+
+/**
  * A card payment method from a card number (`POST /v1/payment_methods` with `card[number]`, and the
  * hosted pages' card forms): a test card, or "incorrect number" / "live card" card errors. The expiry
  * is already checked.
@@ -286,20 +305,7 @@ export function createCardPaymentMethod(
     metadata?: Stripe.Metadata;
   },
 ): PaymentMethod {
-  const number = input.number.replace(/[\s-]/g, '');
-  const known = cardByNumber(number);
-  if (known === undefined) {
-    if (!luhnValid(number)) {
-      throw cardError('incorrect_number', undefined, 'Your card number is incorrect.', { param: 'number' });
-    }
-    throw cardError(
-      'card_declined',
-      'test_mode_live_card',
-      'Your card was declined. Your request was in test mode, but used a non test (live) card. ' +
-        'For a list of valid test cards, see the test cards in ../shared/stripe/README.md.',
-    );
-  }
-  return insertCardPaymentMethod(ctx, known, input.exp, {
+  return insertCardPaymentMethod(ctx, typedTestCard(input.number), input.exp, {
     ...(input.billingDetails ? { billingDetails: input.billingDetails } : {}),
     ...(input.metadata ? { metadata: input.metadata } : {}),
     cvcChecked: input.cvc !== undefined && input.cvc !== '',

@@ -15,7 +15,7 @@ import { ctxFor, customerNow } from './billing/context.js';
 import { createDraftInvoice, refreshDraft } from './billing/invoice-engine.js';
 import { addJobSource, type Job, touchBilling } from './billing/scheduler.js';
 import { billingSettings } from './billing/settings.js';
-import type { LineItem } from './checkout-sessions.js';
+import { type LineItem, priceLineItem } from './checkout-sessions.js';
 import { createInvoiceItem } from './invoice-items.js';
 import { priceAmount } from './price-tiers.js';
 import { createPrice, type Price } from './prices.js';
@@ -102,22 +102,9 @@ function readLineItems(ctx: Ctx, p: Params, existing: readonly LineItem[]): Line
       }
       interval = every;
     }
-    const product = typeof price.product === 'string' ? ctx.store.c('product').get(price.product) : undefined;
-    const amount = priceAmount(ctx.store, price, quantity);
-    items.push({
-      id: kept?.id ?? newId('li'),
-      object: 'item',
-      adjustable_quantity: null,
-      amount_discount: 0,
-      amount_subtotal: amount,
-      amount_tax: 0,
-      amount_total: amount,
-      currency: price.currency,
-      description: product?.name ?? null,
-      metadata: EMPTY_METADATA,
-      price,
-      quantity,
-    });
+    items.push(
+      priceLineItem(ctx, price, quantity, priceAmount(ctx.store, price, quantity), { id: kept?.id }),
+    );
   });
   return items;
 }

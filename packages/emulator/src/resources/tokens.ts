@@ -12,8 +12,8 @@ import type { Wire } from '../core/wire.js';
 import { cardTokensEndOfLife } from './common/account.js';
 import type { EngineCtx } from './common/engine.js';
 import type { Customer } from './customers.js';
-import { declineError, type PaymentMethod } from './payment-methods.js';
-import { cardByNumber, cardByToken, fingerprint, luhnValid, type TestCard } from './test-cards.js';
+import { declineError, type PaymentMethod, typedTestCard } from './payment-methods.js';
+import { cardByNumber, cardByToken, fingerprint, type TestCard } from './test-cards.js';
 
 /**
  * The legacy card surface: card tokens (`POST /v1/tokens`, the `tok_*` test tokens) and card sources
@@ -321,18 +321,7 @@ function createToken(ctx: Ctx): Token {
     if (!ctx.apiKey.startsWith('pk_')) throw invalidRequest(RAW_CARD_REFUSED);
     const number = reqStr(c, 'number', 'card[number]').replace(/[\s-]/g, '');
     const exp = readExpiry(ctx, c);
-    const test = cardByNumber(number);
-    if (test === undefined) {
-      if (!luhnValid(number)) {
-        throw cardError('incorrect_number', undefined, 'Your card number is incorrect.', { param: 'number' });
-      }
-      throw cardError(
-        'card_declined',
-        'test_mode_live_card',
-        'Your card was declined. Your request was in test mode, but used a non test (live) card. ' +
-          'For a list of valid test cards, see the test cards in ../shared/stripe/README.md.',
-      );
-    }
+    const test = typedTestCard(number);
     const cvc = str(c, 'cvc', 'card[cvc]');
     card = insertCard(ctx, test, {
       exp,
