@@ -45,3 +45,14 @@ export async function stripeError(
   }
   throw new Error('expected the call to fail with a Stripe error, but it succeeded');
 }
+
+/** The newest event's id ('' when there is none yet): where eventsSince() starts. */
+export async function eventMark(stripe: Stripe): Promise<string> {
+  return (await stripe.events.list({ limit: 1 })).data[0]?.id ?? '';
+}
+
+/** The events after `since` (an eventMark()), oldest first; at most 100. */
+export async function eventsSince(stripe: Stripe, since: string): Promise<Stripe.Event[]> {
+  const list = await stripe.events.list({ limit: 100, ...(since ? { ending_before: since } : {}) });
+  return list.data.reverse();
+}

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Stripe from 'stripe';
-import { stripeError, type TestEmulator, testEmulator } from '../testing.js';
+import {
+  eventMark,
+  eventsSince as eventsSinceOf,
+  stripeError,
+  type TestEmulator,
+  testEmulator,
+} from '../testing.js';
 
 let t: TestEmulator;
 let setup: Stripe.Price;
@@ -26,14 +32,8 @@ before(async () => {
 });
 after(() => t.emu.close());
 
-async function mark(): Promise<string> {
-  return (await t.stripe.events.list({ limit: 1 })).data[0]?.id ?? '';
-}
-
-async function eventsSince(since: string): Promise<Stripe.Event[]> {
-  const list = await t.stripe.events.list({ limit: 100, ...(since ? { ending_before: since } : {}) });
-  return list.data.reverse();
-}
+const mark = () => eventMark(t.stripe);
+const eventsSince = (since: string) => eventsSinceOf(t.stripe, since);
 
 test('a one-time quote: create, update while draft, finalize, accept → a draft invoice; events in order', async () => {
   let since = await mark();

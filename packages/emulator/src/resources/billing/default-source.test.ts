@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type Stripe from 'stripe';
-import { stripeError, type TestEmulator, testEmulator } from '../../testing.js';
+import {
+  eventMark,
+  eventsSince as eventsSinceOf,
+  stripeError,
+  type TestEmulator,
+  testEmulator,
+} from '../../testing.js';
 
 /**
  * Invoices of a customer whose only way to pay is a legacy card source (`default_source`, no
@@ -22,14 +28,8 @@ before(async () => {
 });
 after(() => t.emu.close());
 
-async function mark(): Promise<string> {
-  return (await t.stripe.events.list({ limit: 1 })).data[0]?.id ?? '';
-}
-
-async function eventsSince(since: string): Promise<Stripe.Event[]> {
-  const list = await t.stripe.events.list({ limit: 100, ...(since ? { ending_before: since } : {}) });
-  return list.data.reverse();
-}
+const mark = () => eventMark(t.stripe);
+const eventsSince = (since: string) => eventsSinceOf(t.stripe, since);
 
 async function advance(clock: string, to: number): Promise<void> {
   await t.stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
