@@ -41,6 +41,28 @@ describe('POST /v1/customers', () => {
     assert.equal(all.data.length, 1, 'one Stripe customer per external_id');
   });
 
+  test('a customer without a name changes its email: Stripe gets the new email, and no empty name', async () => {
+    const key = await t.apiKey();
+    const register = (email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/customers',
+        headers: auth(key),
+        payload: { external_id: 'nameless-1', email },
+      });
+    const first = await register('first@example.com');
+    assert.equal(first.statusCode, 201, first.body);
+    const changed = await register('second@example.com');
+    assert.equal(changed.statusCode, 200, changed.body);
+    const c = JSON.parse(changed.body) as { stripe_customer_id: string; email: string; name: string | null };
+    assert.equal(c.email, 'second@example.com');
+    assert.equal(c.name, null);
+    const sc = await t.stripe.customers.retrieve(c.stripe_customer_id);
+    assert.ok(!sc.deleted);
+    assert.equal(sc.email, 'second@example.com');
+    assert.equal(sc.name, null);
+  });
+
   test('concurrent registrations of one external_id make one customer and one Stripe customer', async () => {
     const key = await t.apiKey();
     const results = await Promise.all(

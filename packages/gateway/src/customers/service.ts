@@ -55,7 +55,9 @@ export async function ensureCustomer(
         await callStripe(() =>
           s.stripe.customers.update(
             stripeId,
-            { email: email ?? '', name: name ?? '' },
+            // Only what is set: neither field can go back to empty through paydesk's API, and Stripe
+            // refuses '' for a customer's name (parameter_invalid_empty).
+            { ...(email !== null ? { email } : {}), ...(name !== null ? { name } : {}) },
             {
               idempotencyKey: idempotencyKey(
                 'customer.update',
