@@ -2,7 +2,7 @@
 // A dead refund job is retried through its refund (refunds/service.ts retryRefund), which first checks
 // that the amount is still refundable and queues the refund again with the same request_id.
 import type { AppContext } from '../context.js';
-import { withTransaction } from '../platform/db/tx.js';
+import { type Tx, withTransaction } from '../platform/db/tx.js';
 import { AppError } from '../platform/errors.js';
 import { REFUND_JOB, retryRefund } from '../refunds/service.js';
 import { type JobRow, type JobStatus, jobById, listJobRows } from './store.js';
@@ -32,12 +32,20 @@ export async function retryJob(s: AppContext, id: number): Promise<JobRow> {
       status: job.status,
     });
   }
+  // The job as the retry left it, read in its transaction: once that commits, a worker may take it at
+  // once, and a read after the commit could find it running (or done) already.
+  let row = job;
+  const requeue = async (tx: Tx): Promise<boolean> => {
+    const requeued = await s.queue.requeue(tx, id);
+    row = (await jobById(tx, id)) ?? row;
+    return requeued;
+  };
   if (job.kind === REFUND_JOB && typeof job.payload.refund === 'string') {
-    await retryRefund(s, job.payload.refund, (tx) => s.queue.requeue(tx, id));
+    await retryRefund(s, job.payload.refund, requeue);
   } else {
     await withTransaction(s, async (tx) => {
-      if (!(await s.queue.requeue(tx, id))) throw new AppError('conflict', `Job ${id} is no longer dead.`);
+      if (!(await requeue(tx))) throw new AppError('conflict', `Job ${id} is no longer dead.`);
     });
   }
-  return (await jobById(s.db, id))!;
+  return row;
 }
